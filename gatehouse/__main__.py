@@ -1,0 +1,5 @@
+"""``python -m gatehouse`` runs the CLI."""
+
+from gatehouse.cli import main
+
+main()

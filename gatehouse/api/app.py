@@ -1,0 +1,40 @@
+"""The FastAPI application: routers per audience, the error shape and the body limit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+from gatehouse import __version__
+from gatehouse.api import operator, recipient
+from gatehouse.api.errors import install_error_handlers
+from gatehouse.api.limits import BodyLimitMiddleware
+from gatehouse.config import MAX_BODY_BYTES
+from gatehouse.services.runtime import Gatehouse
+
+__all__ = ["create_app"]
+
+
+def create_app(gatehouse: Gatehouse) -> FastAPI:
+    """Build the app around an opened Gatehouse."""
+    app = FastAPI(
+        title="Gatehouse",
+        version=__version__,
+        summary="Privacy gateway for cross-border marketplaces",
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.gatehouse = gatehouse
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    app.include_router(operator.router)
+    app.include_router(recipient.router)
+
+    @app.get("/healthz", tags=["meta"])
+    def healthz() -> dict[str, Any]:
+        """Liveness: the process is up and its rule packs are loaded."""
+        return {"ok": True, "version": __version__, "rule_packs": gatehouse.packs.ids()}
+
+    return app

@@ -1,0 +1,122 @@
+"""One error shape for every failure: ``{"error": {"code", "message", "details"}}``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from gatehouse.domain.errors import (
+    Conflict,
+    Forbidden,
+    GatehouseError,
+    InvalidInput,
+    NotFound,
+    Unauthorized,
+)
+from gatehouse.vault import KeyShredded, VaultError
+
+__all__ = ["error_response", "install_error_handlers"]
+
+log = logging.getLogger("gatehouse.api")
+
+_STATUS_BY_TYPE: list[tuple[type[GatehouseError], int]] = [
+    (InvalidInput, 422),
+    (NotFound, 404),
+    (Conflict, 409),
+    (Forbidden, 403),
+    (Unauthorized, 401),
+    (KeyShredded, 410),
+    # A ciphertext that fails to decrypt means stored data was moved or altered: the caller
+    # cannot fix it, but it is a refusal with a clear code, not a crash.
+    (VaultError, 409),
+]
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "body_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}
+
+
+def error_response(
+    status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """Build the standard error body."""
+    body = {"error": {"code": code, "message": message, "details": details}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _status_for(exc: GatehouseError) -> int:
+    for kind, status in _STATUS_BY_TYPE:
+        if isinstance(exc, kind):
+            return status
+    return 400
+
+
+async def _gatehouse_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, GatehouseError)
+    status = _status_for(exc)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if isinstance(exc, VaultError) and not isinstance(exc, KeyShredded):
+        log.error("vault integrity failure: %s", exc.code)
+    return error_response(status, exc.code, exc.message, exc.details, headers)
+
+
+def _clean_validation_errors(errors: Any) -> list[dict[str, Any]]:
+    # Pydantic echoes the offending input; that may be PII, so it is left out.
+    cleaned = []
+    for error in errors:
+        location = [part for part in error.get("loc", ()) if part != "body"]
+        cleaned.append(
+            {
+                "field": ".".join(str(part) for part in location) or None,
+                "problem": error.get("msg", "invalid"),
+                "type": error.get("type", "invalid"),
+            }
+        )
+    return cleaned
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    if any(error.get("type") == "json_invalid" for error in errors):
+        return error_response(400, "malformed_json", "the request body is not valid JSON")
+    details = _clean_validation_errors(errors)
+    fields = ", ".join(sorted({d["field"] for d in details if d["field"]})) or "the request"
+    return error_response(422, "validation_error", f"invalid value in {fields}", details)
+
+
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    message = {
+        404: "no such endpoint",
+        405: "this endpoint does not accept that method",
+    }.get(exc.status_code, str(exc.detail))
+    return error_response(exc.status_code, code, message, None, dict(exc.headers or {}) or None)
+
+
+async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    # The type only: messages of arbitrary exceptions may carry data from the request.
+    log.error("unhandled error: %s", type(exc).__name__)
+    return error_response(500, "internal_error", "an internal error occurred")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers that map every failure to the standard shape."""
+    app.add_exception_handler(GatehouseError, _gatehouse_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,220 @@
+"""The ``gatehouse`` command: init, serve, demo and key rotation."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from gatehouse.config import Settings
+from gatehouse.domain.errors import GatehouseError
+from gatehouse.rules import RulePackError
+from gatehouse.services.access import issue_operator_key
+from gatehouse.services.runtime import Gatehouse, open_gatehouse
+from gatehouse.store.db import is_sqlite
+from gatehouse.vault import MasterKey, create_key_file, load_keyring, write_key_file
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    help="Gatehouse: privacy gateway for cross-border marketplaces.", no_args_is_help=True
+)
+keys_app = typer.Typer(help="Master-key management.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+console = Console()
+err = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+def _ensure_key(settings: Settings) -> None:
+    if "GATEHOUSE_MASTER_KEY" in settings.environ or settings.key_file.exists():
+        return
+    create_key_file(settings.key_file)
+    console.print(f"created master key file [bold]{settings.key_file}[/] (mode 0600); back it up")
+
+
+def _open(settings: Settings) -> Gatehouse:
+    try:
+        return open_gatehouse(settings)
+    except RulePackError as exc:
+        err.print(f"[red]rule pack error:[/] {exc}")
+        raise typer.Exit(2) from None
+    except GatehouseError as exc:
+        err.print(f"[red]{exc.code}:[/] {exc.message}")
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def init() -> None:
+    """Create the master key file if needed, migrate the database, print an operator key."""
+    settings = _settings()
+    _ensure_key(settings)
+    gh = _open(settings)
+    key = issue_operator_key(gh.engine, gh.clock(), label="init")
+    gh.close()
+    console.print(f"database ready: {_describe(settings.database_url)}")
+    print(f"operator key: {key}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
+) -> None:
+    """Serve the API (migrations run first)."""
+    settings = _settings()
+    gh = _open(settings)
+    _run(gh, host, port)
+
+
+def _run(gh: Gatehouse, host: str, port: int) -> None:
+    import uvicorn
+
+    from gatehouse.api.app import create_app
+
+    uvicorn.run(create_app(gh), host=host, port=port, log_level="info", access_log=False)
+
+
+def _describe(url: str) -> str:
+    # Never print credentials from a database URL.
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@app.command()
+def demo(
+    recipients: Annotated[int, typer.Option(min=1, help="How many recipients abroad.")] = 2000,
+    subjects: Annotated[int, typer.Option(min=1, help="How many Korean customers.")] = 10000,
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve")] = True,
+) -> None:
+    """Build a realistic marketplace in a fresh database, then serve it."""
+    from gatehouse.demo import seed_marketplace
+
+    settings = _settings()
+    if "GATEHOUSE_DATABASE_URL" not in settings.environ:
+        settings = Settings.from_env(
+            {**settings.environ, "GATEHOUSE_DATABASE_URL": "sqlite:///gatehouse-demo.db"}
+        )
+    _fresh(settings.database_url)
+    _ensure_key(settings)
+    gh = _open(settings)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
+        tasks = {
+            "recipients": bar.add_task("recipients abroad", total=recipients),
+            "subjects": bar.add_task("Korean customers ", total=subjects),
+        }
+        report = seed_marketplace(
+            gh,
+            recipients=recipients,
+            subjects=subjects,
+            progress=lambda stage, n: bar.advance(tasks[stage], n),
+        )
+    console.print(
+        f"seeded {report.recipients} recipients in {report.countries} countries "
+        f"and {report.subjects} customers into {_describe(settings.database_url)}"
+    )
+    base = f"http://{host}:{port}"
+    print(f"operator key: {report.operator_key}")
+    print(f"recipient key (one seller): {report.recipient_key}")
+    print(f"API docs: {base}/docs")
+    auth = f"Authorization: Bearer {report.operator_key}"
+    print(f"try: curl -H '{auth}' '{base}/v1/recipients?country=CN&limit=3'")
+    if serve_after:
+        _run(gh, host, port)
+    gh.close()
+
+
+def _fresh(url: str) -> None:
+    """Start the demo from an empty database; only an SQLite file is ever removed."""
+    if is_sqlite(url):
+        path = url.split("///", 1)[-1]
+        for suffix in ("", "-wal", "-shm"):
+            if path and os.path.exists(path + suffix):
+                os.remove(path + suffix)
+        return
+    from sqlalchemy import inspect
+
+    from gatehouse.store.db import make_engine
+
+    engine = make_engine(url)
+    tables = inspect(engine).get_table_names()
+    engine.dispose()
+    if tables:
+        err.print("[red]the demo needs an empty database;[/] this one has tables")
+        raise typer.Exit(2)
+
+
+@keys_app.command("rotate")
+def rotate(
+    batch: Annotated[
+        int, typer.Option(min=1, max=10000, help="Keys re-wrapped per transaction.")
+    ] = 500,
+) -> None:
+    """Re-wrap every data key under a new master key, while Gatehouse keeps serving."""
+    from gatehouse.services.key_rotation import rewrap_all
+
+    settings = _settings()
+    if "GATEHOUSE_MASTER_KEY" in settings.environ:
+        new_text = settings.environ.get("GATEHOUSE_NEW_MASTER_KEY")
+        if not new_text:
+            err.print(
+                "the master key comes from GATEHOUSE_MASTER_KEY: set GATEHOUSE_NEW_MASTER_KEY to "
+                "the new key, and after rotation deploy it as GATEHOUSE_MASTER_KEY with the old "
+                "one in GATEHOUSE_MASTER_KEY_PREVIOUS until every process has restarted"
+            )
+            raise typer.Exit(2)
+        old = load_keyring(settings.environ, settings.key_file)
+        new_key = MasterKey.from_b64(new_text)
+        from gatehouse.vault import Keyring
+
+        keyring = Keyring([new_key, *[old.get(i) for i in old.key_ids]])
+    else:
+        old = load_keyring(settings.environ, settings.key_file)
+        new_key = MasterKey.generate()
+        previous = [old.get(i) for i in old.key_ids]
+        # The new key goes first in the file; running servers reload it on the first
+        # unknown key id, and the old keys stay so nothing wrapped earlier becomes unreadable.
+        write_key_file(settings.key_file, [new_key, *previous])
+        keyring = load_keyring(settings.environ, settings.key_file)
+    gh = _open(settings)
+    with Progress(
+        TextColumn("re-wrapping data keys"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
+        task = bar.add_task("rewrap", total=None)
+        report = rewrap_all(
+            gh,
+            keyring,
+            batch=batch,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    gh.close()
+    console.print(
+        f"re-wrapped {report.data_keys} data keys and {report.secrets} secrets under key "
+        f"{new_key.key_id}; {report.remaining} still under an older key"
+    )
+    if report.remaining:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    """Entry point for ``python -m gatehouse``."""
+    app()

@@ -1,0 +1,257 @@
+"""The rule pack model: one jurisdiction's transfer rules as validated, immutable data.
+
+Everything jurisdiction-specific lives in the pack file; this module only knows the shape and
+the consistency rules, so a new jurisdiction is a new TOML file rather than new code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal
+
+import pycountry
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveInt,
+    RootModel,
+    StringConstraints,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from gatehouse.domain.transforms import UnknownTransform, get_transform
+
+__all__ = [
+    "Basis",
+    "Deadlines",
+    "Label",
+    "NoticeItem",
+    "Purpose",
+    "Remedy",
+    "Requirement",
+    "RetentionHold",
+    "RulePack",
+    "Views",
+]
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Key = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
+BasisCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]*$")]
+LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
+CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+
+# What a basis needs evidence of; each kind has its own check in the lawful-basis evaluation.
+Requirement = Literal["consent", "law", "disclosure", "certification", "adequacy"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Label(RootModel[dict[LanguageCode, Text]]):
+    """A text in each of the pack's languages, keyed by language code."""
+
+    model_config = ConfigDict(frozen=True)
+
+    def __getitem__(self, language: str) -> str:
+        return self.root[language]
+
+    def text(self, language: str, fallback: str) -> str:
+        """The text in ``language``, or in ``fallback`` when the pack lacks that language."""
+        return self.root.get(language, self.root[fallback])
+
+
+class Basis(_Model):
+    """A lawful basis for transfer, with the flows it may justify."""
+
+    article: Text
+    label: Label
+    flows: list[Key] = Field(min_length=1)
+    requires: Requirement
+
+
+class NoticeItem(_Model):
+    """One item the transfer notice must state."""
+
+    key: Key
+    label: Label
+
+
+class Purpose(_Model):
+    """A purpose and the transform each field gets for it."""
+
+    label: Label
+    fields: dict[Key, Key] = Field(min_length=1)
+    # Replaces the transform of the listed fields once the purchase is confirmed.
+    after_confirmation: dict[Key, Key] = Field(default_factory=dict)
+
+
+class Views(_Model):
+    """How long a recipient's view of transferred data stays open."""
+
+    close_days_after_delivery: PositiveInt
+    max_days: PositiveInt
+    safe_number_cooldown_days: Annotated[int, Field(ge=0)]
+
+
+class Deadlines(_Model):
+    """Statutory clocks for rights requests and breaches."""
+
+    rights_request_days: PositiveInt
+    rights_request_alert_day: PositiveInt
+    breach_notify_hours: PositiveInt
+    breach_report_threshold: PositiveInt
+
+
+class RetentionHold(_Model):
+    """Records a statute makes us keep after deletion, and for how long."""
+
+    months: PositiveInt
+    label: Label
+    statute: Text
+    fields: list[Key] = Field(min_length=1)
+
+
+class Remedy(_Model):
+    """A public body a data subject can turn to."""
+
+    name: Label
+    phone: Annotated[str, StringConstraints(pattern=r"^[0-9]+(?:-[0-9]+)*$")]
+    url: Annotated[str, StringConstraints(pattern=r"^https://[^\s/]+(?:/\S*)?$")]
+
+
+def _problem(key: str, problem: str) -> PydanticCustomError:
+    # The key travels in the error context so the loader can report the exact dotted path.
+    return PydanticCustomError("pack_inconsistent", "{problem}", {"key": key, "problem": problem})
+
+
+def _labels(value: Any, path: str) -> Iterator[tuple[str, Label]]:
+    if isinstance(value, Label):
+        yield path, value
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from _labels(getattr(value, name), f"{path}.{name}" if path else name)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _labels(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _labels(item, f"{path}[{index}]")
+
+
+class RulePack(_Model):
+    """One jurisdiction's rules for overseas transfer of its residents' personal data."""
+
+    id: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]+(?:-[A-Z0-9]+)*$")]
+    version: Text
+    title: Label
+    jurisdictions: list[CountryCode] = Field(min_length=1)
+    required_language: LanguageCode
+    languages: list[LanguageCode] = Field(min_length=1)
+    flows: list[Key] = Field(min_length=1)
+    bases: dict[BasisCode, Basis] = Field(min_length=1)
+    adequate_countries: list[CountryCode] = Field(default_factory=list)
+    notice_items: list[NoticeItem] = Field(min_length=1)
+    required_notice_items: list[Key] = Field(default_factory=list)
+    pii_fields: list[Key] = Field(min_length=1)
+    purposes: dict[Key, Purpose] = Field(min_length=1)
+    views: Views
+    deadlines: Deadlines
+    retention_holds: dict[Key, RetentionHold] = Field(default_factory=dict)
+    remedies: list[Remedy] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check_consistency(self) -> RulePack:
+        for key, problem in self.problems():
+            raise _problem(key, problem)
+        return self
+
+    def problems(self) -> Iterator[tuple[str, str]]:
+        """Yield (dotted key, problem) for every cross-field inconsistency in the pack."""
+        yield from self._language_problems()
+        yield from self._country_problems()
+        yield from self._flow_problems()
+        yield from self._notice_problems()
+        yield from self._purpose_problems()
+        yield from self._timing_problems()
+
+    def _language_problems(self) -> Iterator[tuple[str, str]]:
+        yield from _duplicates("languages", self.languages)
+        if self.required_language not in self.languages:
+            yield "required_language", f"'{self.required_language}' is not in languages"
+        for path, label in _labels(self, ""):
+            for language in self.languages:
+                if language not in label.root:
+                    yield path, f"missing the '{language}' text"
+            for language in label.root:
+                if language not in self.languages:
+                    yield f"{path}.{language}", f"'{language}' is not one of the pack's languages"
+
+    def _country_problems(self) -> Iterator[tuple[str, str]]:
+        for name in ("jurisdictions", "adequate_countries"):
+            countries: list[str] = getattr(self, name)
+            yield from _duplicates(name, countries)
+            for index, code in enumerate(countries):
+                if pycountry.countries.get(alpha_2=code) is None:
+                    yield f"{name}[{index}]", f"'{code}' is not an ISO 3166-1 alpha-2 code"
+        for index, code in enumerate(self.adequate_countries):
+            if code in self.jurisdictions:
+                yield f"adequate_countries[{index}]", f"'{code}' is one of the pack's jurisdictions"
+
+    def _flow_problems(self) -> Iterator[tuple[str, str]]:
+        yield from _duplicates("flows", self.flows)
+        for code, basis in self.bases.items():
+            yield from _duplicates(f"bases.{code}.flows", basis.flows)
+            for index, flow in enumerate(basis.flows):
+                if flow not in self.flows:
+                    yield (
+                        f"bases.{code}.flows[{index}]",
+                        f"flow '{flow}' is not declared in flows ({', '.join(self.flows)})",
+                    )
+
+    def _notice_problems(self) -> Iterator[tuple[str, str]]:
+        keys = [item.key for item in self.notice_items]
+        yield from _duplicates("notice_items", keys)
+        for index, key in enumerate(self.required_notice_items):
+            if key not in keys:
+                yield f"required_notice_items[{index}]", f"'{key}' is not in notice_items"
+
+    def _purpose_problems(self) -> Iterator[tuple[str, str]]:
+        yield from _duplicates("pii_fields", self.pii_fields)
+        for purpose_name, purpose in self.purposes.items():
+            for table in ("fields", "after_confirmation"):
+                mapping: dict[str, str] = getattr(purpose, table)
+                for field, transform_name in mapping.items():
+                    key = f"purposes.{purpose_name}.{table}.{field}"
+                    if field not in self.pii_fields:
+                        yield key, f"field '{field}' is not in pii_fields"
+                    elif table == "after_confirmation" and field not in purpose.fields:
+                        yield key, f"field '{field}' is not released for this purpose"
+                    try:
+                        transform = get_transform(transform_name)
+                    except UnknownTransform as exc:
+                        yield key, str(exc)
+                        continue
+                    if not transform.supports(field):
+                        yield key, f"transform '{transform_name}' cannot be used for '{field}'"
+
+    def _timing_problems(self) -> Iterator[tuple[str, str]]:
+        if self.views.close_days_after_delivery > self.views.max_days:
+            yield "views.close_days_after_delivery", "must not exceed views.max_days"
+        deadlines = self.deadlines
+        if deadlines.rights_request_alert_day >= deadlines.rights_request_days:
+            yield (
+                "deadlines.rights_request_alert_day",
+                f"must be before the deadline (rights_request_days = "
+                f"{deadlines.rights_request_days})",
+            )
+
+
+def _duplicates(path: str, values: list[str]) -> Iterator[tuple[str, str]]:
+    seen: set[str] = set()
+    for index, value in enumerate(values):
+        if value in seen:
+            yield f"{path}[{index}]", f"'{value}' appears more than once"
+        seen.add(value)

@@ -1,0 +1,80 @@
+"""API keys: issuing (shown once), authenticating by hash, revoking."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Connection, Engine
+
+from gatehouse.domain.errors import Unauthorized
+from gatehouse.domain.ids import new_id
+from gatehouse.store.api_keys import ApiKeyRepository
+
+__all__ = ["Audience", "Principal", "hash_key", "issue_key", "authenticate", "issue_operator_key"]
+
+
+class Audience(StrEnum):
+    """Who a key speaks for; each audience has its own router."""
+
+    OPERATOR = "operator"
+    RECIPIENT = "recipient"
+
+
+_PREFIX = {Audience.OPERATOR: "gh_op_", Audience.RECIPIENT: "gh_rk_"}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated caller."""
+
+    key_id: str
+    audience: Audience
+    recipient_id: str | None = None
+
+
+def hash_key(token: str) -> str:
+    """SHA-256 of a key: keys are 256-bit random, so no slow hash is needed."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_key(
+    connection: Connection,
+    audience: Audience,
+    at: datetime,
+    *,
+    recipient_id: str | None = None,
+    label: str | None = None,
+) -> str:
+    """Create a key and store only its hash; the caller shows the token once."""
+    token = _PREFIX[audience] + secrets.token_urlsafe(32)
+    ApiKeyRepository(connection).add(
+        key_id=new_id("key"),
+        audience=audience.value,
+        recipient_id=recipient_id,
+        key_hash=hash_key(token),
+        prefix=token[:10],
+        label=label,
+        at=at,
+    )
+    return token
+
+
+def issue_operator_key(engine: Engine, at: datetime, label: str = "initial") -> str:
+    """Create an operator key in its own transaction."""
+    with engine.begin() as connection:
+        return issue_key(connection, Audience.OPERATOR, at, label=label)
+
+
+def authenticate(engine: Engine, token: str) -> Principal:
+    """The principal behind a bearer token, or ``Unauthorized``."""
+    if not token or len(token) > 200:
+        raise Unauthorized("a valid API key is required")
+    with engine.connect() as connection:
+        record = ApiKeyRepository(connection).find_by_hash(hash_key(token))
+    if record is None or record.revoked_at is not None:
+        raise Unauthorized("the API key is unknown or revoked")
+    return Principal(record.id, Audience(record.audience), record.recipient_id)

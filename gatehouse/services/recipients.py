@@ -1,0 +1,243 @@
+"""Recipient registry use cases: register, read, list, accept terms, suspend and resume."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Container, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection
+
+from gatehouse.domain.errors import Conflict, NotFound
+from gatehouse.domain.ids import new_id
+from gatehouse.domain.recipients import (
+    Certification,
+    PrivacyOfficer,
+    Recipient,
+    RecipientStatus,
+    eligibility_gaps,
+    new_recipient,
+)
+from gatehouse.services.access import Audience, issue_key
+from gatehouse.services.runtime import Gatehouse
+from gatehouse.store.recipients import RecipientRepository, TermsRepository
+from gatehouse.vault import new_data_key, wrap_key
+
+__all__ = [
+    "RecipientInput",
+    "RecipientStanding",
+    "Registered",
+    "register_recipient",
+    "register_recipients",
+    "get_recipient",
+    "list_recipients",
+    "standing_of",
+    "accept_terms",
+    "suspend_recipient",
+    "resume_recipient",
+    "suspend_country",
+    "resume_country",
+    "webhook_secret_context",
+]
+
+
+@dataclass(frozen=True)
+class RecipientInput:
+    """A registration as the operator sends it, before validation."""
+
+    kind: str
+    legal_name: str | None = None
+    country: str | None = None
+    contact_phone: str | None = None
+    contact_email: str | None = None
+    privacy_officer: PrivacyOfficer = PrivacyOfficer()
+    purposes: Sequence[str] = ()
+    retention_days: int | None = None
+    certifications: Sequence[Certification] = ()
+    webhook_url: str | None = None
+
+
+@dataclass(frozen=True)
+class RecipientStanding:
+    """A recipient with what the register says about it right now."""
+
+    recipient: Recipient
+    eligible: bool
+    missing: list[str]
+    country_suspended: bool
+
+
+@dataclass(frozen=True)
+class Registered:
+    """A new recipient and its secrets, which are shown once and never again."""
+
+    standing: RecipientStanding
+    api_key: str
+    webhook_secret: str
+
+
+def webhook_secret_context(recipient_id: str) -> str:
+    """Associated data binding a wrapped webhook secret to its recipient."""
+    return f"webhook:{recipient_id}"
+
+
+def _standing(
+    recipient: Recipient, terms_version: str | None, suspended_countries: Container[str]
+) -> RecipientStanding:
+    missing = eligibility_gaps(recipient, terms_version)
+    country_suspended = recipient.country is not None and recipient.country in suspended_countries
+    return RecipientStanding(recipient, not missing, missing, country_suspended)
+
+
+def standing_of(connection: Connection, recipient: Recipient) -> RecipientStanding:
+    """Eligibility and country status of one recipient."""
+    terms = TermsRepository(connection).current()
+    suspended = RecipientRepository(connection).suspended_countries()
+    return _standing(recipient, terms.version if terms else None, suspended)
+
+
+def _known_purposes(gh: Gatehouse) -> set[str]:
+    return {name for pack_id in gh.packs.ids() for name in gh.packs.by_id(pack_id).purposes}
+
+
+def register_recipients(gh: Gatehouse, batch: Sequence[RecipientInput]) -> list[Registered]:
+    """Validate and store recipients in one transaction; each gets a key and webhook secret."""
+    now = gh.clock()
+    known = _known_purposes(gh)
+    prepared = []
+    for data in batch:
+        recipient = new_recipient(
+            recipient_id=new_id("rcp"),
+            kind=data.kind,
+            legal_name=data.legal_name,
+            country=data.country,
+            contact_phone=data.contact_phone,
+            contact_email=data.contact_email,
+            privacy_officer=data.privacy_officer,
+            purposes=data.purposes,
+            known_purposes=known,
+            retention_days=data.retention_days,
+            certifications=data.certifications,
+            webhook_url=data.webhook_url,
+            at=now,
+        )
+        secret = new_data_key()
+        wrapped = wrap_key(secret, webhook_secret_context(recipient.id), gh.keyring)
+        prepared.append((recipient, secret, wrapped))
+    registered = []
+    with gh.engine.begin() as connection:
+        repo = RecipientRepository(connection)
+        repo.add_many([(recipient, wrapped) for recipient, _, wrapped in prepared])
+        terms = TermsRepository(connection).current()
+        suspended = repo.suspended_countries()
+        for recipient, secret, _ in prepared:
+            api_key = issue_key(connection, Audience.RECIPIENT, now, recipient_id=recipient.id)
+            standing = _standing(recipient, terms.version if terms else None, suspended)
+            webhook_secret = "whsec_" + base64.b64encode(secret).decode()
+            registered.append(Registered(standing, api_key, webhook_secret))
+    return registered
+
+
+def register_recipient(gh: Gatehouse, data: RecipientInput) -> Registered:
+    """Validate and store one recipient; return it with its key and webhook secret."""
+    return register_recipients(gh, [data])[0]
+
+
+def _require(connection: Connection, recipient_id: str) -> Recipient:
+    recipient = RecipientRepository(connection).get(recipient_id)
+    if recipient is None:
+        raise NotFound(f"no recipient with id {recipient_id!r}", code="recipient_not_found")
+    return recipient
+
+
+def get_recipient(gh: Gatehouse, recipient_id: str) -> RecipientStanding:
+    """One recipient with its standing, or ``NotFound``."""
+    with gh.engine.connect() as connection:
+        return standing_of(connection, _require(connection, recipient_id))
+
+
+def list_recipients(
+    gh: Gatehouse,
+    *,
+    country: str | None,
+    status: str | None,
+    after: str | None,
+    limit: int,
+) -> tuple[list[RecipientStanding], str | None]:
+    """A page of recipients and the cursor of the next page (None at the end)."""
+    with gh.engine.connect() as connection:
+        page = RecipientRepository(connection).list(
+            country=country, status=status, after=after, limit=limit + 1
+        )
+        terms = TermsRepository(connection).current()
+        suspended = RecipientRepository(connection).suspended_countries()
+    more = len(page) > limit
+    page = page[:limit]
+    version = terms.version if terms else None
+    standings = [_standing(recipient, version, suspended) for recipient in page]
+    return standings, (page[-1].id if more and page else None)
+
+
+def accept_terms(gh: Gatehouse, recipient_id: str, version: str) -> RecipientStanding:
+    """Record that the recipient accepts ``version``, which must be the current terms."""
+    with gh.engine.begin() as connection:
+        recipient = _require(connection, recipient_id)
+        terms_repo = TermsRepository(connection)
+        if terms_repo.get(version) is None:
+            raise NotFound(f"no terms version {version!r}", code="terms_not_found")
+        current = terms_repo.current()
+        if current is None or current.version != version:
+            raise Conflict(
+                f"terms {version!r} are not the current version"
+                + (f"; accept {current.version!r}" if current else ""),
+                code="terms_not_current",
+                details={"current": current.version if current else None},
+            )
+        RecipientRepository(connection).set_accepted_terms(recipient.id, version, gh.clock())
+        return standing_of(connection, _require(connection, recipient_id))
+
+
+def suspend_recipient(gh: Gatehouse, recipient_id: str, reason: str | None) -> RecipientStanding:
+    """Stop every transfer to the recipient (Art. 28-9)."""
+    return _set_status(gh, recipient_id, RecipientStatus.SUSPENDED, reason)
+
+
+def resume_recipient(gh: Gatehouse, recipient_id: str, reason: str | None) -> RecipientStanding:
+    """Allow transfers to the recipient again."""
+    return _set_status(gh, recipient_id, RecipientStatus.ACTIVE, reason)
+
+
+def _set_status(
+    gh: Gatehouse, recipient_id: str, status: RecipientStatus, reason: str | None
+) -> RecipientStanding:
+    now = gh.clock()
+    with gh.engine.begin() as connection:
+        _require(connection, recipient_id)
+        repo = RecipientRepository(connection)
+        kept_reason = reason if status is RecipientStatus.SUSPENDED else None
+        repo.set_status(recipient_id, status, kept_reason, now)
+        action = "suspend" if status is RecipientStatus.SUSPENDED else "resume"
+        repo.record_suspension_event("recipient", recipient_id, action, reason, now)
+        return standing_of(connection, _require(connection, recipient_id))
+
+
+def suspend_country(gh: Gatehouse, country: str, reason: str | None) -> dict[str, object]:
+    """Stop every transfer to recipients in ``country`` (an ISO alpha-2 code)."""
+    now = gh.clock()
+    with gh.engine.begin() as connection:
+        repo = RecipientRepository(connection)
+        changed = repo.suspend_country(country, reason, now)
+        if changed:
+            repo.record_suspension_event("country", country, "suspend", reason, now)
+    return {"country": country, "status": "suspended", "changed": changed, "reason": reason}
+
+
+def resume_country(gh: Gatehouse, country: str, reason: str | None) -> dict[str, object]:
+    """Lift a country's suspension."""
+    now = gh.clock()
+    with gh.engine.begin() as connection:
+        repo = RecipientRepository(connection)
+        changed = repo.resume_country(country)
+        if changed:
+            repo.record_suspension_event("country", country, "resume", reason, now)
+    return {"country": country, "status": "active", "changed": changed}

@@ -1,0 +1,89 @@
+"""The running Gatehouse: database, keys, rule packs and clock, wired once per process."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+
+from gatehouse.config import Settings
+from gatehouse.rules import RulePackSet, load_packs
+from gatehouse.store import migrate
+from gatehouse.store.db import make_engine
+from gatehouse.store.subjects import VaultSecretRepository
+from gatehouse.vault import BlindIndexer, Keyring, load_keyring, new_data_key, unwrap_key, wrap_key
+
+__all__ = ["Clock", "Gatehouse", "open_gatehouse", "system_clock", "BLIND_INDEX_SECRET"]
+
+Clock = Callable[[], datetime]
+BLIND_INDEX_SECRET = "blind-index"
+
+
+def system_clock() -> datetime:
+    """Now, in UTC. Tests pass their own clock instead."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class Gatehouse:
+    """Everything a use case needs; built by :func:`open_gatehouse`."""
+
+    engine: Engine
+    keyring: Keyring
+    packs: RulePackSet
+    clock: Clock = system_clock
+    _indexer: BlindIndexer | None = field(default=None, repr=False)
+
+    @property
+    def indexer(self) -> BlindIndexer:
+        """The blind indexer, whose key is unwrapped from the database on first use."""
+        if self._indexer is None:
+            self._indexer = BlindIndexer(self._blind_index_key())
+        return self._indexer
+
+    def _blind_index_key(self) -> bytes:
+        with self.engine.begin() as connection:
+            secrets = VaultSecretRepository(connection)
+            wrapped = secrets.get(BLIND_INDEX_SECRET)
+            if wrapped is not None:
+                return unwrap_key(wrapped, BLIND_INDEX_SECRET, self.keyring)
+        key = new_data_key()
+        try:
+            with self.engine.begin() as connection:
+                VaultSecretRepository(connection).add(
+                    BLIND_INDEX_SECRET,
+                    wrap_key(key, BLIND_INDEX_SECRET, self.keyring),
+                    self.clock(),
+                )
+        except IntegrityError:
+            # Another process created it first; theirs is the one every index uses.
+            with self.engine.begin() as connection:
+                wrapped = VaultSecretRepository(connection).get(BLIND_INDEX_SECRET)
+            assert wrapped is not None
+            return unwrap_key(wrapped, BLIND_INDEX_SECRET, self.keyring)
+        return key
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self.engine.dispose()
+
+
+def open_gatehouse(
+    settings: Settings, *, clock: Clock = system_clock, run_migrations: bool = True
+) -> Gatehouse:
+    """Load rule packs and keys, migrate the database, and return a ready Gatehouse.
+
+    A broken rule pack or a missing master key raises here, before anything is served.
+    """
+    packs = load_packs()
+    keyring = load_keyring(settings.environ or os.environ, settings.key_file)
+    engine = make_engine(settings.database_url)
+    if run_migrations:
+        migrate.upgrade(engine)
+    gatehouse = Gatehouse(engine=engine, keyring=keyring, packs=packs, clock=clock)
+    _ = gatehouse.indexer  # fail at start-up, not at the first request, if the key is wrong
+    return gatehouse

@@ -1,0 +1,166 @@
+"""Subject registry use cases: create (PII into the vault only), read masked or unmasked, find."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
+
+from gatehouse.domain.errors import Conflict, InvalidInput, NotFound
+from gatehouse.domain.ids import new_id
+from gatehouse.domain.subjects import (
+    Subject,
+    SubjectPII,
+    mask_pii,
+    unmasked_pii,
+    validate_residence,
+)
+from gatehouse.services.runtime import Gatehouse
+from gatehouse.store.subjects import SubjectRecord, SubjectRepository
+from gatehouse.vault import FieldCipher, KeyShredded, new_data_key, unwrap_key, wrap_key
+
+__all__ = [
+    "NewSubject",
+    "SubjectView",
+    "create_subjects",
+    "create_subject",
+    "read_subject",
+    "find_subjects",
+    "decrypt_pii",
+    "SUBJECT_SCOPE",
+]
+
+SUBJECT_SCOPE = "subject"
+_MIN_REASON_CHARS = 10
+
+
+@dataclass(frozen=True)
+class NewSubject:
+    """A validated subject ready to be sealed into the vault."""
+
+    pii: SubjectPII
+    residence_country: str
+    locale: str
+
+
+@dataclass(frozen=True)
+class SubjectView:
+    """What the operator gets back: masked unless a recorded reason was given."""
+
+    subject: Subject
+    pii: dict[str, object] | None
+    masked: bool
+
+
+def _seal(gh: Gatehouse, new: NewSubject) -> SubjectRecord:
+    country, locale = validate_residence(new.residence_country, new.locale)
+    pack = gh.packs.for_country(country)
+    subject = Subject(
+        id=new_id("sub"),
+        residence_country=country,
+        locale=locale,
+        rule_pack=pack.id,
+        created_at=gh.clock(),
+        deleted_at=None,
+    )
+    data_key = new_data_key()
+    cipher = FieldCipher(subject.id, data_key)
+    fields = {
+        name: cipher.encrypt(SUBJECT_SCOPE, name, value)
+        for name, value in new.pii.as_fields().items()
+    }
+    indexer = gh.indexer
+    indexes = {
+        "email": indexer.digest("email", _index_form("email", new.pii.email)),
+        "phone": indexer.digest("phone", new.pii.phone),
+    }
+    ref_digest = indexer.digest("external_ref", new.pii.external_ref)
+    return subject, ref_digest, wrap_key(data_key, subject.id, gh.keyring), fields, indexes
+
+
+def _index_form(kind: str, value: str) -> str:
+    # Mailboxes are case-insensitive in practice, so lookups should be too.
+    return value.casefold() if kind == "email" else value
+
+
+def create_subjects(gh: Gatehouse, batch: Sequence[NewSubject]) -> list[Subject]:
+    """Seal and store a batch of subjects in one transaction (all or none)."""
+    records = [_seal(gh, new) for new in batch]
+    digests = [record[1] for record in records]
+    if len(set(digests)) != len(digests):
+        raise Conflict("two subjects in the batch share an external_ref", code="duplicate_subject")
+    duplicate = Conflict(
+        "a subject with this external_ref already exists", code="duplicate_subject"
+    )
+    try:
+        with gh.engine.begin() as connection:
+            repo = SubjectRepository(connection)
+            if any(repo.exists_external_ref(digest) for digest in digests):
+                raise duplicate
+            repo.add_many(records, scope=SUBJECT_SCOPE)
+    except IntegrityError:
+        # A concurrent request stored the same external_ref between our check and insert.
+        raise duplicate from None
+    return [record[0] for record in records]
+
+
+def create_subject(gh: Gatehouse, new: NewSubject) -> Subject:
+    """Seal and store one subject."""
+    return create_subjects(gh, [new])[0]
+
+
+def _require(connection: Connection, subject_id: str) -> Subject:
+    subject = SubjectRepository(connection).get(subject_id)
+    if subject is None:
+        raise NotFound(f"no subject with id {subject_id!r}", code="subject_not_found")
+    return subject
+
+
+def decrypt_pii(gh: Gatehouse, connection: Connection, subject_id: str) -> SubjectPII:
+    """Unwrap the subject's key and decrypt its PII; ``KeyShredded`` once it was erased."""
+    repo = SubjectRepository(connection)
+    wrapped = repo.wrapped_key(subject_id)
+    if wrapped is None:
+        raise KeyShredded(
+            f"subject {subject_id} was erased; its personal data no longer exists",
+            details={"subject_id": subject_id},
+        )
+    cipher = FieldCipher(subject_id, unwrap_key(wrapped, subject_id, gh.keyring))
+    blobs = repo.ciphertexts(subject_id, SUBJECT_SCOPE)
+    fields = {name: cipher.decrypt(SUBJECT_SCOPE, name, blob) for name, blob in blobs.items()}
+    return SubjectPII.from_fields(fields)
+
+
+def read_subject(
+    gh: Gatehouse, subject_id: str, *, api_key_id: str, reason: str | None
+) -> SubjectView:
+    """Read a subject: masked by default; unmasked only with a reason, which is recorded."""
+    if reason is not None and len(reason.strip()) < _MIN_REASON_CHARS:
+        raise InvalidInput(
+            f"an unmasked read needs a reason of at least {_MIN_REASON_CHARS} characters",
+            code="reason_required",
+        )
+    with gh.engine.begin() as connection:
+        subject = _require(connection, subject_id)
+        if subject.deleted:
+            return SubjectView(subject=subject, pii=None, masked=True)
+        pii = decrypt_pii(gh, connection, subject_id)
+        if reason is None:
+            return SubjectView(subject=subject, pii=mask_pii(pii), masked=True)
+        view = unmasked_pii(pii)
+        SubjectRepository(connection).record_pii_read(
+            subject_id, api_key_id, reason.strip(), sorted(pii.as_fields()), gh.clock()
+        )
+        return SubjectView(subject=subject, pii=view, masked=False)
+
+
+def find_subjects(gh: Gatehouse, *, kind: str, normalised_value: str) -> list[str]:
+    """Subject ids whose blind index of ``kind`` matches the already-normalised value."""
+    digest = gh.indexer.digest(kind, _index_form(kind, normalised_value))
+    with gh.engine.connect() as connection:
+        repo = SubjectRepository(connection)
+        if kind == "external_ref":
+            return repo.find_by_external_ref(digest)
+        return repo.find_by_index(kind, digest)

@@ -1,0 +1,214 @@
+"""Recipient, terms and suspension rows: mapping between tables and domain objects."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, delete, func, insert, select, update
+
+from gatehouse.domain.recipients import (
+    Certification,
+    PrivacyOfficer,
+    Recipient,
+    RecipientKind,
+    RecipientStatus,
+)
+from gatehouse.domain.terms import Terms
+from gatehouse.store.tables import (
+    country_suspensions,
+    recipients,
+    suspension_events,
+    terms_acceptances,
+    terms_versions,
+)
+from gatehouse.vault import WrappedKey
+
+__all__ = ["RecipientRepository", "TermsRepository"]
+
+
+def _to_recipient(row: Row[Any]) -> Recipient:
+    return Recipient(
+        id=row.id,
+        kind=RecipientKind(row.kind),
+        legal_name=row.legal_name,
+        country=row.country,
+        contact_phone=row.contact_phone,
+        contact_email=row.contact_email,
+        privacy_officer=PrivacyOfficer(
+            name=row.privacy_officer_name,
+            email=row.privacy_officer_email,
+            phone=row.privacy_officer_phone,
+        ),
+        purposes=tuple(row.purposes),
+        retention_days=row.retention_days,
+        certifications=tuple(
+            Certification(c["scheme"], c["id"], date.fromisoformat(c["expires_on"]))
+            for c in row.certifications
+        ),
+        webhook_url=row.webhook_url,
+        status=RecipientStatus(row.status),
+        accepted_terms_version=row.accepted_terms_version,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        suspended_reason=row.suspended_reason,
+    )
+
+
+def _to_row(r: Recipient, webhook_secret: WrappedKey | None = None) -> dict[str, Any]:
+    return {
+        "webhook_secret_kek_id": webhook_secret.kek_id if webhook_secret else None,
+        "webhook_secret_wrapped": webhook_secret.blob if webhook_secret else None,
+        "id": r.id,
+        "kind": r.kind.value,
+        "legal_name": r.legal_name,
+        "country": r.country,
+        "contact_phone": r.contact_phone,
+        "contact_email": r.contact_email,
+        "privacy_officer_name": r.privacy_officer.name,
+        "privacy_officer_email": r.privacy_officer.email,
+        "privacy_officer_phone": r.privacy_officer.phone,
+        "purposes": list(r.purposes),
+        "retention_days": r.retention_days,
+        "certifications": [
+            {"scheme": c.scheme, "id": c.id, "expires_on": c.expires_on.isoformat()}
+            for c in r.certifications
+        ],
+        "webhook_url": r.webhook_url,
+        "status": r.status.value,
+        "suspended_reason": r.suspended_reason,
+        "accepted_terms_version": r.accepted_terms_version,
+        "created_at": r.created_at,
+        "updated_at": r.updated_at,
+    }
+
+
+class RecipientRepository:
+    """Reads and writes recipients and per-country suspensions on one connection."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def add_many(self, batch: Sequence[tuple[Recipient, WrappedKey]]) -> None:
+        """Insert recipients, each with its wrapped webhook secret, in one statement."""
+        if batch:
+            self._c.execute(insert(recipients), [_to_row(r, secret) for r, secret in batch])
+
+    def get(self, recipient_id: str) -> Recipient | None:
+        """The recipient, or None."""
+        row = self._c.execute(select(recipients).where(recipients.c.id == recipient_id)).first()
+        return _to_recipient(row) if row else None
+
+    def list(
+        self,
+        *,
+        country: str | None = None,
+        status: str | None = None,
+        after: str | None = None,
+        limit: int = 50,
+    ) -> list[Recipient]:
+        """A page of recipients ordered by id (keyset pagination)."""
+        query = select(recipients).order_by(recipients.c.id).limit(limit)
+        if country:
+            query = query.where(recipients.c.country == country)
+        if status:
+            query = query.where(recipients.c.status == status)
+        if after:
+            query = query.where(recipients.c.id > after)
+        return [_to_recipient(row) for row in self._c.execute(query)]
+
+    def set_status(
+        self, recipient_id: str, status: RecipientStatus, reason: str | None, at: datetime
+    ) -> None:
+        """Switch a recipient on or off."""
+        self._c.execute(
+            update(recipients)
+            .where(recipients.c.id == recipient_id)
+            .values(status=status.value, suspended_reason=reason, updated_at=at)
+        )
+
+    def set_accepted_terms(self, recipient_id: str, version: str, at: datetime) -> None:
+        """Record the recipient's acceptance: history row plus the current pointer."""
+        self._c.execute(
+            insert(terms_acceptances).values(
+                recipient_id=recipient_id, version=version, accepted_at=at
+            )
+        )
+        self._c.execute(
+            update(recipients)
+            .where(recipients.c.id == recipient_id)
+            .values(accepted_terms_version=version, updated_at=at)
+        )
+
+    def suspended_countries(self) -> dict[str, str | None]:
+        """Every suspended country with its reason."""
+        rows = self._c.execute(select(country_suspensions.c.country, country_suspensions.c.reason))
+        return {row.country: row.reason for row in rows}
+
+    def suspend_country(self, country: str, reason: str | None, at: datetime) -> bool:
+        """Suspend a country; False when it already was."""
+        exists = self._c.execute(
+            select(country_suspensions.c.country).where(country_suspensions.c.country == country)
+        ).first()
+        if exists:
+            return False
+        self._c.execute(
+            insert(country_suspensions).values(country=country, reason=reason, suspended_at=at)
+        )
+        return True
+
+    def resume_country(self, country: str) -> bool:
+        """Lift a country's suspension; False when it was not suspended."""
+        result = self._c.execute(
+            delete(country_suspensions).where(country_suspensions.c.country == country)
+        )
+        return result.rowcount > 0
+
+    def record_suspension_event(
+        self, target_type: str, target: str, action: str, reason: str | None, at: datetime
+    ) -> None:
+        """Append to the suspension history."""
+        self._c.execute(
+            insert(suspension_events).values(
+                target_type=target_type, target=target, action=action, reason=reason, at=at
+            )
+        )
+
+    def count(self) -> int:
+        """How many recipients are registered."""
+        return int(self._c.execute(select(func.count()).select_from(recipients)).scalar_one())
+
+
+class TermsRepository:
+    """Published terms versions; the newest one is current."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def add(self, terms: Terms) -> None:
+        """Publish a version."""
+        self._c.execute(
+            insert(terms_versions).values(
+                version=terms.version, clauses=dict(terms.clauses), published_at=terms.published_at
+            )
+        )
+
+    def get(self, version: str) -> Terms | None:
+        """One version, or None."""
+        row = self._c.execute(
+            select(terms_versions).where(terms_versions.c.version == version)
+        ).first()
+        return _to_terms(row) if row else None
+
+    def current(self) -> Terms | None:
+        """The newest published version, or None before any is published."""
+        row = self._c.execute(
+            select(terms_versions).order_by(terms_versions.c.seq.desc()).limit(1)
+        ).first()
+        return _to_terms(row) if row else None
+
+
+def _to_terms(row: Row[Any]) -> Terms:
+    clauses: Mapping[str, str] = row.clauses
+    return Terms(version=row.version, clauses=clauses, published_at=row.published_at)

@@ -1,0 +1,240 @@
+"""Subject rows and their vault material: wrapped keys, ciphertexts, blind indexes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, delete, func, insert, select, update
+
+from gatehouse.domain.subjects import Subject
+from gatehouse.store.tables import (
+    blind_indexes,
+    pii_fields,
+    pii_reads,
+    subject_keys,
+    subjects,
+    vault_secrets,
+)
+from gatehouse.vault import WrappedKey
+
+__all__ = ["SubjectRepository", "SubjectRecord", "VaultSecretRepository"]
+
+SubjectRecord = tuple[Subject, str, WrappedKey, Mapping[str, bytes], Mapping[str, str]]
+"""What one new subject writes: the subject, its external-ref digest, wrapped key,
+ciphertexts by field and blind-index digests by kind."""
+
+
+def _to_subject(row: Row[Any]) -> Subject:
+    return Subject(
+        id=row.id,
+        residence_country=row.residence_country,
+        locale=row.locale,
+        rule_pack=row.rule_pack,
+        created_at=row.created_at,
+        deleted_at=row.deleted_at,
+    )
+
+
+class SubjectRepository:
+    """Reads and writes subjects; knows ciphertext only, never plaintext."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def add_many(self, records: list[SubjectRecord], scope: str = "subject") -> None:
+        """Insert subjects with their key, ciphertexts and indexes, a few statements per batch."""
+        if not records:
+            return
+        self._c.execute(
+            insert(subjects),
+            [
+                {
+                    "id": s.id,
+                    "external_ref_digest": ref,
+                    "residence_country": s.residence_country,
+                    "locale": s.locale,
+                    "rule_pack": s.rule_pack,
+                    "created_at": s.created_at,
+                    "deleted_at": None,
+                }
+                for s, ref, _, _, _ in records
+            ],
+        )
+        self._c.execute(
+            insert(subject_keys),
+            [
+                {
+                    "subject_id": s.id,
+                    "kek_id": key.kek_id,
+                    "wrapped_key": key.blob,
+                    "created_at": s.created_at,
+                }
+                for s, _, key, _, _ in records
+            ],
+        )
+        self._c.execute(
+            insert(pii_fields),
+            [
+                {"subject_id": s.id, "scope": scope, "field": name, "ciphertext": blob}
+                for s, _, _, fields, _ in records
+                for name, blob in fields.items()
+            ],
+        )
+        index_rows = [
+            {"subject_id": s.id, "kind": kind, "digest": digest}
+            for s, _, _, _, indexes in records
+            for kind, digest in indexes.items()
+        ]
+        if index_rows:
+            self._c.execute(insert(blind_indexes), index_rows)
+
+    def get(self, subject_id: str) -> Subject | None:
+        """The subject, or None."""
+        row = self._c.execute(select(subjects).where(subjects.c.id == subject_id)).first()
+        return _to_subject(row) if row else None
+
+    def exists_external_ref(self, digest: str) -> bool:
+        """True when a subject with this external-ref digest exists."""
+        row = self._c.execute(
+            select(subjects.c.id).where(subjects.c.external_ref_digest == digest)
+        ).first()
+        return row is not None
+
+    def find_by_external_ref(self, digest: str) -> list[str]:
+        """Subject ids with this external-ref digest (zero or one)."""
+        rows = self._c.execute(
+            select(subjects.c.id).where(subjects.c.external_ref_digest == digest)
+        )
+        return [row.id for row in rows]
+
+    def find_by_index(self, kind: str, digest: str, limit: int = 50) -> list[str]:
+        """Subject ids whose blind index of ``kind`` matches."""
+        rows = self._c.execute(
+            select(blind_indexes.c.subject_id)
+            .where(blind_indexes.c.kind == kind, blind_indexes.c.digest == digest)
+            .order_by(blind_indexes.c.subject_id)
+            .limit(limit)
+        )
+        return [row.subject_id for row in rows]
+
+    def wrapped_key(self, subject_id: str) -> WrappedKey | None:
+        """The subject's wrapped data key, or None once shredded."""
+        row = self._c.execute(
+            select(subject_keys).where(subject_keys.c.subject_id == subject_id)
+        ).first()
+        return WrappedKey(kek_id=row.kek_id, blob=row.wrapped_key) if row else None
+
+    def ciphertexts(self, subject_id: str, scope: str = "subject") -> dict[str, bytes]:
+        """Every ciphertext of the subject in ``scope``, by field name."""
+        rows = self._c.execute(
+            select(pii_fields.c.field, pii_fields.c.ciphertext).where(
+                pii_fields.c.subject_id == subject_id, pii_fields.c.scope == scope
+            )
+        )
+        return {row.field: row.ciphertext for row in rows}
+
+    def record_pii_read(
+        self, subject_id: str, api_key_id: str, reason: str, fields: list[str], at: datetime
+    ) -> None:
+        """Append one unmasked read to the access record."""
+        self._c.execute(
+            insert(pii_reads).values(
+                subject_id=subject_id, api_key_id=api_key_id, reason=reason, fields=fields, at=at
+            )
+        )
+
+    def pii_reads(self, subject_id: str) -> list[dict[str, Any]]:
+        """The unmasked reads of a subject, oldest first."""
+        rows = self._c.execute(
+            select(pii_reads).where(pii_reads.c.subject_id == subject_id).order_by(pii_reads.c.id)
+        )
+        return [
+            {"api_key_id": r.api_key_id, "reason": r.reason, "fields": r.fields, "at": r.at}
+            for r in rows
+        ]
+
+    def keys_after(self, after: str, limit: int) -> list[tuple[str, WrappedKey]]:
+        """A batch of (subject id, wrapped key), ordered by subject id, for key rotation."""
+        rows = self._c.execute(
+            select(subject_keys.c.subject_id, subject_keys.c.kek_id, subject_keys.c.wrapped_key)
+            .where(subject_keys.c.subject_id > after)
+            .order_by(subject_keys.c.subject_id)
+            .limit(limit)
+        )
+        return [(r.subject_id, WrappedKey(kek_id=r.kek_id, blob=r.wrapped_key)) for r in rows]
+
+    def replace_wrapped_key(self, subject_id: str, old: WrappedKey, new: WrappedKey) -> bool:
+        """Swap a wrapped key if it is still ``old``; False when something else changed it."""
+        result = self._c.execute(
+            update(subject_keys)
+            .where(
+                subject_keys.c.subject_id == subject_id,
+                subject_keys.c.wrapped_key == old.blob,
+            )
+            .values(kek_id=new.kek_id, wrapped_key=new.blob)
+        )
+        return result.rowcount == 1
+
+    def count_keys(self) -> int:
+        """How many live (unshredded) data keys exist."""
+        return int(self._c.execute(select(func.count()).select_from(subject_keys)).scalar_one())
+
+    def count_keys_not_under(self, kek_id: str) -> int:
+        """How many data keys are still wrapped by another master key."""
+        query = (
+            select(func.count()).select_from(subject_keys).where(subject_keys.c.kek_id != kek_id)
+        )
+        return int(self._c.execute(query).scalar_one())
+
+    def shred(self, subject_id: str, at: datetime) -> None:
+        """Crypto-shred: drop the data key, ciphertexts and indexes; mark the subject deleted."""
+        self._c.execute(delete(subject_keys).where(subject_keys.c.subject_id == subject_id))
+        self._c.execute(delete(pii_fields).where(pii_fields.c.subject_id == subject_id))
+        self._c.execute(delete(blind_indexes).where(blind_indexes.c.subject_id == subject_id))
+        self._c.execute(update(subjects).where(subjects.c.id == subject_id).values(deleted_at=at))
+
+    def iter_ids(self, batch: int = 1000) -> Iterator[str]:
+        """Every subject id, in batches, without loading them all."""
+        after = ""
+        while True:
+            rows = self._c.execute(
+                select(subjects.c.id)
+                .where(subjects.c.id > after)
+                .order_by(subjects.c.id)
+                .limit(batch)
+            ).all()
+            if not rows:
+                return
+            for row in rows:
+                yield row.id
+            after = rows[-1].id
+
+
+class VaultSecretRepository:
+    """Operator-wide secrets, stored wrapped by the master key."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def get(self, name: str) -> WrappedKey | None:
+        """The wrapped secret, or None."""
+        row = self._c.execute(select(vault_secrets).where(vault_secrets.c.name == name)).first()
+        return WrappedKey(kek_id=row.kek_id, blob=row.wrapped) if row else None
+
+    def add(self, name: str, wrapped: WrappedKey, at: datetime) -> None:
+        """Store a new secret."""
+        self._c.execute(
+            insert(vault_secrets).values(
+                name=name, kek_id=wrapped.kek_id, wrapped=wrapped.blob, created_at=at
+            )
+        )
+
+    def replace(self, name: str, wrapped: WrappedKey) -> None:
+        """Re-wrap a secret in place."""
+        self._c.execute(
+            update(vault_secrets)
+            .where(vault_secrets.c.name == name)
+            .values(kek_id=wrapped.kek_id, wrapped=wrapped.blob)
+        )

@@ -1,0 +1,192 @@
+"""Table definitions (SQLAlchemy Core). Alembic migrations must match these."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+)
+
+from gatehouse.store.db import UTCDateTime
+
+__all__ = [
+    "metadata",
+    "api_keys",
+    "recipients",
+    "country_suspensions",
+    "suspension_events",
+    "terms_versions",
+    "terms_acceptances",
+    "subjects",
+    "subject_keys",
+    "pii_fields",
+    "blind_indexes",
+    "vault_secrets",
+    "pii_reads",
+]
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+recipients = Table(
+    "recipients",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("legal_name", String(200)),
+    Column("country", String(2), index=True),
+    Column("contact_phone", String(20)),
+    Column("contact_email", String(254)),
+    Column("privacy_officer_name", String(200)),
+    Column("privacy_officer_email", String(254)),
+    Column("privacy_officer_phone", String(20)),
+    Column("purposes", JSON, nullable=False),
+    Column("retention_days", Integer),
+    Column("certifications", JSON, nullable=False),
+    Column("webhook_url", String(2000)),
+    # The signing secret must be usable, so it is wrapped by the master key, not hashed.
+    Column("webhook_secret_kek_id", String(32)),
+    Column("webhook_secret_wrapped", LargeBinary),
+    Column("status", String(20), nullable=False, index=True),
+    Column("suspended_reason", String(500)),
+    Column("accepted_terms_version", String(40)),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+# Keys are random 256-bit tokens, so a plain SHA-256 is enough: there is nothing to brute-force.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("audience", String(20), nullable=False),
+    Column("recipient_id", String(40), ForeignKey("recipients.id")),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(16), nullable=False),
+    Column("label", String(200)),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("revoked_at", UTCDateTime()),
+)
+
+country_suspensions = Table(
+    "country_suspensions",
+    metadata,
+    Column("country", String(2), primary_key=True),
+    Column("reason", String(500)),
+    Column("suspended_at", UTCDateTime(), nullable=False),
+)
+
+# Append-only: who was suspended or resumed, when and why (Art. 28-9 evidence).
+suspension_events = Table(
+    "suspension_events",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("target_type", String(20), nullable=False),
+    Column("target", String(40), nullable=False),
+    Column("action", String(20), nullable=False),
+    Column("reason", String(500)),
+    Column("at", UTCDateTime(), nullable=False),
+)
+
+terms_versions = Table(
+    "terms_versions",
+    metadata,
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("version", String(40), nullable=False, unique=True),
+    Column("clauses", JSON, nullable=False),
+    Column("published_at", UTCDateTime(), nullable=False),
+)
+
+terms_acceptances = Table(
+    "terms_acceptances",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("recipient_id", String(40), ForeignKey("recipients.id"), nullable=False, index=True),
+    Column("version", String(40), ForeignKey("terms_versions.version"), nullable=False),
+    Column("accepted_at", UTCDateTime(), nullable=False),
+)
+
+subjects = Table(
+    "subjects",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    # Blind index of the marketplace's own customer id: unique, yet not the id itself.
+    Column("external_ref_digest", String(64), nullable=False, unique=True),
+    Column("residence_country", String(2), nullable=False),
+    Column("locale", String(16), nullable=False),
+    Column("rule_pack", String(40), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("deleted_at", UTCDateTime()),
+)
+
+# One wrapped data key per subject. Deleting the row is crypto-shredding.
+subject_keys = Table(
+    "subject_keys",
+    metadata,
+    Column("subject_id", String(40), ForeignKey("subjects.id"), primary_key=True),
+    Column("kek_id", String(32), nullable=False, index=True),
+    Column("wrapped_key", LargeBinary, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+pii_fields = Table(
+    "pii_fields",
+    metadata,
+    Column("subject_id", String(40), ForeignKey("subjects.id"), primary_key=True),
+    Column("scope", String(60), primary_key=True),
+    Column("field", String(40), primary_key=True),
+    Column("ciphertext", LargeBinary, nullable=False),
+)
+
+blind_indexes = Table(
+    "blind_indexes",
+    metadata,
+    Column("subject_id", String(40), ForeignKey("subjects.id"), primary_key=True),
+    Column("kind", String(20), primary_key=True),
+    Column("digest", String(64), nullable=False),
+    Index("ix_blind_indexes_kind_digest", "kind", "digest"),
+)
+
+# Operator-wide secrets (such as the blind-index key), stored only wrapped by the master key.
+vault_secrets = Table(
+    "vault_secrets",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("kek_id", String(32), nullable=False),
+    Column("wrapped", LargeBinary, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+# Every unmasked read of a subject by an operator, with its stated reason.
+pii_reads = Table(
+    "pii_reads",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("subject_id", String(40), ForeignKey("subjects.id"), nullable=False, index=True),
+    Column("api_key_id", String(40), ForeignKey("api_keys.id"), nullable=False),
+    Column("reason", String(500), nullable=False),
+    Column("fields", JSON, nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+)

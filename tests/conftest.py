@@ -1,0 +1,185 @@
+"""Shared fixtures: a fresh database per backend, a real HTTP server, an injectable clock.
+
+Each test session creates its own SQLite file and its own PostgreSQL database (when
+GATEHOUSE_TEST_POSTGRES_URL is set) and drops them at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from gatehouse.api.app import create_app
+from gatehouse.config import Settings
+from gatehouse.services.access import issue_operator_key
+from gatehouse.services.runtime import Gatehouse, open_gatehouse
+from gatehouse.vault import MasterKey
+
+POSTGRES_ENV = "GATEHOUSE_TEST_POSTGRES_URL"
+
+
+def postgres_required() -> bool:
+    """CI sets this: a missing PostgreSQL is then a failure, never a skip."""
+    return os.environ.get("GATEHOUSE_REQUIRE_POSTGRES") == "1"
+
+
+class Clock:
+    """A clock the tests move by hand, so no test sleeps."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@dataclass
+class Backend:
+    name: str
+    url: str
+
+
+def _postgres_database(admin_url: str) -> Iterator[str]:
+    name = f"gatehouse_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # the message says which server could not be reached
+        admin.dispose()
+        message = f"PostgreSQL at {make_url(admin_url).render_as_string()} is unreachable: {exc}"
+        if postgres_required():
+            pytest.fail(message)
+        pytest.skip(message)
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Backend]:
+    """Each storage backend in turn, with a database made for this run only."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("sqlite") / "gatehouse.db"
+        yield Backend("sqlite", f"sqlite:///{path}")
+        return
+    admin_url = os.environ.get(POSTGRES_ENV)
+    if not admin_url:
+        if postgres_required():
+            pytest.fail(f"{POSTGRES_ENV} is not set but PostgreSQL is required")
+        pytest.skip(f"{POSTGRES_ENV} is not set; PostgreSQL tests need a server")
+    yield from (Backend("postgres", url) for url in _postgres_database(admin_url))
+
+
+@pytest.fixture(scope="session")
+def master_key() -> MasterKey:
+    return MasterKey.generate()
+
+
+@pytest.fixture(scope="session")
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture(scope="session")
+def gatehouse(
+    backend: Backend, master_key: MasterKey, clock: Clock, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Gatehouse]:
+    """An opened Gatehouse on the backend, migrated, with the test clock."""
+    key_file = tmp_path_factory.mktemp("keys") / "unused.key"
+    settings = Settings.from_env(
+        {
+            "GATEHOUSE_DATABASE_URL": backend.url,
+            "GATEHOUSE_MASTER_KEY": master_key.to_b64(),
+            "GATEHOUSE_KEY_FILE": str(key_file),
+        }
+    )
+    gh = open_gatehouse(settings, clock=clock)
+    yield gh
+    gh.close()
+
+
+class LiveServer:
+    """Uvicorn serving the app on a free loopback port, in a thread."""
+
+    def __init__(self, gh: Gatehouse) -> None:
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.socket.bind(("127.0.0.1", 0))
+        self.port = self.socket.getsockname()[1]
+        config = uvicorn.Config(
+            create_app(gh), log_level="warning", access_log=False, lifespan="off"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.socket.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(gatehouse: Gatehouse) -> Iterator[LiveServer]:
+    with LiveServer(gatehouse) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def operator_key(gatehouse: Gatehouse) -> str:
+    return issue_operator_key(gatehouse.engine, gatehouse.clock(), label="tests")
+
+
+@pytest.fixture
+def api(live_server: LiveServer, operator_key: str) -> Iterator[httpx.Client]:
+    """An HTTP client speaking to the live server as the operator."""
+    with httpx.Client(
+        base_url=live_server.url, headers={"Authorization": f"Bearer {operator_key}"}, timeout=30
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+def anonymous(live_server: LiveServer) -> Iterator[httpx.Client]:
+    """An HTTP client with no credentials."""
+    with httpx.Client(base_url=live_server.url, timeout=30) as client:
+        yield client
+
+
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent

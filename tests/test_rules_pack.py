@@ -1,0 +1,183 @@
+"""The rule pack model and the shipped KR-PIPA pack."""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from gatehouse.domain.transforms import get_transform
+from gatehouse.rules import PACKS_DIR, RulePack, load_pack
+
+
+@pytest.fixture(scope="module")
+def raw() -> dict[str, Any]:
+    with (PACKS_DIR / "kr-pipa.toml").open("rb") as handle:
+        return tomllib.load(handle)
+
+
+@pytest.fixture(scope="module")
+def pack() -> RulePack:
+    return load_pack(PACKS_DIR / "kr-pipa.toml")
+
+
+def test_identity(pack: RulePack) -> None:
+    assert pack.id == "KR-PIPA"
+    assert pack.jurisdictions == ["KR"]
+    assert pack.required_language == "ko"
+    assert pack.languages == ["ko", "en"]
+    assert pack.flows == ["provision", "entrustment", "storage", "inquiry"]
+    assert pack.adequate_countries == []
+    assert pack.title["ko"].startswith("개인정보 보호법")
+
+
+def test_bases(pack: RulePack) -> None:
+    assert set(pack.bases) == {
+        "SEPARATE_CONSENT",
+        "LAW_TREATY",
+        "CONTRACT_ENTRUST_STORE",
+        "RECIPIENT_CERTIFIED",
+        "ADEQUATE_COUNTRY",
+    }
+    assert pack.bases["SEPARATE_CONSENT"].article == "Art. 28-8(1) 1"
+    assert pack.bases["ADEQUATE_COUNTRY"].article == "Art. 28-8(1) 5"
+    # Entrustment/storage only: never a basis for handing data to a seller (provision).
+    assert pack.bases["CONTRACT_ENTRUST_STORE"].flows == ["entrustment", "storage"]
+    assert {code: b.requires for code, b in pack.bases.items()} == {
+        "SEPARATE_CONSENT": "consent",
+        "LAW_TREATY": "law",
+        "CONTRACT_ENTRUST_STORE": "disclosure",
+        "RECIPIENT_CERTIFIED": "certification",
+        "ADEQUATE_COUNTRY": "adequacy",
+    }
+
+
+def test_notice_items_cover_art_28_8_2(pack: RulePack) -> None:
+    keys = [item.key for item in pack.notice_items]
+    assert keys == [
+        "pi_items",
+        "dest_country",
+        "transfer_timing",
+        "transfer_method",
+        "recipient_name",
+        "recipient_contact",
+        "recipient_privacy_officer_contact",
+        "recipient_purpose",
+        "recipient_retention",
+        "refusal_method",
+        "refusal_procedure",
+        "refusal_effect",
+        "legal_basis",
+    ]
+    assert pack.required_notice_items == keys
+    assert all(item.label["ko"] and item.label["en"] for item in pack.notice_items)
+
+
+def test_purposes_minimise(pack: RulePack) -> None:
+    fulfilment = pack.purposes["fulfilment"]
+    assert fulfilment.fields == {
+        "name": "masked",
+        "phone": "safe_number",
+        "address": "plain",
+        "delivery_note": "redact_pii",
+        "customs_code": "customs_only",
+    }
+    assert fulfilment.after_confirmation["name"] == "masked_further"
+    assert fulfilment.after_confirmation["phone"] == "masked_further"
+    assert fulfilment.after_confirmation["address"] == "masked_further"
+    assert "customer_service" in pack.purposes
+    for purpose in pack.purposes.values():
+        assert "email" not in purpose.fields or purpose.fields["email"] != "plain"
+        for table in (purpose.fields, purpose.after_confirmation):
+            for field, name in table.items():
+                assert field in pack.pii_fields
+                assert get_transform(name).supports(field)
+
+
+def test_clocks_and_holds(pack: RulePack) -> None:
+    assert (pack.views.close_days_after_delivery, pack.views.max_days) == (7, 90)
+    assert pack.views.safe_number_cooldown_days == 30
+    assert pack.deadlines.rights_request_days == 10
+    assert pack.deadlines.rights_request_alert_day == 7
+    assert pack.deadlines.breach_notify_hours == 72
+    assert pack.deadlines.breach_report_threshold == 1000
+    assert {name: hold.months for name, hold in pack.retention_holds.items()} == {
+        "contracts": 60,
+        "payments": 60,
+        "complaints": 36,
+        "ads": 6,
+        "access_logs": 3,
+    }
+    assert all(hold.statute and hold.fields for hold in pack.retention_holds.values())
+
+
+def test_remedies(pack: RulePack) -> None:
+    assert [(r.phone, r.url) for r in pack.remedies] == [
+        ("118", "https://privacy.kisa.or.kr"),
+        ("1833-6972", "https://www.kopico.go.kr"),
+        ("1301", "https://www.spo.go.kr"),
+        ("182", "https://ecrm.police.go.kr"),
+    ]
+
+
+def test_pack_is_frozen(pack: RulePack) -> None:
+    with pytest.raises(ValidationError):
+        pack.version = "2"
+
+
+def test_label_text_falls_back(pack: RulePack) -> None:
+    assert pack.title.text("ja", fallback="ko") == pack.title["ko"]
+    assert pack.title.text("en", fallback="ko") == pack.title["en"]
+
+
+def _problem_key(data: dict[str, Any]) -> str:
+    with pytest.raises(ValidationError) as exc:
+        RulePack.model_validate(data)
+    error = exc.value.errors()[0]
+    assert error["type"] == "pack_inconsistent"
+    return str(error["ctx"]["key"])
+
+
+def test_consistency_checks(raw: dict[str, Any]) -> None:
+    data = copy.deepcopy(raw)
+    data["purposes"]["fulfilment"]["fields"]["passport"] = "plain"
+    assert _problem_key(data) == "purposes.fulfilment.fields.passport"
+
+    data = copy.deepcopy(raw)
+    data["purposes"]["customer_service"]["after_confirmation"]["delivery_note"] = "drop"
+    assert _problem_key(data) == "purposes.customer_service.after_confirmation.delivery_note"
+
+    data = copy.deepcopy(raw)
+    data["purposes"]["fulfilment"]["fields"]["name"] = "safe_number"
+    assert _problem_key(data) == "purposes.fulfilment.fields.name"
+
+    data = copy.deepcopy(raw)
+    data["languages"] = ["ko", "en", "ja"]
+    assert _problem_key(data) == "title"
+
+    data = copy.deepcopy(raw)
+    data["adequate_countries"] = ["KR"]
+    assert _problem_key(data) == "adequate_countries[0]"
+
+    data = copy.deepcopy(raw)
+    data["views"]["close_days_after_delivery"] = 120
+    assert _problem_key(data) == "views.close_days_after_delivery"
+
+    data = copy.deepcopy(raw)
+    data["flows"] = ["provision", "entrustment", "storage", "inquiry", "storage"]
+    assert _problem_key(data) == "flows[4]"
+
+    data = copy.deepcopy(raw)
+    data["notice_items"] = data["notice_items"][:-1]
+    assert _problem_key(data) == "required_notice_items[12]"
+
+
+def test_requirement_kind_is_closed(raw: dict[str, Any]) -> None:
+    data = copy.deepcopy(raw)
+    data["bases"]["LAW_TREATY"]["requires"] = "vibes"
+    with pytest.raises(ValidationError) as exc:
+        RulePack.model_validate(data)
+    assert exc.value.errors()[0]["loc"] == ("bases", "LAW_TREATY", "requires")
