@@ -22,6 +22,7 @@ class Settings:
     database_url: str
     key_file: Path
     environ: Mapping[str, str]
+    rules_dir: Path | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -29,4 +30,10 @@ class Settings:
         env = dict(os.environ if environ is None else environ)
         url = env.get("GATEHOUSE_DATABASE_URL") or f"sqlite:///{DEFAULT_DATABASE_FILE}"
         key_file = Path(env.get("GATEHOUSE_KEY_FILE") or DEFAULT_KEY_FILE)
-        return cls(database_url=url, key_file=key_file, environ=env)
+        rules = env.get("GATEHOUSE_RULES_DIR")
+        return cls(
+            database_url=url,
+            key_file=key_file,
+            environ=env,
+            rules_dir=Path(rules) if rules else None,
+        )

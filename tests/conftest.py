@@ -75,12 +75,9 @@ def _postgres_database(admin_url: str) -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgres"])
-def backend(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Backend]:
-    """Each storage backend in turn, with a database made for this run only."""
-    if request.param == "sqlite":
+def fresh_backend(kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
+    """A new, empty database of ``kind``, dropped when the generator closes."""
+    if kind == "sqlite":
         path = tmp_path_factory.mktemp("sqlite") / "gatehouse.db"
         yield Backend("sqlite", f"sqlite:///{path}")
         return
@@ -90,6 +87,14 @@ def backend(
             pytest.fail(f"{POSTGRES_ENV} is not set but PostgreSQL is required")
         pytest.skip(f"{POSTGRES_ENV} is not set; PostgreSQL tests need a server")
     yield from (Backend("postgres", url) for url in _postgres_database(admin_url))
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Backend]:
+    """Each storage backend in turn, with a database made for this run only."""
+    yield from fresh_backend(request.param, tmp_path_factory)
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,8 @@ import random
 
 from faker import Faker
 
+from gatehouse.domain.contact import normalise_kr_mobile
+from gatehouse.domain.errors import InvalidInput
 from gatehouse.domain.subjects import SubjectPII, validate_subject_pii
 
 __all__ = ["KoreanCustomers"]
@@ -74,15 +76,24 @@ class KoreanCustomers:
             line2 = None
         return postal, line1, line2
 
+    def _mobile(self) -> str:
+        rnd = self._random
+        spelling = rnd.choice(("010-{a}-{b}", "010{a}{b}", "+82 10-{a}-{b}"))
+        while True:
+            # Some 010 blocks are unallocated; draw again until the number plan accepts it.
+            candidate = spelling.format(a=rnd.randint(2000, 9999), b=f"{rnd.randint(0, 9999):04d}")
+            try:
+                normalise_kr_mobile(candidate)
+            except InvalidInput:
+                continue
+            return candidate
+
     def one(self, index: int) -> SubjectPII:
         """The customer at ``index`` (the external ref is derived from it, so it is unique)."""
         rnd = self._random
         postal, line1, line2 = self._address()
         user = self._latin.user_name().replace(".", "")
-        phone_spelling = rnd.choice(("010-{a}-{b}", "010{a}{b}", "+82 10-{a}-{b}"))
-        phone = phone_spelling.format(
-            a=f"{rnd.randint(2000, 9999)}", b=f"{rnd.randint(0, 9999):04d}"
-        )
+        phone = self._mobile()
         customs = f"P{rnd.randint(0, 10**12 - 1):012d}" if rnd.random() < 0.6 else None
         return validate_subject_pii(
             external_ref=f"cus_{index:07d}",

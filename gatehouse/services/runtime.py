@@ -79,7 +79,7 @@ def open_gatehouse(
 
     A broken rule pack or a missing master key raises here, before anything is served.
     """
-    packs = load_packs()
+    packs = load_packs(settings.rules_dir)
     keyring = load_keyring(settings.environ or os.environ, settings.key_file)
     engine = make_engine(settings.database_url)
     if run_migrations:

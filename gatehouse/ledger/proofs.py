@@ -1,0 +1,115 @@
+"""Two-level inclusion proofs: an entry in its shard tree, and that shard's head in a checkpoint.
+
+Both levels are plain RFC 9162 audit paths, so a customer or an auditor can check a proof with
+any Certificate Transparency library given the checkpoint and its public key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from gatehouse.ledger.checkpoint import Checkpoint, verify_checkpoint
+from gatehouse.ledger.entry import LedgerEntry
+from gatehouse.ledger.merkle import inclusion_proof, root, verify_inclusion
+
+__all__ = ["inclusion_proof_for", "checkpoint_inclusion", "verify_inclusion_proof"]
+
+
+def checkpoint_inclusion(checkpoint: Checkpoint, shard: int) -> list[str]:
+    """Return the audit path (hex) of ``shard``'s head leaf in the checkpoint's tree."""
+    if checkpoint.head(shard) is None:
+        raise ValueError(f"checkpoint #{checkpoint.sequence} has no head for shard {shard}")
+    leaves = [head.leaf() for head in checkpoint.shards]
+    return [node.hex() for node in inclusion_proof(leaves, shard)]
+
+
+def inclusion_proof_for(
+    entries_of_shard: Sequence[LedgerEntry],
+    seq: int,
+    tree_size: int,
+    checkpoint: Checkpoint | None = None,
+) -> dict[str, Any]:
+    """Prove entry ``seq`` is in the shard's tree of ``tree_size`` entries.
+
+    ``entries_of_shard`` must start at seq 0 and hold at least ``tree_size`` entries. With a
+    ``checkpoint`` (whose head for this shard must have that size), the checkpoint-level path
+    is added too, so the proof stands on its own next to the signed checkpoint.
+    """
+    if not 0 <= seq < tree_size <= len(entries_of_shard):
+        raise ValueError(f"need 0 <= seq < tree_size <= {len(entries_of_shard)} entries")
+    shard = entries_of_shard[0].shard
+    leaves: list[bytes] = []
+    for position, entry in enumerate(entries_of_shard[:tree_size]):
+        leaf = entry.leaf()
+        # Refuse to prove anything about a chain that does not verify.
+        if entry.shard != shard or entry.seq != position or leaf.hex() != entry.entry_hash:
+            raise ValueError(f"entry at position {position} does not verify")
+        leaves.append(leaf)
+    proof: dict[str, Any] = {
+        "shard": shard,
+        "seq": seq,
+        "tree_size": tree_size,
+        "leaf_hash": leaves[seq].hex(),
+        "audit_path": [node.hex() for node in inclusion_proof(leaves, seq)],
+        "shard_root": root(leaves).hex(),
+    }
+    if checkpoint is not None:
+        claimed = checkpoint.head(shard)
+        if claimed is None or claimed.size != tree_size or claimed.root != proof["shard_root"]:
+            raise ValueError(f"checkpoint #{checkpoint.sequence} does not cover this tree")
+        proof["checkpoint_sequence"] = checkpoint.sequence
+        proof["checkpoint_path"] = checkpoint_inclusion(checkpoint, shard)
+    return proof
+
+
+def _int(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError("expected an integer")
+    return value
+
+
+def _hex_list(value: object) -> list[bytes]:
+    if not isinstance(value, list):
+        raise TypeError("expected a list of hex strings")
+    return [bytes.fromhex(item) for item in value]
+
+
+def verify_inclusion_proof(
+    proof: Mapping[str, Any], checkpoint: Checkpoint, public_key_b64: str | None = None
+) -> bool:
+    """Check both levels of a proof against ``checkpoint``.
+
+    Without ``public_key_b64`` this only shows the entry is in *this* checkpoint; pass the key
+    (or call :func:`verify_checkpoint` first) before trusting the checkpoint itself.
+    """
+    try:
+        shard = _int(proof["shard"])
+        seq = _int(proof["seq"])
+        tree_size = _int(proof["tree_size"])
+        leaf = bytes.fromhex(proof["leaf_hash"])
+        audit_path = _hex_list(proof["audit_path"])
+        shard_root = bytes.fromhex(proof["shard_root"])
+        cp_path_hex = proof.get("checkpoint_path")
+        checkpoint_path = None if cp_path_hex is None else _hex_list(cp_path_hex)
+    except (KeyError, TypeError, ValueError):
+        return False
+    if "checkpoint_sequence" in proof and proof["checkpoint_sequence"] != checkpoint.sequence:
+        return False
+    if public_key_b64 is not None and not verify_checkpoint(checkpoint, public_key_b64):
+        return False
+    if not verify_inclusion(leaf, seq, tree_size, audit_path, shard_root):
+        return False
+    claimed = checkpoint.head(shard)
+    if claimed is None or claimed.size != tree_size or claimed.root != shard_root.hex():
+        return False
+    try:
+        if checkpoint_path is None:
+            checkpoint_path = _hex_list(checkpoint_inclusion(checkpoint, shard))
+        checkpoint_root = bytes.fromhex(checkpoint.root)
+        head_leaf = claimed.leaf()
+    except (TypeError, ValueError):
+        return False
+    return verify_inclusion(
+        head_leaf, shard, len(checkpoint.shards), checkpoint_path, checkpoint_root
+    )
