@@ -22,6 +22,7 @@ from gatehouse.demo.korea import KoreanCustomers
 from gatehouse.domain.subjects import SubjectPII
 from gatehouse.services import subjects as subject_service
 from gatehouse.services.runtime import Gatehouse, open_gatehouse
+from gatehouse.store.scratch import scratch_database
 from gatehouse.vault import MasterKey
 
 BATCH = 500
@@ -85,8 +86,17 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
 
+    if args.database_url and not args.database_url.startswith("sqlite"):
+        # Never write into the server's own database: benchmark in a scratch one.
+        with scratch_database(args.database_url, prefix="gatehouse_bench") as url:
+            run(url, args.subjects, args.rounds)
+        return
     workdir = Path(tempfile.mkdtemp(prefix="gatehouse-bench-"))
-    url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
+    run(args.database_url or f"sqlite:///{workdir / 'bench.db'}", args.subjects, args.rounds)
+
+
+def run(url: str, subjects: int, rounds: int) -> None:
+    """Benchmark against the database at ``url`` and print the medians."""
     settings = Settings.from_env(
         {"GATEHOUSE_DATABASE_URL": url, "GATEHOUSE_MASTER_KEY": MasterKey.generate().to_b64()}
     )
@@ -95,10 +105,10 @@ def main() -> None:
     raw_metadata.create_all(gh.engine)
     customers = KoreanCustomers(seed=11)
     vault_rates, raw_rates = [], []
-    for round_number in range(args.rounds):
-        first = round_number * args.subjects * 2
-        people = [customers.one(first + i) for i in range(args.subjects)]
-        others = [customers.one(first + args.subjects + i) for i in range(args.subjects)]
+    for round_number in range(rounds):
+        first = round_number * subjects * 2
+        people = [customers.one(first + i) for i in range(subjects)]
+        others = [customers.one(first + subjects + i) for i in range(subjects)]
         # Alternate the order so neither side always runs on a warmer cache.
         if round_number % 2:
             raw_rates.append(_raw_insert(gh, others))
@@ -110,10 +120,7 @@ def main() -> None:
     gh.close()
     vault, raw = statistics.median(vault_rates), statistics.median(raw_rates)
     backend = url.split(":", 1)[0]
-    print(
-        f"backend: {backend}; {args.subjects} subjects per round, "
-        f"{args.rounds} rounds, batches of {BATCH}"
-    )
+    print(f"backend: {backend}; {subjects} subjects per round, {rounds} rounds, batches of {BATCH}")
     print(
         f"vault subject creation (encrypt + blind index + store): {vault:,.0f} subjects/s (median)"
     )

@@ -10,7 +10,6 @@ import os
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,13 +18,13 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from gatehouse.api.app import create_app
 from gatehouse.config import Settings
 from gatehouse.services.access import issue_operator_key
 from gatehouse.services.runtime import Gatehouse, open_gatehouse
+from gatehouse.store.scratch import scratch_database
 from gatehouse.vault import MasterKey
 
 POSTGRES_ENV = "GATEHOUSE_TEST_POSTGRES_URL"
@@ -56,23 +55,18 @@ class Backend:
 
 
 def _postgres_database(admin_url: str) -> Iterator[str]:
-    name = f"gatehouse_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        scratch = scratch_database(admin_url, prefix="gatehouse_test")
+        url = scratch.__enter__()
     except Exception as exc:  # the message says which server could not be reached
-        admin.dispose()
         message = f"PostgreSQL at {make_url(admin_url).render_as_string()} is unreachable: {exc}"
         if postgres_required():
             pytest.fail(message)
         pytest.skip(message)
     try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+        yield url
     finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        scratch.__exit__(None, None, None)
 
 
 def fresh_backend(kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:

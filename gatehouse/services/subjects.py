@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
@@ -54,8 +55,15 @@ class SubjectView:
     masked: bool
 
 
+@lru_cache(maxsize=256)
+def _residence(residence_country: str, locale: str) -> tuple[str, str]:
+    # A handful of distinct pairs cover every customer; validating each once saves the
+    # country and locale lookups on bulk imports.
+    return validate_residence(residence_country, locale)
+
+
 def _seal(gh: Gatehouse, new: NewSubject) -> SubjectRecord:
-    country, locale = validate_residence(new.residence_country, new.locale)
+    country, locale = _residence(new.residence_country, new.locale)
     pack = gh.packs.for_country(country)
     subject = Subject(
         id=new_id("sub"),
@@ -97,7 +105,7 @@ def create_subjects(gh: Gatehouse, batch: Sequence[NewSubject]) -> list[Subject]
     try:
         with gh.engine.begin() as connection:
             repo = SubjectRepository(connection)
-            if any(repo.exists_external_ref(digest) for digest in digests):
+            if repo.existing_external_refs(digests):
                 raise duplicate
             repo.add_many(records, scope=SUBJECT_SCOPE)
     except IntegrityError:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -95,12 +95,16 @@ class SubjectRepository:
         row = self._c.execute(select(subjects).where(subjects.c.id == subject_id)).first()
         return _to_subject(row) if row else None
 
-    def exists_external_ref(self, digest: str) -> bool:
-        """True when a subject with this external-ref digest exists."""
-        row = self._c.execute(
-            select(subjects.c.id).where(subjects.c.external_ref_digest == digest)
-        ).first()
-        return row is not None
+    def existing_external_refs(self, digests: Sequence[str]) -> set[str]:
+        """Which of these external-ref digests already belong to a subject (one query)."""
+        if not digests:
+            return set()
+        rows = self._c.execute(
+            select(subjects.c.external_ref_digest).where(
+                subjects.c.external_ref_digest.in_(list(digests))
+            )
+        )
+        return {row.external_ref_digest for row in rows}
 
     def find_by_external_ref(self, digest: str) -> list[str]:
         """Subject ids with this external-ref digest (zero or one)."""
