@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from gatehouse.cli_ledger import ledger_app
 from gatehouse.config import Settings
 from gatehouse.domain.errors import GatehouseError
 from gatehouse.rules import RulePackError
@@ -24,6 +25,7 @@ app = typer.Typer(
 )
 keys_app = typer.Typer(help="Master-key management.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+app.add_typer(ledger_app, name="ledger")
 console = Console()
 err = Console(stderr=True)
 

@@ -181,3 +181,127 @@ def test_requirement_kind_is_closed(raw: dict[str, Any]) -> None:
     with pytest.raises(ValidationError) as exc:
         RulePack.model_validate(data)
     assert exc.value.errors()[0]["loc"] == ("bases", "LAW_TREATY", "requires")
+
+
+def test_notice_labels_cover_fields_transforms_and_flows(pack: RulePack) -> None:
+    assert set(pack.field_labels) == set(pack.pii_fields)
+    assert set(pack.flow_labels) == set(pack.flows)
+    assert set(pack.recipient_kind_labels) == {"seller", "logistics", "storage", "other"}
+    assert pack.field_labels["name"]["ko"] == "성명"
+    assert pack.field_labels["customs_code"]["ko"] == "개인통관고유부호"
+    assert pack.flow_labels["provision"]["ko"] == "제공"
+    assert pack.flow_labels["entrustment"]["ko"] == "처리위탁"
+    assert pack.flow_labels["storage"]["ko"] == "보관"
+    assert pack.flow_labels["inquiry"]["ko"] == "조회"
+    assert pack.field_form("customs_only", "ko") == "통관이 필요한 주문에 한함"
+    assert pack.field_form("customs_only", "en") == "only for orders that need customs clearance"
+    assert pack.field_form("safe_number", "en") == "replaced by a safe number"
+    # Released as is: the field name alone says it.
+    assert pack.field_form("plain", "ko") == ""
+    assert "drop" not in pack.transform_labels
+    for label in (
+        *pack.field_labels.values(),
+        *pack.transform_labels.values(),
+        *pack.flow_labels.values(),
+        *pack.recipient_kind_labels.values(),
+    ):
+        assert label["ko"] and label["en"]
+
+
+def test_released_fields_skip_dropped_ones(pack: RulePack, raw: dict[str, Any]) -> None:
+    assert list(pack.released_fields("fulfilment")) == [
+        "name",
+        "phone",
+        "address",
+        "delivery_note",
+        "customs_code",
+    ]
+    data = copy.deepcopy(raw)
+    data["purposes"]["fulfilment"]["fields"]["email"] = "drop"
+    assert "email" not in RulePack.model_validate(data).released_fields("fulfilment")
+
+
+def test_notice_texts(pack: RulePack) -> None:
+    texts = pack.notice_texts
+    assert texts.heading["ko"] == "개인정보 국외 이전 동의 (선택)"
+    assert texts.retention["ko"].format(days=90) == "90일"
+    assert texts.retention["en"].format(days=90) == "90 days"
+    assert "TLS" in texts.transfer_method["ko"] and "TLS" in texts.transfer_method["en"]
+    assert pack.notice_article == "Art. 28-8(2)"
+
+
+def test_country_names(pack: RulePack) -> None:
+    expected_ko = {
+        "CN": "중국",
+        "HK": "홍콩",
+        "TW": "대만",
+        "SG": "싱가포르",
+        "JP": "일본",
+        "US": "미국",
+        "VN": "베트남",
+        "TR": "튀르키예",
+        "GB": "영국",
+        "KR": "대한민국",
+    }
+    for code, name in expected_ko.items():
+        assert pack.country_name(code, "ko") == name
+    assert len(pack.country_names_ko) >= 25
+    assert pack.country_name("cn", "en") == "China"
+    # Common names, not the formal ISO ones.
+    assert pack.country_name("TW", "en") == "Taiwan"
+    assert pack.country_name("VN", "en") == "Vietnam"
+    # Not in the Korean table: the English name still names the country.
+    assert pack.country_name("ZA", "ko") == "South Africa"
+    assert pack.country_name("XX", "ko") is None
+
+
+def test_notice_consistency_checks(raw: dict[str, Any]) -> None:
+    data = copy.deepcopy(raw)
+    del data["field_labels"]["delivery_note"]
+    assert _problem_key(data) == "field_labels"
+
+    data = copy.deepcopy(raw)
+    data["field_labels"]["passport"] = {"ko": "여권번호", "en": "Passport number"}
+    assert _problem_key(data) == "field_labels.passport"
+
+    data = copy.deepcopy(raw)
+    del data["flow_labels"]["inquiry"]
+    assert _problem_key(data) == "flow_labels"
+
+    data = copy.deepcopy(raw)
+    del data["transform_labels"]["customs_only"]
+    assert _problem_key(data) == "purposes.fulfilment.fields.customs_code"
+
+    data = copy.deepcopy(raw)
+    data["transform_labels"]["blur"] = {"ko": "흐림", "en": "blurred"}
+    assert _problem_key(data) == "transform_labels.blur"
+
+    data = copy.deepcopy(raw)
+    data["field_labels"]["name"] = {"ko": "성명"}
+    assert _problem_key(data) == "field_labels.name"
+
+    data = copy.deepcopy(raw)
+    data["country_names_ko"]["XX"] = "없는 나라"
+    assert _problem_key(data) == "country_names_ko.XX"
+
+    data = copy.deepcopy(raw)
+    data["notice_texts"]["retention"]["en"] = "three months"
+    assert _problem_key(data) == "notice_texts.retention.en"
+
+    data = copy.deepcopy(raw)
+    data["notice_texts"]["transfer_timing"]["ko"] = "배송 후 {delivery_days}일"
+    assert _problem_key(data) == "notice_texts.transfer_timing.ko"
+
+    data = copy.deepcopy(raw)
+    data["notice_texts"]["field_form"]["ko"] = "{field}"
+    assert _problem_key(data) == "notice_texts.field_form.ko"
+
+
+def test_pack_texts_never_use_group_placeholders(raw: dict[str, Any]) -> None:
+    data = copy.deepcopy(raw)
+    data["country_names_ko"]["CN"] = "전 세계"
+    assert _problem_key(data) == "country_names_ko.CN"
+
+    data = copy.deepcopy(raw)
+    data["notice_texts"]["intro"]["en"] = "Your data goes to sellers worldwide."
+    assert _problem_key(data) == "notice_texts.intro.en"

@@ -79,6 +79,7 @@ def test_rotation_keeps_every_subject_readable(
     api: httpx.Client, gatehouse: Gatehouse, master_key: MasterKey
 ) -> None:
     ids = [api.post("/v1/subjects", json=subject_body()).json()["id"] for _ in range(7)]
+    assert api.post("/v1/ledger/checkpoints").status_code == 201  # creates the signing key
     new_key = MasterKey.generate()
     keyring = Keyring([new_key, master_key])
     report = rewrap_all(gatehouse, keyring, batch=3)
@@ -97,6 +98,8 @@ def test_rotation_keeps_every_subject_readable(
         # New subjects are wrapped under the new key too.
         created = api.post("/v1/subjects", json=subject_body())
         assert created.status_code == 201
+        # Operator secrets moved too: the ledger still signs with its re-wrapped key.
+        assert api.post("/v1/ledger/checkpoints").status_code == 201
     finally:
         # Re-wrap back so the rest of the session keeps its original key.
         rewrap_all(gatehouse, Keyring([master_key, new_key]))

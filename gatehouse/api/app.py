@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from gatehouse import __version__
-from gatehouse.api import operator, recipient
+from gatehouse.api import gateway, ledger, operator, recipient
 from gatehouse.api.errors import install_error_handlers
 from gatehouse.api.limits import BodyLimitMiddleware
 from gatehouse.config import MAX_BODY_BYTES
@@ -30,7 +30,9 @@ def create_app(gatehouse: Gatehouse) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.include_router(operator.router)
+    app.include_router(gateway.router)
     app.include_router(recipient.router)
+    app.include_router(ledger.router)
 
     @app.get("/healthz", tags=["meta"])
     def healthz() -> dict[str, Any]:

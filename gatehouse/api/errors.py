@@ -18,6 +18,7 @@ from gatehouse.domain.errors import (
     NotFound,
     Unauthorized,
 )
+from gatehouse.domain.views import ViewClosed
 from gatehouse.vault import KeyShredded, VaultError
 
 __all__ = ["error_response", "install_error_handlers"]
@@ -31,6 +32,7 @@ _STATUS_BY_TYPE: list[tuple[type[GatehouseError], int]] = [
     (Forbidden, 403),
     (Unauthorized, 401),
     (KeyShredded, 410),
+    (ViewClosed, 410),
     # A ciphertext that fails to decrypt means stored data was moved or altered: the caller
     # cannot fix it, but it is a refusal with a clear code, not a crash.
     (VaultError, 409),

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 
 from gatehouse.api.auth import GatehouseDep, RecipientDep
 from gatehouse.api.presenters import recipient_out, terms_out
-from gatehouse.api.schemas import RecipientOut, TermsOut
+from gatehouse.api.schemas import RecipientOut, TermsOut, ViewOut, ViewPage, ViewSummary
 from gatehouse.services import recipients as recipient_service
 from gatehouse.services import terms as terms_service
+from gatehouse.services import views as view_service
 
 __all__ = ["router"]
 
@@ -41,3 +42,51 @@ def accept_terms(
     """Accept the current terms version, with the recipient's own key."""
     standing = recipient_service.accept_terms(gh, _own_id(principal.recipient_id), version)
     return recipient_out(standing)
+
+
+@router.get("/transfers", response_model=ViewPage)
+def list_transfers(
+    gh: GatehouseDep,
+    principal: RecipientDep,
+    status: Literal["open", "all"] = "open",
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+) -> ViewPage:
+    """This recipient's transfers: ids and windows only; each view is read on its own."""
+    rows, next_cursor = view_service.list_views(
+        gh,
+        _own_id(principal.recipient_id),
+        only_open=status == "open",
+        after=cursor,
+        limit=limit,
+    )
+    return ViewPage(
+        items=[
+            ViewSummary(
+                transfer_id=row.transfer_id,
+                order_ref=row.external_ref,
+                purpose=row.purpose,
+                opened_at=row.opened_at,
+                expires_at=row.expires_at,
+                closed=row.closed_at is not None,
+                close_reason=row.close_reason,
+            )
+            for row in rows
+        ],
+        next_cursor=next_cursor,
+    )
+
+
+@router.get("/transfers/{transfer_id}", response_model=ViewOut)
+def read_transfer(
+    transfer_id: Annotated[str, Path(max_length=64)], gh: GatehouseDep, principal: RecipientDep
+) -> ViewOut:
+    """The view: masked name, safe number, address, redacted note; 410 once closed."""
+    view = view_service.read_view(gh, _own_id(principal.recipient_id), transfer_id)
+    return ViewOut(
+        transfer_id=view.transfer_id,
+        order_ref=view.order_ref,
+        items=view.items,
+        recipient_fields=view.recipient_fields,
+        expires_at=view.expires_at,
+    )

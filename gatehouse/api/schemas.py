@@ -5,16 +5,19 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 __all__ = [
     "Body",
     "PrivacyOfficerIn",
     "CertificationIn",
     "RecipientIn",
+    "PrivacyOfficerOut",
+    "CertificationOut",
     "RecipientOut",
     "RecipientCreated",
     "RecipientPage",
+    "TermsClausesIn",
     "TermsIn",
     "TermsOut",
     "AddressIn",
@@ -24,6 +27,28 @@ __all__ = [
     "SubjectMatches",
     "SuspendIn",
     "CountryStatusOut",
+    "AcceptedOut",
+    "NoticeItemOut",
+    "NoticeOut",
+    "ConsentIn",
+    "WithdrawIn",
+    "ConsentOut",
+    "ConsentStateOut",
+    "ConsentList",
+    "OrderItemIn",
+    "OrderIn",
+    "OrderCreated",
+    "OrderEventIn",
+    "OrderEventOut",
+    "TransferIn",
+    "TransferAllowed",
+    "TransferRecord",
+    "TransferPage",
+    "DisclosureIn",
+    "DisclosureOut",
+    "ViewSummary",
+    "ViewPage",
+    "ViewOut",
 ]
 
 Text = Annotated[StrictStr, Field(max_length=2000)]
@@ -178,3 +203,164 @@ class AcceptedOut(BaseModel):
     accepted_terms_version: str | None
     eligible: bool
     missing: list[str]
+
+
+class NoticeItemOut(BaseModel):
+    key: str
+    label: str
+    value: str
+
+
+class NoticeOut(BaseModel):
+    notice_hash: str
+    locale: str
+    purpose: str
+    flow: str
+    pack: str
+    recipients: list[dict[str, object]]
+    countries: list[str]
+    fields: list[str]
+    items: list[NoticeItemOut]
+    text: str
+
+
+class ConsentIn(Body):
+    notice_hash: Annotated[StrictStr, Field(min_length=64, max_length=64)]
+    # No default: a consent is never pre-ticked, so the caller must say yes or no.
+    granted: StrictBool
+    channel: Annotated[StrictStr, Field(max_length=20)]
+
+
+class WithdrawIn(Body):
+    channel: Annotated[StrictStr, Field(max_length=20)] = "web"
+
+
+class ConsentOut(BaseModel):
+    id: str
+    subject_id: str
+    notice_hash: str
+    purpose: str
+    granted: bool
+    channel: str
+    at: datetime
+    recipients: list[str]
+    withdraws: str | None = None
+
+
+class ConsentStateOut(BaseModel):
+    id: str
+    notice_hash: str
+    purpose: str
+    recipients: list[str]
+    granted: bool
+    granted_at: datetime | None
+    withdrawn_at: datetime | None
+    channel: str
+
+
+class ConsentList(BaseModel):
+    items: list[ConsentStateOut]
+    next_cursor: str | None = None
+
+
+class OrderItemIn(Body):
+    sku: Annotated[StrictStr, Field(min_length=1, max_length=100)]
+    name: Annotated[StrictStr, Field(min_length=1, max_length=300)]
+    quantity: StrictInt
+
+
+class OrderIn(Body):
+    subject_id: Annotated[StrictStr, Field(max_length=64)]
+    recipient_id: Annotated[StrictStr, Field(max_length=64)]
+    external_ref: Annotated[StrictStr, Field(min_length=1, max_length=200)]
+    items: Annotated[list[OrderItemIn], Field(min_length=1, max_length=100)]
+    delivery_note: Annotated[StrictStr, Field(max_length=1000)] | None = None
+    customs_required: StrictBool
+
+
+class OrderCreated(BaseModel):
+    id: str
+    status: str
+
+
+class OrderEventIn(Body):
+    type: Literal["shipped", "delivered", "purchase_confirmed", "cancelled"]
+
+
+class OrderEventOut(BaseModel):
+    order_id: str
+    status: str
+    at: datetime
+
+
+class TransferIn(Body):
+    purpose: Annotated[StrictStr, Field(max_length=40)]
+    flow: Literal["provision", "entrustment", "storage", "inquiry"]
+    legal_provision: Annotated[StrictStr, Field(max_length=500)] | None = None
+
+
+class TransferAllowed(BaseModel):
+    transfer_id: str
+    basis: str
+    notice_hash: str | None
+    fields: list[str]
+    view_expires_at: datetime
+
+
+class TransferRecord(BaseModel):
+    id: str
+    order_id: str
+    subject_id: str
+    recipient_id: str
+    country: str | None
+    purpose: str
+    flow: str
+    allowed: bool
+    basis: str | None
+    refusal: str | None
+    notice_hash: str | None
+    fields: list[str]
+    decided_at: datetime
+
+
+class TransferPage(BaseModel):
+    items: list[TransferRecord]
+    next_cursor: str | None
+
+
+class DisclosureIn(Body):
+    recipient_ids: Annotated[
+        list[Annotated[StrictStr, Field(max_length=64)]], Field(min_length=1, max_length=200)
+    ]
+    purpose: Annotated[StrictStr, Field(max_length=40)]
+    flow: Literal["entrustment", "storage"]
+    pack: Annotated[StrictStr, Field(max_length=40)] = "KR-PIPA"
+    locale: Annotated[StrictStr, Field(max_length=20)] = "ko"
+
+
+class DisclosureOut(BaseModel):
+    id: str
+    notice: NoticeOut
+
+
+class ViewSummary(BaseModel):
+    transfer_id: str
+    order_ref: str
+    purpose: str
+    opened_at: datetime
+    expires_at: datetime
+    closed: bool
+    close_reason: str | None
+
+
+class ViewPage(BaseModel):
+    items: list[ViewSummary]
+    next_cursor: str | None
+
+
+class ViewOut(BaseModel):
+    transfer_id: str
+    order_ref: str
+    items: list[dict[str, object]]
+    recipient_fields: dict[str, object]
+    expires_at: datetime

@@ -21,6 +21,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from gatehouse.domain.notices import GROUP_PLACEHOLDERS
+from gatehouse.domain.recipients import RecipientKind
 from gatehouse.domain.transforms import UnknownTransform, get_transform
 
 __all__ = [
@@ -28,6 +30,7 @@ __all__ = [
     "Deadlines",
     "Label",
     "NoticeItem",
+    "NoticeTexts",
     "Purpose",
     "Remedy",
     "Requirement",
@@ -41,6 +44,14 @@ Key = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
 BasisCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]*$")]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+
+# A field released as is needs no form in the notice, and a dropped field is not listed at all;
+# every other transform must say in each language how the field is released.
+_AS_IS_TRANSFORM = "plain"
+_NOT_RELEASED_TRANSFORM = "drop"
+
+# The values notice texts may use, so the wording follows the pack's view clock.
+_TEXT_PLACEHOLDERS = ("close_days", "max_days")
 
 # What a basis needs evidence of; each kind has its own check in the lawful-basis evaluation.
 Requirement = Literal["consent", "law", "disclosure", "certification", "adequacy"]
@@ -77,6 +88,26 @@ class NoticeItem(_Model):
 
     key: Key
     label: Label
+
+
+class NoticeTexts(_Model):
+    """The fixed wording of the overseas-transfer notice shown before consent is asked.
+
+    Texts may use ``{close_days}`` and ``{max_days}`` (from ``views``); ``retention`` must use
+    ``{days}`` and ``field_form`` both ``{field}`` and ``{form}``.
+    """
+
+    heading: Label
+    intro: Label
+    transfer_timing: Label
+    transfer_method: Label
+    refusal_method: Label
+    refusal_procedure: Label
+    refusal_effect: Label
+    # How a recipient's retention_days reads, e.g. "{days}일".
+    retention: Label
+    # How a released field reads with its form, e.g. "{field}({form})" for "성명(일부 가림 처리)".
+    field_form: Label
 
 
 class Purpose(_Model):
@@ -161,6 +192,16 @@ class RulePack(_Model):
     deadlines: Deadlines
     retention_holds: dict[Key, RetentionHold] = Field(default_factory=dict)
     remedies: list[Remedy] = Field(default_factory=list)
+    # The article that lists the notice items, named when a notice cannot be rendered.
+    notice_article: Text
+    notice_texts: NoticeTexts
+    field_labels: dict[Key, Label]
+    # The form a field is released in, per transform; plain and drop need none (see above).
+    transform_labels: dict[Key, Label] = Field(default_factory=dict)
+    flow_labels: dict[Key, Label]
+    recipient_kind_labels: dict[Key, Label]
+    # Korean country names; pycountry supplies English ones (see ``country_name``).
+    country_names_ko: dict[CountryCode, Text] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _check_consistency(self) -> RulePack:
@@ -176,6 +217,34 @@ class RulePack(_Model):
         yield from self._notice_problems()
         yield from self._purpose_problems()
         yield from self._timing_problems()
+        yield from self._notice_label_problems()
+        yield from self._notice_text_problems()
+
+    def released_fields(self, purpose: str) -> dict[str, str]:
+        """Field → transform for the fields ``purpose`` releases at transfer, in pack order."""
+        fields = self.purposes[purpose].fields
+        return {f: t for f, t in fields.items() if t != _NOT_RELEASED_TRANSFORM}
+
+    def field_form(self, transform: str, language: str) -> str:
+        """How a field released with ``transform`` is described; empty when shown as is."""
+        label = self.transform_labels.get(transform)
+        return "" if label is None else label.text(language, self.required_language)
+
+    def country_name(self, alpha2: str, language: str) -> str | None:
+        """The country's name in ``language``, or None when ``alpha2`` is no ISO 3166-1 code.
+
+        Korean names come from ``country_names_ko``; a country missing there gets its English
+        name, because an English name still tells the reader where the data goes, while failing
+        would block checkout for a complete registration over a missing translation.
+        """
+        country = pycountry.countries.get(alpha_2=alpha2.upper())
+        if country is None:
+            return None
+        if language == "ko" and country.alpha_2 in self.country_names_ko:
+            return self.country_names_ko[country.alpha_2]
+        # pycountry's common names avoid the formal ones ("Korea, Republic of", "Viet Nam").
+        name = getattr(country, "common_name", None) or country.name
+        return str(name)
 
     def _language_problems(self) -> Iterator[tuple[str, str]]:
         yield from _duplicates("languages", self.languages)
@@ -247,6 +316,77 @@ class RulePack(_Model):
                 f"must be before the deadline (rights_request_days = "
                 f"{deadlines.rights_request_days})",
             )
+
+    def _notice_label_problems(self) -> Iterator[tuple[str, str]]:
+        covered: list[tuple[str, dict[str, Label], list[str]]] = [
+            ("field_labels", self.field_labels, self.pii_fields),
+            ("flow_labels", self.flow_labels, self.flows),
+            ("recipient_kind_labels", self.recipient_kind_labels, [k.value for k in RecipientKind]),
+        ]
+        for name, labels, keys in covered:
+            for key in keys:
+                if key not in labels:
+                    yield name, f"no label for '{key}'"
+            for key in labels:
+                if key not in keys:
+                    yield f"{name}.{key}", f"'{key}' is not one of {', '.join(keys)}"
+        for transform_name in self.transform_labels:
+            try:
+                get_transform(transform_name)
+            except UnknownTransform as exc:
+                yield f"transform_labels.{transform_name}", str(exc)
+        for purpose_name, purpose in self.purposes.items():
+            for table in ("fields", "after_confirmation"):
+                mapping: dict[str, str] = getattr(purpose, table)
+                for field, transform_name in mapping.items():
+                    if transform_name in (_AS_IS_TRANSFORM, _NOT_RELEASED_TRANSFORM):
+                        continue
+                    if transform_name not in self.transform_labels:
+                        yield (
+                            f"purposes.{purpose_name}.{table}.{field}",
+                            f"transform '{transform_name}' has no entry in transform_labels",
+                        )
+        for code in self.country_names_ko:
+            if pycountry.countries.get(alpha_2=code) is None:
+                yield f"country_names_ko.{code}", f"'{code}' is not an ISO 3166-1 alpha-2 code"
+
+    def _notice_text_problems(self) -> Iterator[tuple[str, str]]:
+        labelled = (
+            "notice_texts",
+            "field_labels",
+            "transform_labels",
+            "flow_labels",
+            "recipient_kind_labels",
+        )
+        texts = [
+            (f"{path}.{language}", text)
+            for name in labelled
+            for path, label in _labels(getattr(self, name), name)
+            for language, text in label.root.items()
+        ]
+        texts += [
+            (f"country_names_ko.{code}", name) for code, name in self.country_names_ko.items()
+        ]
+        for path, text in texts:
+            folded = text.casefold()
+            for placeholder in GROUP_PLACEHOLDERS:
+                if placeholder in folded:
+                    yield path, f"'{placeholder}' stands in for naming each country or recipient"
+        required = {"retention": ("days",), "field_form": ("field", "form")}
+        for name in type(self.notice_texts).model_fields:
+            label: Label = getattr(self.notice_texts, name)
+            needed = required.get(name, ())
+            for language, text in label.root.items():
+                path = f"notice_texts.{name}.{language}"
+                values = dict.fromkeys((*_TEXT_PLACEHOLDERS, *needed), "1")
+                try:
+                    text.format(**values)
+                except (KeyError, IndexError, ValueError) as exc:
+                    yield path, f"not a valid template ({type(exc).__name__}: {exc})"
+                    continue
+                for placeholder in needed:
+                    if "{" + placeholder + "}" not in text:
+                        yield path, f"must contain {{{placeholder}}}"
 
 
 def _duplicates(path: str, values: list[str]) -> Iterator[tuple[str, str]]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
+from gatehouse.services.ledger import LEDGER_SIGNING_SECRET
 from gatehouse.services.recipients import webhook_secret_context
 from gatehouse.services.runtime import BLIND_INDEX_SECRET, Gatehouse
 from gatehouse.store.subjects import SubjectRepository, VaultSecretRepository
@@ -64,10 +65,11 @@ def _rewrap_secrets(gh: Gatehouse, keyring: Keyring) -> int:
     moved = 0
     with gh.engine.begin() as connection:
         secrets = VaultSecretRepository(connection)
-        wrapped = secrets.get(BLIND_INDEX_SECRET)
-        if wrapped is not None and wrapped.kek_id != keyring.current.key_id:
-            secrets.replace(BLIND_INDEX_SECRET, rewrap_key(wrapped, BLIND_INDEX_SECRET, keyring))
-            moved += 1
+        for name in (BLIND_INDEX_SECRET, LEDGER_SIGNING_SECRET):
+            wrapped = secrets.get(name)
+            if wrapped is not None and wrapped.kek_id != keyring.current.key_id:
+                secrets.replace(name, rewrap_key(wrapped, name, keyring))
+                moved += 1
         rows = connection.execute(
             select(
                 recipients.c.id,

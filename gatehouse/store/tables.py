@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     ForeignKey,
     Index,
@@ -13,6 +14,8 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
+    UniqueConstraint,
 )
 
 from gatehouse.store.db import UTCDateTime
@@ -31,6 +34,14 @@ __all__ = [
     "blind_indexes",
     "vault_secrets",
     "pii_reads",
+    "notices",
+    "disclosures",
+    "consents",
+    "orders",
+    "order_events",
+    "transfers",
+    "views",
+    "safe_numbers",
 ]
 
 metadata = MetaData(
@@ -189,4 +200,123 @@ pii_reads = Table(
     Column("reason", String(500), nullable=False),
     Column("fields", JSON, nullable=False),
     Column("at", UTCDateTime(), nullable=False),
+)
+
+# Every notice ever rendered, once, keyed by the hash of its content: a consent can always
+# show the exact text that was agreed to.
+notices = Table(
+    "notices",
+    metadata,
+    Column("hash", String(64), primary_key=True),
+    Column("kind", String(20), nullable=False),  # consent notice or published disclosure
+    Column("locale", String(8), nullable=False),
+    Column("purpose", String(40), nullable=False),
+    Column("flow", String(20), nullable=False),
+    Column("pack_id", String(40), nullable=False),
+    Column("pack_version", String(40), nullable=False),
+    Column("recipients", JSON, nullable=False),  # recipient id -> fingerprint when rendered
+    Column("countries", JSON, nullable=False),
+    Column("body", JSON, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+# Published disclosures (privacy-policy section or written notice): the basis for entrustment
+# and storage under Art. 28-8(1) 3. Append-only; the newest per purpose is in force.
+disclosures = Table(
+    "disclosures",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("notice_hash", String(64), ForeignKey("notices.hash"), nullable=False),
+    Column("purpose", String(40), nullable=False, index=True),
+    Column("published_at", UTCDateTime(), nullable=False),
+)
+
+# Append-only consent history: a withdrawal is a new row, never an edit.
+consents = Table(
+    "consents",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("subject_id", String(40), ForeignKey("subjects.id"), nullable=False, index=True),
+    Column("notice_hash", String(64), ForeignKey("notices.hash"), nullable=False),
+    Column("purpose", String(40), nullable=False),
+    Column("granted", Boolean, nullable=False),
+    Column("channel", String(20), nullable=False),
+    Column("withdraws", String(40)),
+    Column("at", UTCDateTime(), nullable=False),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("subject_id", String(40), ForeignKey("subjects.id"), nullable=False, index=True),
+    Column("recipient_id", String(40), ForeignKey("recipients.id"), nullable=False, index=True),
+    Column("external_ref", String(200), nullable=False),
+    Column("customs_required", Boolean, nullable=False),
+    Column("has_delivery_note", Boolean, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("delivered_at", UTCDateTime()),
+    Column("confirmed_at", UTCDateTime()),
+    Column("cancelled_at", UTCDateTime()),
+    UniqueConstraint("recipient_id", "external_ref", name="uq_orders_recipient_external_ref"),
+)
+
+order_events = Table(
+    "order_events",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("order_id", String(40), ForeignKey("orders.id"), nullable=False, index=True),
+    Column("type", String(30), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+)
+
+# Every decision, allowed or refused.
+transfers = Table(
+    "transfers",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("order_id", String(40), ForeignKey("orders.id"), nullable=False, index=True),
+    Column("subject_id", String(40), ForeignKey("subjects.id"), nullable=False, index=True),
+    Column("recipient_id", String(40), ForeignKey("recipients.id"), nullable=False, index=True),
+    Column("country", String(2)),
+    Column("purpose", String(40), nullable=False),
+    Column("flow", String(20), nullable=False),
+    Column("allowed", Boolean, nullable=False),
+    Column("basis", String(40)),
+    Column("refusal", String(40), index=True),
+    Column("notice_hash", String(64)),
+    Column("fields", JSON, nullable=False),
+    Column("decided_at", UTCDateTime(), nullable=False, index=True),
+)
+
+# The recipient's window on an allowed transfer.
+views = Table(
+    "views",
+    metadata,
+    Column("transfer_id", String(40), ForeignKey("transfers.id"), primary_key=True),
+    Column("order_id", String(40), ForeignKey("orders.id"), nullable=False, index=True),
+    Column("subject_id", String(40), ForeignKey("subjects.id"), nullable=False, index=True),
+    Column("recipient_id", String(40), ForeignKey("recipients.id"), nullable=False, index=True),
+    Column("purpose", String(40), nullable=False),
+    Column("consent_notice", String(64)),
+    Column("safe_number", String(20)),
+    Column("opened_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("closed_at", UTCDateTime()),
+    Column("close_reason", String(40)),
+)
+
+# Safe numbers (0505-XXXX-XXXX) leased to views; the real number stays in the vault.
+safe_numbers = Table(
+    "safe_numbers",
+    metadata,
+    Column("number", String(20), primary_key=True),
+    Column("transfer_id", String(40), ForeignKey("transfers.id")),
+    Column("leased_at", UTCDateTime(), nullable=False),
+    Column("released_at", UTCDateTime()),
+    Column("reusable_after", UTCDateTime()),
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from gatehouse.store import ledger_tables  # noqa: F401  (registers the ledger's tables)
 from gatehouse.store.tables import metadata
 
 connection = context.config.attributes["connection"]

@@ -1,0 +1,141 @@
+"""Operator endpoints for the ledger: verify it, sign and publish checkpoints, read and prove.
+
+Times stay in the ledger's own text form (``...000000Z``): they are hashed that way, and an
+auditor re-hashing an entry offline needs exactly those characters.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from gatehouse.api.auth import GatehouseDep, OperatorDep
+from gatehouse.domain.errors import NotFound
+from gatehouse.ledger import Checkpoint
+from gatehouse.services import ledger as ledger_service
+from gatehouse.services.runtime import Gatehouse
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1/ledger", tags=["ledger"])
+
+IdQuery = Annotated[str | None, Query(max_length=64)]
+
+
+class BadEntryOut(BaseModel):
+    shard: int
+    seq: int
+    reason: str
+
+
+class VerifyOut(BaseModel):
+    ok: bool
+    entries: int
+    first_bad: BadEntryOut | None
+
+
+class ShardHeadOut(BaseModel):
+    shard: int
+    size: int
+    root: str
+    head_hash: str
+
+
+class CheckpointOut(BaseModel):
+    sequence: int
+    at: str
+    shards: list[ShardHeadOut]
+    root: str
+    key_id: str
+    signature: str
+    public_key: str
+
+
+class EntryOut(BaseModel):
+    shard: int
+    seq: int
+    kind: str
+    at: str
+    subject_id: str | None
+    recipient_id: str | None
+    payload: dict[str, Any]
+    prev_hash: str
+    entry_hash: str
+
+
+class EntryPage(BaseModel):
+    items: list[EntryOut]
+    next_cursor: str | None
+
+
+class ProofOut(BaseModel):
+    shard: int
+    seq: int
+    tree_size: int
+    leaf_hash: str
+    audit_path: list[str]
+    shard_root: str
+    checkpoint_sequence: int
+    checkpoint_path: list[str]
+    entry: EntryOut
+
+
+def _checkpoint_out(gh: Gatehouse, checkpoint: Checkpoint) -> CheckpointOut:
+    return CheckpointOut(**checkpoint.to_dict(), public_key=ledger_service.public_key(gh))
+
+
+@router.get("/verify", response_model=VerifyOut)
+def verify_ledger(gh: GatehouseDep, _: OperatorDep) -> VerifyOut:
+    """Re-check every entry, chain, head and checkpoint; ``first_bad`` names the first problem."""
+    return VerifyOut.model_validate(ledger_service.verify(gh).to_dict())
+
+
+@router.get("/checkpoints/latest", response_model=CheckpointOut)
+def latest_checkpoint(gh: GatehouseDep, _: OperatorDep) -> CheckpointOut:
+    """The newest signed checkpoint with the public key that verifies it."""
+    checkpoint = ledger_service.latest_checkpoint(gh)
+    if checkpoint is None:
+        raise NotFound("no checkpoint has been signed yet", code="no_checkpoint")
+    return _checkpoint_out(gh, checkpoint)
+
+
+@router.post("/checkpoints", status_code=201, response_model=CheckpointOut)
+def create_checkpoint(gh: GatehouseDep, _: OperatorDep) -> CheckpointOut:
+    """Sign every shard's current head as the next checkpoint."""
+    return _checkpoint_out(gh, ledger_service.make_checkpoint(gh))
+
+
+@router.get("/entries", response_model=EntryPage)
+def list_entries(
+    gh: GatehouseDep,
+    _: OperatorDep,
+    subject_id: IdQuery = None,
+    recipient_id: IdQuery = None,
+    kind: Annotated[str | None, Query(max_length=60)] = None,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> EntryPage:
+    """Entries matching every filter given, in (shard, seq) order, a page at a time."""
+    page, next_cursor = ledger_service.entries(
+        gh,
+        kind=kind,
+        subject_id=subject_id,
+        recipient_id=recipient_id,
+        after=cursor,
+        limit=limit,
+    )
+    items = [EntryOut.model_validate(entry.to_dict()) for entry in page]
+    return EntryPage(items=items, next_cursor=next_cursor)
+
+
+@router.get("/proofs", response_model=ProofOut)
+def inclusion_proof(
+    gh: GatehouseDep,
+    _: OperatorDep,
+    shard: Annotated[int, Query(ge=0, le=1_000_000)],
+    seq: Annotated[int, Query(ge=0, le=2**62)],
+) -> ProofOut:
+    """An RFC 6962 inclusion proof of one entry in the latest checkpoint, two levels deep."""
+    return ProofOut.model_validate(ledger_service.inclusion_proof(gh, shard, seq))

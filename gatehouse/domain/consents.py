@@ -1,0 +1,90 @@
+"""Consent as append-only history: the current state is derived, never stored or edited."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from gatehouse.domain.decision import ConsentFact
+
+__all__ = ["Channel", "ConsentRecord", "ConsentState", "current_consents", "live_consent_facts"]
+
+
+class Channel(StrEnum):
+    """Where the customer answered: the law asks rights to be exercisable in the same channel."""
+
+    WEB = "web"
+    APP = "app"
+    PHONE = "phone"
+    EMAIL = "email"
+    PAPER = "paper"
+
+
+@dataclass(frozen=True)
+class ConsentRecord:
+    """One answer of a subject to one notice: granted, refused, or a later withdrawal."""
+
+    id: str
+    subject_id: str
+    notice_hash: str
+    purpose: str
+    granted: bool
+    channel: str
+    at: datetime
+    # The notice's scope: recipient id -> fingerprint of the recipient when it was shown.
+    recipients: Mapping[str, str]
+    withdraws: str | None = None
+
+
+@dataclass(frozen=True)
+class ConsentState:
+    """Where one notice stands for a subject: the first grant, and its latest answer."""
+
+    consent_id: str
+    notice_hash: str
+    purpose: str
+    recipients: Mapping[str, str]
+    granted: bool
+    granted_at: datetime | None
+    withdrawn_at: datetime | None
+    channel: str
+    latest: ConsentRecord
+
+
+def current_consents(records: Iterable[ConsentRecord]) -> list[ConsentState]:
+    """Fold the history into one state per notice; the latest record wins."""
+    by_notice: dict[str, list[ConsentRecord]] = {}
+    for record in sorted(records, key=lambda r: (r.at, r.id)):
+        by_notice.setdefault(record.notice_hash, []).append(record)
+    states = []
+    for history in by_notice.values():
+        latest = history[-1]
+        grants = [r for r in history if r.granted]
+        first_grant = grants[0] if grants else None
+        withdrawn_at = latest.at if (not latest.granted and first_grant) else None
+        anchor = first_grant or history[0]
+        states.append(
+            ConsentState(
+                consent_id=anchor.id,
+                notice_hash=latest.notice_hash,
+                purpose=latest.purpose,
+                recipients=latest.recipients,
+                granted=latest.granted,
+                granted_at=first_grant.at if first_grant else None,
+                withdrawn_at=withdrawn_at,
+                channel=latest.channel,
+                latest=latest,
+            )
+        )
+    return sorted(states, key=lambda s: s.latest.at)
+
+
+def live_consent_facts(records: Iterable[ConsentRecord]) -> list[ConsentFact]:
+    """The consents that are granted right now, as facts for the transfer decision."""
+    return [
+        ConsentFact(s.consent_id, s.notice_hash, s.purpose, s.recipients)
+        for s in current_consents(records)
+        if s.granted
+    ]

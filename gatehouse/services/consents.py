@@ -1,0 +1,131 @@
+"""Recording separate consent to overseas transfer, and its withdrawal, as history."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection
+
+from gatehouse.domain.consents import Channel, ConsentRecord, ConsentState, current_consents
+from gatehouse.domain.errors import Conflict, InvalidInput, NotFound
+from gatehouse.domain.ids import new_id
+from gatehouse.domain.subjects import Subject
+from gatehouse.domain.views import CloseReason
+from gatehouse.services import ledger
+from gatehouse.services.runtime import Gatehouse
+from gatehouse.services.view_closing import close_views
+from gatehouse.store.notices import ConsentRepository, NoticeRepository
+from gatehouse.store.orders import TransferRepository
+from gatehouse.store.subjects import SubjectRepository
+from gatehouse.vault import KeyShredded
+
+__all__ = ["record_consent", "withdraw_consent", "consent_states"]
+
+
+def _live_subject(connection: Connection, subject_id: str) -> Subject:
+    subject = SubjectRepository(connection).get(subject_id)
+    if subject is None:
+        raise NotFound(f"no subject with id {subject_id!r}", code="subject_not_found")
+    if subject.deleted:
+        raise KeyShredded(f"subject {subject_id} was erased", details={"subject_id": subject_id})
+    return subject
+
+
+def _channel(channel: str) -> str:
+    try:
+        return Channel(channel).value
+    except ValueError:
+        raise InvalidInput(
+            f"channel must be one of {', '.join(c.value for c in Channel)}", code="invalid_channel"
+        ) from None
+
+
+def record_consent(
+    gh: Gatehouse, subject_id: str, notice_hash: str, *, granted: bool, channel: str
+) -> ConsentRecord:
+    """Append the subject's answer to a notice; granted must have been given explicitly."""
+    now = gh.clock()
+    with gh.engine.begin() as connection:
+        _live_subject(connection, subject_id)
+        notice = NoticeRepository(connection).get(notice_hash)
+        if notice is None:
+            raise NotFound(f"no notice with hash {notice_hash!r}", code="notice_not_found")
+        if notice.kind != "consent":
+            raise InvalidInput(
+                "that notice is a published disclosure, not a consent notice",
+                code="not_a_consent_notice",
+            )
+        record = ConsentRecord(
+            id=new_id("con"),
+            subject_id=subject_id,
+            notice_hash=notice_hash,
+            purpose=notice.purpose,
+            granted=granted,
+            channel=_channel(channel),
+            at=now,
+            recipients=dict(notice.recipients),
+        )
+        ConsentRepository(connection).append(record)
+        ledger.append(
+            connection,
+            kind="consent.granted" if granted else "consent.refused",
+            at=now,
+            subject_id=subject_id,
+            recipient_id=None,
+            payload={
+                "consent_id": record.id,
+                "notice_hash": notice_hash,
+                "purpose": notice.purpose,
+                "channel": record.channel,
+                "recipients": sorted(notice.recipients),
+            },
+        )
+    return record
+
+
+def withdraw_consent(
+    gh: Gatehouse, subject_id: str, consent_id: str, *, channel: str
+) -> ConsentRecord:
+    """Withdraw a granted consent: future transfers stop, and views resting on it close."""
+    now = gh.clock()
+    with gh.engine.begin() as connection:
+        _live_subject(connection, subject_id)
+        repo = ConsentRepository(connection)
+        states = current_consents(repo.history(subject_id))
+        state = next((s for s in states if s.consent_id == consent_id), None)
+        if state is None:
+            raise NotFound(f"no consent with id {consent_id!r}", code="consent_not_found")
+        if not state.granted:
+            raise Conflict("this consent is not in force", code="consent_not_granted")
+        record = ConsentRecord(
+            id=new_id("con"),
+            subject_id=subject_id,
+            notice_hash=state.notice_hash,
+            purpose=state.purpose,
+            granted=False,
+            channel=_channel(channel),
+            at=now,
+            recipients=state.recipients,
+            withdraws=consent_id,
+        )
+        repo.append(record)
+        ledger.append(
+            connection,
+            kind="consent.withdrawn",
+            at=now,
+            subject_id=subject_id,
+            recipient_id=None,
+            payload={"consent_id": consent_id, "notice_hash": state.notice_hash},
+        )
+        views = TransferRepository(connection).open_views(
+            subject_id=subject_id, consent_notice=state.notice_hash
+        )
+        close_views(gh, connection, views, CloseReason.CONSENT_WITHDRAWN, now)
+    return record
+
+
+def consent_states(gh: Gatehouse, subject_id: str) -> list[ConsentState]:
+    """The subject's consents, one per notice, with their current state."""
+    with gh.engine.connect() as connection:
+        subject = SubjectRepository(connection).get(subject_id)
+        if subject is None:
+            raise NotFound(f"no subject with id {subject_id!r}", code="subject_not_found")
+        return current_consents(ConsentRepository(connection).history(subject_id))

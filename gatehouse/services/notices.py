@@ -1,0 +1,148 @@
+"""Rendering checkout notices and publishing disclosures, each stored once by content hash."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Connection, select
+
+from gatehouse.domain.errors import InvalidInput, NotFound
+from gatehouse.domain.ids import new_id
+from gatehouse.domain.notices import Notice, render_notice
+from gatehouse.domain.recipients import Recipient, RecipientStatus
+from gatehouse.rules.pack import RulePack
+from gatehouse.services.runtime import Gatehouse
+from gatehouse.store.notices import NoticeRepository, NoticeRow
+from gatehouse.store.recipients import RecipientRepository
+from gatehouse.store.subjects import SubjectRepository
+from gatehouse.store.tables import recipients as recipients_table
+from gatehouse.vault import KeyShredded
+
+__all__ = [
+    "MAX_NOTICE_RECIPIENTS",
+    "render_for_subject",
+    "publish_disclosure",
+    "get_notice",
+]
+
+# A notice must name every recipient; past this many it stops being readable at checkout.
+MAX_NOTICE_RECIPIENTS = 200
+
+
+def _recipients_in_scope(
+    connection: Connection, recipient_ids: Sequence[str], countries: Sequence[str], purpose: str
+) -> list[Recipient]:
+    repo = RecipientRepository(connection)
+    chosen: dict[str, Recipient] = {}
+    for recipient_id in recipient_ids:
+        recipient = repo.get(recipient_id)
+        if recipient is None:
+            raise NotFound(f"no recipient with id {recipient_id!r}", code="recipient_not_found")
+        chosen[recipient.id] = recipient
+    for country in countries:
+        # A country scope still lists each recipient by name: never "sellers in CN".
+        ids = connection.execute(
+            select(recipients_table.c.id)
+            .where(
+                recipients_table.c.country == country,
+                recipients_table.c.status == RecipientStatus.ACTIVE.value,
+            )
+            .order_by(recipients_table.c.id)
+            .limit(MAX_NOTICE_RECIPIENTS + 1)
+        ).scalars()
+        for recipient_id in ids:
+            recipient = repo.get(recipient_id)
+            if recipient is not None and purpose in recipient.purposes:
+                chosen[recipient.id] = recipient
+    if not chosen:
+        raise InvalidInput(
+            "the notice's scope names no recipient; give recipient_id or a country with recipients",
+            code="empty_scope",
+        )
+    if len(chosen) > MAX_NOTICE_RECIPIENTS:
+        raise InvalidInput(
+            f"the scope covers more than {MAX_NOTICE_RECIPIENTS} recipients; a notice must name "
+            "each one, so narrow the scope to the recipients of this order",
+            code="scope_too_large",
+        )
+    return sorted(chosen.values(), key=lambda r: r.id)
+
+
+def _store(connection: Connection, notice: Notice, kind: str, gh: Gatehouse) -> None:
+    NoticeRepository(connection).save(
+        notice_hash=notice.hash,
+        kind=kind,
+        locale=notice.locale,
+        purpose=notice.purpose,
+        flow=notice.flow,
+        pack_id=notice.pack_id,
+        pack_version=notice.pack_version,
+        recipients={entry.recipient_id: entry.fingerprint for entry in notice.recipients},
+        countries=list(notice.countries),
+        body=notice.body(),
+        text=notice.text,
+        at=gh.clock(),
+    )
+
+
+def _pack_for_subject(
+    gh: Gatehouse, connection: Connection, subject_id: str
+) -> tuple[RulePack, str]:
+    subject = SubjectRepository(connection).get(subject_id)
+    if subject is None:
+        raise NotFound(f"no subject with id {subject_id!r}", code="subject_not_found")
+    if subject.deleted:
+        raise KeyShredded(f"subject {subject_id} was erased", details={"subject_id": subject_id})
+    return gh.packs.by_id(subject.rule_pack), subject.locale
+
+
+def render_for_subject(
+    gh: Gatehouse,
+    *,
+    subject_id: str,
+    recipient_ids: Sequence[str],
+    countries: Sequence[str],
+    purpose: str,
+    flow: str,
+    locale: str | None,
+) -> Notice:
+    """Render the checkout notice in the subject's pack and language, and store it once."""
+    with gh.engine.begin() as connection:
+        pack, subject_locale = _pack_for_subject(gh, connection, subject_id)
+        chosen = _recipients_in_scope(connection, recipient_ids, countries, purpose)
+        notice = render_notice(
+            pack, purpose=purpose, flow=flow, recipients=chosen, locale=locale or subject_locale
+        )
+        _store(connection, notice, "consent", gh)
+    return notice
+
+
+def publish_disclosure(
+    gh: Gatehouse,
+    *,
+    pack_id: str,
+    recipient_ids: Sequence[str],
+    purpose: str,
+    flow: str,
+    locale: str,
+) -> tuple[str, Notice]:
+    """Publish an overseas-transfer disclosure (basis for entrustment and storage)."""
+    pack = gh.packs.by_id(pack_id)
+    with gh.engine.begin() as connection:
+        chosen = _recipients_in_scope(connection, recipient_ids, (), purpose)
+        notice = render_notice(pack, purpose=purpose, flow=flow, recipients=chosen, locale=locale)
+        _store(connection, notice, "disclosure", gh)
+        disclosure_id = new_id("dis")
+        NoticeRepository(connection).publish_disclosure(
+            disclosure_id, notice.hash, purpose, gh.clock()
+        )
+    return disclosure_id, notice
+
+
+def get_notice(gh: Gatehouse, notice_hash: str) -> NoticeRow:
+    """A stored notice by hash, or ``NotFound``."""
+    with gh.engine.connect() as connection:
+        row = NoticeRepository(connection).get(notice_hash)
+    if row is None:
+        raise NotFound(f"no notice with hash {notice_hash!r}", code="notice_not_found")
+    return row

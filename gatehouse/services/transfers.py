@@ -1,0 +1,213 @@
+"""The transfer gateway: gather facts, decide in pure code, record, open a view. One transaction."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row
+
+from gatehouse.domain.consents import live_consent_facts
+from gatehouse.domain.decision import Decision, TransferFacts, decide
+from gatehouse.domain.errors import Conflict, InvalidInput, NotFound
+from gatehouse.domain.ids import new_id
+from gatehouse.domain.notices import recipient_fingerprint
+from gatehouse.domain.orders import OrderStatus
+from gatehouse.domain.recipients import Recipient, eligibility_gaps
+from gatehouse.domain.views import released_fields, view_expiry
+from gatehouse.rules.pack import RulePack
+from gatehouse.services import ledger
+from gatehouse.services.runtime import Gatehouse
+from gatehouse.store.notices import ConsentRepository, NoticeRepository
+from gatehouse.store.orders import OrderRepository, SafeNumberPool, TransferRepository
+from gatehouse.store.recipients import RecipientRepository, TermsRepository
+from gatehouse.store.subjects import SubjectRepository
+
+__all__ = ["TransferOutcome", "request_transfer", "list_transfers"]
+
+
+@dataclass(frozen=True)
+class TransferOutcome:
+    """A recorded decision: allowed with its view, or refused with its reason."""
+
+    transfer_id: str
+    decision: Decision
+    fields: list[str]
+    view_expires_at: datetime | None
+
+
+def _safe_number_candidates(count: int = 8) -> list[str]:
+    # 0505 numbers with a random 8-digit tail: 100 million numbers, so a clash is rare and
+    # a few candidates always find a free one.
+    return [
+        f"0505-{secrets.randbelow(9000) + 1000:04d}-{secrets.randbelow(10000):04d}"
+        for _ in range(count)
+    ]
+
+
+def _facts(
+    gh: Gatehouse,
+    connection: Connection,
+    order: Row[Any],
+    recipient: Recipient,
+    purpose: str,
+    flow: str,
+    legal_provision: str | None,
+    now: datetime,
+) -> TransferFacts:
+    subject = SubjectRepository(connection).get(order.subject_id)
+    assert subject is not None  # orders reference subjects
+    terms = TermsRepository(connection).current()
+    suspended = RecipientRepository(connection).suspended_countries()
+    return TransferFacts(
+        subject_deleted=subject.deleted,
+        recipient=recipient,
+        recipient_gaps=eligibility_gaps(recipient, terms.version if terms else None),
+        recipient_fingerprint=recipient_fingerprint(recipient),
+        country_suspended=recipient.country in suspended if recipient.country else False,
+        purpose=purpose,
+        flow=flow,
+        today=now.date(),
+        consents=live_consent_facts(ConsentRepository(connection).history(subject.id)),
+        disclosures=NoticeRepository(connection).disclosures_for(recipient.id),
+        legal_provision=legal_provision,
+    )
+
+
+def _check_request(pack: RulePack, purpose: str, flow: str) -> None:
+    if purpose not in pack.purposes:
+        raise InvalidInput(
+            f"unknown purpose {purpose!r}",
+            code="unknown_purpose",
+            details={"known": sorted(pack.purposes)},
+        )
+    if flow not in pack.flows:
+        raise InvalidInput(
+            f"unknown flow {flow!r}", code="unknown_flow", details={"known": list(pack.flows)}
+        )
+
+
+def request_transfer(
+    gh: Gatehouse,
+    order_id: str,
+    *,
+    purpose: str,
+    flow: str,
+    legal_provision: str | None = None,
+) -> TransferOutcome:
+    """Decide and record one transfer for an order; both outcomes reach the ledger."""
+    now = gh.clock()
+    with gh.engine.begin() as connection:
+        order = OrderRepository(connection).get(order_id)
+        if order is None:
+            raise NotFound(f"no order with id {order_id!r}", code="order_not_found")
+        subject = SubjectRepository(connection).get(order.subject_id)
+        assert subject is not None
+        pack = gh.packs.by_id(subject.rule_pack)
+        _check_request(pack, purpose, flow)
+        if order.status == OrderStatus.CANCELLED.value:
+            raise Conflict(
+                "the order was cancelled; nothing can be transferred for it", code="order_cancelled"
+            )
+        recipient = RecipientRepository(connection).get(order.recipient_id)
+        assert recipient is not None
+        facts = _facts(gh, connection, order, recipient, purpose, flow, legal_provision, now)
+        decision = decide(pack, facts)
+        transfer_id = new_id("trf")
+        fields = (
+            released_fields(
+                pack.purposes[purpose],
+                customs_required=order.customs_required,
+                has_delivery_note=order.has_delivery_note,
+            )
+            if decision.allowed
+            else []
+        )
+        transfers = TransferRepository(connection)
+        transfers.add_transfer(
+            id=transfer_id,
+            order_id=order.id,
+            subject_id=order.subject_id,
+            recipient_id=recipient.id,
+            country=recipient.country,
+            purpose=purpose,
+            flow=flow,
+            allowed=decision.allowed,
+            basis=decision.basis,
+            refusal=decision.refusal.value if decision.refusal else None,
+            notice_hash=decision.notice_hash,
+            fields=fields,
+            decided_at=now,
+        )
+        expires_at = None
+        if decision.allowed:
+            expires_at = view_expiry(pack.views, now, order.delivered_at)
+            safe_number = None
+            if pack.purposes[purpose].fields.get("phone") == "safe_number":
+                safe_number = SafeNumberPool(connection).lease(
+                    _safe_number_candidates(), transfer_id, now
+                )
+                if safe_number is None:
+                    raise Conflict(
+                        "the safe-number pool is exhausted", code="safe_numbers_exhausted"
+                    )
+            transfers.add_view(
+                transfer_id=transfer_id,
+                order_id=order.id,
+                subject_id=order.subject_id,
+                recipient_id=recipient.id,
+                purpose=purpose,
+                consent_notice=decision.notice_hash
+                if decision.basis == "SEPARATE_CONSENT"
+                else None,
+                safe_number=safe_number,
+                opened_at=now,
+                expires_at=expires_at,
+            )
+        ledger.append(
+            connection,
+            kind="transfer.allowed" if decision.allowed else "transfer.refused",
+            at=now,
+            subject_id=order.subject_id,
+            recipient_id=recipient.id,
+            payload={
+                "transfer_id": transfer_id,
+                "order_id": order.id,
+                "purpose": purpose,
+                "flow": flow,
+                "country": recipient.country,
+                "basis": decision.basis,
+                "notice_hash": decision.notice_hash,
+                "fields": fields,
+                "refusal": decision.refusal.value if decision.refusal else None,
+            },
+        )
+    return TransferOutcome(transfer_id, decision, fields, expires_at)
+
+
+def list_transfers(
+    gh: Gatehouse,
+    *,
+    recipient_id: str | None,
+    subject_id: str | None,
+    country: str | None,
+    since: datetime | None,
+    after: str | None,
+    limit: int,
+) -> tuple[Sequence[Row[Any]], str | None]:
+    """A page of decisions and the cursor of the next page."""
+    with gh.engine.connect() as connection:
+        rows = TransferRepository(connection).list_transfers(
+            recipient_id=recipient_id,
+            subject_id=subject_id,
+            country=country,
+            since=since,
+            after=after,
+            limit=limit + 1,
+        )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1].id if more and rows else None)

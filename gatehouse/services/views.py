@@ -1,0 +1,144 @@
+"""What recipients read: their own views, inside the window, each read written to the ledger."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row
+
+from gatehouse.domain.errors import NotFound
+from gatehouse.domain.recipients import RecipientStatus
+from gatehouse.domain.transforms import TransformContext
+from gatehouse.domain.views import ViewClosed, ViewSource, build_recipient_fields, close_reason
+from gatehouse.services import ledger
+from gatehouse.services.orders import order_contents
+from gatehouse.services.runtime import Gatehouse
+from gatehouse.services.subjects import decrypt_pii
+from gatehouse.services.view_closing import close_view
+from gatehouse.store.orders import OrderRepository, TransferRepository
+from gatehouse.store.recipients import RecipientRepository
+from gatehouse.store.subjects import SubjectRepository
+
+__all__ = ["RecipientView", "read_view", "list_views"]
+
+
+@dataclass(frozen=True)
+class RecipientView:
+    """The minimised, transformed data a recipient may see for one transfer."""
+
+    transfer_id: str
+    order_ref: str
+    items: list[dict[str, object]]
+    recipient_fields: dict[str, object]
+    expires_at: datetime
+
+
+def _closing_reason(
+    gh: Gatehouse, connection: Connection, view: Row[Any], now: datetime
+) -> str | None:
+    if view.closed_at is not None:
+        return str(view.close_reason)
+    subject = SubjectRepository(connection).get(view.subject_id)
+    recipients = RecipientRepository(connection)
+    recipient = recipients.get(view.recipient_id)
+    assert subject is not None and recipient is not None
+    reason = close_reason(
+        gh.packs.by_id(subject.rule_pack).views,
+        now=now,
+        opened_at=view.opened_at,
+        expires_at=view.expires_at,
+        delivered_at=view.delivered_at,
+        order_cancelled=view.order_status == "cancelled",
+        recipient_suspended=recipient.status is RecipientStatus.SUSPENDED,
+        country_suspended=bool(recipient.country)
+        and recipient.country in recipients.suspended_countries(),
+        subject_deleted=subject.deleted,
+    )
+    if reason is not None:
+        # First reader to notice closes it, so the closing is logged even if no sweep ran.
+        close_view(gh, connection, view, reason, now)
+        return reason.value
+    return None
+
+
+def read_view(gh: Gatehouse, recipient_id: str, transfer_id: str) -> RecipientView:
+    """The view for the calling recipient; 404 if it is not theirs, 410 once closed."""
+    now = gh.clock()
+    closed: str | None = None
+    with gh.engine.begin() as connection:
+        view = TransferRepository(connection).view(transfer_id)
+        if view is None or view.recipient_id != recipient_id:
+            # Another recipient's id is indistinguishable from a missing one, but it is logged.
+            ledger.append(
+                connection,
+                kind="view.denied",
+                at=now,
+                subject_id=None,
+                recipient_id=recipient_id,
+                payload={"transfer_id": transfer_id[:64]},
+            )
+            missing = NotFound(f"no transfer with id {transfer_id!r}", code="transfer_not_found")
+        else:
+            missing = None
+            closed = _closing_reason(gh, connection, view, now)
+            if closed is None:
+                result = _build(gh, connection, view)
+                ledger.append(
+                    connection,
+                    kind="view.read",
+                    at=now,
+                    subject_id=view.subject_id,
+                    recipient_id=recipient_id,
+                    payload={"transfer_id": transfer_id, "fields": sorted(result.recipient_fields)},
+                )
+                return result
+    # Raised after the commit, so the denial or the closing stays on record.
+    if missing is not None:
+        raise missing
+    raise ViewClosed(
+        f"the view of transfer {transfer_id} is closed: {closed}",
+        details={"transfer_id": transfer_id, "reason": closed},
+    )
+
+
+def _build(gh: Gatehouse, connection: Connection, view: Row[Any]) -> RecipientView:
+    pii = decrypt_pii(gh, connection, view.subject_id)
+    order = OrderRepository(connection).get(view.order_id)
+    assert order is not None
+    items, note = order_contents(gh, connection, order)
+    subject = SubjectRepository(connection).get(view.subject_id)
+    assert subject is not None
+    purpose = gh.packs.by_id(subject.rule_pack).purposes[view.purpose]
+    safe = view.safe_number
+    ctx = TransformContext(
+        customs_required=bool(view.customs_required),
+        safe_number=(lambda _real: safe) if safe else None,
+    )
+    fields = build_recipient_fields(
+        purpose,
+        ViewSource(
+            name=pii.name,
+            phone=pii.phone,
+            address=pii.address,
+            delivery_note=note,
+            customs_code=pii.customs_code,
+        ),
+        ctx,
+        confirmed=view.confirmed_at is not None,
+    )
+    return RecipientView(view.transfer_id, view.external_ref, items, fields, view.expires_at)
+
+
+def list_views(
+    gh: Gatehouse, recipient_id: str, *, only_open: bool, after: str | None, limit: int
+) -> tuple[list[Row[Any]], str | None]:
+    """The recipient's transfers (ids and windows only: the data itself is read one by one)."""
+    with gh.engine.connect() as connection:
+        rows = TransferRepository(connection).views_of_recipient(
+            recipient_id, open_at=gh.clock() if only_open else None, after=after, limit=limit + 1
+        )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1].transfer_id if more and rows else None)

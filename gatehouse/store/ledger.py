@@ -1,0 +1,289 @@
+"""Ledger rows: entries, shard states, checkpoints and ledger facts, on a caller's connection.
+
+The repository knows rows and locks; hashing, chaining and signing stay in ``gatehouse.ledger``.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Row, Table, and_, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from gatehouse.ledger import Checkpoint, LedgerEntry, ShardState, format_at, parse_at
+from gatehouse.store.ledger_tables import (
+    ledger_checkpoints,
+    ledger_entries,
+    ledger_meta,
+    ledger_shards,
+)
+
+__all__ = ["LedgerRepository", "consistent_read", "SHARD_COUNT_KEY"]
+
+SHARD_COUNT_KEY = "shard_count"
+
+# An ``at`` that no longer parses was edited; this stand-in can never reproduce the stored
+# hash, so the verifier reports the entry instead of the read crashing.
+_UNREADABLE_AT = datetime(1, 1, 1, tzinfo=UTC)
+
+# The shard count never changes once stored, so each process reads it once per database.
+_shard_counts: weakref.WeakKeyDictionary[Engine, int] = weakref.WeakKeyDictionary()
+
+
+def _to_entry(row: Row[Any]) -> LedgerEntry:
+    try:
+        at = parse_at(row.at)
+    except (TypeError, ValueError):
+        at = _UNREADABLE_AT
+    return LedgerEntry(
+        shard=row.shard,
+        seq=row.seq,
+        kind=row.kind,
+        at=at,
+        subject_id=row.subject_id,
+        recipient_id=row.recipient_id,
+        payload=row.payload,
+        prev_hash=row.prev_hash,
+        entry_hash=row.entry_hash,
+    )
+
+
+def _insert_if_absent(connection: Connection, table: Table, values: dict[str, Any]) -> None:
+    """INSERT ... ON CONFLICT DO NOTHING: concurrent creators all succeed, one row results."""
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        connection.execute(postgresql.insert(table).values(values).on_conflict_do_nothing())
+    elif dialect == "sqlite":
+        connection.execute(sqlite.insert(table).values(values).on_conflict_do_nothing())
+    else:
+        raise NotImplementedError(f"the ledger does not support the {dialect} dialect")
+
+
+@contextmanager
+def consistent_read(engine: Engine) -> Iterator[Connection]:
+    """Yield a read-only connection whose statements all see one snapshot of the database.
+
+    The verifier compares entries with heads and checkpoints read moments earlier; without
+    one snapshot, an append committed in between would look like tampering.
+    """
+    with engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # pysqlite only opens a transaction at the first write, so every SELECT would get
+            # its own snapshot; an explicit BEGIN makes WAL hold one read snapshot for all.
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.execution_options(
+                isolation_level="REPEATABLE READ", postgresql_readonly=True
+            )
+            connection.begin()
+        try:
+            yield connection
+        finally:
+            connection.rollback()
+
+
+class LedgerRepository:
+    """Reads and writes ledger rows on the caller's connection (and so in its transaction)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    # -- ledger facts -------------------------------------------------------------------
+
+    def shard_count(self, default: int, *, create: bool) -> int:
+        """The ledger's shard count; the first writer stores ``default`` when ``create``."""
+        engine = self._c.engine
+        cached = _shard_counts.get(engine)
+        if cached is not None:
+            return cached
+        stored = self._meta(SHARD_COUNT_KEY)
+        if stored is not None:
+            _shard_counts[engine] = int(stored)
+            return int(stored)
+        if not create:
+            return default
+        _insert_if_absent(self._c, ledger_meta, {"key": SHARD_COUNT_KEY, "value": str(default)})
+        # Not cached: this transaction may still roll back; the next call reads it again.
+        stored = self._meta(SHARD_COUNT_KEY)
+        return default if stored is None else int(stored)
+
+    def _meta(self, key: str) -> str | None:
+        row = self._c.execute(select(ledger_meta.c.value).where(ledger_meta.c.key == key)).first()
+        return None if row is None else str(row.value)
+
+    # -- shard states -------------------------------------------------------------------
+
+    def lock_shard(self, shard: int, at: datetime) -> ShardState:
+        """Lock the shard's state row for this transaction, creating it if missing."""
+        empty = {"shard": shard, "state": ShardState.empty(shard).to_dict(), "updated_at": at}
+        if self._c.dialect.name == "sqlite":
+            # SQLite has no row locks: it locks the database at a transaction's first write.
+            # Writing first (a no-op when the row exists) takes that lock before the state is
+            # read, so no other process can append to any shard in between.
+            _insert_if_absent(self._c, ledger_shards, empty)
+        row = self._locked_state(shard)
+        if row is None:
+            # Two first appenders may race here; one inserts, the other's insert does nothing,
+            # and both then queue on the same row lock.
+            _insert_if_absent(self._c, ledger_shards, empty)
+            row = self._locked_state(shard)
+        if row is None:
+            raise RuntimeError(f"ledger shard {shard} could not be created")
+        return ShardState.from_dict(row.state)
+
+    def _locked_state(self, shard: int) -> Row[Any] | None:
+        query = select(ledger_shards.c.state).where(ledger_shards.c.shard == shard)
+        return self._c.execute(query.with_for_update()).first()
+
+    def save_state(self, state: ShardState, at: datetime) -> None:
+        """Store a shard's new state; the caller holds its lock from :meth:`lock_shard`."""
+        self._c.execute(
+            update(ledger_shards)
+            .where(ledger_shards.c.shard == state.head.shard)
+            .values(state=state.to_dict(), updated_at=at)
+        )
+
+    def state_bodies(self) -> dict[int, Any]:
+        """Every stored shard state, unparsed (``ShardState.to_dict()`` form), in one statement."""
+        rows = self._c.execute(select(ledger_shards.c.shard, ledger_shards.c.state))
+        return {row.shard: row.state for row in rows}
+
+    # -- entries ------------------------------------------------------------------------
+
+    def add_entry(self, entry: LedgerEntry) -> None:
+        """Insert one entry exactly as it was hashed."""
+        self._c.execute(
+            insert(ledger_entries).values(
+                shard=entry.shard,
+                seq=entry.seq,
+                kind=entry.kind,
+                at=format_at(entry.at),
+                subject_id=entry.subject_id,
+                recipient_id=entry.recipient_id,
+                payload=dict(entry.payload),
+                prev_hash=entry.prev_hash,
+                entry_hash=entry.entry_hash,
+            )
+        )
+
+    def get_entry(self, shard: int, seq: int) -> LedgerEntry | None:
+        """One entry by position, or None."""
+        row = self._c.execute(
+            select(ledger_entries).where(
+                ledger_entries.c.shard == shard, ledger_entries.c.seq == seq
+            )
+        ).first()
+        return None if row is None else _to_entry(row)
+
+    def shards_with_entries(self) -> list[int]:
+        """Every shard number that holds at least one entry, including out-of-range ones."""
+        rows = self._c.execute(select(ledger_entries.c.shard).distinct())
+        return sorted(row.shard for row in rows)
+
+    def count_entries(self) -> int:
+        """How many entry rows exist."""
+        return int(self._c.execute(select(func.count()).select_from(ledger_entries)).scalar_one())
+
+    def stream_shard(self, shard: int, *, batch: int = 1000) -> Iterator[LedgerEntry]:
+        """A shard's entries in ``seq`` order, fetched ``batch`` rows at a time."""
+        after = -1
+        while True:
+            rows = self._c.execute(
+                select(ledger_entries)
+                .where(ledger_entries.c.shard == shard, ledger_entries.c.seq > after)
+                .order_by(ledger_entries.c.seq)
+                .limit(batch)
+            ).all()
+            for row in rows:
+                yield _to_entry(row)
+            if len(rows) < batch:
+                return
+            after = rows[-1].seq
+
+    def stream_hashes(
+        self, shard: int, stop: int, *, batch: int = 5000
+    ) -> Iterator[tuple[int, str]]:
+        """``(seq, entry_hash)`` for the shard's entries below ``stop``, in ``seq`` order."""
+        after = -1
+        while True:
+            rows = self._c.execute(
+                select(ledger_entries.c.seq, ledger_entries.c.entry_hash)
+                .where(
+                    ledger_entries.c.shard == shard,
+                    ledger_entries.c.seq > after,
+                    ledger_entries.c.seq < stop,
+                )
+                .order_by(ledger_entries.c.seq)
+                .limit(batch)
+            ).all()
+            for row in rows:
+                yield row.seq, row.entry_hash
+            if len(rows) < batch:
+                return
+            after = rows[-1].seq
+
+    def find(
+        self,
+        *,
+        kind: str | None = None,
+        subject_id: str | None = None,
+        recipient_id: str | None = None,
+        after: tuple[int, int] | None = None,
+        limit: int | None = None,
+    ) -> list[LedgerEntry]:
+        """Entries matching every filter given, in (shard, seq) order, after a position."""
+        query = select(ledger_entries)
+        if kind is not None:
+            query = query.where(ledger_entries.c.kind == kind)
+        if subject_id is not None:
+            query = query.where(ledger_entries.c.subject_id == subject_id)
+        if recipient_id is not None:
+            query = query.where(ledger_entries.c.recipient_id == recipient_id)
+        if after is not None:
+            shard, seq = after
+            # Spelled out rather than a row-value comparison, which not every engine plans well.
+            query = query.where(
+                or_(
+                    ledger_entries.c.shard > shard,
+                    and_(ledger_entries.c.shard == shard, ledger_entries.c.seq > seq),
+                )
+            )
+        query = query.order_by(ledger_entries.c.shard, ledger_entries.c.seq)
+        if limit is not None:
+            query = query.limit(limit)
+        return [_to_entry(row) for row in self._c.execute(query)]
+
+    # -- checkpoints --------------------------------------------------------------------
+
+    def add_checkpoint(self, checkpoint: Checkpoint) -> None:
+        """Store a signed checkpoint; a taken sequence number raises IntegrityError."""
+        self._c.execute(
+            insert(ledger_checkpoints).values(
+                sequence=checkpoint.sequence, at=checkpoint.at, body=checkpoint.to_dict()
+            )
+        )
+
+    def latest_checkpoint(self) -> Checkpoint | None:
+        """The checkpoint with the highest sequence number, or None."""
+        row = self._c.execute(
+            select(ledger_checkpoints.c.body)
+            .order_by(ledger_checkpoints.c.sequence.desc())
+            .limit(1)
+        ).first()
+        return None if row is None else Checkpoint.from_dict(row.body)
+
+    def checkpoint_bodies(self) -> list[tuple[int, Any]]:
+        """Every stored checkpoint as ``(sequence, body)``, oldest first, unparsed.
+
+        The verifier parses them itself, so that a mangled body is reported, not raised.
+        """
+        rows = self._c.execute(
+            select(ledger_checkpoints.c.sequence, ledger_checkpoints.c.body).order_by(
+                ledger_checkpoints.c.sequence
+            )
+        )
+        return [(row.sequence, row.body) for row in rows]

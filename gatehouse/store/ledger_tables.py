@@ -1,0 +1,68 @@
+"""Ledger tables (SQLAlchemy Core), on the shared ``metadata``. Migration 0002 must match these.
+
+Entries keep their fields exactly as they were hashed: ``at`` is the ledger's own text form
+(:func:`gatehouse.ledger.format_at`), not a database timestamp, so a reloaded entry rebuilds the
+same canonical bytes on every backend.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, BigInteger, Column, Integer, String, Table
+
+from gatehouse.store.db import UTCDateTime
+from gatehouse.store.tables import metadata
+
+__all__ = [
+    "ID_LENGTH",
+    "KIND_LENGTH",
+    "ledger_entries",
+    "ledger_shards",
+    "ledger_checkpoints",
+    "ledger_meta",
+]
+
+KIND_LENGTH = 60
+ID_LENGTH = 40  # as long as the subject and recipient ids they hold
+
+# One row per entry; (shard, seq) is the chain position, so a duplicate append cannot commit.
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    Column("shard", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(KIND_LENGTH), nullable=False),
+    Column("at", String(32), nullable=False),
+    Column("subject_id", String(ID_LENGTH), index=True),
+    Column("recipient_id", String(ID_LENGTH), index=True),
+    Column("payload", JSON, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("entry_hash", String(64), nullable=False),
+)
+
+# Each shard's head and Merkle frontier (``ShardState.to_dict()``). Its row is the lock that
+# serialises appends to one shard, and is written in the same transaction as the entry.
+ledger_shards = Table(
+    "ledger_shards",
+    metadata,
+    Column("shard", Integer, primary_key=True, autoincrement=False),
+    Column("state", JSON, nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+# Signed checkpoints (``Checkpoint.to_dict()``); published, so never updated.
+ledger_checkpoints = Table(
+    "ledger_checkpoints",
+    metadata,
+    Column("sequence", BigInteger, primary_key=True, autoincrement=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("body", JSON, nullable=False),
+)
+
+# Facts fixed when the ledger is created, such as its shard count: changing that later would
+# move subjects to other shards and make checkpoints incomparable.
+ledger_meta = Table(
+    "ledger_meta",
+    metadata,
+    Column("key", String(40), primary_key=True),
+    Column("value", String(200), nullable=False),
+)

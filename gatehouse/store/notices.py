@@ -1,0 +1,145 @@
+"""Rendered notices, published disclosures and the consent history."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from gatehouse.domain.consents import ConsentRecord
+from gatehouse.domain.decision import DisclosureFact
+from gatehouse.store.tables import consents, disclosures, notices
+
+__all__ = ["NoticeRow", "NoticeRepository", "ConsentRepository"]
+
+NoticeRow = Row[Any]
+
+
+class NoticeRepository:
+    """Stores each rendered notice once, by content hash."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def save(
+        self,
+        *,
+        notice_hash: str,
+        kind: str,
+        locale: str,
+        purpose: str,
+        flow: str,
+        pack_id: str,
+        pack_version: str,
+        recipients: Mapping[str, str],
+        countries: list[str],
+        body: Mapping[str, Any],
+        text: str,
+        at: datetime,
+    ) -> None:
+        """Store a notice unless the same content is stored already."""
+        if self.get(notice_hash) is not None:
+            return
+        values = {
+            "hash": notice_hash,
+            "kind": kind,
+            "locale": locale,
+            "purpose": purpose,
+            "flow": flow,
+            "pack_id": pack_id,
+            "pack_version": pack_version,
+            "recipients": dict(recipients),
+            "countries": countries,
+            "body": dict(body),
+            "text": text,
+            "created_at": at,
+        }
+        try:
+            with self._c.begin_nested():
+                self._c.execute(insert(notices).values(**values))
+        except IntegrityError:
+            pass  # rendered concurrently by another request: same hash, same content
+
+    def get(self, notice_hash: str) -> NoticeRow | None:
+        """The stored notice, or None."""
+        return self._c.execute(select(notices).where(notices.c.hash == notice_hash)).first()
+
+    def recipients_of(self, hashes: list[str]) -> dict[str, dict[str, str]]:
+        """The recipient scope of each notice."""
+        if not hashes:
+            return {}
+        rows = self._c.execute(
+            select(notices.c.hash, notices.c.recipients).where(notices.c.hash.in_(hashes))
+        )
+        return {row.hash: dict(row.recipients) for row in rows}
+
+    def publish_disclosure(
+        self, disclosure_id: str, notice_hash: str, purpose: str, at: datetime
+    ) -> None:
+        """Record that a disclosure notice was published."""
+        self._c.execute(
+            insert(disclosures).values(
+                id=disclosure_id, notice_hash=notice_hash, purpose=purpose, published_at=at
+            )
+        )
+
+    def disclosures_for(self, recipient_id: str) -> list[DisclosureFact]:
+        """Published disclosures whose scope names the recipient."""
+        rows = self._c.execute(
+            select(disclosures.c.purpose, notices.c.hash, notices.c.recipients)
+            .join(notices, notices.c.hash == disclosures.c.notice_hash)
+            .order_by(disclosures.c.published_at.desc())
+        )
+        return [
+            DisclosureFact(row.hash, row.purpose, dict(row.recipients))
+            for row in rows
+            if recipient_id in row.recipients
+        ]
+
+
+class ConsentRepository:
+    """Appends consent records; never updates or deletes one."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def append(self, record: ConsentRecord) -> None:
+        """Add one record to the history."""
+        self._c.execute(
+            insert(consents).values(
+                id=record.id,
+                subject_id=record.subject_id,
+                notice_hash=record.notice_hash,
+                purpose=record.purpose,
+                granted=record.granted,
+                channel=record.channel,
+                withdraws=record.withdraws,
+                at=record.at,
+            )
+        )
+
+    def history(self, subject_id: str) -> list[ConsentRecord]:
+        """The subject's whole consent history, with each notice's recipient scope."""
+        rows = self._c.execute(
+            select(consents, notices.c.recipients)
+            .join(notices, notices.c.hash == consents.c.notice_hash)
+            .where(consents.c.subject_id == subject_id)
+            .order_by(consents.c.at, consents.c.id)
+        )
+        return [
+            ConsentRecord(
+                id=row.id,
+                subject_id=row.subject_id,
+                notice_hash=row.notice_hash,
+                purpose=row.purpose,
+                granted=row.granted,
+                channel=row.channel,
+                at=row.at,
+                recipients=dict(row.recipients),
+                withdraws=row.withdraws,
+            )
+            for row in rows
+        ]

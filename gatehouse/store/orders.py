@@ -1,0 +1,203 @@
+"""Orders, their events, transfer decisions, views and the safe-number pool."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, and_, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from gatehouse.store.tables import order_events, orders, safe_numbers, transfers, views
+
+__all__ = ["OrderRepository", "TransferRepository", "SafeNumberPool"]
+
+
+class OrderRepository:
+    """Order rows and their append-only events."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def add(self, **values: Any) -> None:
+        """Insert an order."""
+        self._c.execute(insert(orders).values(**values))
+
+    def get(self, order_id: str, *, lock: bool = False) -> Row[Any] | None:
+        """The order, optionally locked for the rest of the transaction."""
+        query = select(orders).where(orders.c.id == order_id)
+        if lock:
+            query = query.with_for_update()
+        return self._c.execute(query).first()
+
+    def record_event(self, order_id: str, event: str, at: datetime, **changes: Any) -> None:
+        """Append an event and apply its effect on the order row."""
+        self._c.execute(insert(order_events).values(order_id=order_id, type=event, at=at))
+        self._c.execute(update(orders).where(orders.c.id == order_id).values(**changes))
+
+    def events(self, order_id: str) -> list[Row[Any]]:
+        """The order's events, oldest first."""
+        return list(
+            self._c.execute(
+                select(order_events)
+                .where(order_events.c.order_id == order_id)
+                .order_by(order_events.c.id)
+            )
+        )
+
+
+class TransferRepository:
+    """Transfer decisions and the views of the allowed ones."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def add_transfer(self, **values: Any) -> None:
+        """Record a decision."""
+        self._c.execute(insert(transfers).values(**values))
+
+    def add_view(self, **values: Any) -> None:
+        """Open a view for an allowed transfer."""
+        self._c.execute(insert(views).values(**values))
+
+    def view(self, transfer_id: str) -> Row[Any] | None:
+        """One view joined with its order, or None."""
+        return self._c.execute(
+            select(
+                views,
+                orders.c.external_ref,
+                orders.c.customs_required,
+                orders.c.delivered_at,
+                orders.c.confirmed_at,
+                orders.c.status.label("order_status"),
+            )
+            .join(orders, orders.c.id == views.c.order_id)
+            .where(views.c.transfer_id == transfer_id)
+        ).first()
+
+    def views_of_recipient(
+        self, recipient_id: str, *, open_at: datetime | None, after: str | None, limit: int
+    ) -> list[Row[Any]]:
+        """A page of the recipient's views; with ``open_at``, only those still open then."""
+        query = (
+            select(views, orders.c.external_ref)
+            .join(orders, orders.c.id == views.c.order_id)
+            .where(views.c.recipient_id == recipient_id)
+            .order_by(views.c.transfer_id)
+            .limit(limit)
+        )
+        if open_at is not None:
+            query = query.where(views.c.closed_at.is_(None), views.c.expires_at > open_at)
+        if after:
+            query = query.where(views.c.transfer_id > after)
+        return list(self._c.execute(query))
+
+    def open_views(self, **where: Any) -> list[Row[Any]]:
+        """Views not yet marked closed, filtered by column equality."""
+        query = select(views).where(views.c.closed_at.is_(None))
+        for column, value in where.items():
+            query = query.where(views.c[column] == value)
+        return list(self._c.execute(query))
+
+    def close_view(self, transfer_id: str, reason: str, at: datetime) -> bool:
+        """Mark a view closed; False when it already was (so the closing is logged once)."""
+        result = self._c.execute(
+            update(views)
+            .where(views.c.transfer_id == transfer_id, views.c.closed_at.is_(None))
+            .values(closed_at=at, close_reason=reason)
+        )
+        return result.rowcount == 1
+
+    def set_expiry(self, transfer_id: str, expires_at: datetime) -> None:
+        """Move an open view's expiry (delivery shortens the window)."""
+        self._c.execute(
+            update(views)
+            .where(views.c.transfer_id == transfer_id, views.c.closed_at.is_(None))
+            .values(expires_at=expires_at)
+        )
+
+    def list_transfers(
+        self,
+        *,
+        recipient_id: str | None,
+        subject_id: str | None,
+        country: str | None,
+        since: datetime | None,
+        after: str | None,
+        limit: int,
+    ) -> list[Row[Any]]:
+        """A page of decisions, newest filters first, ordered by id for stable cursors."""
+        query = select(transfers).order_by(transfers.c.id).limit(limit)
+        for column, value in (
+            ("recipient_id", recipient_id),
+            ("subject_id", subject_id),
+            ("country", country),
+        ):
+            if value is not None:
+                query = query.where(transfers.c[column] == value)
+        if since is not None:
+            query = query.where(transfers.c.decided_at >= since)
+        if after:
+            query = query.where(transfers.c.id > after)
+        return list(self._c.execute(query))
+
+
+class SafeNumberPool:
+    """Leases 0505 safe numbers; a released number rests for a cool-down before reuse."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def lease(self, candidates: Sequence[str], transfer_id: str, at: datetime) -> str | None:
+        """Lease the first free candidate to ``transfer_id``; None when all are taken."""
+        for number in candidates:
+            reused = self._c.execute(
+                update(safe_numbers)
+                .where(
+                    safe_numbers.c.number == number,
+                    safe_numbers.c.released_at.is_not(None),
+                    or_(
+                        safe_numbers.c.reusable_after.is_(None),
+                        safe_numbers.c.reusable_after <= at,
+                    ),
+                )
+                .values(
+                    transfer_id=transfer_id, leased_at=at, released_at=None, reusable_after=None
+                )
+            )
+            if reused.rowcount == 1:
+                return number
+            try:
+                # A savepoint, so a clash does not abort the caller's transaction on PostgreSQL.
+                with self._c.begin_nested():
+                    self._c.execute(
+                        insert(safe_numbers).values(
+                            number=number, transfer_id=transfer_id, leased_at=at
+                        )
+                    )
+                return number
+            except IntegrityError:
+                continue
+        return None
+
+    def release(self, transfer_id: str, at: datetime, reusable_after: datetime) -> None:
+        """Return the transfer's number to the pool after the cool-down."""
+        self._c.execute(
+            update(safe_numbers)
+            .where(
+                and_(
+                    safe_numbers.c.transfer_id == transfer_id, safe_numbers.c.released_at.is_(None)
+                )
+            )
+            .values(released_at=at, reusable_after=reusable_after)
+        )
+
+    def holder(self, number: str) -> str | None:
+        """The transfer currently leasing ``number`` (the safe-number operator's lookup)."""
+        row = self._c.execute(
+            select(safe_numbers.c.transfer_id).where(
+                safe_numbers.c.number == number, safe_numbers.c.released_at.is_(None)
+            )
+        ).first()
+        return row.transfer_id if row else None

@@ -1,0 +1,202 @@
+"""The AliExpress case, replayed end to end over HTTP on each database.
+
+A marketplace hands a Korean buyer's order to a seller abroad. Each unlawful step is refused
+with its reason, the lawful one releases only what shipping needs, and every step is in the
+ledger.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from tests.conftest import Clock
+from tests.factories import TERMS_CLAUSES, recipient_body, subject_body, unique
+
+
+@dataclass
+class Seller:
+    id: str
+    key: str
+    client: httpx.Client
+
+
+@pytest.fixture
+def terms(api: httpx.Client) -> str:
+    version = f"flow{unique()}"
+    assert (
+        api.post("/v1/terms", json={"version": version, "clauses": TERMS_CLAUSES}).status_code
+        == 201
+    )
+    return version
+
+
+def _seller(api: httpx.Client, live_server_url: str, country: str, accept: str | None) -> Seller:
+    created = api.post("/v1/recipients", json=recipient_body(country=country)).json()
+    client = httpx.Client(
+        base_url=live_server_url, headers={"Authorization": f"Bearer {created['api_key']}"}
+    )
+    if accept:
+        assert client.post(f"/v1/recipient/terms/{accept}/accept").status_code == 200
+    return Seller(created["id"], created["api_key"], client)
+
+
+def _entries(api: httpx.Client, subject_id: str) -> list[dict[str, object]]:
+    response = api.get("/v1/ledger/entries", params={"subject_id": subject_id, "limit": 200})
+    assert response.status_code == 200, response.text
+    return list(response.json()["items"])
+
+
+def _order(api: httpx.Client, subject_id: str, seller: Seller, *, customs: bool = False) -> str:
+    response = api.post(
+        "/v1/orders",
+        json={
+            "subject_id": subject_id,
+            "recipient_id": seller.id,
+            "external_ref": f"AE-{unique()}",
+            "items": [{"sku": "CASE-01", "name": "휴대폰 케이스", "quantity": 2}],
+            "delivery_note": "문 앞에 두세요. 부재 시 010-9876-5432 로 연락, 메일 buyer@example.kr",
+            "customs_required": customs,
+        },
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def test_aliexpress_case_end_to_end(
+    api: httpx.Client,
+    live_server,
+    clock: Clock,
+    terms: str,  # type: ignore[no-untyped-def]
+) -> None:
+    body = subject_body(phone="010-2468-1357", name="홍길동")
+    subject_id = api.post("/v1/subjects", json=body).json()["id"]
+
+    # 1. A seller that never accepted the terms is refused: its contract lacks the protections.
+    unsigned = _seller(api, live_server.url, "CN", accept=None)
+    order = _order(api, subject_id, unsigned)
+    refused = api.post(
+        f"/v1/orders/{order}/transfers", json={"purpose": "fulfilment", "flow": "provision"}
+    )
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "recipient_not_eligible"
+    assert "accept the current terms" in refused.json()["error"]["message"]
+
+    # 2. A seller in good standing, but the buyer never consented: no lawful basis.
+    seller = _seller(api, live_server.url, "CN", accept=terms)
+    order = _order(api, subject_id, seller)
+    transfer = {"purpose": "fulfilment", "flow": "provision"}
+    refused = api.post(f"/v1/orders/{order}/transfers", json=transfer)
+    assert refused.status_code == 403
+    error = refused.json()["error"]
+    assert error["code"] == "no_lawful_basis"
+    assert "consent" in error["message"]
+    assert seller.client.get("/v1/recipient/transfers").json()["items"] == []
+
+    # 3. The checkout notice names the seller itself and its country, never "worldwide".
+    notice = api.get(
+        "/v1/notices/render",
+        params={"subject_id": subject_id, "recipient_id": seller.id, "purpose": "fulfilment"},
+    )
+    assert notice.status_code == 200, notice.text
+    text = notice.json()["text"]
+    assert notice.json()["locale"] == "ko"
+    assert "중국" in text and "전 세계" not in text.lower() and "worldwide" not in text.lower()
+    seller_name = api.get(f"/v1/recipients/{seller.id}").json()["legal_name"]
+    assert seller_name in text
+    consent = api.post(
+        f"/v1/subjects/{subject_id}/consents",
+        json={"notice_hash": notice.json()["notice_hash"], "granted": True, "channel": "web"},
+    )
+    assert consent.status_code == 201, consent.text
+
+    # 4. Now the transfer is allowed, and the view holds only what shipping needs.
+    allowed = api.post(f"/v1/orders/{order}/transfers", json=transfer)
+    assert allowed.status_code == 201, allowed.text
+    decision = allowed.json()
+    assert decision["basis"] == "SEPARATE_CONSENT"
+    assert decision["notice_hash"] == notice.json()["notice_hash"]
+    assert "customs_code" not in decision["fields"]
+    view = seller.client.get(f"/v1/recipient/transfers/{decision['transfer_id']}")
+    assert view.status_code == 200, view.text
+    fields = view.json()["recipient_fields"]
+    assert fields["name"] == "홍*동"
+    assert re.fullmatch(r"0505-\d{4}-\d{4}", fields["phone"])
+    assert "customs_code" not in fields
+    assert fields["address"]["line1"] == body["address"]["line1"]
+    assert (
+        "010-9876-5432" not in fields["delivery_note"]
+        and "buyer@example.kr" not in fields["delivery_note"]
+    )
+    assert "문 앞에 두세요" in fields["delivery_note"]
+    raw = view.text
+    assert "2468" not in raw and body["customs_code"] not in raw and body["email"] not in raw
+
+    # 5. Another seller's key cannot see it: 404, as if it did not exist.
+    other = _seller(api, live_server.url, "CN", accept=terms)
+    assert other.client.get(f"/v1/recipient/transfers/{decision['transfer_id']}").status_code == 404
+
+    # 6. The regulator suspends transfers to the country: the next one is refused.
+    second_order = _order(api, subject_id, seller)
+    assert api.post("/v1/countries/CN/suspend", json={"reason": "PIPC order"}).status_code == 200
+    try:
+        blocked = api.post(f"/v1/orders/{second_order}/transfers", json=transfer)
+        assert blocked.status_code == 403
+        assert blocked.json()["error"]["code"] == "country_suspended"
+    finally:
+        assert api.post("/v1/countries/CN/resume").status_code == 200
+
+    # 7. Delivered, then N days later the view is closed for good.
+    assert api.post(f"/v1/orders/{order}/events", json={"type": "delivered"}).status_code == 201
+    clock.advance(days=6, hours=23)
+    assert (
+        seller.client.get(f"/v1/recipient/transfers/{decision['transfer_id']}").status_code == 200
+    )
+    clock.advance(hours=2)
+    closed = seller.client.get(f"/v1/recipient/transfers/{decision['transfer_id']}")
+    assert closed.status_code == 410
+    assert closed.json()["error"]["code"] == "view_closed"
+    assert closed.json()["error"]["details"]["reason"] == "delivered_window_ended"
+
+    # 8. Every step is in the ledger, in order.
+    kinds = [entry["kind"] for entry in _entries(api, subject_id)]
+    expected = [
+        "order.created",
+        "transfer.refused",
+        "order.created",
+        "transfer.refused",
+        "consent.granted",
+        "transfer.allowed",
+        "view.read",
+        "order.created",
+        "transfer.refused",
+        "order.delivered",
+        "view.read",
+        "view.closed",
+    ]
+    assert kinds == expected
+    assert api.get("/v1/ledger/verify").json()["ok"] is True
+    for client in (unsigned.client, seller.client, other.client):
+        client.close()
+
+
+def test_refused_transfer_releases_nothing(api: httpx.Client, live_server, terms: str) -> None:  # type: ignore[no-untyped-def]
+    """Invariant 3: a refusal creates no view, leases no safe number, and names no fields."""
+    subject_id = api.post("/v1/subjects", json=subject_body()).json()["id"]
+    seller = _seller(api, live_server.url, "VN", accept=terms)
+    order = _order(api, subject_id, seller, customs=True)
+    refused = api.post(
+        f"/v1/orders/{order}/transfers", json={"purpose": "fulfilment", "flow": "provision"}
+    )
+    assert refused.status_code == 403
+    transfer_id = refused.json()["error"]["details"]["transfer_id"]
+    assert (
+        seller.client.get("/v1/recipient/transfers", params={"status": "all"}).json()["items"] == []
+    )
+    assert seller.client.get(f"/v1/recipient/transfers/{transfer_id}").status_code == 404
+    record = api.get("/v1/transfers", params={"subject_id": subject_id}).json()["items"]
+    assert [(r["allowed"], r["fields"], r["basis"]) for r in record] == [(False, [], None)]
+    seller.client.close()
