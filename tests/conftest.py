@@ -91,6 +91,32 @@ def backend(
     yield from fresh_backend(request.param, tmp_path_factory)
 
 
+@dataclass
+class Fresh:
+    """A Gatehouse on its own new database, for tests that count or tamper."""
+
+    backend: Backend
+    gatehouse: Gatehouse
+    master_key: MasterKey
+    clock: Clock
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def fresh(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Fresh]:
+    """A Gatehouse on a new, empty database of each kind, dropped afterwards."""
+    for backend in fresh_backend(request.param, tmp_path_factory):
+        key = MasterKey.generate()
+        clock = Clock()
+        settings = Settings.from_env(
+            {"GATEHOUSE_DATABASE_URL": backend.url, "GATEHOUSE_MASTER_KEY": key.to_b64()}
+        )
+        gh = open_gatehouse(settings, clock=clock)
+        yield Fresh(backend, gh, key, clock)
+        gh.close()
+
+
 @pytest.fixture(scope="session")
 def master_key() -> MasterKey:
     return MasterKey.generate()

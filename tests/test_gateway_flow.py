@@ -200,3 +200,93 @@ def test_refused_transfer_releases_nothing(api: httpx.Client, live_server, terms
     record = api.get("/v1/transfers", params={"subject_id": subject_id}).json()["items"]
     assert [(r["allowed"], r["fields"], r["basis"]) for r in record] == [(False, [], None)]
     seller.client.close()
+
+
+def test_changed_recipient_needs_a_new_consent(api: httpx.Client, live_server, terms: str) -> None:  # type: ignore[no-untyped-def]
+    """Art. 28-8(3), R5: once what the notice said about the seller changes, ask again."""
+    subject_id = api.post("/v1/subjects", json=subject_body()).json()["id"]
+    seller = _seller(api, live_server.url, "JP", accept=terms)
+    params = {"subject_id": subject_id, "recipient_id": seller.id, "purpose": "fulfilment"}
+    first = api.get("/v1/notices/render", params=params).json()
+    api.post(
+        f"/v1/subjects/{subject_id}/consents",
+        json={"notice_hash": first["notice_hash"], "granted": True, "channel": "app"},
+    )
+    transfer = {"purpose": "fulfilment", "flow": "provision"}
+    assert (
+        api.post(
+            f"/v1/orders/{_order(api, subject_id, seller)}/transfers", json=transfer
+        ).status_code
+        == 201
+    )
+
+    changed = api.patch(f"/v1/recipients/{seller.id}", json={"retention_days": 365})
+    assert changed.status_code == 200 and changed.json()["retention_days"] == 365
+    assert changed.json()["eligible"] is True  # still eligible; only the notice is stale
+    refused = api.post(f"/v1/orders/{_order(api, subject_id, seller)}/transfers", json=transfer)
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "no_lawful_basis"
+    assert refused.json()["error"]["details"]["stale_notices"] == [first["notice_hash"]]
+
+    second = api.get("/v1/notices/render", params=params).json()
+    assert second["notice_hash"] != first["notice_hash"] and "365" in second["text"]
+    api.post(
+        f"/v1/subjects/{subject_id}/consents",
+        json={"notice_hash": second["notice_hash"], "granted": True, "channel": "app"},
+    )
+    again = api.post(f"/v1/orders/{_order(api, subject_id, seller)}/transfers", json=transfer)
+    assert again.status_code == 201 and again.json()["notice_hash"] == second["notice_hash"]
+    seller.client.close()
+
+
+def test_consent_is_explicit_and_history_is_append_only(
+    api: httpx.Client, live_server, terms: str
+) -> None:  # type: ignore[no-untyped-def]
+    subject_id = api.post("/v1/subjects", json=subject_body()).json()["id"]
+    seller = _seller(api, live_server.url, "SG", accept=terms)
+    notice = api.get(
+        "/v1/notices/render",
+        params={
+            "subject_id": subject_id,
+            "recipient_id": seller.id,
+            "purpose": "fulfilment",
+            "locale": "en",
+        },
+    ).json()
+    assert notice["locale"] == "en" and "Singapore" in notice["text"]
+    missing = api.post(
+        f"/v1/subjects/{subject_id}/consents",
+        json={"notice_hash": notice["notice_hash"], "channel": "web"},
+    )
+    assert missing.status_code == 422  # no default: granted must be given
+    as_string = api.post(
+        f"/v1/subjects/{subject_id}/consents",
+        json={"notice_hash": notice["notice_hash"], "granted": "true", "channel": "web"},
+    )
+    assert as_string.status_code == 422
+    granted = api.post(
+        f"/v1/subjects/{subject_id}/consents",
+        json={"notice_hash": notice["notice_hash"], "granted": True, "channel": "web"},
+    ).json()
+    order = _order(api, subject_id, seller)
+    allowed = api.post(
+        f"/v1/orders/{order}/transfers", json={"purpose": "fulfilment", "flow": "provision"}
+    )
+    assert allowed.status_code == 201
+    withdrawn = api.post(
+        f"/v1/subjects/{subject_id}/consents/{granted['id']}/withdraw", json={"channel": "phone"}
+    )
+    assert withdrawn.status_code == 201 and withdrawn.json()["withdraws"] == granted["id"]
+    # The view resting on that consent closed at once; new transfers are refused.
+    view = seller.client.get(f"/v1/recipient/transfers/{allowed.json()['transfer_id']}")
+    assert (
+        view.status_code == 410 and view.json()["error"]["details"]["reason"] == "consent_withdrawn"
+    )
+    refused = api.post(
+        f"/v1/orders/{_order(api, subject_id, seller)}/transfers",
+        json={"purpose": "fulfilment", "flow": "provision"},
+    )
+    assert refused.json()["error"]["code"] == "no_lawful_basis"
+    states = api.get(f"/v1/subjects/{subject_id}/consents").json()["items"]
+    assert len(states) == 1 and states[0]["granted"] is False and states[0]["withdrawn_at"]
+    seller.client.close()

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -30,8 +28,7 @@ from gatehouse.services.runtime import Gatehouse, open_gatehouse
 from gatehouse.store.ledger import LedgerRepository, consistent_read
 from gatehouse.store.ledger_tables import ledger_meta, ledger_shards
 from gatehouse.store.tables import metadata
-from gatehouse.vault import MasterKey
-from tests.conftest import Backend, Clock, fresh_backend
+from tests.conftest import Clock, Fresh
 from tests.factories import unique
 
 
@@ -56,30 +53,6 @@ def _append(
 def _shard_state(gh: Gatehouse, shard: int) -> Any:
     with gh.engine.connect() as connection:
         return LedgerRepository(connection).state_bodies().get(shard)
-
-
-@dataclass
-class Fresh:
-    backend: Backend
-    gatehouse: Gatehouse
-    master_key: MasterKey
-    clock: Clock
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def fresh(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Fresh]:
-    """A Gatehouse on a new, empty database, for tests that need an exact count."""
-    for backend in fresh_backend(request.param, tmp_path_factory):
-        key = MasterKey.generate()
-        clock = Clock()
-        settings = Settings.from_env(
-            {"GATEHOUSE_DATABASE_URL": backend.url, "GATEHOUSE_MASTER_KEY": key.to_b64()}
-        )
-        gh = open_gatehouse(settings, clock=clock)
-        yield Fresh(backend, gh, key, clock)
-        gh.close()
 
 
 def test_migration_matches_the_ledger_tables(gatehouse: Gatehouse) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 
@@ -11,10 +11,12 @@ from gatehouse.api.auth import GatehouseDep, OperatorDep
 from gatehouse.api.presenters import recipient_out, subject_out, terms_out
 from gatehouse.api.schemas import (
     CountryStatusOut,
+    PrivacyOfficerIn,
     RecipientCreated,
     RecipientIn,
     RecipientOut,
     RecipientPage,
+    RecipientPatch,
     SubjectCreated,
     SubjectIn,
     SubjectMatches,
@@ -90,6 +92,25 @@ def list_recipients(
 def get_recipient(recipient_id: IdPath, gh: GatehouseDep, _: OperatorDep) -> RecipientOut:
     """One recipient, with ``eligible`` and the ``missing`` items."""
     return recipient_out(recipient_service.get_recipient(gh, recipient_id))
+
+
+@router.patch("/recipients/{recipient_id}", response_model=RecipientOut)
+def update_recipient(
+    recipient_id: IdPath, body: RecipientPatch, gh: GatehouseDep, _: OperatorDep
+) -> RecipientOut:
+    """Change registered details; consents given to notices about the old details lapse."""
+    changes: dict[str, Any] = {}
+    for name in body.model_fields_set:
+        value = getattr(body, name)
+        if name == "privacy_officer":
+            officer = value or PrivacyOfficerIn()
+            value = PrivacyOfficer(officer.name, officer.email, officer.phone)
+        elif name == "certifications":
+            value = [Certification(c.scheme, c.id, c.expires_on) for c in value or []]
+        elif name == "purposes":
+            value = value or []
+        changes[name] = value
+    return recipient_out(recipient_service.update_recipient(gh, recipient_id, changes))
 
 
 @router.post("/recipients/{recipient_id}/suspend", response_model=RecipientOut)

@@ -12,6 +12,7 @@ __all__ = [
     "PrivacyOfficerIn",
     "CertificationIn",
     "RecipientIn",
+    "RecipientPatch",
     "PrivacyOfficerOut",
     "CertificationOut",
     "RecipientOut",
@@ -84,6 +85,20 @@ class RecipientIn(Body):
     purposes: Annotated[list[ShortText], Field(max_length=20)] = []
     retention_days: StrictInt | None = None
     certifications: Annotated[list[CertificationIn], Field(max_length=20)] = []
+    webhook_url: Text | None = None
+
+
+class RecipientPatch(Body):
+    """Fields to change; fields left out stay as they are."""
+
+    legal_name: ShortText | None = None
+    country: Annotated[StrictStr, Field(max_length=10)] | None = None
+    contact_phone: ShortText | None = None
+    contact_email: ShortText | None = None
+    privacy_officer: PrivacyOfficerIn | None = None
+    purposes: Annotated[list[ShortText], Field(max_length=20)] | None = None
+    retention_days: StrictInt | None = None
+    certifications: Annotated[list[CertificationIn], Field(max_length=20)] | None = None
     webhook_url: Text | None = None
 
 

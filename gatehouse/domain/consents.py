@@ -54,9 +54,9 @@ class ConsentState:
 
 
 def current_consents(records: Iterable[ConsentRecord]) -> list[ConsentState]:
-    """Fold the history into one state per notice; the latest record wins."""
+    """Fold the history, given in the order it was recorded, into one state per notice."""
     by_notice: dict[str, list[ConsentRecord]] = {}
-    for record in sorted(records, key=lambda r: (r.at, r.id)):
+    for record in records:
         by_notice.setdefault(record.notice_hash, []).append(record)
     states = []
     for history in by_notice.values():
@@ -78,7 +78,7 @@ def current_consents(records: Iterable[ConsentRecord]) -> list[ConsentState]:
                 latest=latest,
             )
         )
-    return sorted(states, key=lambda s: s.latest.at)
+    return states
 
 
 def live_consent_facts(records: Iterable[ConsentRecord]) -> list[ConsentFact]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Container, Sequence
-from dataclasses import dataclass
+from collections.abc import Container, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -29,6 +30,7 @@ __all__ = [
     "Registered",
     "register_recipient",
     "register_recipients",
+    "update_recipient",
     "get_recipient",
     "list_recipients",
     "standing_of",
@@ -141,6 +143,41 @@ def register_recipients(gh: Gatehouse, batch: Sequence[RecipientInput]) -> list[
 def register_recipient(gh: Gatehouse, data: RecipientInput) -> Registered:
     """Validate and store one recipient; return it with its key and webhook secret."""
     return register_recipients(gh, [data])[0]
+
+
+def update_recipient(
+    gh: Gatehouse, recipient_id: str, changes: Mapping[str, Any]
+) -> RecipientStanding:
+    """Change registered details. A change to anything a notice shows voids consents given to
+    the old notice (their fingerprint no longer matches), so the next transfer needs a new one."""
+    now = gh.clock()
+    with gh.engine.begin() as connection:
+        current = _require(connection, recipient_id)
+        merged: dict[str, Any] = {
+            "kind": current.kind.value,
+            "legal_name": current.legal_name,
+            "country": current.country,
+            "contact_phone": current.contact_phone,
+            "contact_email": current.contact_email,
+            "privacy_officer": current.privacy_officer,
+            "purposes": current.purposes,
+            "retention_days": current.retention_days,
+            "certifications": current.certifications,
+            "webhook_url": current.webhook_url,
+        }
+        merged.update(changes)
+        validated = new_recipient(
+            recipient_id=current.id, known_purposes=_known_purposes(gh), at=now, **merged
+        )
+        updated = replace(
+            validated,
+            status=current.status,
+            suspended_reason=current.suspended_reason,
+            accepted_terms_version=current.accepted_terms_version,
+            created_at=current.created_at,
+        )
+        RecipientRepository(connection).replace_details(updated)
+        return standing_of(connection, updated)
 
 
 def _require(connection: Connection, recipient_id: str) -> Recipient:

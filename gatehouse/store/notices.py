@@ -127,7 +127,7 @@ class ConsentRepository:
             select(consents, notices.c.recipients)
             .join(notices, notices.c.hash == consents.c.notice_hash)
             .where(consents.c.subject_id == subject_id)
-            .order_by(consents.c.at, consents.c.id)
+            .order_by(consents.c.seq)
         )
         return [
             ConsentRecord(

@@ -118,6 +118,21 @@ class RecipientRepository:
             query = query.where(recipients.c.id > after)
         return [_to_recipient(row) for row in self._c.execute(query)]
 
+    def replace_details(self, recipient: Recipient) -> None:
+        """Write a recipient's registered details (not its status, terms or secret)."""
+        row = _to_row(recipient)
+        kept = (
+            "id",
+            "status",
+            "suspended_reason",
+            "accepted_terms_version",
+            "created_at",
+            "webhook_secret_kek_id",
+            "webhook_secret_wrapped",
+        )
+        values = {k: v for k, v in row.items() if k not in kept}
+        self._c.execute(update(recipients).where(recipients.c.id == recipient.id).values(**values))
+
     def set_status(
         self, recipient_id: str, status: RecipientStatus, reason: str | None, at: datetime
     ) -> None:

@@ -236,7 +236,12 @@ disclosures = Table(
 consents = Table(
     "consents",
     metadata,
-    Column("id", String(40), primary_key=True),
+    # The order of answers is the order they were recorded, not their timestamps: two API
+    # hosts' clocks may disagree, and a withdrawal must never sort before its grant.
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("id", String(40), nullable=False, unique=True),
     Column("subject_id", String(40), ForeignKey("subjects.id"), nullable=False, index=True),
     Column("notice_hash", String(64), ForeignKey("notices.hash"), nullable=False),
     Column("purpose", String(40), nullable=False),

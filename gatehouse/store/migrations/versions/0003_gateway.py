@@ -1,4 +1,4 @@
-"""gateway: notices, consents, orders, transfers, views
+"""gateway
 
 Revision ID: 0003
 Revises: 0002
@@ -37,6 +37,12 @@ def upgrade() -> None:
     )
     op.create_table(
         "consents",
+        sa.Column(
+            "seq",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
         sa.Column("id", sa.String(length=40), nullable=False),
         sa.Column("subject_id", sa.String(length=40), nullable=False),
         sa.Column("notice_hash", sa.String(length=64), nullable=False),
@@ -51,7 +57,8 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["subject_id"], ["subjects.id"], name=op.f("fk_consents_subject_id_subjects")
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_consents")),
+        sa.PrimaryKeyConstraint("seq", name=op.f("pk_consents")),
+        sa.UniqueConstraint("id", name=op.f("uq_consents_id")),
     )
     with op.batch_alter_table("consents", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_consents_subject_id"), ["subject_id"], unique=False)
