@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import threading
+import time
+from datetime import timedelta
 from typing import Annotated
 
 import typer
@@ -75,11 +78,29 @@ def serve(
     _run(gh, host, port)
 
 
+def _checkpoint_periodically(gh: Gatehouse, every: timedelta) -> None:
+    """Sign ledger checkpoints in the background while serving (a thread, not a process)."""
+    from gatehouse.services.ledger import checkpoint_if_due
+
+    def loop() -> None:
+        while True:
+            try:
+                checkpoint_if_due(gh, every)
+            except Exception as exc:  # a failed attempt is retried on the next tick
+                err.print(f"[yellow]ledger checkpoint failed:[/] {type(exc).__name__}")
+            time.sleep(min(60.0, every.total_seconds()))
+
+    threading.Thread(target=loop, name="ledger-checkpoints", daemon=True).start()
+
+
 def _run(gh: Gatehouse, host: str, port: int) -> None:
     import uvicorn
 
     from gatehouse.api.app import create_app
 
+    minutes = float(os.environ.get("GATEHOUSE_CHECKPOINT_MINUTES", "15"))
+    if minutes > 0:
+        _checkpoint_periodically(gh, timedelta(minutes=minutes))
     uvicorn.run(create_app(gh), host=host, port=port, log_level="info", access_log=False)
 
 

@@ -290,3 +290,29 @@ def test_consent_is_explicit_and_history_is_append_only(
     states = api.get(f"/v1/subjects/{subject_id}/consents").json()["items"]
     assert len(states) == 1 and states[0]["granted"] is False and states[0]["withdrawn_at"]
     seller.client.close()
+
+
+def test_notice_for_an_incomplete_recipient_fails_naming_each_gap(api: httpx.Client) -> None:
+    subject_id = api.post("/v1/subjects", json=subject_body()).json()["id"]
+    incomplete = api.post(
+        "/v1/recipients", json=recipient_body(privacy_officer={}, retention_days=None)
+    ).json()
+    response = api.get(
+        "/v1/notices/render",
+        params={
+            "subject_id": subject_id,
+            "recipient_id": incomplete["id"],
+            "purpose": "fulfilment",
+        },
+    )
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "notice_incomplete"
+    gaps = {(gap["recipient_id"], gap["item"]) for gap in error["details"]["missing"]}
+    assert (incomplete["id"], "recipient_privacy_officer_contact") in gaps
+    assert (incomplete["id"], "recipient_retention") in gaps
+    unknown = api.get(
+        "/v1/notices/render",
+        params={"subject_id": subject_id, "recipient_id": "rcp_nope", "purpose": "fulfilment"},
+    )
+    assert unknown.status_code == 404

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -331,3 +332,20 @@ def test_verify_reports_progress(fresh: Fresh) -> None:
     assert result.ok and result.entries == 30
     assert calls and calls[-1] == (30, 30)
     assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+
+
+def test_periodic_checkpoints_only_when_due_and_grown(fresh: Fresh) -> None:
+    gh = fresh.gatehouse
+    every = timedelta(minutes=15)
+    assert ledger.checkpoint_if_due(gh, every) is None  # empty ledger: nothing to sign
+    _append(gh, _subject())
+    first = ledger.checkpoint_if_due(gh, every)
+    assert first is not None and first.sequence == 1
+    _append(gh, _subject())
+    fresh.clock.advance(minutes=14)
+    assert ledger.checkpoint_if_due(gh, every) is None  # not due yet
+    fresh.clock.advance(minutes=2)
+    second = ledger.checkpoint_if_due(gh, every)
+    assert second is not None and second.sequence == 2
+    fresh.clock.advance(hours=1)
+    assert ledger.checkpoint_if_due(gh, every) is None  # due, but nothing new to sign
