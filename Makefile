@@ -28,5 +28,10 @@ test: lint typecheck
 bench: $(STAMP)
 	$(BIN)/python bench/vault.py
 
+# The portal's compiled message catalogs (.mo) are committed; rebuild them after editing a .po.
+.PHONY: catalogs
+catalogs: $(STAMP)
+	$(BIN)/pybabel compile -d gatehouse/web/locale -D messages
+
 clean:
 	rm -rf $(VENV) gatehouse-demo.db* .pytest_cache .mypy_cache .ruff_cache

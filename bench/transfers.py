@@ -34,9 +34,9 @@ import time
 import traceback
 from dataclasses import dataclass
 from datetime import timedelta
+from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import insert
 
@@ -255,8 +255,17 @@ def _baseline(gh: Gatehouse, planned: list[PlannedTransfer]) -> float:
     return len(planned) / (time.perf_counter() - start)
 
 
+# What a worker reports per round: (error or "", start, end, decisions, allowed decisions).
+WorkerResult = tuple[str, float, float, int, int]
+
+
 def _worker(
-    url: str, master_key: str, work: Any, results: Any, barrier: Barrier, warmup: list[str]
+    url: str,
+    master_key: str,
+    work: Queue[list[str] | None],
+    results: Queue[WorkerResult],
+    barrier: Barrier,
+    warmup: list[str],
 ) -> None:
     """One gateway process: warm up, then per round wait for the others and run its orders."""
     try:
@@ -265,14 +274,16 @@ def _worker(
             request_transfer(gh, order_id, purpose=PURPOSE, flow=FLOW)
         while (order_ids := work.get()) is not None:
             barrier.wait(WORKER_TIMEOUT_S)
-            # time.monotonic is one system-wide clock, so processes' stamps compare.
+            # time.monotonic is one system-wide clock, so the processes' stamps compare.
             start = time.monotonic()
-            for order_id in order_ids:
-                request_transfer(gh, order_id, purpose=PURPOSE, flow=FLOW)
-            results.put(("ok", start, time.monotonic(), len(order_ids)))
+            allowed = sum(
+                request_transfer(gh, order_id, purpose=PURPOSE, flow=FLOW).decision.allowed
+                for order_id in order_ids
+            )
+            results.put(("", start, time.monotonic(), len(order_ids), allowed))
         gh.close()
     except Exception:
-        results.put(("error", traceback.format_exc(), 0.0, 0))
+        results.put((traceback.format_exc(), 0.0, 0.0, 0, 0))
         barrier.abort()
 
 
@@ -283,8 +294,8 @@ def _parallel_rates(
     processes = len(warmup)
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(processes)
-    results = context.Queue()
-    queues = [context.Queue() for _ in range(processes)]
+    results: Queue[WorkerResult] = context.Queue()
+    queues: list[Queue[list[str] | None]] = [context.Queue() for _ in range(processes)]
     workers = [
         context.Process(
             target=_worker, args=(url, master_key, queues[i], results, barrier, warmup[i])
@@ -298,14 +309,15 @@ def _parallel_rates(
         for batches in rounds:
             for work, batch in zip(queues, batches, strict=True):
                 work.put([p.order_id for p in batch])
-            stamps = []
-            for _ in range(processes):
-                status, first, last, count = results.get(timeout=WORKER_TIMEOUT_S)
-                if status != "ok":
-                    raise RuntimeError(f"a gateway process failed:\n{first}")
-                stamps.append((first, last, count))
-            elapsed = max(s[1] for s in stamps) - min(s[0] for s in stamps)
-            rates.append(sum(s[2] for s in stamps) / elapsed)
+            stamps = [results.get(timeout=WORKER_TIMEOUT_S) for _ in range(processes)]
+            for error, *_ in stamps:
+                if error:
+                    raise RuntimeError(f"a gateway process failed:\n{error}")
+            if sum(s[4] for s in stamps) != sum(p.allowed for batch in batches for p in batch):
+                raise RuntimeError("the gateway processes did not decide as planned")
+            # From the first process's start to the last one's end: the wall time of the round.
+            elapsed = max(s[2] for s in stamps) - min(s[1] for s in stamps)
+            rates.append(sum(s[3] for s in stamps) / elapsed)
         for work in queues:
             work.put(None)
     except (RuntimeError, queue.Empty):

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from gatehouse.cli_ledger import ledger_app
+from gatehouse.cli_worker import worker
 from gatehouse.config import Settings
 from gatehouse.domain.errors import GatehouseError
 from gatehouse.rules import RulePackError
@@ -29,6 +30,7 @@ app = typer.Typer(
 keys_app = typer.Typer(help="Master-key management.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(ledger_app, name="ledger")
+app.command("worker")(worker)
 console = Console()
 err = Console(stderr=True)
 

@@ -139,7 +139,8 @@ def test_aliexpress_case_end_to_end(
     other = _seller(api, live_server.url, "CN", accept=terms)
     assert other.client.get(f"/v1/recipient/transfers/{decision['transfer_id']}").status_code == 404
 
-    # 6. The regulator suspends transfers to the country: the next one is refused.
+    # 6. The regulator suspends transfers to the country: open views close at once, and the
+    #    next transfer is refused.
     second_order = _order(api, subject_id, seller)
     assert api.post("/v1/countries/CN/suspend", json={"reason": "PIPC order"}).status_code == 200
     try:
@@ -148,15 +149,18 @@ def test_aliexpress_case_end_to_end(
         assert blocked.json()["error"]["code"] == "country_suspended"
     finally:
         assert api.post("/v1/countries/CN/resume").status_code == 200
+    gone = seller.client.get(f"/v1/recipient/transfers/{decision['transfer_id']}")
+    assert gone.status_code == 410
+    assert gone.json()["error"]["details"]["reason"] == "country_suspended"
 
-    # 7. Delivered, then N days later the view is closed for good.
-    assert api.post(f"/v1/orders/{order}/events", json={"type": "delivered"}).status_code == 201
+    # 7. After the resumption a new order is delivered; N days later its view closes for good.
+    third_order = _order(api, subject_id, seller)
+    third = api.post(f"/v1/orders/{third_order}/transfers", json=transfer).json()["transfer_id"]
+    assert api.post(f"/v1/orders/{third_order}/events", json={"type": "delivered"}).status_code == 201
     clock.advance(days=6, hours=23)
-    assert (
-        seller.client.get(f"/v1/recipient/transfers/{decision['transfer_id']}").status_code == 200
-    )
+    assert seller.client.get(f"/v1/recipient/transfers/{third}").status_code == 200
     clock.advance(hours=2)
-    closed = seller.client.get(f"/v1/recipient/transfers/{decision['transfer_id']}")
+    closed = seller.client.get(f"/v1/recipient/transfers/{third}")
     assert closed.status_code == 410
     assert closed.json()["error"]["code"] == "view_closed"
     assert closed.json()["error"]["details"]["reason"] == "delivered_window_ended"
@@ -165,17 +169,20 @@ def test_aliexpress_case_end_to_end(
     kinds = [entry["kind"] for entry in _entries(api, subject_id)]
     expected = [
         "order.created",
-        "transfer.refused",
+        "transfer.refused",  # seller without accepted terms
         "order.created",
-        "transfer.refused",
+        "transfer.refused",  # no consent
         "consent.granted",
         "transfer.allowed",
         "view.read",
         "order.created",
-        "transfer.refused",
+        "view.closed",  # the country suspension closed the open view
+        "transfer.refused",  # country suspended
+        "order.created",
+        "transfer.allowed",
         "order.delivered",
         "view.read",
-        "view.closed",
+        "view.closed",  # delivery + N days
     ]
     assert kinds == expected
     assert api.get("/v1/ledger/verify").json()["ok"] is True

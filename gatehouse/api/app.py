@@ -5,13 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from gatehouse import __version__
-from gatehouse.api import gateway, ledger, operator, recipient
+from gatehouse.api import gateway, ledger, operator, outbox, recipient, webhooks
 from gatehouse.api.errors import install_error_handlers
 from gatehouse.api.limits import BodyLimitMiddleware
 from gatehouse.config import MAX_BODY_BYTES
+from gatehouse.services.abuse import RateLimiter
 from gatehouse.services.runtime import Gatehouse
+from gatehouse.web import STATIC_DIR, portal
 
 __all__ = ["create_app"]
 
@@ -27,12 +30,17 @@ def create_app(gatehouse: Gatehouse) -> FastAPI:
         openapi_url="/openapi.json",
     )
     app.state.gatehouse = gatehouse
+    app.state.rate_limiter = RateLimiter()
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.include_router(operator.router)
     app.include_router(gateway.router)
     app.include_router(recipient.router)
     app.include_router(ledger.router)
+    app.include_router(outbox.router)
+    app.include_router(webhooks.router)
+    app.include_router(portal.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/healthz", tags=["meta"])
     def healthz() -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from gatehouse.domain.errors import Forbidden, Unauthorized
+from gatehouse.services.abuse import RateLimiter
 from gatehouse.services.access import Audience, Principal, authenticate
 from gatehouse.services.runtime import Gatehouse
 
@@ -43,8 +44,11 @@ def operator(request: Request) -> Principal:
 
 
 def recipient(request: Request) -> Principal:
-    """The recipient calling, or 401/403."""
-    return _principal(request, Audience.RECIPIENT)
+    """The recipient calling, or 401/403; each key is rate-limited (429)."""
+    principal = _principal(request, Audience.RECIPIENT)
+    limiter: RateLimiter = request.app.state.rate_limiter
+    limiter.check(gatehouse_of(request), principal.key_id)
+    return principal
 
 
 OperatorDep = Annotated[Principal, Depends(operator)]

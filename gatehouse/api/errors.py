@@ -19,6 +19,7 @@ from gatehouse.domain.errors import (
     Unauthorized,
 )
 from gatehouse.domain.views import ViewClosed
+from gatehouse.services.abuse import RateLimited
 from gatehouse.vault import KeyShredded, VaultError
 
 __all__ = ["error_response", "install_error_handlers"]
@@ -36,6 +37,7 @@ _STATUS_BY_TYPE: list[tuple[type[GatehouseError], int]] = [
     # A ciphertext that fails to decrypt means stored data was moved or altered: the caller
     # cannot fix it, but it is a refusal with a clear code, not a crash.
     (VaultError, 409),
+    (RateLimited, 429),
 ]
 
 _HTTP_CODES = {
@@ -70,6 +72,8 @@ async def _gatehouse_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, GatehouseError)
     status = _status_for(exc)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if isinstance(exc, RateLimited):
+        headers = {"Retry-After": str(exc.retry_after)}
     if isinstance(exc, VaultError) and not isinstance(exc, KeyShredded):
         log.error("vault integrity failure: %s", exc.code)
     return error_response(status, exc.code, exc.message, exc.details, headers)

@@ -8,15 +8,19 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 
 from gatehouse.api.auth import GatehouseDep, OperatorDep
-from gatehouse.api.presenters import recipient_out, subject_out, terms_out
+from gatehouse.api.presenters import erasure_out, recipient_out, subject_out, terms_out
 from gatehouse.api.schemas import (
     CountryStatusOut,
+    DeletionReceipt,
+    ErasurePage,
+    KeyOut,
     PrivacyOfficerIn,
     RecipientCreated,
     RecipientIn,
     RecipientOut,
     RecipientPage,
     RecipientPatch,
+    RevokedOut,
     SubjectCreated,
     SubjectIn,
     SubjectMatches,
@@ -29,9 +33,13 @@ from gatehouse.domain.contact import normalise_country, normalise_email, normali
 from gatehouse.domain.errors import InvalidInput
 from gatehouse.domain.recipients import Certification, PrivacyOfficer
 from gatehouse.domain.subjects import validate_subject_pii
+from gatehouse.services import abuse as abuse_service
+from gatehouse.services import deletion as deletion_service
+from gatehouse.services import erasures as erasure_service
 from gatehouse.services import recipients as recipient_service
 from gatehouse.services import subjects as subject_service
 from gatehouse.services import terms as terms_service
+from gatehouse.services.access import replace_recipient_keys, revoke_recipient_keys
 
 __all__ = ["router"]
 
@@ -225,3 +233,54 @@ def get_subject(
     """A subject, masked; with ``reason`` it is unmasked and the read is recorded."""
     view = subject_service.read_subject(gh, subject_id, api_key_id=principal.key_id, reason=reason)
     return subject_out(view)
+
+
+@router.delete("/subjects/{subject_id}", status_code=202, response_model=DeletionReceipt)
+def delete_subject(subject_id: IdPath, gh: GatehouseDep, _: OperatorDep) -> DeletionReceipt:
+    """Erase a customer: shred the key, close views, keep what the law needs, tell recipients."""
+    receipt = deletion_service.delete_subject(gh, subject_id, requested_by="operator")
+    return DeletionReceipt(receipt=receipt, erasure_notices=list(receipt["erasure_notices"]))
+
+
+@router.get("/deletions/{deletion_id}")
+def deletion_progress(deletion_id: IdPath, gh: GatehouseDep, _: OperatorDep) -> dict[str, Any]:
+    """A deletion's receipt and how many recipients have confirmed their erasure."""
+    return erasure_service.deletion_progress(gh, deletion_id)
+
+
+@router.get("/erasures", response_model=ErasurePage)
+def list_erasures(
+    gh: GatehouseDep,
+    _: OperatorDep,
+    status: Literal["pending", "overdue", "acknowledged"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+) -> ErasurePage:
+    """Erasure requests across recipients; ``status=overdue`` lists the escalated ones."""
+    rows, next_cursor = erasure_service.list_erasures(gh, status=status, after=cursor, limit=limit)
+    now = gh.clock()
+    return ErasurePage(items=[erasure_out(row, now) for row in rows], next_cursor=next_cursor)
+
+
+@router.post("/recipients/{recipient_id}/keys/rotate", response_model=KeyOut)
+def rotate_recipient_key(recipient_id: IdPath, gh: GatehouseDep, _: OperatorDep) -> KeyOut:
+    """Revoke the recipient's keys and issue a new one (shown once)."""
+    recipient_service.get_recipient(gh, recipient_id)
+    return KeyOut(api_key=replace_recipient_keys(gh.engine, recipient_id, gh.clock()))
+
+
+@router.post("/recipients/{recipient_id}/keys/revoke", response_model=RevokedOut)
+def revoke_recipient_key(recipient_id: IdPath, gh: GatehouseDep, _: OperatorDep) -> RevokedOut:
+    """Revoke every key of the recipient at once (a leaked key, an offboarded seller)."""
+    recipient_service.get_recipient(gh, recipient_id)
+    return RevokedOut(revoked=revoke_recipient_keys(gh.engine, recipient_id, gh.clock()))
+
+
+@router.get("/abuse/flags")
+def abuse_flags(
+    gh: GatehouseDep,
+    _: OperatorDep,
+    recipient_id: Annotated[str | None, Query(max_length=64)] = None,
+) -> dict[str, Any]:
+    """Recipients flagged for read patterns that look like scraping."""
+    return {"items": abuse_service.flags(gh, recipient_id), "next_cursor": None}

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row
+
 from gatehouse.api.schemas import (
     CertificationOut,
+    ErasureOut,
     PrivacyOfficerOut,
     RecipientOut,
     SubjectOut,
     TermsOut,
 )
 from gatehouse.domain.terms import Terms
+from gatehouse.services.erasures import erasure_status
 from gatehouse.services.recipients import RecipientStanding
 from gatehouse.services.subjects import SubjectView
 
-__all__ = ["recipient_out", "terms_out", "subject_out"]
+__all__ = ["recipient_out", "terms_out", "subject_out", "erasure_out"]
 
 
 def recipient_out(standing: RecipientStanding) -> RecipientOut:
@@ -68,4 +75,21 @@ def subject_out(view: SubjectView) -> SubjectOut:
         deleted=s.deleted,
         masked=view.masked,
         pii=view.pii,
+    )
+
+
+def erasure_out(row: Row[Any], now: datetime) -> ErasureOut:
+    """An erasure request with its status as of ``now``."""
+    return ErasureOut(
+        id=row.id,
+        deletion_id=row.deletion_id,
+        recipient_id=row.recipient_id,
+        transfer_ids=list(row.transfer_ids),
+        order_refs=list(row.order_refs),
+        requested_at=row.requested_at,
+        due_at=row.due_at,
+        status=erasure_status(row, now),
+        acknowledged_at=row.acknowledged_at,
+        attestation=row.attestation,
+        escalated_at=row.escalated_at,
     )

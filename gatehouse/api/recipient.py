@@ -7,11 +7,23 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 
 from gatehouse.api.auth import GatehouseDep, RecipientDep
-from gatehouse.api.presenters import recipient_out, terms_out
-from gatehouse.api.schemas import RecipientOut, TermsOut, ViewOut, ViewPage, ViewSummary
+from gatehouse.api.presenters import erasure_out, recipient_out, terms_out
+from gatehouse.api.schemas import (
+    ErasureAckIn,
+    ErasureOut,
+    ErasurePage,
+    KeyOut,
+    RecipientOut,
+    TermsOut,
+    ViewOut,
+    ViewPage,
+    ViewSummary,
+)
+from gatehouse.services import erasures as erasure_service
 from gatehouse.services import recipients as recipient_service
 from gatehouse.services import terms as terms_service
 from gatehouse.services import views as view_service
+from gatehouse.services.access import replace_recipient_keys
 
 __all__ = ["router"]
 
@@ -90,3 +102,40 @@ def read_transfer(
         recipient_fields=view.recipient_fields,
         expires_at=view.expires_at,
     )
+
+
+@router.get("/erasures", response_model=ErasurePage)
+def list_erasures(
+    gh: GatehouseDep,
+    principal: RecipientDep,
+    status: Literal["pending", "overdue", "acknowledged"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+) -> ErasurePage:
+    """Erasure requests addressed to this recipient."""
+    rows, next_cursor = erasure_service.list_for_recipient(
+        gh, _own_id(principal.recipient_id), status=status, after=cursor, limit=limit
+    )
+    now = gh.clock()
+    return ErasurePage(items=[erasure_out(row, now) for row in rows], next_cursor=next_cursor)
+
+
+@router.post("/erasures/{erasure_id}/ack", response_model=ErasureOut)
+def acknowledge_erasure(
+    erasure_id: Annotated[str, Path(max_length=64)],
+    gh: GatehouseDep,
+    principal: RecipientDep,
+    body: ErasureAckIn | None = None,
+) -> ErasureOut:
+    """Confirm the data of this erasure request is gone, optionally with an attestation."""
+    row = erasure_service.acknowledge(
+        gh, _own_id(principal.recipient_id), erasure_id, body.attestation if body else None
+    )
+    return erasure_out(row, gh.clock())
+
+
+@router.post("/keys/rotate", response_model=KeyOut)
+def rotate_key(gh: GatehouseDep, principal: RecipientDep) -> KeyOut:
+    """Replace this recipient's key: the new key is shown once, and the old one stops working."""
+    key = replace_recipient_keys(gh.engine, _own_id(principal.recipient_id), gh.clock())
+    return KeyOut(api_key=key)

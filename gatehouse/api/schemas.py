@@ -50,6 +50,12 @@ __all__ = [
     "ViewSummary",
     "ViewPage",
     "ViewOut",
+    "ErasureAckIn",
+    "ErasureOut",
+    "ErasurePage",
+    "KeyOut",
+    "RevokedOut",
+    "DeletionReceipt",
 ]
 
 Text = Annotated[StrictStr, Field(max_length=2000)]
@@ -379,3 +385,39 @@ class ViewOut(BaseModel):
     items: list[dict[str, object]]
     recipient_fields: dict[str, object]
     expires_at: datetime
+
+
+class ErasureAckIn(Body):
+    attestation: Annotated[StrictStr, Field(max_length=2000)] | None = None
+
+
+class ErasureOut(BaseModel):
+    id: str
+    deletion_id: str
+    recipient_id: str
+    transfer_ids: list[str]
+    order_refs: list[str]
+    requested_at: datetime
+    due_at: datetime
+    status: str
+    acknowledged_at: datetime | None
+    attestation: str | None
+    escalated_at: datetime | None
+
+
+class ErasurePage(BaseModel):
+    items: list[ErasureOut]
+    next_cursor: str | None
+
+
+class KeyOut(BaseModel):
+    api_key: str = Field(description="Shown once; Gatehouse keeps only its hash.")
+
+
+class RevokedOut(BaseModel):
+    revoked: int
+
+
+class DeletionReceipt(BaseModel):
+    receipt: dict[str, object]
+    erasure_notices: list[dict[str, object]]

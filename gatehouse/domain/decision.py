@@ -96,6 +96,7 @@ _GAP_FIXES = {
     "privacy_officer_contact": "name a privacy officer with an e-mail or phone",
     "terms_published": "publish data-protection terms (POST /v1/terms)",
     "accepted_terms": "have the recipient accept the current terms",
+    "erasures_overdue": "have the recipient acknowledge its overdue erasure requests",
 }
 
 

@@ -87,7 +87,9 @@ class Recipient:
     suspended_reason: str | None = None
 
 
-def eligibility_gaps(recipient: Recipient, current_terms_version: str | None) -> list[str]:
+def eligibility_gaps(
+    recipient: Recipient, current_terms_version: str | None, overdue_erasures: int = 0
+) -> list[str]:
     """Name every item that keeps the recipient from being eligible (empty when eligible).
 
     Eligibility is about the register entry being complete (Art. 28-8(2) items and R6);
@@ -106,6 +108,9 @@ def eligibility_gaps(recipient: Recipient, current_terms_version: str | None) ->
         gaps.append("terms_published")
     elif recipient.accepted_terms_version != current_terms_version:
         gaps.append("accepted_terms")
+    if overdue_erasures:
+        # A recipient that ignores erasure requests gets no new data until it catches up.
+        gaps.append("erasures_overdue")
     return gaps
 
 

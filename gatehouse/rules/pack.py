@@ -134,6 +134,8 @@ class Deadlines(_Model):
     rights_request_alert_day: PositiveInt
     breach_notify_hours: PositiveInt
     breach_report_threshold: PositiveInt
+    # Days a recipient has to confirm an erasure before it is escalated and loses eligibility.
+    erasure_ack_days: PositiveInt = 10
 
 
 class RetentionHold(_Model):

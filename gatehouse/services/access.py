@@ -14,7 +14,16 @@ from gatehouse.domain.errors import Unauthorized
 from gatehouse.domain.ids import new_id
 from gatehouse.store.api_keys import ApiKeyRepository
 
-__all__ = ["Audience", "Principal", "hash_key", "issue_key", "authenticate", "issue_operator_key"]
+__all__ = [
+    "Audience",
+    "Principal",
+    "hash_key",
+    "issue_key",
+    "authenticate",
+    "issue_operator_key",
+    "replace_recipient_keys",
+    "revoke_recipient_keys",
+]
 
 
 class Audience(StrEnum):
@@ -78,3 +87,16 @@ def authenticate(engine: Engine, token: str) -> Principal:
     if record is None or record.revoked_at is not None:
         raise Unauthorized("the API key is unknown or revoked")
     return Principal(record.id, Audience(record.audience), record.recipient_id)
+
+
+def replace_recipient_keys(engine: Engine, recipient_id: str, at: datetime) -> str:
+    """Revoke every key of the recipient and issue one new key (shown once)."""
+    with engine.begin() as connection:
+        ApiKeyRepository(connection).revoke_for_recipient(recipient_id, at)
+        return issue_key(connection, Audience.RECIPIENT, at, recipient_id=recipient_id)
+
+
+def revoke_recipient_keys(engine: Engine, recipient_id: str, at: datetime) -> int:
+    """Revoke every key of the recipient; returns how many were live."""
+    with engine.begin() as connection:
+        return ApiKeyRepository(connection).revoke_for_recipient(recipient_id, at)

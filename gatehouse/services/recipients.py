@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
@@ -19,8 +20,12 @@ from gatehouse.domain.recipients import (
     eligibility_gaps,
     new_recipient,
 )
+from gatehouse.domain.views import CloseReason
 from gatehouse.services.access import Audience, issue_key
 from gatehouse.services.runtime import Gatehouse
+from gatehouse.services.view_closing import close_views
+from gatehouse.store.erasures import ErasureRepository
+from gatehouse.store.orders import TransferRepository
 from gatehouse.store.recipients import RecipientRepository, TermsRepository
 from gatehouse.vault import new_data_key, wrap_key
 
@@ -84,18 +89,22 @@ def webhook_secret_context(recipient_id: str) -> str:
 
 
 def _standing(
-    recipient: Recipient, terms_version: str | None, suspended_countries: Container[str]
+    recipient: Recipient,
+    terms_version: str | None,
+    suspended_countries: Container[str],
+    overdue_erasures: int = 0,
 ) -> RecipientStanding:
-    missing = eligibility_gaps(recipient, terms_version)
+    missing = eligibility_gaps(recipient, terms_version, overdue_erasures)
     country_suspended = recipient.country is not None and recipient.country in suspended_countries
     return RecipientStanding(recipient, not missing, missing, country_suspended)
 
 
-def standing_of(connection: Connection, recipient: Recipient) -> RecipientStanding:
-    """Eligibility and country status of one recipient."""
+def standing_of(connection: Connection, recipient: Recipient, now: datetime) -> RecipientStanding:
+    """Eligibility and country status of one recipient (overdue erasures count from ``now``)."""
     terms = TermsRepository(connection).current()
     suspended = RecipientRepository(connection).suspended_countries()
-    return _standing(recipient, terms.version if terms else None, suspended)
+    overdue = ErasureRepository(connection).overdue_counts([recipient.id], now).get(recipient.id, 0)
+    return _standing(recipient, terms.version if terms else None, suspended, overdue)
 
 
 def _known_purposes(gh: Gatehouse) -> set[str]:
@@ -177,7 +186,7 @@ def update_recipient(
             created_at=current.created_at,
         )
         RecipientRepository(connection).replace_details(updated)
-        return standing_of(connection, updated)
+        return standing_of(connection, updated, now)
 
 
 def _require(connection: Connection, recipient_id: str) -> Recipient:
@@ -190,7 +199,7 @@ def _require(connection: Connection, recipient_id: str) -> Recipient:
 def get_recipient(gh: Gatehouse, recipient_id: str) -> RecipientStanding:
     """One recipient with its standing, or ``NotFound``."""
     with gh.engine.connect() as connection:
-        return standing_of(connection, _require(connection, recipient_id))
+        return standing_of(connection, _require(connection, recipient_id), gh.clock())
 
 
 def list_recipients(
@@ -208,10 +217,13 @@ def list_recipients(
         )
         terms = TermsRepository(connection).current()
         suspended = RecipientRepository(connection).suspended_countries()
-    more = len(page) > limit
-    page = page[:limit]
+        more = len(page) > limit
+        page = page[:limit]
+        overdue = ErasureRepository(connection).overdue_counts([r.id for r in page], gh.clock())
     version = terms.version if terms else None
-    standings = [_standing(recipient, version, suspended) for recipient in page]
+    standings = [
+        _standing(recipient, version, suspended, overdue.get(recipient.id, 0)) for recipient in page
+    ]
     return standings, (page[-1].id if more and page else None)
 
 
@@ -231,7 +243,7 @@ def accept_terms(gh: Gatehouse, recipient_id: str, version: str) -> RecipientSta
                 details={"current": current.version if current else None},
             )
         RecipientRepository(connection).set_accepted_terms(recipient.id, version, gh.clock())
-        return standing_of(connection, _require(connection, recipient_id))
+        return standing_of(connection, _require(connection, recipient_id), gh.clock())
 
 
 def suspend_recipient(gh: Gatehouse, recipient_id: str, reason: str | None) -> RecipientStanding:
@@ -255,7 +267,11 @@ def _set_status(
         repo.set_status(recipient_id, status, kept_reason, now)
         action = "suspend" if status is RecipientStatus.SUSPENDED else "resume"
         repo.record_suspension_event("recipient", recipient_id, action, reason, now)
-        return standing_of(connection, _require(connection, recipient_id))
+        if status is RecipientStatus.SUSPENDED:
+            # Art. 28-9: a suspension stops access at once, not at the next read.
+            views = TransferRepository(connection).open_views(recipient_id=recipient_id)
+            close_views(gh, connection, views, CloseReason.RECIPIENT_SUSPENDED, now)
+        return standing_of(connection, _require(connection, recipient_id), gh.clock())
 
 
 def suspend_country(gh: Gatehouse, country: str, reason: str | None) -> dict[str, object]:
@@ -266,6 +282,8 @@ def suspend_country(gh: Gatehouse, country: str, reason: str | None) -> dict[str
         changed = repo.suspend_country(country, reason, now)
         if changed:
             repo.record_suspension_event("country", country, "suspend", reason, now)
+            views = TransferRepository(connection).open_views_in_country(country)
+            close_views(gh, connection, views, CloseReason.COUNTRY_SUSPENDED, now)
     return {"country": country, "status": "suspended", "changed": changed, "reason": reason}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
@@ -17,7 +17,7 @@ from gatehouse.store.db import make_engine
 from gatehouse.store.subjects import VaultSecretRepository
 from gatehouse.vault import BlindIndexer, Keyring, load_keyring, new_data_key, unwrap_key, wrap_key
 
-__all__ = ["Clock", "Gatehouse", "open_gatehouse", "system_clock", "BLIND_INDEX_SECRET"]
+__all__ = ["Limits", "Clock", "Gatehouse", "open_gatehouse", "system_clock", "BLIND_INDEX_SECRET"]
 
 Clock = Callable[[], datetime]
 BLIND_INDEX_SECRET = "blind-index"
@@ -29,6 +29,17 @@ def system_clock() -> datetime:
 
 
 @dataclass
+class Limits:
+    """Abuse limits for recipients: a request rate per key, and what counts as scraping."""
+
+    requests_per_second: float = 20.0
+    burst: int = 100
+    scrape_window: timedelta = timedelta(minutes=10)
+    # Distinct views one recipient reads inside the window before it is flagged.
+    scrape_threshold: int = 200
+
+
+@dataclass
 class Gatehouse:
     """Everything a use case needs; built by :func:`open_gatehouse`."""
 
@@ -36,6 +47,7 @@ class Gatehouse:
     keyring: Keyring
     packs: RulePackSet
     clock: Clock = system_clock
+    limits: Limits = field(default_factory=Limits)
     _indexer: BlindIndexer | None = field(default=None, repr=False)
 
     @property

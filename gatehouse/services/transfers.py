@@ -17,10 +17,12 @@ from gatehouse.domain.ids import new_id
 from gatehouse.domain.notices import recipient_fingerprint
 from gatehouse.domain.orders import OrderStatus
 from gatehouse.domain.recipients import Recipient, eligibility_gaps
+from gatehouse.domain.subjects import Subject
 from gatehouse.domain.views import released_fields, view_expiry
 from gatehouse.rules.pack import RulePack
 from gatehouse.services import ledger
 from gatehouse.services.runtime import Gatehouse
+from gatehouse.store.erasures import ErasureRepository
 from gatehouse.store.notices import ConsentRepository, NoticeRepository
 from gatehouse.store.orders import OrderRepository, SafeNumberPool, TransferRepository
 from gatehouse.store.recipients import RecipientRepository, TermsRepository
@@ -49,23 +51,24 @@ def _safe_number_candidates(count: int = 8) -> list[str]:
 
 
 def _facts(
-    gh: Gatehouse,
     connection: Connection,
-    order: Row[Any],
+    subject: Subject,
     recipient: Recipient,
     purpose: str,
     flow: str,
     legal_provision: str | None,
     now: datetime,
 ) -> TransferFacts:
-    subject = SubjectRepository(connection).get(order.subject_id)
-    assert subject is not None  # orders reference subjects
     terms = TermsRepository(connection).current()
     suspended = RecipientRepository(connection).suspended_countries()
     return TransferFacts(
         subject_deleted=subject.deleted,
         recipient=recipient,
-        recipient_gaps=eligibility_gaps(recipient, terms.version if terms else None),
+        recipient_gaps=eligibility_gaps(
+            recipient,
+            terms.version if terms else None,
+            ErasureRepository(connection).overdue_counts([recipient.id], now).get(recipient.id, 0),
+        ),
         recipient_fingerprint=recipient_fingerprint(recipient),
         country_suspended=recipient.country in suspended if recipient.country else False,
         purpose=purpose,
@@ -114,7 +117,7 @@ def request_transfer(
             )
         recipient = RecipientRepository(connection).get(order.recipient_id)
         assert recipient is not None
-        facts = _facts(gh, connection, order, recipient, purpose, flow, legal_provision, now)
+        facts = _facts(connection, subject, recipient, purpose, flow, legal_provision, now)
         decision = decide(pack, facts)
         transfer_id = new_id("trf")
         fields = (

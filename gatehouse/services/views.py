@@ -13,6 +13,7 @@ from gatehouse.domain.recipients import RecipientStatus
 from gatehouse.domain.transforms import TransformContext
 from gatehouse.domain.views import ViewClosed, ViewSource, build_recipient_fields, close_reason
 from gatehouse.services import ledger
+from gatehouse.services.abuse import check_scraping
 from gatehouse.services.orders import order_contents
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.services.subjects import decrypt_pii
@@ -93,6 +94,7 @@ def read_view(gh: Gatehouse, recipient_id: str, transfer_id: str) -> RecipientVi
                     recipient_id=recipient_id,
                     payload={"transfer_id": transfer_id, "fields": sorted(result.recipient_fields)},
                 )
+                check_scraping(gh, connection, recipient_id, now)
                 return result
     # Raised after the commit, so the denial or the closing stays on record.
     if missing is not None:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from gatehouse.store.tables import order_events, orders, safe_numbers, transfers, views
+from gatehouse.store.tables import order_events, orders, recipients, safe_numbers, transfers, views
 
 __all__ = ["OrderRepository", "TransferRepository", "SafeNumberPool"]
 
@@ -100,6 +100,26 @@ class TransferRepository:
             query = query.where(views.c[column] == value)
         return list(self._c.execute(query))
 
+    def open_views_in_country(self, country: str) -> list[Row[Any]]:
+        """Open views of every recipient in ``country``."""
+        return list(
+            self._c.execute(
+                select(views)
+                .join(recipients, recipients.c.id == views.c.recipient_id)
+                .where(views.c.closed_at.is_(None), recipients.c.country == country)
+            )
+        )
+
+    def expired_open_views(self, now: datetime, limit: int = 1000) -> list[Row[Any]]:
+        """Open views whose window has ended (for the sweep)."""
+        return list(
+            self._c.execute(
+                select(views)
+                .where(views.c.closed_at.is_(None), views.c.expires_at <= now)
+                .limit(limit)
+            )
+        )
+
     def close_view(self, transfer_id: str, reason: str, at: datetime) -> bool:
         """Mark a view closed; False when it already was (so the closing is logged once)."""
         result = self._c.execute(
@@ -152,6 +172,18 @@ class SafeNumberPool:
     def lease(self, candidates: Sequence[str], transfer_id: str, at: datetime) -> str | None:
         """Lease the first free candidate to ``transfer_id``; None when all are taken."""
         for number in candidates:
+            try:
+                # A savepoint, so a clash does not abort the caller's transaction on PostgreSQL.
+                # A fresh number is the common case, so it is tried before reuse.
+                with self._c.begin_nested():
+                    self._c.execute(
+                        insert(safe_numbers).values(
+                            number=number, transfer_id=transfer_id, leased_at=at
+                        )
+                    )
+                return number
+            except IntegrityError:
+                pass
             reused = self._c.execute(
                 update(safe_numbers)
                 .where(
@@ -168,17 +200,6 @@ class SafeNumberPool:
             )
             if reused.rowcount == 1:
                 return number
-            try:
-                # A savepoint, so a clash does not abort the caller's transaction on PostgreSQL.
-                with self._c.begin_nested():
-                    self._c.execute(
-                        insert(safe_numbers).values(
-                            number=number, transfer_id=transfer_id, leased_at=at
-                        )
-                    )
-                return number
-            except IntegrityError:
-                continue
         return None
 
     def release(self, transfer_id: str, at: datetime, reusable_after: datetime) -> None:

@@ -42,6 +42,10 @@ __all__ = [
     "transfers",
     "views",
     "safe_numbers",
+    "deletions",
+    "erasure_requests",
+    "retention_records",
+    "abuse_flags",
 ]
 
 metadata = MetaData(
@@ -324,4 +328,62 @@ safe_numbers = Table(
     Column("leased_at", UTCDateTime(), nullable=False),
     Column("released_at", UTCDateTime()),
     Column("reusable_after", UTCDateTime()),
+)
+
+# One row per subject deletion: the receipt the customer keeps, and what the law kept.
+deletions = Table(
+    "deletions",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("subject_id", String(40), ForeignKey("subjects.id"), nullable=False, unique=True),
+    Column("requested_by", String(20), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("receipt", JSON, nullable=False),
+)
+
+# Each recipient that ever received the subject's data must erase it and say so.
+erasure_requests = Table(
+    "erasure_requests",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("deletion_id", String(40), ForeignKey("deletions.id"), nullable=False, index=True),
+    Column("recipient_id", String(40), ForeignKey("recipients.id"), nullable=False, index=True),
+    Column("transfer_ids", JSON, nullable=False),
+    Column("order_refs", JSON, nullable=False),
+    Column("requested_at", UTCDateTime(), nullable=False),
+    Column("due_at", UTCDateTime(), nullable=False, index=True),
+    Column("acknowledged_at", UTCDateTime()),
+    Column("attestation", Text),
+    Column("escalated_at", UTCDateTime()),
+)
+
+# The separate retention store (PIPA Art. 21(3)): records the law makes us keep after a
+# deletion, each reduced to its hold's fields and sealed under its own key until its end date.
+retention_records = Table(
+    "retention_records",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("deletion_id", String(40), ForeignKey("deletions.id"), nullable=False, index=True),
+    Column("hold", String(40), nullable=False),
+    Column("statute", Text, nullable=False),
+    Column("fields", JSON, nullable=False),
+    Column("kept_until", UTCDateTime(), nullable=False, index=True),
+    Column("kek_id", String(32)),
+    Column("wrapped_key", LargeBinary),
+    Column("ciphertext", LargeBinary),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("destroyed_at", UTCDateTime()),
+)
+
+# Recipients flagged for read patterns that look like scraping.
+abuse_flags = Table(
+    "abuse_flags",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("recipient_id", String(40), ForeignKey("recipients.id"), nullable=False, index=True),
+    Column("kind", String(40), nullable=False),
+    Column("detail", JSON, nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
 )

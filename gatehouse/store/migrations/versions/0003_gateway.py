@@ -36,6 +36,28 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("hash", name=op.f("pk_notices")),
     )
     op.create_table(
+        "abuse_flags",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("recipient_id", sa.String(length=40), nullable=False),
+        sa.Column("kind", sa.String(length=40), nullable=False),
+        sa.Column("detail", sa.JSON(), nullable=False),
+        sa.Column("at", gatehouse.store.db.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["recipient_id"], ["recipients.id"], name=op.f("fk_abuse_flags_recipient_id_recipients")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_abuse_flags")),
+    )
+    with op.batch_alter_table("abuse_flags", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_abuse_flags_recipient_id"), ["recipient_id"], unique=False
+        )
+
+    op.create_table(
         "consents",
         sa.Column(
             "seq",
@@ -63,6 +85,19 @@ def upgrade() -> None:
     with op.batch_alter_table("consents", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_consents_subject_id"), ["subject_id"], unique=False)
 
+    op.create_table(
+        "deletions",
+        sa.Column("id", sa.String(length=40), nullable=False),
+        sa.Column("subject_id", sa.String(length=40), nullable=False),
+        sa.Column("requested_by", sa.String(length=20), nullable=False),
+        sa.Column("at", gatehouse.store.db.UTCDateTime(), nullable=False),
+        sa.Column("receipt", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["subject_id"], ["subjects.id"], name=op.f("fk_deletions_subject_id_subjects")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_deletions")),
+        sa.UniqueConstraint("subject_id", name=op.f("uq_deletions_subject_id")),
+    )
     op.create_table(
         "disclosures",
         sa.Column("id", sa.String(length=40), nullable=False),
@@ -106,6 +141,39 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_orders_subject_id"), ["subject_id"], unique=False)
 
     op.create_table(
+        "erasure_requests",
+        sa.Column("id", sa.String(length=40), nullable=False),
+        sa.Column("deletion_id", sa.String(length=40), nullable=False),
+        sa.Column("recipient_id", sa.String(length=40), nullable=False),
+        sa.Column("transfer_ids", sa.JSON(), nullable=False),
+        sa.Column("order_refs", sa.JSON(), nullable=False),
+        sa.Column("requested_at", gatehouse.store.db.UTCDateTime(), nullable=False),
+        sa.Column("due_at", gatehouse.store.db.UTCDateTime(), nullable=False),
+        sa.Column("acknowledged_at", gatehouse.store.db.UTCDateTime(), nullable=True),
+        sa.Column("attestation", sa.Text(), nullable=True),
+        sa.Column("escalated_at", gatehouse.store.db.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["deletion_id"],
+            ["deletions.id"],
+            name=op.f("fk_erasure_requests_deletion_id_deletions"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["recipient_id"],
+            ["recipients.id"],
+            name=op.f("fk_erasure_requests_recipient_id_recipients"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_erasure_requests")),
+    )
+    with op.batch_alter_table("erasure_requests", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_erasure_requests_deletion_id"), ["deletion_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_erasure_requests_due_at"), ["due_at"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_erasure_requests_recipient_id"), ["recipient_id"], unique=False
+        )
+
+    op.create_table(
         "order_events",
         sa.Column(
             "id",
@@ -123,6 +191,34 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("order_events", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_order_events_order_id"), ["order_id"], unique=False)
+
+    op.create_table(
+        "retention_records",
+        sa.Column("id", sa.String(length=40), nullable=False),
+        sa.Column("deletion_id", sa.String(length=40), nullable=False),
+        sa.Column("hold", sa.String(length=40), nullable=False),
+        sa.Column("statute", sa.Text(), nullable=False),
+        sa.Column("fields", sa.JSON(), nullable=False),
+        sa.Column("kept_until", gatehouse.store.db.UTCDateTime(), nullable=False),
+        sa.Column("kek_id", sa.String(length=32), nullable=True),
+        sa.Column("wrapped_key", sa.LargeBinary(), nullable=True),
+        sa.Column("ciphertext", sa.LargeBinary(), nullable=True),
+        sa.Column("created_at", gatehouse.store.db.UTCDateTime(), nullable=False),
+        sa.Column("destroyed_at", gatehouse.store.db.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["deletion_id"],
+            ["deletions.id"],
+            name=op.f("fk_retention_records_deletion_id_deletions"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_retention_records")),
+    )
+    with op.batch_alter_table("retention_records", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_retention_records_deletion_id"), ["deletion_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_retention_records_kept_until"), ["kept_until"], unique=False
+        )
 
     op.create_table(
         "transfers",
@@ -221,10 +317,21 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_transfers_decided_at"))
 
     op.drop_table("transfers")
+    with op.batch_alter_table("retention_records", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_retention_records_kept_until"))
+        batch_op.drop_index(batch_op.f("ix_retention_records_deletion_id"))
+
+    op.drop_table("retention_records")
     with op.batch_alter_table("order_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_order_events_order_id"))
 
     op.drop_table("order_events")
+    with op.batch_alter_table("erasure_requests", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_erasure_requests_recipient_id"))
+        batch_op.drop_index(batch_op.f("ix_erasure_requests_due_at"))
+        batch_op.drop_index(batch_op.f("ix_erasure_requests_deletion_id"))
+
+    op.drop_table("erasure_requests")
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_orders_subject_id"))
         batch_op.drop_index(batch_op.f("ix_orders_recipient_id"))
@@ -234,9 +341,14 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_disclosures_purpose"))
 
     op.drop_table("disclosures")
+    op.drop_table("deletions")
     with op.batch_alter_table("consents", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_consents_subject_id"))
 
     op.drop_table("consents")
+    with op.batch_alter_table("abuse_flags", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_abuse_flags_recipient_id"))
+
+    op.drop_table("abuse_flags")
     op.drop_table("notices")
     # ### end Alembic commands ###

@@ -1,0 +1,39 @@
+"""Periodic sweeps the worker runs: expired views, overdue erasures, expired retention records."""
+
+from __future__ import annotations
+
+from gatehouse.domain.views import close_reason
+from gatehouse.services.erasures import escalate_overdue
+from gatehouse.services.retention import destroy_expired
+from gatehouse.services.runtime import Gatehouse
+from gatehouse.services.view_closing import close_view
+from gatehouse.store.orders import OrderRepository, TransferRepository
+from gatehouse.store.subjects import SubjectRepository
+
+__all__ = ["sweep_views", "escalate_overdue", "destroy_expired"]
+
+
+def sweep_views(gh: Gatehouse) -> int:
+    """Close every view whose window has ended, so the closing is logged even if nobody reads."""
+    now = gh.clock()
+    closed = 0
+    with gh.engine.begin() as connection:
+        transfers = TransferRepository(connection)
+        for view in transfers.expired_open_views(now):
+            order = OrderRepository(connection).get(view.order_id)
+            subject = SubjectRepository(connection).get(view.subject_id)
+            assert order is not None and subject is not None
+            reason = close_reason(
+                gh.packs.by_id(subject.rule_pack).views,
+                now=now,
+                opened_at=view.opened_at,
+                expires_at=view.expires_at,
+                delivered_at=order.delivered_at,
+                order_cancelled=False,
+                recipient_suspended=False,
+                country_suspended=False,
+                subject_deleted=False,
+            )
+            assert reason is not None  # the query only returns expired views
+            closed += close_view(gh, connection, view, reason, now)
+    return closed

@@ -1,0 +1,381 @@
+"""Signed webhooks to recipients, delivered through the outbox (Standard Webhooks 1.0).
+
+Each delivery is a POST of ``{"type", "timestamp", "data"}`` with three headers:
+
+* ``webhook-id``: the event's id, the same on every attempt, so the recipient can drop
+  duplicates (delivery is at least once);
+* ``webhook-timestamp``: the attempt's time in Unix seconds, signed, against replays;
+* ``webhook-signature``: ``v1,<base64 HMAC-SHA256(secret, "{id}.{timestamp}.{body}")>``,
+  once per secret in force, separated by spaces.
+
+The secret is the 32 raw bytes a recipient receives once as ``whsec_<base64>``. After a
+rotation the previous secret signs too, for :data:`PREVIOUS_SECRET_TTL`, so a recipient can
+switch its verifier without losing a delivery. Both secrets are stored only wrapped by the
+master key: the current one with :func:`webhook_secret_context`, the previous one with
+:func:`previous_webhook_secret_context`.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from cryptography.hazmat.primitives import hashes, hmac
+from sqlalchemy import Connection, delete, insert, select, update
+
+from gatehouse import __version__
+from gatehouse.domain.errors import InvalidInput, NotFound
+from gatehouse.services.outbox import PermanentFailure, RetryLater, enqueue, handler
+from gatehouse.services.recipients import webhook_secret_context
+from gatehouse.services.runtime import Gatehouse
+from gatehouse.store.outbox import Job
+from gatehouse.store.outbox_tables import webhook_previous_secrets
+from gatehouse.store.tables import recipients
+from gatehouse.vault import Keyring, WrappedKey, new_data_key, unwrap_key, wrap_key
+
+__all__ = [
+    "DELIVER",
+    "PRUNE_SECRETS",
+    "PREVIOUS_SECRET_TTL",
+    "SECRET_PREFIX",
+    "TIMEOUT",
+    "WebhookSettings",
+    "deliver",
+    "encode_event",
+    "enqueue_webhook",
+    "format_secret",
+    "parse_secret",
+    "previous_webhook_secret_context",
+    "prune_previous_secrets",
+    "rotate_webhook_secret",
+    "set_webhook_url",
+    "sign",
+    "webhook_settings",
+]
+
+DELIVER = "webhook.deliver"
+PRUNE_SECRETS = "webhook.prune_secrets"
+SECRET_PREFIX = "whsec_"
+PREVIOUS_SECRET_TTL = timedelta(hours=24)
+# Connect fast or fail; give a slow endpoint a little longer to answer. Never follow a
+# redirect: the recipient registered one URL, and a redirect could point anywhere.
+TIMEOUT = httpx.Timeout(connect=5.0, read=10.0, write=10.0, pool=5.0)
+_USER_AGENT = f"gatehouse-webhooks/{__version__}"
+
+_WEBHOOK_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")
+_EVENT_TYPE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*")
+_EVENT_TYPE_LENGTH = 100
+_URL_LENGTH = 2000
+
+
+def previous_webhook_secret_context(recipient_id: str) -> str:
+    """Associated data binding a wrapped *previous* webhook secret to its recipient.
+
+    Distinct from the current secret's context, so neither wrapped secret can stand in for
+    the other.
+    """
+    return f"webhook-previous:{recipient_id}"
+
+
+# -- signing ------------------------------------------------------------------------------
+
+
+def format_secret(raw: bytes) -> str:
+    """The form a recipient is shown once: ``whsec_`` and the secret in standard base64."""
+    return SECRET_PREFIX + base64.b64encode(raw).decode("ascii")
+
+
+def parse_secret(text: str) -> bytes:
+    """The raw HMAC key behind a ``whsec_...`` string."""
+    return base64.b64decode(text.removeprefix(SECRET_PREFIX), validate=True)
+
+
+def sign(secrets: Sequence[bytes], webhook_id: str, timestamp: int, body: bytes) -> str:
+    """The ``webhook-signature`` value: one ``v1,<base64>`` per secret, space-separated."""
+    content = f"{webhook_id}.{timestamp}.".encode() + body
+    signatures = []
+    for secret in secrets:
+        mac = hmac.HMAC(secret, hashes.SHA256())
+        mac.update(content)
+        signatures.append("v1," + base64.b64encode(mac.finalize()).decode("ascii"))
+    return " ".join(signatures)
+
+
+def _iso(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def encode_event(event_type: str, occurred_at: datetime, data: Mapping[str, Any]) -> bytes:
+    """The request body; built from stored values only, so every attempt sends the same bytes."""
+    event = {"type": event_type, "timestamp": _iso(occurred_at), "data": dict(data)}
+    return json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+# -- enqueueing ---------------------------------------------------------------------------
+
+
+def enqueue_webhook(
+    connection: Connection,
+    *,
+    recipient_id: str,
+    event_type: str,
+    webhook_id: str,
+    data: Mapping[str, Any],
+    at: datetime,
+) -> str:
+    """Queue one event for a recipient, inside the caller's transaction; return the job id.
+
+    ``webhook_id`` identifies the event (letters, digits, ``_`` and ``-``, up to 100). The
+    same event queued twice for the same recipient is one job. ``data`` must be JSON and
+    free of personal data: recipients fetch anything more through the API.
+    """
+    if not _WEBHOOK_ID.fullmatch(webhook_id):
+        raise ValueError("webhook_id must be 1-100 letters, digits, '_' or '-'")
+    if len(event_type) > _EVENT_TYPE_LENGTH or not _EVENT_TYPE.fullmatch(event_type):
+        raise ValueError(f"event_type must look like 'subject.erasure_requested': {event_type!r}")
+    payload = {
+        "recipient_id": recipient_id,
+        "event_type": event_type,
+        "webhook_id": webhook_id,
+        "data": dict(data),
+    }
+    return enqueue(
+        connection,
+        kind=DELIVER,
+        payload=payload,
+        at=at,
+        dedupe_key=f"webhook:{recipient_id}:{webhook_id}",
+    )
+
+
+# -- delivering ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Target:
+    url: str | None
+    secrets: list[bytes]
+
+
+def _target(connection: Connection, recipient_id: str, keyring: Keyring, now: datetime) -> _Target:
+    row = connection.execute(
+        select(
+            recipients.c.webhook_url,
+            recipients.c.webhook_secret_kek_id,
+            recipients.c.webhook_secret_wrapped,
+        ).where(recipients.c.id == recipient_id)
+    ).first()
+    if row is None:
+        raise PermanentFailure("the recipient does not exist")
+    secrets = []
+    if row.webhook_secret_wrapped is not None:
+        current = WrappedKey(row.webhook_secret_kek_id, row.webhook_secret_wrapped)
+        secrets.append(unwrap_key(current, webhook_secret_context(recipient_id), keyring))
+    previous = connection.execute(
+        select(webhook_previous_secrets).where(
+            webhook_previous_secrets.c.recipient_id == recipient_id,
+            webhook_previous_secrets.c.expires_at > now,
+        )
+    ).first()
+    if previous is not None:
+        wrapped = WrappedKey(previous.kek_id, previous.wrapped)
+        context = previous_webhook_secret_context(recipient_id)
+        secrets.append(unwrap_key(wrapped, context, keyring))
+    return _Target(row.webhook_url, secrets)
+
+
+def _str_field(payload: Mapping[str, Any], name: str) -> str:
+    value = payload.get(name)
+    if not isinstance(value, str) or not value:
+        raise PermanentFailure(f"the job payload has no valid {name}")
+    return value
+
+
+@handler(DELIVER)
+def deliver(gh: Gatehouse, job: Job) -> None:
+    """POST one signed event; 2xx is done, 410 or no URL is final, anything else retries.
+
+    Neither the URL nor the response body is ever logged or stored: a URL may embed the
+    recipient's own token, and a body may echo anything.
+    """
+    recipient_id = _str_field(job.payload, "recipient_id")
+    event_type = _str_field(job.payload, "event_type")
+    webhook_id = _str_field(job.payload, "webhook_id")
+    data = job.payload.get("data")
+    if not isinstance(data, dict):
+        raise PermanentFailure("the job payload has no valid data")
+    now = gh.clock()
+    with gh.engine.connect() as connection:
+        target = _target(connection, recipient_id, gh.keyring, now)
+    if not target.url:
+        raise PermanentFailure("the recipient has no webhook_url")
+    if not target.secrets:
+        raise PermanentFailure("the recipient has no webhook secret")
+    # The event time is the job's creation, not this attempt, so retries resend equal bytes.
+    body = encode_event(event_type, job.created_at, data)
+    timestamp = int(now.timestamp())
+    headers = {
+        "content-type": "application/json",
+        "user-agent": _USER_AGENT,
+        "webhook-id": webhook_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": sign(target.secrets, webhook_id, timestamp, body),
+    }
+    try:
+        with (
+            httpx.Client(timeout=TIMEOUT, follow_redirects=False) as client,
+            # Streamed and never read: only the status matters, whatever the body's size.
+            client.stream("POST", target.url, content=body, headers=headers) as response,
+        ):
+            status = response.status_code
+    except httpx.TimeoutException:
+        raise RetryLater("the endpoint timed out") from None
+    except httpx.HTTPError as exc:
+        raise RetryLater(f"the request failed ({type(exc).__name__})") from None
+    if 200 <= status < 300:
+        return
+    if status == 410:
+        raise PermanentFailure("HTTP 410 Gone: the endpoint asked for no more deliveries")
+    if 300 <= status < 400:
+        raise RetryLater(f"HTTP {status} (redirects are not followed)")
+    raise RetryLater(f"HTTP {status}")
+
+
+@handler(PRUNE_SECRETS)
+def prune_previous_secrets(gh: Gatehouse, job: Job | None = None) -> None:
+    """Delete previous webhook secrets whose grace period is over (a periodic job)."""
+    with gh.engine.begin() as connection:
+        connection.execute(
+            delete(webhook_previous_secrets).where(
+                webhook_previous_secrets.c.expires_at <= gh.clock()
+            )
+        )
+
+
+# -- recipient settings -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    """Where a recipient's webhooks go, and whether a rotated-out secret still signs."""
+
+    url: str | None
+    previous_secret_expires_at: datetime | None
+
+    @property
+    def previous_secret_active(self) -> bool:
+        """True during the grace period after a rotation."""
+        return self.previous_secret_expires_at is not None
+
+
+def _settings(connection: Connection, recipient_id: str, now: datetime) -> WebhookSettings:
+    url = connection.execute(
+        select(recipients.c.webhook_url).where(recipients.c.id == recipient_id)
+    ).first()
+    if url is None:
+        raise NotFound(f"no recipient with id {recipient_id!r}", code="recipient_not_found")
+    expires = connection.execute(
+        select(webhook_previous_secrets.c.expires_at).where(
+            webhook_previous_secrets.c.recipient_id == recipient_id,
+            webhook_previous_secrets.c.expires_at > now,
+        )
+    ).scalar_one_or_none()
+    return WebhookSettings(url.webhook_url, expires)
+
+
+def webhook_settings(gh: Gatehouse, recipient_id: str) -> WebhookSettings:
+    """A recipient's webhook URL and the state of its secrets."""
+    with gh.engine.connect() as connection:
+        return _settings(connection, recipient_id, gh.clock())
+
+
+def _valid_url(url: str | None) -> str | None:
+    # The same rule as registration (gatehouse.domain.recipients): absolute http(s).
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname or len(url) > _URL_LENGTH:
+        raise InvalidInput(
+            "webhook_url must be an absolute http(s) URL",
+            code="invalid_url",
+            details={"field": "url"},
+        )
+    return url
+
+
+def set_webhook_url(gh: Gatehouse, recipient_id: str, url: str | None) -> WebhookSettings:
+    """Point a recipient's webhooks at ``url``; None (or empty) stops them."""
+    valid = _valid_url(url)
+    now = gh.clock()
+    with gh.engine.begin() as connection:
+        changed = connection.execute(
+            update(recipients)
+            .where(recipients.c.id == recipient_id)
+            .values(webhook_url=valid, updated_at=now)
+        )
+        if changed.rowcount != 1:
+            raise NotFound(f"no recipient with id {recipient_id!r}", code="recipient_not_found")
+        return _settings(connection, recipient_id, now)
+
+
+def rotate_webhook_secret(gh: Gatehouse, recipient_id: str) -> str:
+    """Give a recipient a new webhook secret and return it (``whsec_...``), once.
+
+    The secret it replaces keeps signing for :data:`PREVIOUS_SECRET_TTL`; a secret replaced
+    before that is dropped, as only the newest previous one is kept.
+    """
+    now = gh.clock()
+    fresh = new_data_key()
+    with gh.engine.begin() as connection:
+        # A write first: it locks the row (PostgreSQL) or the database (SQLite) before the
+        # read, so two rotations at once take turns and neither loses the other's secret.
+        locked = connection.execute(
+            update(recipients)
+            .where(recipients.c.id == recipient_id)
+            .values(webhook_secret_kek_id=recipients.c.webhook_secret_kek_id)
+        )
+        if locked.rowcount != 1:
+            raise NotFound(f"no recipient with id {recipient_id!r}", code="recipient_not_found")
+        row = connection.execute(
+            select(recipients.c.webhook_secret_kek_id, recipients.c.webhook_secret_wrapped).where(
+                recipients.c.id == recipient_id
+            )
+        ).one()
+        connection.execute(
+            delete(webhook_previous_secrets).where(
+                webhook_previous_secrets.c.recipient_id == recipient_id
+            )
+        )
+        if row.webhook_secret_wrapped is not None:
+            old = unwrap_key(
+                WrappedKey(row.webhook_secret_kek_id, row.webhook_secret_wrapped),
+                webhook_secret_context(recipient_id),
+                gh.keyring,
+            )
+            kept = wrap_key(old, previous_webhook_secret_context(recipient_id), gh.keyring)
+            connection.execute(
+                insert(webhook_previous_secrets).values(
+                    recipient_id=recipient_id,
+                    kek_id=kept.kek_id,
+                    wrapped=kept.blob,
+                    expires_at=now + PREVIOUS_SECRET_TTL,
+                )
+            )
+        current = wrap_key(fresh, webhook_secret_context(recipient_id), gh.keyring)
+        connection.execute(
+            update(recipients)
+            .where(recipients.c.id == recipient_id)
+            .values(
+                webhook_secret_kek_id=current.kek_id,
+                webhook_secret_wrapped=current.blob,
+                updated_at=now,
+            )
+        )
+    return format_secret(fresh)

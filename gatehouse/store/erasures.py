@@ -1,0 +1,162 @@
+"""Deletions, the erasure requests they send, and the separate retention store."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, func, insert, select, update
+
+from gatehouse.store.tables import deletions, erasure_requests, retention_records
+
+__all__ = ["ErasureRepository", "RetentionRepository"]
+
+
+class ErasureRepository:
+    """Deletion receipts and per-recipient erasure requests."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def add_deletion(self, **values: Any) -> None:
+        """Store a deletion and its receipt."""
+        self._c.execute(insert(deletions).values(**values))
+
+    def deletion(self, deletion_id: str) -> Row[Any] | None:
+        """One deletion, or None."""
+        return self._c.execute(select(deletions).where(deletions.c.id == deletion_id)).first()
+
+    def deletion_of_subject(self, subject_id: str) -> Row[Any] | None:
+        """The subject's deletion, or None."""
+        return self._c.execute(
+            select(deletions).where(deletions.c.subject_id == subject_id)
+        ).first()
+
+    def add_request(self, **values: Any) -> None:
+        """Ask one recipient to erase."""
+        self._c.execute(insert(erasure_requests).values(**values))
+
+    def request(self, erasure_id: str) -> Row[Any] | None:
+        """One erasure request, or None."""
+        return self._c.execute(
+            select(erasure_requests).where(erasure_requests.c.id == erasure_id)
+        ).first()
+
+    def requests(
+        self,
+        *,
+        recipient_id: str | None = None,
+        deletion_id: str | None = None,
+        status: str | None = None,
+        now: datetime | None = None,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> list[Row[Any]]:
+        """Erasure requests by recipient or deletion; status pending, acknowledged or overdue."""
+        query = select(erasure_requests).order_by(erasure_requests.c.id).limit(limit)
+        if recipient_id is not None:
+            query = query.where(erasure_requests.c.recipient_id == recipient_id)
+        if deletion_id is not None:
+            query = query.where(erasure_requests.c.deletion_id == deletion_id)
+        if status == "acknowledged":
+            query = query.where(erasure_requests.c.acknowledged_at.is_not(None))
+        elif status in ("pending", "overdue"):
+            query = query.where(erasure_requests.c.acknowledged_at.is_(None))
+            if status == "overdue" and now is not None:
+                query = query.where(erasure_requests.c.due_at <= now)
+        if after:
+            query = query.where(erasure_requests.c.id > after)
+        return list(self._c.execute(query))
+
+    def acknowledge(self, erasure_id: str, attestation: str | None, at: datetime) -> bool:
+        """Record the recipient's confirmation; False when it was confirmed already."""
+        result = self._c.execute(
+            update(erasure_requests)
+            .where(
+                erasure_requests.c.id == erasure_id, erasure_requests.c.acknowledged_at.is_(None)
+            )
+            .values(acknowledged_at=at, attestation=attestation)
+        )
+        return result.rowcount == 1
+
+    def overdue_counts(self, recipient_ids: Sequence[str], now: datetime) -> dict[str, int]:
+        """Unacknowledged erasures past their deadline, per recipient (one query)."""
+        if not recipient_ids:
+            return {}
+        rows = self._c.execute(
+            select(erasure_requests.c.recipient_id, func.count())
+            .where(
+                erasure_requests.c.recipient_id.in_(list(recipient_ids)),
+                erasure_requests.c.acknowledged_at.is_(None),
+                erasure_requests.c.due_at <= now,
+            )
+            .group_by(erasure_requests.c.recipient_id)
+        )
+        return {row[0]: int(row[1]) for row in rows}
+
+    def unescalated_overdue(self, now: datetime, limit: int = 500) -> list[Row[Any]]:
+        """Overdue requests not yet escalated."""
+        return list(
+            self._c.execute(
+                select(erasure_requests)
+                .where(
+                    erasure_requests.c.acknowledged_at.is_(None),
+                    erasure_requests.c.due_at <= now,
+                    erasure_requests.c.escalated_at.is_(None),
+                )
+                .limit(limit)
+            )
+        )
+
+    def mark_escalated(self, erasure_id: str, at: datetime) -> bool:
+        """Escalate once."""
+        result = self._c.execute(
+            update(erasure_requests)
+            .where(erasure_requests.c.id == erasure_id, erasure_requests.c.escalated_at.is_(None))
+            .values(escalated_at=at)
+        )
+        return result.rowcount == 1
+
+
+class RetentionRepository:
+    """The separate store of records kept under statutory holds."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def add(self, **values: Any) -> None:
+        """Store a sealed record."""
+        self._c.execute(insert(retention_records).values(**values))
+
+    def for_deletion(self, deletion_id: str) -> list[Row[Any]]:
+        """The records kept from one deletion."""
+        return list(
+            self._c.execute(
+                select(retention_records)
+                .where(retention_records.c.deletion_id == deletion_id)
+                .order_by(retention_records.c.id)
+            )
+        )
+
+    def due_for_destruction(self, now: datetime, limit: int = 500) -> list[Row[Any]]:
+        """Live records whose end date has passed."""
+        return list(
+            self._c.execute(
+                select(retention_records)
+                .where(
+                    retention_records.c.destroyed_at.is_(None),
+                    retention_records.c.kept_until <= now,
+                )
+                .limit(limit)
+            )
+        )
+
+    def destroy(self, record_id: str, at: datetime) -> bool:
+        """Drop the record's key and ciphertext, keeping only that it existed and when it went."""
+        result = self._c.execute(
+            update(retention_records)
+            .where(retention_records.c.id == record_id, retention_records.c.destroyed_at.is_(None))
+            .values(destroyed_at=at, kek_id=None, wrapped_key=None, ciphertext=None)
+        )
+        return result.rowcount == 1

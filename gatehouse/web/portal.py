@@ -1,0 +1,437 @@
+"""The recipient portal at ``/recipient``: sign-in, views, erasure requests, terms, webhook.
+
+Every page goes through the same services as the recipient API, so a read in the portal is
+scoped, windowed and ledgered exactly like one over the API. A session cookie replaces the
+bearer key; each state-changing form carries the session's CSRF token.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from gatehouse.api.auth import gatehouse_of
+from gatehouse.domain.errors import (
+    Conflict,
+    Forbidden,
+    GatehouseError,
+    InvalidInput,
+    NotFound,
+    Unauthorized,
+)
+from gatehouse.domain.terms import Terms
+from gatehouse.domain.views import ViewClosed
+from gatehouse.services.access import Audience, authenticate
+from gatehouse.services.erasures import acknowledge, erasure_status, list_for_recipient
+from gatehouse.services.recipients import accept_terms, get_recipient
+from gatehouse.services.terms import current_terms
+from gatehouse.services.views import list_views, read_view
+from gatehouse.services.webhooks import (
+    PREVIOUS_SECRET_TTL,
+    rotate_webhook_secret,
+    set_webhook_url,
+    webhook_settings,
+)
+from gatehouse.vault import KeyShredded
+from gatehouse.web.rendering import PORTAL_PATH, render
+from gatehouse.web.sessions import (
+    SESSION_COOKIE,
+    SESSION_LIFETIME,
+    PortalSession,
+    csrf_matches,
+    end_session,
+    find_session,
+    new_form_nonce,
+    nonces_match,
+    start_session,
+)
+
+__all__ = [
+    "router",
+    "LOGIN_NONCE_COOKIE",
+    "MAX_ATTESTATION_CHARS",
+    "MAX_WEBHOOK_URL_CHARS",
+    "PAGE_SIZE",
+]
+
+router = APIRouter(prefix=PORTAL_PATH, include_in_schema=False)
+
+LOGIN_PATH = f"{PORTAL_PATH}/login"
+LOGIN_NONCE_COOKIE = "gh_portal_login"
+PAGE_SIZE = 50
+MAX_ATTESTATION_CHARS = 2000
+# Ids and cursors are at most 40 characters; a longer one names nothing and is not looked up.
+_MAX_ID_CHARS = 64
+
+MAX_WEBHOOK_URL_CHARS = 2000
+
+CsrfField = Annotated[str, Form()]
+UrlField = Annotated[str, Form()]
+# Refusals whose own explanation the problem page has; others get the generic one.
+_KNOWN_PROBLEMS = {"already_acknowledged", "terms_not_current"}
+
+
+def _redirect(url: str) -> RedirectResponse:
+    # 303: after a form, the browser fetches the next page with GET, so a reload re-posts nothing.
+    return RedirectResponse(url, status_code=303)
+
+
+def _cookie_options(path: str) -> dict[str, Any]:
+    # Always Secure: browsers treat localhost and 127.0.0.1 as secure origins, so it costs
+    # nothing in development and cannot be forgotten behind a TLS-terminating proxy.
+    return {"path": path, "secure": True, "httponly": True, "samesite": "strict"}
+
+
+def _current(request: Request) -> PortalSession | None:
+    return find_session(gatehouse_of(request), request.cookies.get(SESSION_COOKIE))
+
+
+def _to_login(request: Request) -> RedirectResponse:
+    """Send a visitor without a live session to the sign-in page (saying why, if it ended)."""
+    had_session = SESSION_COOKIE in request.cookies
+    response = _redirect(f"{LOGIN_PATH}?expired=1" if had_session else LOGIN_PATH)
+    if had_session:
+        response.delete_cookie(SESSION_COOKIE, **_cookie_options(PORTAL_PATH))
+    return response
+
+
+def _cursor(value: str | None) -> str | None:
+    return value if value and len(value) <= _MAX_ID_CHARS else None
+
+
+def _page(
+    request: Request,
+    session: PortalSession | None,
+    template: str,
+    context: dict[str, Any],
+    *,
+    status: int = 200,
+) -> HTMLResponse:
+    """Render a page with what the frame needs: who is signed in, and the CSRF token."""
+    frame: dict[str, Any] = {"signed_in": False, "section": None, "csrf_token": ""}
+    if session is not None:
+        standing = get_recipient(gatehouse_of(request), session.recipient_id)
+        frame.update(
+            signed_in=True,
+            recipient=standing.recipient,
+            csrf_token=session.csrf_token,
+        )
+    return render(request, template, {**frame, **context}, status=status)
+
+
+def _problem(
+    request: Request, session: PortalSession | None, problem: str, status: int
+) -> HTMLResponse:
+    """An error page; ``problem`` picks its text in ``problem.html``."""
+    context: dict[str, Any] = {"problem": problem, "max_attestation": MAX_ATTESTATION_CHARS}
+    return _page(request, session, "problem.html", context, status=status)
+
+
+def _failure(request: Request, session: PortalSession, exc: GatehouseError) -> Response:
+    """Map a service's refusal to a page with the status the API would have used."""
+    if isinstance(exc, Unauthorized):
+        return _to_login(request)
+    status = 400
+    for kind, code in (
+        (NotFound, 404),
+        (Conflict, 409),
+        (Forbidden, 403),
+        (InvalidInput, 422),
+        (KeyShredded, 410),
+        (ViewClosed, 410),
+    ):
+        if isinstance(exc, kind):
+            status = code
+            break
+    problem = exc.code if exc.code in _KNOWN_PROBLEMS else {404: "not_found"}.get(status, "other")
+    return _problem(request, session, problem, status)
+
+
+# --- signing in and out -------------------------------------------------------------------
+
+
+def _login_page(request: Request, *, error: str | None, status: int) -> HTMLResponse:
+    nonce = new_form_nonce()
+    response = _page(
+        request,
+        None,
+        "login.html",
+        {
+            "nonce": nonce,
+            "error": error,
+            "expired": request.query_params.get("expired") == "1",
+            "signed_out": request.query_params.get("signed_out") == "1",
+        },
+        status=status,
+    )
+    response.set_cookie(LOGIN_NONCE_COOKIE, nonce, max_age=3600, **_cookie_options(LOGIN_PATH))
+    return response
+
+
+@router.get("/login")
+def login_form(request: Request) -> Response:
+    """The sign-in form, asking for the recipient's API key."""
+    if _current(request) is not None:
+        return _redirect(PORTAL_PATH)
+    return _login_page(request, error=None, status=200)
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    api_key: Annotated[str, Form()] = "",
+    nonce: Annotated[str, Form()] = "",
+) -> Response:
+    """Check the key and open a session; a wrong key gets the form again with a 401."""
+    if not nonces_match(request.cookies.get(LOGIN_NONCE_COOKIE), nonce):
+        return _login_page(request, error="form_expired", status=403)
+    gh = gatehouse_of(request)
+    try:
+        principal = authenticate(gh.engine, api_key.strip())
+    except Unauthorized:
+        principal = None
+    # One answer for an unknown key, a revoked key and an operator key: which it was is not
+    # the visitor's business.
+    if principal is None or principal.audience is not Audience.RECIPIENT:
+        return _login_page(request, error="bad_key", status=401)
+    token, _session = start_session(gh, principal)
+    response = _redirect(PORTAL_PATH)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(SESSION_LIFETIME.total_seconds()),
+        **_cookie_options(PORTAL_PATH),
+    )
+    response.delete_cookie(LOGIN_NONCE_COOKIE, **_cookie_options(LOGIN_PATH))
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, csrf_token: CsrfField = "") -> Response:
+    """End the session for good, then show the sign-in page."""
+    session = _current(request)
+    if session is None:
+        return _to_login(request)
+    if not csrf_matches(session, csrf_token):
+        return _problem(request, session, "csrf", 403)
+    end_session(gatehouse_of(request), request.cookies.get(SESSION_COOKIE))
+    response = _redirect(f"{LOGIN_PATH}?signed_out=1")
+    response.delete_cookie(SESSION_COOKIE, **_cookie_options(PORTAL_PATH))
+    return response
+
+
+# --- views --------------------------------------------------------------------------------
+
+
+def _terms_pending(request: Request, session: PortalSession) -> bool:
+    gh = gatehouse_of(request)
+    try:
+        terms = current_terms(gh)
+    except NotFound:
+        return False
+    return get_recipient(gh, session.recipient_id).recipient.accepted_terms_version != terms.version
+
+
+@router.get("")
+def dashboard(request: Request, after: str | None = None) -> Response:
+    """The open views, a page at a time, with reminders of erasures and terms to act on."""
+    session = _current(request)
+    if session is None:
+        return _to_login(request)
+    gh = gatehouse_of(request)
+    views, next_cursor = list_views(
+        gh, session.recipient_id, only_open=True, after=_cursor(after), limit=PAGE_SIZE
+    )
+    pending, _ = list_for_recipient(gh, session.recipient_id, status="pending", after=None, limit=1)
+    context: dict[str, Any] = {
+        "section": "views",
+        "views": views,
+        "next_cursor": next_cursor,
+        "erasures_pending": bool(pending),
+        "terms_pending": _terms_pending(request, session),
+    }
+    return _page(request, session, "dashboard.html", context)
+
+
+@router.get("/transfers/{transfer_id}")
+def transfer(request: Request, transfer_id: str) -> Response:
+    """One view, read through ``read_view`` so the read is ledgered; 410 once it is closed."""
+    session = _current(request)
+    if session is None:
+        return _to_login(request)
+    if len(transfer_id) > _MAX_ID_CHARS:
+        return _problem(request, session, "not_found", 404)
+    try:
+        view = read_view(gatehouse_of(request), session.recipient_id, transfer_id)
+    except ViewClosed as exc:
+        details = exc.details if isinstance(exc.details, dict) else {}
+        closed = {"section": "views", "reason": str(details.get("reason", ""))}
+        return _page(request, session, "closed.html", closed, status=410)
+    except GatehouseError as exc:
+        return _failure(request, session, exc)
+    context: dict[str, Any] = {"section": "views", "view": view, "fields": view.recipient_fields}
+    return _page(request, session, "transfer.html", context)
+
+
+# --- erasure requests ---------------------------------------------------------------------
+
+
+@router.get("/erasures")
+def erasures(request: Request, after: str | None = None) -> Response:
+    """The recipient's erasure requests with status and due date; pending ones can be confirmed."""
+    session = _current(request)
+    if session is None:
+        return _to_login(request)
+    gh = gatehouse_of(request)
+    rows, next_cursor = list_for_recipient(
+        gh, session.recipient_id, status=None, after=_cursor(after), limit=PAGE_SIZE
+    )
+    now = gh.clock()
+    items = [{"row": row, "status": erasure_status(row, now)} for row in rows]
+    context: dict[str, Any] = {
+        "section": "erasures",
+        "erasures": items,
+        "next_cursor": next_cursor,
+        "done": request.query_params.get("done") == "acknowledged",
+        "max_attestation": MAX_ATTESTATION_CHARS,
+    }
+    return _page(request, session, "erasures.html", context)
+
+
+@router.post("/erasures/{erasure_id}/ack")
+def acknowledge_erasure(
+    request: Request,
+    erasure_id: str,
+    csrf_token: CsrfField = "",
+    attestation: Annotated[str, Form()] = "",
+) -> Response:
+    """Confirm that the data named by an erasure request is erased, with an optional statement."""
+    session = _current(request)
+    if session is None:
+        return _to_login(request)
+    if not csrf_matches(session, csrf_token):
+        return _problem(request, session, "csrf", 403)
+    if len(erasure_id) > _MAX_ID_CHARS:
+        return _problem(request, session, "not_found", 404)
+    if len(attestation) > MAX_ATTESTATION_CHARS:
+        return _problem(request, session, "attestation_too_long", 422)
+    try:
+        acknowledge(gatehouse_of(request), session.recipient_id, erasure_id, attestation or None)
+    except GatehouseError as exc:
+        return _failure(request, session, exc)
+    return _redirect(f"{PORTAL_PATH}/erasures?done=acknowledged")
+
+
+# --- terms and webhook --------------------------------------------------------------------
+
+
+@router.get("/terms")
+def terms(request: Request) -> Response:
+    """The current data-protection terms, with an Accept form until they are accepted."""
+    session = _current(request)
+    if session is None:
+        return _to_login(request)
+    gh = gatehouse_of(request)
+    current: Terms | None
+    try:
+        current = current_terms(gh)
+    except NotFound:
+        current = None
+    accepted_version = get_recipient(gh, session.recipient_id).recipient.accepted_terms_version
+    context: dict[str, Any] = {
+        "section": "terms",
+        "terms": current,
+        "accepted": current is not None and accepted_version == current.version,
+        "done": request.query_params.get("done") == "accepted",
+    }
+    return _page(request, session, "terms.html", context)
+
+
+@router.post("/terms/{version}/accept")
+def accept(request: Request, version: str, csrf_token: CsrfField = "") -> Response:
+    """Accept the current terms version with the signed-in recipient's authority."""
+    session = _current(request)
+    if session is None:
+        return _to_login(request)
+    if not csrf_matches(session, csrf_token):
+        return _problem(request, session, "csrf", 403)
+    if len(version) > _MAX_ID_CHARS:
+        return _problem(request, session, "not_found", 404)
+    try:
+        accept_terms(gatehouse_of(request), session.recipient_id, version)
+    except GatehouseError as exc:
+        return _failure(request, session, exc)
+    return _redirect(f"{PORTAL_PATH}/terms?done=accepted")
+
+
+def _webhook_page(
+    request: Request,
+    session: PortalSession,
+    *,
+    new_secret: str | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    settings = webhook_settings(gatehouse_of(request), session.recipient_id)
+    context: dict[str, Any] = {
+        "section": "webhook",
+        "webhook": settings,
+        "new_secret": new_secret,
+        "error": error,
+        "done": request.query_params.get("done") == "saved",
+        "max_url": MAX_WEBHOOK_URL_CHARS,
+        "grace_hours": int(PREVIOUS_SECRET_TTL.total_seconds() // 3600),
+    }
+    return _page(request, session, "webhook.html", context, status=status)
+
+
+@router.get("/webhook")
+def webhook(request: Request) -> Response:
+    """Where webhooks (erasure notices among them) are delivered, with forms to change it."""
+    session = _current(request)
+    if session is None:
+        return _to_login(request)
+    return _webhook_page(request, session)
+
+
+@router.post("/webhook")
+def save_webhook(request: Request, csrf_token: CsrfField = "", url: UrlField = "") -> Response:
+    """Point webhooks at a new absolute http(s) URL; an empty field stops them."""
+    session = _current(request)
+    if session is None:
+        return _to_login(request)
+    if not csrf_matches(session, csrf_token):
+        return _problem(request, session, "csrf", 403)
+    try:
+        set_webhook_url(gatehouse_of(request), session.recipient_id, url.strip() or None)
+    except InvalidInput:
+        return _webhook_page(request, session, error="invalid_url", status=422)
+    except GatehouseError as exc:
+        return _failure(request, session, exc)
+    return _redirect(f"{PORTAL_PATH}/webhook?done=saved")
+
+
+@router.post("/webhook/rotate")
+def rotate_webhook(request: Request, csrf_token: CsrfField = "") -> Response:
+    """A new signing secret, shown on this one response and never again."""
+    session = _current(request)
+    if session is None:
+        return _to_login(request)
+    if not csrf_matches(session, csrf_token):
+        return _problem(request, session, "csrf", 403)
+    try:
+        secret = rotate_webhook_secret(gatehouse_of(request), session.recipient_id)
+    except GatehouseError as exc:
+        return _failure(request, session, exc)
+    # Rendered, not redirected: the secret must not travel in a URL or be stored for a redirect.
+    return _webhook_page(request, session, new_secret=secret)
+
+
+@router.get("/{rest:path}")
+def unknown(request: Request, rest: str) -> Response:
+    """Any other portal address: a 404 page in the visitor's language, not a JSON error."""
+    if not rest.strip("/"):
+        return _redirect(PORTAL_PATH)
+    return _problem(request, _current(request), "not_found", 404)

@@ -1,0 +1,78 @@
+"""Over-HTTP set-up shared by gateway tests: terms, sellers, consent, orders, transfers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+
+from tests.factories import TERMS_CLAUSES, recipient_body, unique
+
+
+@dataclass
+class Seller:
+    id: str
+    key: str
+    client: httpx.Client
+
+
+def publish_terms(api: httpx.Client) -> str:
+    version = f"t{unique()}"
+    response = api.post("/v1/terms", json={"version": version, "clauses": TERMS_CLAUSES})
+    assert response.status_code == 201, response.text
+    return version
+
+
+def new_seller(
+    api: httpx.Client, base_url: str, country: str, accept: str | None, **overrides: object
+) -> Seller:
+    created = api.post("/v1/recipients", json=recipient_body(country=country, **overrides))
+    assert created.status_code == 201, created.text
+    body = created.json()
+    client = httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {body['api_key']}"})
+    if accept:
+        assert client.post(f"/v1/recipient/terms/{accept}/accept").status_code == 200
+    return Seller(body["id"], body["api_key"], client)
+
+
+def new_order(api: httpx.Client, subject_id: str, seller: Seller, *, customs: bool = False) -> str:
+    response = api.post(
+        "/v1/orders",
+        json={
+            "subject_id": subject_id,
+            "recipient_id": seller.id,
+            "external_ref": f"ORD-{unique()}",
+            "items": [{"sku": "CASE-01", "name": "휴대폰 케이스", "quantity": 2}],
+            "delivery_note": "문 앞에 두세요. 부재 시 010-9876-5432 로 연락",
+            "customs_required": customs,
+        },
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def consent(api: httpx.Client, subject_id: str, seller: Seller) -> str:
+    notice = api.get(
+        "/v1/notices/render",
+        params={"subject_id": subject_id, "recipient_id": seller.id, "purpose": "fulfilment"},
+    )
+    assert notice.status_code == 200, notice.text
+    notice_hash = str(notice.json()["notice_hash"])
+    granted = api.post(
+        f"/v1/subjects/{subject_id}/consents",
+        json={"notice_hash": notice_hash, "granted": True, "channel": "web"},
+    )
+    assert granted.status_code == 201, granted.text
+    return str(granted.json()["id"])
+
+
+def allowed_transfer(
+    api: httpx.Client, subject_id: str, seller: Seller, **order: bool
+) -> tuple[str, str]:
+    """An order with an allowed fulfilment transfer; returns (order id, transfer id)."""
+    order_id = new_order(api, subject_id, seller, **order)
+    response = api.post(
+        f"/v1/orders/{order_id}/transfers", json={"purpose": "fulfilment", "flow": "provision"}
+    )
+    assert response.status_code == 201, response.text
+    return order_id, str(response.json()["transfer_id"])

@@ -1,0 +1,309 @@
+"""Deleting a customer: shredded, views closed, the law's records kept apart, every recipient
+told through a signed webhook (one endpoint failing three times), and erasure acknowledged."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from gatehouse.rules import load_packs
+from gatehouse.services import outbox
+from gatehouse.services.access import issue_operator_key
+from gatehouse.services.erasures import escalate_overdue
+from gatehouse.services.retention import destroy_expired, read_record
+from gatehouse.services.subjects import decrypt_pii
+from gatehouse.services.worker import load_handlers
+from gatehouse.store.erasures import RetentionRepository
+from gatehouse.store.tables import pii_fields
+from gatehouse.vault import KeyShredded
+from tests.conftest import Fresh, LiveServer
+from tests.factories import TERMS_CLAUSES, recipient_body, subject_body
+from tests.webhook_sink import WebhookSink, verify_standard_webhook
+
+PACK = load_packs().by_id("KR-PIPA")
+
+
+@pytest.fixture
+def world(fresh: Fresh) -> Iterator[tuple[Fresh, httpx.Client, LiveServer]]:
+    with LiveServer(fresh.gatehouse) as server:
+        key = issue_operator_key(fresh.gatehouse.engine, fresh.clock(), label="tests")
+        with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {key}"}) as api:
+            yield fresh, api, server
+
+
+def _drain(fresh: Fresh, rounds: int = 12) -> None:
+    """Run the worker until nothing is due, moving the clock past each retry's backoff."""
+    load_handlers()
+    for _ in range(rounds):
+        outbox.run_once(fresh.gatehouse, "test-worker", limit=100)
+        fresh.clock.advance(hours=7)
+
+
+def test_deletion_reaches_every_recipient(world: tuple[Fresh, httpx.Client, LiveServer]) -> None:
+    fresh, api, server = world
+    gh = fresh.gatehouse
+    assert (
+        api.post("/v1/terms", json={"version": "v1", "clauses": TERMS_CLAUSES}).status_code == 201
+    )
+    sinks = {
+        "ok": WebhookSink(),
+        "flaky": WebhookSink(fail_first=3),
+        "also": WebhookSink(),
+        "never": WebhookSink(),
+    }
+    sellers: dict[str, dict[str, str]] = {}
+    clients: dict[str, httpx.Client] = {}
+    for name, sink in sinks.items():
+        created = api.post("/v1/recipients", json=recipient_body(webhook_url=sink.url)).json()
+        sellers[name] = created
+        clients[name] = httpx.Client(
+            base_url=server.url, headers={"Authorization": f"Bearer {created['api_key']}"}
+        )
+        assert clients[name].post("/v1/recipient/terms/v1/accept").status_code == 200
+    body = subject_body(name="이서연", customs_code="P202611280001")
+    subject_id = api.post("/v1/subjects", json=body).json()["id"]
+    notice = api.get(
+        "/v1/notices/render",
+        params={
+            "subject_id": subject_id,
+            "purpose": "fulfilment",
+            "recipient_id": [sellers[n]["id"] for n in ("ok", "flaky", "also")],
+        },
+    ).json()
+    api.post(
+        f"/v1/subjects/{subject_id}/consents",
+        json={"notice_hash": notice["notice_hash"], "granted": True, "channel": "web"},
+    )
+
+    def order(seller: str, ref: str) -> str:
+        response = api.post(
+            "/v1/orders",
+            json={
+                "subject_id": subject_id,
+                "recipient_id": sellers[seller]["id"],
+                "external_ref": ref,
+                "items": [{"sku": "TEA-9", "name": "녹차 세트", "quantity": 1}],
+                "delivery_note": "경비실 010-5555-1234",
+                "customs_required": True,
+            },
+        )
+        assert response.status_code == 201, response.text
+        return str(response.json()["id"])
+
+    transfers = {}
+    for seller, ref in (("ok", "A-1"), ("ok", "A-2"), ("flaky", "B-1"), ("also", "C-1")):
+        oid = order(seller, ref)
+        result = api.post(
+            f"/v1/orders/{oid}/transfers", json={"purpose": "fulfilment", "flow": "provision"}
+        )
+        assert result.status_code == 201, result.text
+        transfers[ref] = (seller, oid, result.json()["transfer_id"])
+    api.post(f"/v1/orders/{transfers['A-1'][1]}/events", json={"type": "delivered"})
+    never_order = order("never", "D-1")  # never transferred: D must not be told anything
+    pending_order = order("ok", "A-3")
+
+    deleted = api.delete(f"/v1/subjects/{subject_id}")
+    assert deleted.status_code == 202, deleted.text
+    receipt = deleted.json()["receipt"]
+    notified = {n["recipient_id"] for n in receipt["erasure_notices"]}
+    assert notified == {sellers[n]["id"] for n in ("ok", "flaky", "also")}
+    assert receipt["views_closed"] == 4
+
+    # Every view answers 410; new transfers are refused; no endpoint returns the PII.
+    for seller, _, transfer_id in transfers.values():
+        closed = clients[seller].get(f"/v1/recipient/transfers/{transfer_id}")
+        assert closed.status_code == 410
+        assert closed.json()["error"]["details"]["reason"] == "subject_deleted"
+    refused = api.post(
+        f"/v1/orders/{pending_order}/transfers", json={"purpose": "fulfilment", "flow": "provision"}
+    )
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "subject_deleted"
+    shown = api.get(f"/v1/subjects/{subject_id}", params={"reason": "post-deletion check"}).json()
+    assert shown["deleted"] is True and shown["pii"] is None
+    assert api.get("/v1/subjects", params={"email": body["email"]}).json()["items"] == []
+    assert (
+        api.get(
+            "/v1/notices/render",
+            params={
+                "subject_id": subject_id,
+                "recipient_id": sellers["ok"]["id"],
+                "purpose": "fulfilment",
+            },
+        ).status_code
+        == 410
+    )
+    assert api.delete(f"/v1/subjects/{subject_id}").status_code == 410
+    with gh.engine.connect() as connection:
+        with pytest.raises(KeyShredded):
+            decrypt_pii(gh, connection, subject_id)
+        assert (
+            connection.execute(
+                select(pii_fields).where(pii_fields.c.subject_id == subject_id)
+            ).all()
+            == []
+        )
+
+    # The retention store holds only each hold's fields, sealed, until the statutory date.
+    with gh.engine.connect() as connection:
+        records = RetentionRepository(connection).for_deletion(receipt["deletion_id"])
+    assert {r.hold for r in records} == {"contracts", "payments"}
+    # Six contracts, and one record of supply for the one delivered order.
+    assert sorted(r.hold for r in records) == ["contracts"] * 6 + ["payments"]
+    for record in records:
+        allowed = set(PACK.retention_holds[record.hold].fields)
+        data = read_record(gh, record)
+        assert set(data) <= allowed and set(record.fields) == set(data)
+        assert body["email"] not in json.dumps(data, ensure_ascii=False)
+        assert "P202611280001" not in json.dumps(data) and "5555" not in json.dumps(data)
+        assert body["name"] not in record.ciphertext.decode("latin-1")
+        assert (record.kept_until - record.created_at).days >= 5 * 365 - 10
+
+    # The worker delivers: one accepted, signed notice per recipient; the flaky one on retry.
+    _drain(fresh)
+    for name, sink in sinks.items():
+        secret = sellers[name]["webhook_secret"]
+        if name == "never":
+            assert sink.received == []
+            continue
+        assert len(sink.accepted) == 1, name
+        assert all(verify_standard_webhook(secret, r) for r in sink.received)
+        assert not verify_standard_webhook(sellers["never"]["webhook_secret"], sink.accepted[0])
+        ids = {
+            r.headers["webhook-id"] if "webhook-id" in r.headers else r.headers["Webhook-Id"]
+            for r in sink.received
+        }
+        assert len(ids) == 1
+        event = json.loads(sink.accepted[0].body)
+        assert event["type"] == "subject.erasure_requested"
+        assert body["name"] not in sink.accepted[0].body.decode()
+    assert len(sinks["flaky"].received) == 4
+    assert [r.status for r in sinks["flaky"].received] == [500, 500, 500, 204]
+
+    # Recipients acknowledge; the operator sees how many confirmed.
+    erasures = clients["ok"].get("/v1/recipient/erasures").json()["items"]
+    assert len(erasures) == 1 and set(erasures[0]["order_refs"]) == {"A-1", "A-2"}
+    assert (
+        clients["flaky"].post(f"/v1/recipient/erasures/{erasures[0]['id']}/ack").status_code == 404
+    )
+    ack = clients["ok"].post(
+        f"/v1/recipient/erasures/{erasures[0]['id']}/ack",
+        json={"attestation": "Deleted from WMS and label printer."},
+    )
+    assert ack.status_code == 200 and ack.json()["status"] == "acknowledged"
+    assert clients["ok"].post(f"/v1/recipient/erasures/{erasures[0]['id']}/ack").status_code == 409
+    progress = api.get(f"/v1/deletions/{receipt['deletion_id']}").json()
+    assert (progress["recipients"], progress["acknowledged"]) == (3, 1)
+
+    for sink in sinks.values():
+        sink.close()
+    for client in clients.values():
+        client.close()
+    assert never_order
+
+
+def test_unacknowledged_erasure_escalates_at_its_deadline(
+    world: tuple[Fresh, httpx.Client, LiveServer],
+) -> None:
+    fresh, api, server = world
+    gh = fresh.gatehouse
+    api.post("/v1/terms", json={"version": "v1", "clauses": TERMS_CLAUSES})
+    created = api.post("/v1/recipients", json=recipient_body()).json()
+    seller = httpx.Client(
+        base_url=server.url, headers={"Authorization": f"Bearer {created['api_key']}"}
+    )
+    seller.post("/v1/recipient/terms/v1/accept")
+    subject_id = api.post("/v1/subjects", json=subject_body()).json()["id"]
+    notice = api.get(
+        "/v1/notices/render",
+        params={"subject_id": subject_id, "recipient_id": created["id"], "purpose": "fulfilment"},
+    ).json()
+    api.post(
+        f"/v1/subjects/{subject_id}/consents",
+        json={"notice_hash": notice["notice_hash"], "granted": True, "channel": "web"},
+    )
+    oid = api.post(
+        "/v1/orders",
+        json={
+            "subject_id": subject_id,
+            "recipient_id": created["id"],
+            "external_ref": "E-1",
+            "items": [{"sku": "S", "name": "N", "quantity": 1}],
+            "customs_required": False,
+        },
+    ).json()["id"]
+    assert (
+        api.post(
+            f"/v1/orders/{oid}/transfers", json={"purpose": "fulfilment", "flow": "provision"}
+        ).status_code
+        == 201
+    )
+    api.delete(f"/v1/subjects/{subject_id}")
+
+    fresh.clock.advance(days=10)
+    fresh.clock.advance(seconds=-1)
+    assert escalate_overdue(gh) == 0
+    assert api.get(f"/v1/recipients/{created['id']}").json()["eligible"] is True
+    fresh.clock.advance(seconds=1)
+    assert escalate_overdue(gh) == 1
+    assert escalate_overdue(gh) == 0  # once
+    overdue = api.get("/v1/erasures", params={"status": "overdue"}).json()["items"]
+    assert [e["recipient_id"] for e in overdue] == [created["id"]] and overdue[0]["escalated_at"]
+    standing = api.get(f"/v1/recipients/{created['id']}").json()
+    assert standing["eligible"] is False and "erasures_overdue" in standing["missing"]
+    ack = seller.post(f"/v1/recipient/erasures/{overdue[0]['id']}/ack")
+    assert ack.status_code == 200
+    assert api.get(f"/v1/recipients/{created['id']}").json()["eligible"] is True
+    kinds = [
+        e["kind"]
+        for e in api.get(
+            "/v1/ledger/entries", params={"recipient_id": created["id"], "limit": 200}
+        ).json()["items"]
+    ]
+    assert "erasure.escalated" in kinds and "erasure.acknowledged" in kinds
+    seller.close()
+
+
+def test_retention_records_are_destroyed_after_their_date(
+    world: tuple[Fresh, httpx.Client, LiveServer],
+) -> None:
+    fresh, api, _ = world
+    gh = fresh.gatehouse
+    api.post("/v1/terms", json={"version": "v1", "clauses": TERMS_CLAUSES})
+    created = api.post("/v1/recipients", json=recipient_body()).json()
+    subject_id = api.post("/v1/subjects", json=subject_body()).json()["id"]
+    api.post(
+        "/v1/orders",
+        json={
+            "subject_id": subject_id,
+            "recipient_id": created["id"],
+            "external_ref": "R-1",
+            "items": [{"sku": "S", "name": "N", "quantity": 1}],
+            "customs_required": False,
+        },
+    )
+    receipt = api.delete(f"/v1/subjects/{subject_id}").json()["receipt"]
+    assert {r["hold"] for r in receipt["retained"]} == {
+        "contracts"
+    }  # never delivered: no supply record
+    fresh.clock.advance(days=5 * 365)
+    assert destroy_expired(gh) == 0
+    fresh.clock.advance(days=10)
+    assert destroy_expired(gh) == 1
+    with gh.engine.connect() as connection:
+        (record,) = RetentionRepository(connection).for_deletion(receipt["deletion_id"])
+    assert (
+        record.destroyed_at is not None and record.ciphertext is None and record.wrapped_key is None
+    )
+    kinds = [
+        e["kind"]
+        for e in api.get("/v1/ledger/entries", params={"kind": "retention.destroyed"}).json()[
+            "items"
+        ]
+    ]
+    assert kinds == ["retention.destroyed"]
+    assert timedelta(0) < fresh.clock() - record.kept_until
