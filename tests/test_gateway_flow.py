@@ -156,7 +156,9 @@ def test_aliexpress_case_end_to_end(
     # 7. After the resumption a new order is delivered; N days later its view closes for good.
     third_order = _order(api, subject_id, seller)
     third = api.post(f"/v1/orders/{third_order}/transfers", json=transfer).json()["transfer_id"]
-    assert api.post(f"/v1/orders/{third_order}/events", json={"type": "delivered"}).status_code == 201
+    assert (
+        api.post(f"/v1/orders/{third_order}/events", json={"type": "delivered"}).status_code == 201
+    )
     clock.advance(days=6, hours=23)
     assert seller.client.get(f"/v1/recipient/transfers/{third}").status_code == 200
     clock.advance(hours=2)

@@ -8,7 +8,9 @@ from sqlalchemy import select, update
 
 from gatehouse.services import subjects as subject_service
 from gatehouse.services.key_rotation import rewrap_all
+from gatehouse.services.retention import read_record
 from gatehouse.services.runtime import Gatehouse
+from gatehouse.store.erasures import RetentionRepository
 from gatehouse.store.subjects import SubjectRepository
 from gatehouse.store.tables import api_keys, pii_fields, subject_keys
 from gatehouse.vault import Keyring, KeyShredded, MasterKey, VaultTamperError
@@ -80,6 +82,18 @@ def test_rotation_keeps_every_subject_readable(
 ) -> None:
     ids = [api.post("/v1/subjects", json=subject_body()).json()["id"] for _ in range(7)]
     assert api.post("/v1/ledger/checkpoints").status_code == 201  # creates the signing key
+    # A deletion leaves a retention record sealed under its own wrapped key.
+    seller = api.post("/v1/recipients", json={"kind": "seller", "legal_name": "Kept Ltd"}).json()
+    gone = api.post("/v1/subjects", json=subject_body()).json()["id"]
+    order = {
+        "subject_id": gone,
+        "recipient_id": seller["id"],
+        "external_ref": "KEEP-1",
+        "items": [{"sku": "S", "name": "N", "quantity": 1}],
+        "customs_required": False,
+    }
+    assert api.post("/v1/orders", json=order).status_code == 201
+    deletion = api.delete(f"/v1/subjects/{gone}").json()["receipt"]["deletion_id"]
     new_key = MasterKey.generate()
     keyring = Keyring([new_key, master_key])
     report = rewrap_all(gatehouse, keyring, batch=3)
@@ -100,6 +114,10 @@ def test_rotation_keeps_every_subject_readable(
         assert created.status_code == 201
         # Operator secrets moved too: the ledger still signs with its re-wrapped key.
         assert api.post("/v1/ledger/checkpoints").status_code == 201
+        with gatehouse.engine.connect() as connection:
+            (record,) = RetentionRepository(connection).for_deletion(deletion)
+        assert record.kek_id == new_key.key_id
+        assert read_record(gatehouse, record)["order_ref"] == "KEEP-1"
     finally:
         # Re-wrap back so the rest of the session keeps its original key.
         rewrap_all(gatehouse, Keyring([master_key, new_key]))

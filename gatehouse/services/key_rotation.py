@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 
 from gatehouse.services.ledger import LEDGER_SIGNING_SECRET
 from gatehouse.services.recipients import webhook_secret_context
+from gatehouse.services.retention import retention_context
 from gatehouse.services.runtime import BLIND_INDEX_SECRET, Gatehouse
 from gatehouse.store.subjects import SubjectRepository, VaultSecretRepository
-from gatehouse.store.tables import recipients
+from gatehouse.store.tables import recipients, retention_records
 from gatehouse.vault import Keyring, WrappedKey, rewrap_key
 
 __all__ = ["RotationReport", "rewrap_all"]
@@ -89,4 +90,27 @@ def _rewrap_secrets(gh: Gatehouse, keyring: Keyring) -> int:
                 .values(webhook_secret_kek_id=new.kek_id, webhook_secret_wrapped=new.blob)
             )
             moved += 1
+        moved += _rewrap_retention(connection, keyring)
+    return moved
+
+
+def _rewrap_retention(connection: Connection, keyring: Keyring) -> int:
+    """Re-wrap the keys of live retention records (destroyed ones have none left)."""
+    moved = 0
+    rows = connection.execute(
+        select(retention_records.c.id, retention_records.c.kek_id, retention_records.c.wrapped_key)
+        .where(
+            retention_records.c.wrapped_key.is_not(None),
+            retention_records.c.kek_id != keyring.current.key_id,
+        )
+    ).all()
+    for row in rows:
+        old = WrappedKey(kek_id=row.kek_id, blob=row.wrapped_key)
+        new = rewrap_key(old, retention_context(row.id), keyring)
+        connection.execute(
+            update(retention_records)
+            .where(retention_records.c.id == row.id)
+            .values(kek_id=new.kek_id, wrapped_key=new.blob)
+        )
+        moved += 1
     return moved
