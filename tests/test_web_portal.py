@@ -473,6 +473,16 @@ def test_a_revoked_api_key_ends_its_portal_sessions(
     assert portal.get("/recipient").status_code == 303
 
 
+def test_portal_pages_spend_the_keys_rate_limit(portal: PortalClient, scenario: Scenario) -> None:
+    signed_in(portal, scenario.api_key)
+    # The test clock stands still, so no token comes back: the burst runs out for good.
+    statuses = [portal.get("/recipient/webhook").status_code for _ in range(101)]
+    assert statuses[0] == 200 and statuses[-1] == 429
+    limited = portal.get("/recipient/webhook")
+    assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
+    assert "Too many requests" in limited.text
+
+
 # --- catalogs and schema ------------------------------------------------------------------
 
 

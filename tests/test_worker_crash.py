@@ -146,3 +146,23 @@ def test_sigterm_stops_the_worker_after_the_current_job(fresh: Fresh, tmp_path: 
     assert not [job for job in jobs if job.status is JobStatus.RUNNING]
     done = [job for job in jobs if job.status is JobStatus.DONE]
     assert len(done) == received < JOBS
+
+
+def test_a_bad_lease_setting_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEHOUSE_")}
+    database = tmp_path / "untouched.db"
+    env.update(
+        GATEHOUSE_DATABASE_URL=f"sqlite:///{database}",
+        GATEHOUSE_KEY_FILE=str(tmp_path / "unused.key"),
+        GATEHOUSE_JOB_LEASE_SECONDS="soon",
+    )
+    refused = subprocess.run(
+        [sys.executable, "-m", "gatehouse", "worker", "--once"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=60,
+    )
+    assert refused.returncode == 2
+    assert b"GATEHOUSE_JOB_LEASE_SECONDS" in refused.stderr
+    assert not database.exists()

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from gatehouse import __version__
-from gatehouse.api import gateway, ledger, operator, outbox, recipient, webhooks
+from gatehouse.api import customer, gateway, ledger, operator, outbox, recipient, requests, webhooks
 from gatehouse.api.errors import install_error_handlers
 from gatehouse.api.limits import BodyLimitMiddleware
 from gatehouse.config import MAX_BODY_BYTES
@@ -39,6 +39,8 @@ def create_app(gatehouse: Gatehouse) -> FastAPI:
     app.include_router(ledger.router)
     app.include_router(outbox.router)
     app.include_router(webhooks.router)
+    app.include_router(requests.router)
+    app.include_router(customer.router)
     app.include_router(portal.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

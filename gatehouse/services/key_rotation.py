@@ -98,8 +98,9 @@ def _rewrap_retention(connection: Connection, keyring: Keyring) -> int:
     """Re-wrap the keys of live retention records (destroyed ones have none left)."""
     moved = 0
     rows = connection.execute(
-        select(retention_records.c.id, retention_records.c.kek_id, retention_records.c.wrapped_key)
-        .where(
+        select(
+            retention_records.c.id, retention_records.c.kek_id, retention_records.c.wrapped_key
+        ).where(
             retention_records.c.wrapped_key.is_not(None),
             retention_records.c.kek_id != keyring.current.key_id,
         )

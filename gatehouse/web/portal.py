@@ -23,6 +23,7 @@ from gatehouse.domain.errors import (
 )
 from gatehouse.domain.terms import Terms
 from gatehouse.domain.views import ViewClosed
+from gatehouse.services.abuse import RateLimited, RateLimiter
 from gatehouse.services.access import Audience, authenticate
 from gatehouse.services.erasures import acknowledge, erasure_status, list_for_recipient
 from gatehouse.services.recipients import accept_terms, get_recipient
@@ -61,11 +62,10 @@ router = APIRouter(prefix=PORTAL_PATH, include_in_schema=False)
 LOGIN_PATH = f"{PORTAL_PATH}/login"
 LOGIN_NONCE_COOKIE = "gh_portal_login"
 PAGE_SIZE = 50
-MAX_ATTESTATION_CHARS = 2000
+MAX_ATTESTATION_CHARS = 2000  # as the recipient API allows
+MAX_WEBHOOK_URL_CHARS = 2000  # as the register stores
 # Ids and cursors are at most 40 characters; a longer one names nothing and is not looked up.
 _MAX_ID_CHARS = 64
-
-MAX_WEBHOOK_URL_CHARS = 2000
 
 CsrfField = Annotated[str, Form()]
 UrlField = Annotated[str, Form()]
@@ -86,6 +86,25 @@ def _cookie_options(path: str) -> dict[str, Any]:
 
 def _current(request: Request) -> PortalSession | None:
     return find_session(gatehouse_of(request), request.cookies.get(SESSION_COOKIE))
+
+
+def _signed_in(request: Request) -> PortalSession | Response:
+    """The live session, or the response that replaces the page: sign-in, or 429.
+
+    Portal pages spend from the same per-key budget as the recipient API, so the portal is
+    no way around its rate limit.
+    """
+    session = _current(request)
+    if session is None:
+        return _to_login(request)
+    limiter: RateLimiter = request.app.state.rate_limiter
+    try:
+        limiter.check(gatehouse_of(request), session.key_id)
+    except RateLimited as exc:
+        response = _problem(request, session, "rate_limited", 429)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    return session
 
 
 def _to_login(request: Request) -> RedirectResponse:
@@ -211,9 +230,9 @@ def login(
 @router.post("/logout")
 def logout(request: Request, csrf_token: CsrfField = "") -> Response:
     """End the session for good, then show the sign-in page."""
-    session = _current(request)
-    if session is None:
-        return _to_login(request)
+    session = _signed_in(request)
+    if not isinstance(session, PortalSession):
+        return session
     if not csrf_matches(session, csrf_token):
         return _problem(request, session, "csrf", 403)
     end_session(gatehouse_of(request), request.cookies.get(SESSION_COOKIE))
@@ -237,9 +256,9 @@ def _terms_pending(request: Request, session: PortalSession) -> bool:
 @router.get("")
 def dashboard(request: Request, after: str | None = None) -> Response:
     """The open views, a page at a time, with reminders of erasures and terms to act on."""
-    session = _current(request)
-    if session is None:
-        return _to_login(request)
+    session = _signed_in(request)
+    if not isinstance(session, PortalSession):
+        return session
     gh = gatehouse_of(request)
     views, next_cursor = list_views(
         gh, session.recipient_id, only_open=True, after=_cursor(after), limit=PAGE_SIZE
@@ -258,9 +277,9 @@ def dashboard(request: Request, after: str | None = None) -> Response:
 @router.get("/transfers/{transfer_id}")
 def transfer(request: Request, transfer_id: str) -> Response:
     """One view, read through ``read_view`` so the read is ledgered; 410 once it is closed."""
-    session = _current(request)
-    if session is None:
-        return _to_login(request)
+    session = _signed_in(request)
+    if not isinstance(session, PortalSession):
+        return session
     if len(transfer_id) > _MAX_ID_CHARS:
         return _problem(request, session, "not_found", 404)
     try:
@@ -281,9 +300,9 @@ def transfer(request: Request, transfer_id: str) -> Response:
 @router.get("/erasures")
 def erasures(request: Request, after: str | None = None) -> Response:
     """The recipient's erasure requests with status and due date; pending ones can be confirmed."""
-    session = _current(request)
-    if session is None:
-        return _to_login(request)
+    session = _signed_in(request)
+    if not isinstance(session, PortalSession):
+        return session
     gh = gatehouse_of(request)
     rows, next_cursor = list_for_recipient(
         gh, session.recipient_id, status=None, after=_cursor(after), limit=PAGE_SIZE
@@ -308,9 +327,9 @@ def acknowledge_erasure(
     attestation: Annotated[str, Form()] = "",
 ) -> Response:
     """Confirm that the data named by an erasure request is erased, with an optional statement."""
-    session = _current(request)
-    if session is None:
-        return _to_login(request)
+    session = _signed_in(request)
+    if not isinstance(session, PortalSession):
+        return session
     if not csrf_matches(session, csrf_token):
         return _problem(request, session, "csrf", 403)
     if len(erasure_id) > _MAX_ID_CHARS:
@@ -330,9 +349,9 @@ def acknowledge_erasure(
 @router.get("/terms")
 def terms(request: Request) -> Response:
     """The current data-protection terms, with an Accept form until they are accepted."""
-    session = _current(request)
-    if session is None:
-        return _to_login(request)
+    session = _signed_in(request)
+    if not isinstance(session, PortalSession):
+        return session
     gh = gatehouse_of(request)
     current: Terms | None
     try:
@@ -352,9 +371,9 @@ def terms(request: Request) -> Response:
 @router.post("/terms/{version}/accept")
 def accept(request: Request, version: str, csrf_token: CsrfField = "") -> Response:
     """Accept the current terms version with the signed-in recipient's authority."""
-    session = _current(request)
-    if session is None:
-        return _to_login(request)
+    session = _signed_in(request)
+    if not isinstance(session, PortalSession):
+        return session
     if not csrf_matches(session, csrf_token):
         return _problem(request, session, "csrf", 403)
     if len(version) > _MAX_ID_CHARS:
@@ -390,18 +409,18 @@ def _webhook_page(
 @router.get("/webhook")
 def webhook(request: Request) -> Response:
     """Where webhooks (erasure notices among them) are delivered, with forms to change it."""
-    session = _current(request)
-    if session is None:
-        return _to_login(request)
+    session = _signed_in(request)
+    if not isinstance(session, PortalSession):
+        return session
     return _webhook_page(request, session)
 
 
 @router.post("/webhook")
 def save_webhook(request: Request, csrf_token: CsrfField = "", url: UrlField = "") -> Response:
     """Point webhooks at a new absolute http(s) URL; an empty field stops them."""
-    session = _current(request)
-    if session is None:
-        return _to_login(request)
+    session = _signed_in(request)
+    if not isinstance(session, PortalSession):
+        return session
     if not csrf_matches(session, csrf_token):
         return _problem(request, session, "csrf", 403)
     try:
@@ -416,9 +435,9 @@ def save_webhook(request: Request, csrf_token: CsrfField = "", url: UrlField = "
 @router.post("/webhook/rotate")
 def rotate_webhook(request: Request, csrf_token: CsrfField = "") -> Response:
     """A new signing secret, shown on this one response and never again."""
-    session = _current(request)
-    if session is None:
-        return _to_login(request)
+    session = _signed_in(request)
+    if not isinstance(session, PortalSession):
+        return session
     if not csrf_matches(session, csrf_token):
         return _problem(request, session, "csrf", 403)
     try:
