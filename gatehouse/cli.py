@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
-from datetime import timedelta
 from typing import Annotated
 
 import typer
@@ -80,19 +78,14 @@ def serve(
     _run(gh, host, port)
 
 
-def _checkpoint_periodically(gh: Gatehouse, every: timedelta) -> None:
-    """Sign ledger checkpoints in the background while serving (a thread, not a process)."""
-    from gatehouse.services.ledger import checkpoint_if_due
+def _worker_in_background(gh: Gatehouse) -> None:
+    """Run the outbox worker in a thread, so the demo delivers webhooks and signs checkpoints
+    without a second command. Production runs ``gatehouse worker`` as its own process."""
+    from gatehouse.services.worker import serve_forever
 
-    def loop() -> None:
-        while True:
-            try:
-                checkpoint_if_due(gh, every)
-            except Exception as exc:  # a failed attempt is retried on the next tick
-                err.print(f"[yellow]ledger checkpoint failed:[/] {type(exc).__name__}")
-            time.sleep(min(60.0, every.total_seconds()))
-
-    threading.Thread(target=loop, name="ledger-checkpoints", daemon=True).start()
+    threading.Thread(
+        target=serve_forever, args=(gh, "demo-worker"), name="demo-worker", daemon=True
+    ).start()
 
 
 def _run(gh: Gatehouse, host: str, port: int) -> None:
@@ -100,9 +93,6 @@ def _run(gh: Gatehouse, host: str, port: int) -> None:
 
     from gatehouse.api.app import create_app
 
-    minutes = float(os.environ.get("GATEHOUSE_CHECKPOINT_MINUTES", "15"))
-    if minutes > 0:
-        _checkpoint_periodically(gh, timedelta(minutes=minutes))
     uvicorn.run(create_app(gh), host=host, port=port, log_level="info", access_log=False)
 
 
@@ -160,6 +150,7 @@ def demo(
     auth = f"Authorization: Bearer {report.operator_key}"
     print(f"try: curl -H '{auth}' '{base}/v1/recipients?country=CN&limit=3'")
     if serve_after:
+        _worker_in_background(gh)
         _run(gh, host, port)
     gh.close()
 

@@ -24,6 +24,7 @@ from gatehouse.services.retention import keep
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.services.subjects import decrypt_pii
 from gatehouse.services.view_closing import close_views
+from gatehouse.services.webhooks import enqueue_webhook
 from gatehouse.store.erasures import ErasureRepository
 from gatehouse.store.orders import TransferRepository
 from gatehouse.store.subjects import SubjectRepository
@@ -101,8 +102,6 @@ def _notify_recipients(
         ids.append(row.id)
         if row.external_ref not in refs:
             refs.append(row.external_ref)
-    from gatehouse.services.webhooks import enqueue_webhook  # noqa: PLC0415  TODO top-level
-
     notices = []
     repo = ErasureRepository(connection)
     for recipient_id, (transfer_ids, order_refs) in sorted(by_recipient.items()):

@@ -15,6 +15,8 @@ from gatehouse.services.ledger import LEDGER_SIGNING_SECRET
 from gatehouse.services.recipients import webhook_secret_context
 from gatehouse.services.retention import retention_context
 from gatehouse.services.runtime import BLIND_INDEX_SECRET, Gatehouse
+from gatehouse.services.webhooks import previous_webhook_secret_context
+from gatehouse.store.outbox_tables import webhook_previous_secrets
 from gatehouse.store.subjects import SubjectRepository, VaultSecretRepository
 from gatehouse.store.tables import recipients, retention_records
 from gatehouse.vault import Keyring, WrappedKey, rewrap_key
@@ -91,7 +93,26 @@ def _rewrap_secrets(gh: Gatehouse, keyring: Keyring) -> int:
             )
             moved += 1
         moved += _rewrap_retention(connection, keyring)
+        moved += _rewrap_previous_webhook_secrets(connection, keyring)
     return moved
+
+
+def _rewrap_previous_webhook_secrets(connection: Connection, keyring: Keyring) -> int:
+    """Re-wrap webhook secrets still honoured during a recipient's secret rotation."""
+    rows = connection.execute(
+        select(webhook_previous_secrets).where(
+            webhook_previous_secrets.c.kek_id != keyring.current.key_id
+        )
+    ).all()
+    for row in rows:
+        old = WrappedKey(kek_id=row.kek_id, blob=row.wrapped)
+        new = rewrap_key(old, previous_webhook_secret_context(row.recipient_id), keyring)
+        connection.execute(
+            update(webhook_previous_secrets)
+            .where(webhook_previous_secrets.c.recipient_id == row.recipient_id)
+            .values(kek_id=new.kek_id, wrapped=new.blob)
+        )
+    return len(rows)
 
 
 def _rewrap_retention(connection: Connection, keyring: Keyring) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gatehouse.domain.views import close_reason
 from gatehouse.services.erasures import escalate_overdue
+from gatehouse.services.outbox import Job, handler
 from gatehouse.services.retention import destroy_expired
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.services.view_closing import close_view
@@ -37,3 +38,21 @@ def sweep_views(gh: Gatehouse) -> int:
             assert reason is not None  # the query only returns expired views
             closed += close_view(gh, connection, view, reason, now)
     return closed
+
+
+@handler("views.sweep")
+def _sweep_views(gh: Gatehouse, job: Job) -> None:
+    """Close views whose window ended."""
+    sweep_views(gh)
+
+
+@handler("erasures.escalate")
+def _escalate(gh: Gatehouse, job: Job) -> None:
+    """Escalate erasure requests past their deadline."""
+    escalate_overdue(gh)
+
+
+@handler("retention.sweep")
+def _destroy(gh: Gatehouse, job: Job) -> None:
+    """Destroy retention records past their statutory date."""
+    destroy_expired(gh)

@@ -11,8 +11,8 @@ Adding background work takes two steps, and touches nothing else here:
 2. Add that module to :data:`HANDLER_MODULES` (the worker imports nothing else), and, for
    work that recurs, add its kind and interval to :data:`PERIODIC`.
 
-Intended periodic kinds still to be implemented elsewhere: ``views.sweep`` (close views
-whose window ended) and ``retention.sweep`` (destroy retention records past their date).
+The sweeps (expired views, overdue erasures, expired retention records) live in
+:mod:`gatehouse.services.sweeps`.
 """
 
 from __future__ import annotations
@@ -44,7 +44,11 @@ log = logging.getLogger("gatehouse.worker")
 
 # Every module that registers job handlers. The worker imports these and nothing else, so
 # a kind whose module is missing here is retried and then dead, never silently skipped.
-HANDLER_MODULES = ["gatehouse.services.webhooks", "gatehouse.services.worker"]
+HANDLER_MODULES = [
+    "gatehouse.services.webhooks",
+    "gatehouse.services.worker",
+    "gatehouse.services.sweeps",
+]
 
 # Recurring job kinds and how often each runs. Each has exactly one live job at a time.
 PERIODIC: dict[str, timedelta] = {
@@ -52,8 +56,9 @@ PERIODIC: dict[str, timedelta] = {
     "ledger.checkpoint": timedelta(minutes=5),
     "outbox.purge": timedelta(hours=1),
     "webhook.prune_secrets": timedelta(hours=1),
-    # "views.sweep": timedelta(minutes=5),      (hook: handler lives with views)
-    # "retention.sweep": timedelta(hours=1),    (hook: handler lives with retention)
+    "views.sweep": timedelta(minutes=5),
+    "erasures.escalate": timedelta(minutes=15),
+    "retention.sweep": timedelta(hours=1),
 }
 
 CHECKPOINT_EVERY = timedelta(minutes=15)
