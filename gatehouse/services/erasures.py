@@ -9,6 +9,7 @@ from sqlalchemy import Row
 
 from gatehouse.domain.errors import Conflict, NotFound
 from gatehouse.services import ledger
+from gatehouse.services.paging import split_page
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.store.erasures import ErasureRepository
 
@@ -37,9 +38,7 @@ def list_for_recipient(
         rows = ErasureRepository(connection).requests(
             recipient_id=recipient_id, status=status, now=gh.clock(), after=after, limit=limit + 1
         )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (rows[-1].id if more and rows else None)
+    return split_page(rows, limit, lambda row: str(row.id))
 
 
 def list_erasures(
@@ -50,9 +49,7 @@ def list_erasures(
         rows = ErasureRepository(connection).requests(
             status=status, now=gh.clock(), after=after, limit=limit + 1
         )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (rows[-1].id if more and rows else None)
+    return split_page(rows, limit, lambda row: str(row.id))
 
 
 def acknowledge(

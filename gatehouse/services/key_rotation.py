@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, Table, select, update
 
 from gatehouse.services.ledger import LEDGER_SIGNING_SECRET
 from gatehouse.services.recipients import webhook_secret_context
@@ -64,6 +64,51 @@ def rewrap_all(
     return RotationReport(data_keys=moved, secrets=secrets, remaining=remaining)
 
 
+@dataclass(frozen=True)
+class _WrappedColumns:
+    """Where a table keeps wrapped keys, and the vault context each row's key is bound to."""
+
+    table: Table
+    key: str
+    kek: str
+    blob: str
+    context: Callable[[str], str]
+
+
+# Every table holding a key wrapped by the master key, besides subject data keys.
+_WRAPPED = (
+    _WrappedColumns(
+        recipients, "id", "webhook_secret_kek_id", "webhook_secret_wrapped", webhook_secret_context
+    ),
+    _WrappedColumns(
+        webhook_previous_secrets,
+        "recipient_id",
+        "kek_id",
+        "wrapped",
+        previous_webhook_secret_context,
+    ),
+    # Destroyed retention records have no key left, so they drop out by themselves.
+    _WrappedColumns(retention_records, "id", "kek_id", "wrapped_key", retention_context),
+)
+
+
+def _rewrap_table(connection: Connection, spec: _WrappedColumns, keyring: Keyring) -> int:
+    c = spec.table.c
+    rows = connection.execute(
+        select(c[spec.key], c[spec.kek], c[spec.blob]).where(
+            c[spec.blob].is_not(None), c[spec.kek] != keyring.current.key_id
+        )
+    ).all()
+    for key, kek_id, blob in rows:
+        new = rewrap_key(WrappedKey(kek_id=kek_id, blob=blob), spec.context(key), keyring)
+        connection.execute(
+            update(spec.table)
+            .where(c[spec.key] == key)
+            .values({spec.kek: new.kek_id, spec.blob: new.blob})
+        )
+    return len(rows)
+
+
 def _rewrap_secrets(gh: Gatehouse, keyring: Keyring) -> int:
     moved = 0
     with gh.engine.begin() as connection:
@@ -73,66 +118,6 @@ def _rewrap_secrets(gh: Gatehouse, keyring: Keyring) -> int:
             if wrapped is not None and wrapped.kek_id != keyring.current.key_id:
                 secrets.replace(name, rewrap_key(wrapped, name, keyring))
                 moved += 1
-        rows = connection.execute(
-            select(
-                recipients.c.id,
-                recipients.c.webhook_secret_kek_id,
-                recipients.c.webhook_secret_wrapped,
-            ).where(
-                recipients.c.webhook_secret_wrapped.is_not(None),
-                recipients.c.webhook_secret_kek_id != keyring.current.key_id,
-            )
-        ).all()
-        for row in rows:
-            old = WrappedKey(kek_id=row.webhook_secret_kek_id, blob=row.webhook_secret_wrapped)
-            new = rewrap_key(old, webhook_secret_context(row.id), keyring)
-            connection.execute(
-                update(recipients)
-                .where(recipients.c.id == row.id)
-                .values(webhook_secret_kek_id=new.kek_id, webhook_secret_wrapped=new.blob)
-            )
-            moved += 1
-        moved += _rewrap_retention(connection, keyring)
-        moved += _rewrap_previous_webhook_secrets(connection, keyring)
-    return moved
-
-
-def _rewrap_previous_webhook_secrets(connection: Connection, keyring: Keyring) -> int:
-    """Re-wrap webhook secrets still honoured during a recipient's secret rotation."""
-    rows = connection.execute(
-        select(webhook_previous_secrets).where(
-            webhook_previous_secrets.c.kek_id != keyring.current.key_id
-        )
-    ).all()
-    for row in rows:
-        old = WrappedKey(kek_id=row.kek_id, blob=row.wrapped)
-        new = rewrap_key(old, previous_webhook_secret_context(row.recipient_id), keyring)
-        connection.execute(
-            update(webhook_previous_secrets)
-            .where(webhook_previous_secrets.c.recipient_id == row.recipient_id)
-            .values(kek_id=new.kek_id, wrapped=new.blob)
-        )
-    return len(rows)
-
-
-def _rewrap_retention(connection: Connection, keyring: Keyring) -> int:
-    """Re-wrap the keys of live retention records (destroyed ones have none left)."""
-    moved = 0
-    rows = connection.execute(
-        select(
-            retention_records.c.id, retention_records.c.kek_id, retention_records.c.wrapped_key
-        ).where(
-            retention_records.c.wrapped_key.is_not(None),
-            retention_records.c.kek_id != keyring.current.key_id,
-        )
-    ).all()
-    for row in rows:
-        old = WrappedKey(kek_id=row.kek_id, blob=row.wrapped_key)
-        new = rewrap_key(old, retention_context(row.id), keyring)
-        connection.execute(
-            update(retention_records)
-            .where(retention_records.c.id == row.id)
-            .values(kek_id=new.kek_id, wrapped_key=new.blob)
-        )
-        moved += 1
+        for spec in _WRAPPED:
+            moved += _rewrap_table(connection, spec, keyring)
     return moved

@@ -30,6 +30,7 @@ from gatehouse.ledger import (
     verify_inclusion_proof,
     verify_ledger,
 )
+from gatehouse.services.paging import split_page
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.store.ledger import LedgerRepository, consistent_read
 from gatehouse.store.ledger_tables import ID_LENGTH, KIND_LENGTH
@@ -455,7 +456,4 @@ def entries(
             after=position,
             limit=limit + 1,
         )
-    more = len(page) > limit
-    page = page[:limit]
-    next_cursor = f"{page[-1].shard}-{page[-1].seq}" if more and page else None
-    return page, next_cursor
+    return split_page(page, limit, lambda entry: f"{entry.shard}-{entry.seq}")

@@ -35,6 +35,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from gatehouse.domain.errors import Conflict, InvalidInput, NotFound
+from gatehouse.services.paging import split_page
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.store.outbox import Job, JobStatus, OutboxRepository
 from gatehouse.store.outbox_tables import (
@@ -366,9 +367,7 @@ def jobs(
         page = OutboxRepository(connection).page(
             status=status, kind=kind, after=after, limit=limit + 1
         )
-    more = len(page) > limit
-    page = page[:limit]
-    return page, (page[-1].id if more and page else None)
+    return split_page(page, limit, lambda job: job.id)
 
 
 def counts(gh: Gatehouse) -> dict[str, int]:

@@ -22,6 +22,7 @@ from gatehouse.domain.recipients import (
 )
 from gatehouse.domain.views import CloseReason
 from gatehouse.services.access import Audience, issue_key
+from gatehouse.services.paging import split_page
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.services.view_closing import close_views
 from gatehouse.store.erasures import ErasureRepository
@@ -217,14 +218,13 @@ def list_recipients(
         )
         terms = TermsRepository(connection).current()
         suspended = RecipientRepository(connection).suspended_countries()
-        more = len(page) > limit
-        page = page[:limit]
+        page, next_cursor = split_page(page, limit, lambda r: r.id)
         overdue = ErasureRepository(connection).overdue_counts([r.id for r in page], gh.clock())
     version = terms.version if terms else None
     standings = [
         _standing(recipient, version, suspended, overdue.get(recipient.id, 0)) for recipient in page
     ]
-    return standings, (page[-1].id if more and page else None)
+    return standings, next_cursor
 
 
 def accept_terms(gh: Gatehouse, recipient_id: str, version: str) -> RecipientStanding:

@@ -21,6 +21,7 @@ from gatehouse.domain.subjects import Subject
 from gatehouse.domain.views import released_fields, view_expiry
 from gatehouse.rules.pack import RulePack
 from gatehouse.services import ledger
+from gatehouse.services.paging import split_page
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.store.erasures import ErasureRepository
 from gatehouse.store.notices import ConsentRepository, NoticeRepository
@@ -211,6 +212,4 @@ def list_transfers(
             after=after,
             limit=limit + 1,
         )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (rows[-1].id if more and rows else None)
+    return split_page(rows, limit, lambda row: str(row.id))

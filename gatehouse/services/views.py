@@ -15,6 +15,7 @@ from gatehouse.domain.views import ViewClosed, ViewSource, build_recipient_field
 from gatehouse.services import ledger
 from gatehouse.services.abuse import check_scraping
 from gatehouse.services.orders import order_contents
+from gatehouse.services.paging import split_page
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.services.subjects import decrypt_pii
 from gatehouse.services.view_closing import close_view
@@ -141,6 +142,4 @@ def list_views(
         rows = TransferRepository(connection).views_of_recipient(
             recipient_id, open_at=gh.clock() if only_open else None, after=after, limit=limit + 1
         )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (rows[-1].transfer_id if more and rows else None)
+    return split_page(rows, limit, lambda row: str(row.transfer_id))
