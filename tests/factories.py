@@ -6,6 +6,9 @@ import itertools
 import random
 from typing import Any
 
+from gatehouse.domain.contact import normalise_kr_mobile
+from gatehouse.domain.errors import InvalidInput
+
 _counter = itertools.count(1)
 _random = random.Random(7)
 
@@ -35,13 +38,25 @@ def recipient_body(**overrides: Any) -> dict[str, Any]:
     return body
 
 
+def korean_mobile(n: int) -> str:
+    """A valid 010 number derived from ``n`` (some 010 blocks are unallocated, so skip them)."""
+    while True:
+        candidate = f"010-{2000 + n % 8000:04d}-{n % 10000:04d}"
+        try:
+            normalise_kr_mobile(candidate)
+        except InvalidInput:
+            n += 7
+            continue
+        return candidate
+
+
 def subject_body(**overrides: Any) -> dict[str, Any]:
     n = unique()
     body: dict[str, Any] = {
         "external_ref": f"cus_{n}",
         "name": "홍길동",
         "email": f"gildong{n}@example.kr",
-        "phone": f"010-{1000 + n % 9000:04d}-{n % 10000:04d}",
+        "phone": korean_mobile(n),
         "address": {
             "postal_code": "06236",
             "line1": "서울특별시 강남구 테헤란로 152",

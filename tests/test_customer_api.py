@@ -3,6 +3,7 @@ proofs), withdrawal, export and deleting the account, on each database."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -15,19 +16,14 @@ from sqlalchemy import select
 
 from gatehouse.domain.errors import Unauthorized
 from gatehouse.ledger import Checkpoint, LedgerEntry, verify_inclusion_proof
+from gatehouse.services.customer import transfers_of
 from gatehouse.services.customer_sessions import SESSION_COOKIE, open_link
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.store.customer_tables import customer_sessions
 from gatehouse.store.tables import metadata
 from tests.conftest import Clock, LiveServer
-from tests.factories import subject_body
-from tests.gateway_helpers import (
-    allowed_transfer,
-    consent,
-    new_order,
-    new_seller,
-    publish_terms,
-)
+from tests.factories import TERMS_CLAUSES
+from tests.gateway_helpers import Seller, consent
 
 ME_ROUTES = [
     ("GET", "/v1/me"),
@@ -36,6 +32,96 @@ ME_ROUTES = [
     ("GET", "/v1/me/requests"),
     ("GET", "/v1/me/export"),
 ]
+
+
+# These helpers draw their unique values from uuid4 rather than tests.factories.unique(), so
+# that adding these tests leaves the sequence other modules' bodies are built from unchanged.
+
+
+def _n() -> int:
+    return uuid.uuid4().int
+
+
+def customer_body(**overrides: Any) -> dict[str, Any]:
+    n = _n()
+    body: dict[str, Any] = {
+        "external_ref": f"me_{n % 10**16}",
+        "name": "홍길동",
+        "email": f"me{n % 10**12}@example.kr",
+        # 010-2000-xxxx to 010-5899-xxxx: every one is a valid mobile number.
+        "phone": f"010-{2000 + n % 3900:04d}-{n // 3900 % 10000:04d}",
+        "address": {
+            "postal_code": "06236",
+            "line1": "서울특별시 강남구 테헤란로 152",
+            "line2": "12층",
+        },
+        "customs_code": f"P{n % 10**12:012d}",
+        "residence_country": "KR",
+        "locale": "ko-KR",
+    }
+    body.update(overrides)
+    return body
+
+
+def publish_terms(api: httpx.Client) -> str:
+    version = f"me{_n() % 10**12}"
+    response = api.post("/v1/terms", json={"version": version, "clauses": TERMS_CLAUSES})
+    assert response.status_code == 201, response.text
+    return version
+
+
+def new_seller(
+    api: httpx.Client,
+    base_url: str,
+    country: str,
+    terms: str,
+    legal_name: str = "Shenzhen Bright Trade Co., Ltd.",
+) -> Seller:
+    n = _n() % 10**12
+    created = api.post(
+        "/v1/recipients",
+        json={
+            "kind": "seller",
+            "legal_name": f"{legal_name} {n}",
+            "country": country,
+            "contact_phone": "+86 138 0013 8000",
+            "contact_email": f"ops{n}@bright-trade.example.cn",
+            "privacy_officer": {"name": "Li Wei", "email": f"privacy{n}@bright-trade.example.cn"},
+            "purposes": ["fulfilment"],
+            "retention_days": 90,
+        },
+    )
+    assert created.status_code == 201, created.text
+    body = created.json()
+    client = httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {body['api_key']}"})
+    assert client.post(f"/v1/recipient/terms/{terms}/accept").status_code == 200
+    return Seller(body["id"], body["api_key"], client)
+
+
+def new_order(api: httpx.Client, subject_id: str, seller: Seller) -> str:
+    response = api.post(
+        "/v1/orders",
+        json={
+            "subject_id": subject_id,
+            "recipient_id": seller.id,
+            "external_ref": f"ME-{_n() % 10**12}",
+            "items": [{"sku": "CASE-01", "name": "휴대폰 케이스", "quantity": 2}],
+            "delivery_note": "문 앞에 두세요. 부재 시 010-9876-5432 로 연락",
+            "customs_required": False,
+        },
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def allowed_transfer(api: httpx.Client, subject_id: str, seller: Seller) -> str:
+    """An order with an allowed fulfilment transfer; returns the transfer id."""
+    order_id = new_order(api, subject_id, seller)
+    response = api.post(
+        f"/v1/orders/{order_id}/transfers", json={"purpose": "fulfilment", "flow": "provision"}
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["transfer_id"])
 
 
 @dataclass
@@ -49,7 +135,7 @@ class Customer:
 
 
 def new_customer(api: httpx.Client, base_url: str, **overrides: Any) -> Customer:
-    body = subject_body(**overrides)
+    body = customer_body(**overrides)
     created = api.post("/v1/subjects", json=body)
     assert created.status_code == 201, created.text
     subject_id = created.json()["id"]
@@ -260,7 +346,7 @@ def test_a_customer_never_reaches_another_customers_data(
     alice = new_customer(api, live_server.url, name="김민지")
     bob = new_customer(api, live_server.url, name="박서준")
     bob_consent = consent(api, bob.subject_id, seller)
-    _, bob_transfer = allowed_transfer(api, bob.subject_id, seller)
+    bob_transfer = allowed_transfer(api, bob.subject_id, seller)
     bob_request = bob.client.post(
         "/v1/me/requests", json={"type": "access", "message": "열람 요청"}
     ).json()["id"]
@@ -302,7 +388,7 @@ def _checkpoint(api: httpx.Client) -> tuple[Checkpoint, str]:
 
 
 def test_my_transfers_match_the_ledger_and_every_proof_verifies(
-    api: httpx.Client, live_server: LiveServer, terms: str
+    api: httpx.Client, gatehouse: Gatehouse, live_server: LiveServer, terms: str
 ) -> None:
     china = new_seller(api, live_server.url, "CN", terms, legal_name="Shenzhen Lamp Co.")
     usa = new_seller(api, live_server.url, "US", terms, legal_name="Austin Parcel LLC")
@@ -310,7 +396,7 @@ def test_my_transfers_match_the_ledger_and_every_proof_verifies(
     person = new_customer(api, live_server.url)
     consent(api, person.subject_id, china)
     consent(api, person.subject_id, usa)
-    allowed = [allowed_transfer(api, person.subject_id, s)[1] for s in (china, china, usa)]
+    allowed = [allowed_transfer(api, person.subject_id, s) for s in (china, china, usa)]
     order = new_order(api, person.subject_id, vietnam)  # no consent: refused
     refused = api.post(
         f"/v1/orders/{order}/transfers", json={"purpose": "fulfilment", "flow": "provision"}
@@ -344,8 +430,13 @@ def test_my_transfers_match_the_ledger_and_every_proof_verifies(
         assert entry.payload["transfer_id"] == item["transfer_id"]
         assert entry.kind == "transfer.allowed"
 
+    # A page that only lists them can skip the proofs.
+    listed = transfers_of(gatehouse, person.subject_id, with_proofs=False)
+    assert [i["transfer_id"] for i in listed.items] == [i["transfer_id"] for i in items]
+    assert all(i["proof"] is None for i in listed.items)
+
     lamp = next(i for i in items if i["recipient"]["id"] == china.id)
-    assert lamp["recipient"]["legal_name"] == "Shenzhen Lamp Co."
+    assert lamp["recipient"]["legal_name"].startswith("Shenzhen Lamp Co. ")
     assert lamp["recipient"]["contact"]["email"].endswith("@bright-trade.example.cn")
     assert lamp["recipient"]["privacy_officer"]["name"] == "Li Wei"
     assert lamp["items"] == ["name", "phone", "address", "delivery_note"]
@@ -378,7 +469,7 @@ def test_withdrawing_through_me_stops_the_next_transfer(
     seller = new_seller(api, live_server.url, "CN", terms)
     person = new_customer(api, live_server.url)
     consent_id = consent(api, person.subject_id, seller)
-    _, transfer_id = allowed_transfer(api, person.subject_id, seller)
+    transfer_id = allowed_transfer(api, person.subject_id, seller)
     listed = person.client.get("/v1/me/consents").json()["items"]
     assert [(c["id"], c["granted"]) for c in listed] == [(consent_id, True)]
     assert listed[0]["recipients"][0]["id"] == seller.id and listed[0]["countries"] == ["CN"]
@@ -425,7 +516,7 @@ def test_export_holds_everything_and_delete_ends_every_session(
     seller = new_seller(api, live_server.url, "CN", terms)
     person = new_customer(api, live_server.url, customs_code="P202611280777")
     consent_id = consent(api, person.subject_id, seller)
-    _, transfer_id = allowed_transfer(api, person.subject_id, seller)
+    transfer_id = allowed_transfer(api, person.subject_id, seller)
     person.client.post("/v1/me/requests", json={"type": "access", "message": "전부 보여주세요"})
     cookie, _ = open_link(gatehouse, new_link(api, person.subject_id)["token"])
 

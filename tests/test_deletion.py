@@ -307,3 +307,31 @@ def test_retention_records_are_destroyed_after_their_date(
     ]
     assert kinds == ["retention.destroyed"]
     assert timedelta(0) < fresh.clock() - record.kept_until
+
+
+def test_complaints_are_kept_three_years_with_only_their_fields(
+    world: tuple[Fresh, httpx.Client, LiveServer],
+) -> None:
+    fresh, api, server = world
+    gh = fresh.gatehouse
+    body = subject_body()
+    subject_id = api.post("/v1/subjects", json=body).json()["id"]
+    token = api.post(f"/v1/subjects/{subject_id}/sessions").json()["token"]
+    with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"}) as me:
+        filed = me.post(
+            "/v1/me/requests", json={"type": "complaint", "message": "배송이 너무 늦어요"}
+        )
+        assert filed.status_code == 201, filed.text
+    receipt = api.delete(f"/v1/subjects/{subject_id}").json()["receipt"]
+    (kept,) = [r for r in receipt["retained"] if r["hold"] == "complaints"]
+    assert set(kept["fields"]) <= set(PACK.retention_holds["complaints"].fields)
+    with gh.engine.connect() as connection:
+        (record,) = [
+            r
+            for r in RetentionRepository(connection).for_deletion(receipt["deletion_id"])
+            if r.hold == "complaints"
+        ]
+    data = read_record(gh, record)
+    assert data["message"] == "배송이 너무 늦어요" and data["email"] == body["email"]
+    assert "phone" not in data and "customs_code" not in data
+    assert 3 * 365 - 5 <= (record.kept_until - record.created_at).days <= 3 * 365 + 5

@@ -78,7 +78,11 @@ def clear_session_cookie(response: Response) -> None:
 
 
 def _same_origin(request: Request) -> bool:
-    """Whether a browser request comes from this site (Origin, else Fetch Metadata)."""
+    """Whether a browser request comes from this site (Origin, else Fetch Metadata).
+
+    The Origin is compared with the Host header, so a proxy in front must pass Host through.
+    Without either header the request did not come from a modern browser's cross-site page.
+    """
     origin = request.headers.get("origin")
     if origin is not None:
         return urlsplit(origin).netloc == request.headers.get("host")

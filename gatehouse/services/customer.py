@@ -7,14 +7,13 @@ that subject, so another customer's id is simply not found.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, and_, func, or_, select
 
-from gatehouse.domain.errors import InvalidInput, NotFound
+from gatehouse.domain.errors import NotFound
 from gatehouse.domain.masking import mask_customs_code
 from gatehouse.domain.subjects import Subject, unmasked_pii
 from gatehouse.rules.pack import RulePack
@@ -23,7 +22,12 @@ from gatehouse.services.consents import consent_states
 from gatehouse.services.customer_sessions import revoke_sessions
 from gatehouse.services.deletion import delete_subject
 from gatehouse.services.orders import order_contents
-from gatehouse.services.rights_requests import language_of, requests_of_subject
+from gatehouse.services.rights_requests import (
+    language_of,
+    page_cursor,
+    parse_page_cursor,
+    requests_of_subject,
+)
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.services.subjects import decrypt_pii
 from gatehouse.store.ledger import LedgerRepository
@@ -43,8 +47,6 @@ __all__ = [
 ]
 
 EXPORT_FORMAT = "gatehouse.subject-export/1"
-_CURSOR = re.compile(r"([0-9]{8}T[0-9]{12})\.([A-Za-z0-9_]{1,40})")
-_CURSOR_TIME = "%Y%m%dT%H%M%S%f"
 
 
 @dataclass(frozen=True)
@@ -94,18 +96,6 @@ def profile(gh: Gatehouse, subject_id: str) -> dict[str, Any]:
 # -- who has my data -----------------------------------------------------------------------
 
 
-def _parse_cursor(cursor: str) -> tuple[datetime, str]:
-    match = _CURSOR.fullmatch(cursor)
-    try:
-        if match is None:
-            raise ValueError(cursor)
-        return datetime.strptime(match[1], _CURSOR_TIME).replace(tzinfo=UTC), match[2]
-    except ValueError:
-        raise InvalidInput(
-            "cursor is not one this endpoint returned", code="invalid_cursor"
-        ) from None
-
-
 def _transfer_rows(
     connection: Connection,
     subject_id: str,
@@ -140,7 +130,7 @@ def _transfer_rows(
     if transfer_id is not None:
         query = query.where(transfers.c.id == transfer_id)
     if after is not None:
-        decided, last_id = _parse_cursor(after)
+        decided, last_id = parse_page_cursor(after)
         query = query.where(
             or_(
                 transfers.c.decided_at < decided,
@@ -226,9 +216,18 @@ def _proofs(gh: Gatehouse, positions: list[tuple[int, int]]) -> dict[tuple[int, 
 
 
 def transfers_of(
-    gh: Gatehouse, subject_id: str, *, after: str | None = None, limit: int = 50
+    gh: Gatehouse,
+    subject_id: str,
+    *,
+    after: str | None = None,
+    limit: int = 50,
+    with_proofs: bool = True,
 ) -> TransferPage:
-    """The subject's allowed transfers, newest first, each with its proof of inclusion."""
+    """The subject's allowed transfers, newest first, each with its proof of inclusion.
+
+    Each proof reads its shard's leaf hashes, so a caller that only displays the list (a page
+    listing every transfer) passes ``with_proofs=False`` and gets ``proof: None``.
+    """
     now = gh.clock()
     with gh.engine.connect() as connection:
         subject = _subject(connection, subject_id)
@@ -243,7 +242,8 @@ def transfers_of(
     rows = rows[:limit]
     pack = gh.packs.by_id(subject.rule_pack)
     language = language_of(subject, pack)
-    proofs = _proofs(gh, [positions[row.id] for row in rows if row.id in positions])
+    wanted = [positions[row.id] for row in rows if row.id in positions] if with_proofs else []
+    proofs = _proofs(gh, wanted)
     items = []
     for row in rows:
         item = _transfer_item(row, pack, language, now)
@@ -253,7 +253,7 @@ def transfers_of(
     next_cursor = None
     if more and rows:
         last = rows[-1]
-        next_cursor = f"{last.decided_at.strftime(_CURSOR_TIME)}.{last.id}"
+        next_cursor = page_cursor(last.decided_at, last.id)
     by_country = {str(country or "??"): int(count) for country, count in counts}
     return TransferPage(
         items=items, next_cursor=next_cursor, by_country=dict(sorted(by_country.items()))
@@ -372,59 +372,33 @@ def _consent_history(connection: Connection, subject_id: str) -> list[dict[str, 
 
 
 def _orders(gh: Gatehouse, connection: Connection, subject_id: str) -> list[dict[str, Any]]:
+    """Every order with its contents opened (items and the delivery note as written)."""
     rows = connection.execute(
         select(orders).where(orders.c.subject_id == subject_id).order_by(orders.c.created_at)
     ).all()
     result = []
     for order in rows:
         items, note = order_contents(gh, connection, order)
-        result.append(
-            {
-                "id": order.id,
-                "order_ref": order.external_ref,
-                "recipient_id": order.recipient_id,
-                "status": order.status,
-                "customs_required": order.customs_required,
-                "items": items,
-                "delivery_note": note,
-                "created_at": order.created_at,
-                "delivered_at": order.delivered_at,
-                "confirmed_at": order.confirmed_at,
-                "cancelled_at": order.cancelled_at,
-            }
-        )
+        facts = {k: v for k, v in order._asdict().items() if k != "has_delivery_note"}
+        result.append({**facts, "items": items, "delivery_note": note})
     return result
 
 
 def _decisions(connection: Connection, subject_id: str) -> list[dict[str, Any]]:
     """Every transfer decision about the subject, refused ones too: we hold those as well."""
     rows = connection.execute(
-        select(transfers, recipients.c.legal_name, views.c.expires_at, views.c.closed_at)
+        select(
+            transfers,
+            recipients.c.legal_name.label("recipient_name"),
+            views.c.expires_at.label("view_expires_at"),
+            views.c.closed_at.label("view_closed_at"),
+        )
         .join(recipients, recipients.c.id == transfers.c.recipient_id)
         .outerjoin(views, views.c.transfer_id == transfers.c.id)
         .where(transfers.c.subject_id == subject_id)
         .order_by(transfers.c.decided_at, transfers.c.id)
     )
-    return [
-        {
-            "id": row.id,
-            "order_id": row.order_id,
-            "recipient_id": row.recipient_id,
-            "recipient_name": row.legal_name,
-            "country": row.country,
-            "purpose": row.purpose,
-            "flow": row.flow,
-            "allowed": row.allowed,
-            "basis": row.basis,
-            "refusal": row.refusal,
-            "notice_hash": row.notice_hash,
-            "fields": list(row.fields),
-            "decided_at": row.decided_at,
-            "view_expires_at": row.expires_at,
-            "view_closed_at": row.closed_at,
-        }
-        for row in rows
-    ]
+    return [row._asdict() for row in rows]
 
 
 def export(gh: Gatehouse, subject_id: str) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from gatehouse.domain.views import CloseReason
 from gatehouse.services import ledger
 from gatehouse.services.orders import order_contents
 from gatehouse.services.retention import keep
+from gatehouse.services.rights_requests import complaints_of
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.services.subjects import decrypt_pii
 from gatehouse.services.view_closing import close_views
@@ -79,6 +80,28 @@ def _retain(
                 )
                 if summary:
                     kept.append(summary)
+    for complaint in complaints_of(gh, connection, subject_id):
+        request = complaint.request
+        resolved = request.resolution.resolved_at if request.resolution else None
+        facts = {
+            "request_ref": request.id,
+            "type": request.type.value,
+            "message": complaint.message,
+            "resolved_at": resolved.isoformat() if resolved else None,
+            "name": pii.name,
+            "email": pii.email,
+        }
+        summary = keep(
+            gh,
+            connection,
+            pack=pack,
+            hold_name="complaints",
+            deletion_id=deletion_id,
+            values=facts,
+            start=resolved or request.deadline.created_at,
+        )
+        if summary:
+            kept.append(summary)
     return kept
 
 

@@ -42,7 +42,10 @@ from gatehouse.store.tables import pii_fields, transfers
 from gatehouse.vault import FieldCipher, KeyShredded, unwrap_key
 
 __all__ = [
+    "complaints_of",
     "RequestRecord",
+    "page_cursor",
+    "parse_page_cursor",
     "request_scope",
     "remedies",
     "remedies_for",
@@ -58,6 +61,24 @@ _MESSAGE = "message"
 _RESPONSE = "response"
 _CURSOR = re.compile(r"([0-9]{8}T[0-9]{12})\.([A-Za-z0-9_]{1,40})")
 _CURSOR_TIME = "%Y%m%dT%H%M%S%f"
+
+
+def page_cursor(at: datetime, last_id: str) -> str:
+    """The cursor after the row at ``(at, last_id)`` in a list ordered by time, then id."""
+    return f"{at.strftime(_CURSOR_TIME)}.{last_id}"
+
+
+def parse_page_cursor(cursor: str) -> tuple[datetime, str]:
+    """The ``(at, last_id)`` of a :func:`page_cursor`, or ``InvalidInput``."""
+    match = _CURSOR.fullmatch(cursor)
+    try:
+        if match is None:
+            raise ValueError(cursor)
+        return datetime.strptime(match[1], _CURSOR_TIME).replace(tzinfo=UTC), match[2]
+    except ValueError:
+        raise InvalidInput(
+            "cursor is not one this endpoint returned", code="invalid_cursor"
+        ) from None
 
 
 def request_scope(request_id: str) -> str:
@@ -187,6 +208,19 @@ def _records(
     return records
 
 
+def complaints_of(gh: Gatehouse, connection: Connection, subject_id: str) -> list[RequestRecord]:
+    """The subject's complaints with their texts, on the caller's connection (for retention)."""
+    rows = connection.execute(
+        select(rights_requests)
+        .where(
+            rights_requests.c.subject_id == subject_id,
+            rights_requests.c.type == RequestType.COMPLAINT.value,
+        )
+        .order_by(rights_requests.c.created_at, rights_requests.c.id)
+    ).all()
+    return _records(gh, connection, rows)
+
+
 def submit_request(
     gh: Gatehouse,
     subject_id: str,
@@ -270,19 +304,6 @@ def requests_of_subject(gh: Gatehouse, subject_id: str) -> list[RequestRecord]:
         return _records(gh, connection, rows)
 
 
-def _parse_cursor(cursor: str) -> tuple[datetime, str]:
-    match = _CURSOR.fullmatch(cursor)
-    if match is None:
-        raise InvalidInput("cursor is not one this endpoint returned", code="invalid_cursor")
-    try:
-        due = datetime.strptime(match[1], _CURSOR_TIME).replace(tzinfo=UTC)
-    except ValueError:
-        raise InvalidInput(
-            "cursor is not one this endpoint returned", code="invalid_cursor"
-        ) from None
-    return due, match[2]
-
-
 def list_requests(
     gh: Gatehouse,
     *,
@@ -306,7 +327,7 @@ def list_requests(
     if subject_id is not None:
         query = query.where(rights_requests.c.subject_id == subject_id)
     if after is not None:
-        due, last_id = _parse_cursor(after)
+        due, last_id = parse_page_cursor(after)
         query = query.where(
             or_(
                 rights_requests.c.due_at > due,
@@ -320,7 +341,7 @@ def list_requests(
     next_cursor = None
     if more and page:
         last = page[-1]
-        next_cursor = f"{last.deadline.due_at.strftime(_CURSOR_TIME)}.{last.id}"
+        next_cursor = page_cursor(last.deadline.due_at, last.id)
     return page, next_cursor
 
 
