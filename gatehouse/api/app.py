@@ -14,7 +14,7 @@ from gatehouse.api.limits import BodyLimitMiddleware
 from gatehouse.config import MAX_BODY_BYTES
 from gatehouse.services.abuse import RateLimiter
 from gatehouse.services.runtime import Gatehouse
-from gatehouse.web import STATIC_DIR, portal
+from gatehouse.web import STATIC_DIR, console, portal, privacy
 
 __all__ = ["create_app"]
 
@@ -42,6 +42,8 @@ def create_app(gatehouse: Gatehouse) -> FastAPI:
     app.include_router(requests.router)
     app.include_router(customer.router)
     app.include_router(portal.router)
+    app.include_router(privacy.router)
+    app.include_router(console.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/healthz", tags=["meta"])

@@ -17,7 +17,7 @@ in by cookie must also come from our own origin; a bearer token is never sent im
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
@@ -56,12 +56,16 @@ IdPath = Annotated[str, Path(max_length=64)]
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def set_session_cookie(response: Response, token: str, expires_at: datetime) -> None:
-    """Set the privacy-center session cookie with the flags every page must use."""
+def set_session_cookie(response: Response, token: str, lifetime: timedelta) -> None:
+    """Set the privacy-center session cookie with the flags every page must use.
+
+    A relative Max-Age rather than an absolute Expires: a browser whose clock runs ahead of
+    the server's would otherwise drop the cookie at once.
+    """
     response.set_cookie(
         SESSION_COOKIE,
         token,
-        expires=expires_at,
+        max_age=max(int(lifetime.total_seconds()), 0),
         path=COOKIE_PATH,
         # Always Secure: browsers treat localhost as a secure origin, so development is fine.
         secure=True,

@@ -1,0 +1,939 @@
+"""The privacy center at ``/privacy``: the customer's own pages, Korean first.
+
+The marketplace hands the customer a single-use link (``POST /v1/subjects/{id}/sessions``);
+``/privacy/enter`` spends it for the ``gh_session`` cookie and the home page then shows, at a
+glance, who has the customer's data (recipient, country, contact, items), each consent with a
+one-click withdrawal, the rights requests with their due dates and a form to file one, and the
+account-deletion link. Deleting the account takes two clicks from home: the link, then one
+confirmation on a page that says what is erased, what the law makes us keep and until when,
+and that every recipient is told.
+
+Every page goes through the same services as the customer API (``/v1/me``), so a page and an
+API call can never disagree. Each state-changing form carries a CSRF token derived from the
+session cookie. The pages need no JavaScript.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from babel.dates import format_date
+from fastapi import APIRouter, Form, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy import select
+
+from gatehouse.api.auth import gatehouse_of
+from gatehouse.api.customer import clear_session_cookie, set_session_cookie
+from gatehouse.api.errors import error_response
+from gatehouse.domain.errors import (
+    Conflict,
+    Forbidden,
+    GatehouseError,
+    InvalidInput,
+    NotFound,
+    Unauthorized,
+)
+from gatehouse.domain.requests import MAX_MESSAGE_CHARS, RequestType
+from gatehouse.domain.subjects import Subject
+from gatehouse.rules.pack import RulePack
+from gatehouse.services import customer as customer_service
+from gatehouse.services import ledger
+from gatehouse.services import rights_requests as request_service
+from gatehouse.services.consents import withdraw_consent
+from gatehouse.services.customer_sessions import (
+    IDLE_TIMEOUT,
+    LINK_LIFETIME,
+    SESSION_COOKIE,
+    authenticate_customer,
+    end_session,
+    open_link,
+)
+from gatehouse.services.recipients import get_recipient
+from gatehouse.services.retention import kept_until
+from gatehouse.services.runtime import Gatehouse
+from gatehouse.store.customer_tables import customer_sessions
+from gatehouse.store.ledger import LedgerRepository
+from gatehouse.store.subjects import SubjectRepository
+from gatehouse.store.tables import deletions, orders
+from gatehouse.vault import KeyShredded, VaultError, WrappedKey, new_data_key, unwrap_key, wrap_key
+from gatehouse.web.charts import Bar, bar_chart
+from gatehouse.web.i18n import LANG_COOKIE, N_, SUPPORTED_LOCALES, format_when, translations
+from gatehouse.web.rendering import environment, protect
+
+__all__ = [
+    "router",
+    "PRIVACY_PATH",
+    "DEFAULT_LOCALE",
+    "RECEIPT_COOKIE",
+    "RECEIPT_LIFETIME",
+    "RECEIPT_EVENT",
+    "RETENTION_SHOWN",
+]
+
+PRIVACY_PATH = "/privacy"
+# Korean first: the customers are Korean, and AliExpress was faulted for an English-only
+# account-deletion page.
+DEFAULT_LOCALE = "ko"
+RECEIPT_COOKIE = "gh_receipt"
+# How long the deletion receipt stays reachable in the browser that deleted the account.
+RECEIPT_LIFETIME = timedelta(minutes=15)
+# Ledger kind that marks the JSON receipt as handed over: it is handed over once.
+RECEIPT_EVENT = "subject.receipt_delivered"
+# The retention holds that concern a customer's own records (the pack also has ads and access
+# logs, which hold nothing a customer gave us in an order or a request).
+RETENTION_SHOWN = ("contracts", "payments", "complaints")
+
+router = APIRouter(prefix=PRIVACY_PATH, include_in_schema=False)
+
+_YEAR = 365 * 24 * 3600
+_CSRF_LABEL = b"gatehouse privacy csrf v1"
+_RECEIPT_CONTEXT = "privacy-receipt"
+# Session tokens are 43 characters; anything much longer is not ours and is not hashed.
+_MAX_TOKEN_CHARS = 128
+_MAX_ID_CHARS = 64
+_MAX_RECEIPT_CHARS = 400
+# A customer with more transfers than this sees the newest ones here and all in the export.
+_TRANSFER_PAGE = 100
+_TRANSFER_PAGES = 10
+
+CsrfField = Annotated[str, Form()]
+
+_REQUEST_TYPES: dict[str, str] = {
+    RequestType.ACCESS.value: N_("Access to my personal data"),
+    RequestType.CORRECTION.value: N_("Correction of my personal data"),
+    RequestType.DELETION.value: N_("Deletion of some of my personal data"),
+    RequestType.SUSPENSION.value: N_("Suspension of processing"),
+    RequestType.COMPLAINT.value: N_("Complaint"),
+}
+_REQUEST_STATUS = {
+    "pending": N_("In progress"),
+    "resolved": N_("Answered"),
+}
+_DEADLINE_STATE = {
+    "on_time": N_("Within the deadline"),
+    "due_soon": N_("Deadline close"),
+    "overdue": N_("Past the deadline"),
+}
+_OUTCOMES = {
+    "completed": N_("Done as asked"),
+    "refused": N_("Refused"),
+    "partially_completed": N_("Partly done"),
+}
+# What the deletion engine's receipt lists as erased, in the reader's language.
+_ERASED = {
+    "orders' delivery notes": N_("Delivery notes of your orders"),
+}
+# Names of the fields a retained record keeps (the rule pack's retention holds).
+_RETAINED_FIELDS = {
+    "order_ref": N_("Order number"),
+    "items": N_("Items ordered"),
+    "ordered_at": N_("Order date"),
+    "cancelled_at": N_("Cancellation date"),
+    "delivered_at": N_("Delivery date"),
+    "paid_at": N_("Payment date"),
+    "amount": N_("Amount paid"),
+    "name": N_("Name"),
+    "address": N_("Address"),
+    "email": N_("Email address"),
+    "request_ref": N_("Request number"),
+    "type": N_("Request type"),
+    "message": N_("Message"),
+    "resolved_at": N_("Date answered"),
+}
+# The personal data the deletion erases, in the rule pack's field names.
+_ERASED_FIELDS = ("name", "email", "phone", "address", "customs_code", "delivery_note")
+
+
+# --- language and rendering ---------------------------------------------------------------
+
+
+def _locale(request: Request) -> str:
+    """``?lang=``, then the remembered choice, then Korean."""
+    for candidate in (request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)):
+        if candidate in SUPPORTED_LOCALES:
+            return str(candidate)
+    return DEFAULT_LOCALE
+
+
+def _text(locale: str, message: str) -> str:
+    """A message from the catalog, as plain text (autoescaped where it is shown)."""
+    return translations(locale).gettext(message)
+
+
+def _helpers(locale: str) -> dict[str, Any]:
+    def when(value: datetime | None) -> str:
+        return "" if value is None else format_when(value, locale)
+
+    def day(value: datetime | None) -> str:
+        return "" if value is None else format_date(value, "long", locale=locale)
+
+    return {"when": when, "day": day}
+
+
+def _render(
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    *,
+    status: int = 200,
+    lang_path: str | None = None,
+) -> HTMLResponse:
+    """Render a privacy-center page in the request's language, remembering a chosen one."""
+    locale = _locale(request)
+    if lang_path is None:
+        # The language links point back at this page, unless it answered a form.
+        lang_path = request.url.path if request.method == "GET" else PRIVACY_PATH
+    frame: dict[str, Any] = {
+        "lang_path": lang_path,
+        "signed_in": False,
+        "csrf_token": "",
+        "remedies": [],
+        **_helpers(locale),
+    }
+    html = environment(locale).get_template(template).render(**{**frame, **context})
+    response = protect(HTMLResponse(html, status_code=status))
+    response.headers["Content-Language"] = locale
+    if request.query_params.get("lang") == locale and request.cookies.get(LANG_COOKIE) != locale:
+        response.set_cookie(
+            LANG_COOKIE,
+            locale,
+            max_age=_YEAR,
+            path=PRIVACY_PATH,
+            secure=True,
+            httponly=True,
+            samesite="lax",
+        )
+    return response
+
+
+def _redirect(url: str) -> RedirectResponse:
+    # 303: the browser follows a form with GET, so a reload re-posts nothing.
+    response = RedirectResponse(url, status_code=303)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- the session --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Customer:
+    """A signed-in customer as one request sees them."""
+
+    subject_id: str
+    csrf_token: str
+
+
+def _csrf_for(token: str) -> str:
+    return hmac.new(token.encode(), _CSRF_LABEL, hashlib.sha256).hexdigest()
+
+
+def _csrf_ok(customer: _Customer, submitted: str) -> bool:
+    if not submitted or len(submitted) > _MAX_TOKEN_CHARS:
+        return False
+    return hmac.compare_digest(customer.csrf_token.encode(), submitted.encode())
+
+
+def _customer(request: Request) -> _Customer | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    try:
+        principal = authenticate_customer(gatehouse_of(request), token)
+    except Unauthorized:
+        return None
+    assert token is not None
+    return _Customer(principal.subject_id, _csrf_for(token))
+
+
+def _erased_owner(gh: Gatehouse, token: str | None) -> bool:
+    """Whether a (now refused) session token belonged to a customer who deleted the account.
+
+    The customer-session service answers only "not signed in"; a customer coming back with
+    the cookie of a deleted account deserves to hear that the account is gone (410), not to
+    be sent for a new link that the marketplace can no longer give.
+    """
+    if not token or len(token) > _MAX_TOKEN_CHARS:
+        return False
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    with gh.engine.connect() as connection:
+        subject_id = connection.execute(
+            select(customer_sessions.c.subject_id).where(customer_sessions.c.token_hash == digest)
+        ).scalar()
+        if subject_id is None:
+            return False
+        subject = SubjectRepository(connection).get(subject_id)
+    return subject is not None and subject.deleted
+
+
+def _gone(request: Request, what: str) -> HTMLResponse:
+    """410: the account (or its receipt) is gone; link the receipt while it can still be read."""
+    deletion_id, expired = _ticket(request)
+    context = {"what": what, "receipt_link": what == "account" and deletion_id and not expired}
+    return _render(request, "privacy/gone.html", context, status=410)
+
+
+def _signed_out_context(problem: str | None) -> dict[str, Any]:
+    """What the signed-out page says: why (``problem``), and how to get a new link."""
+    return {
+        "problem": problem,
+        "link_minutes": int(LINK_LIFETIME.total_seconds() // 60),
+        "idle_minutes": int(IDLE_TIMEOUT.total_seconds() // 60),
+    }
+
+
+def _signed_out(request: Request) -> HTMLResponse:
+    """The page for a visitor without a live session: 410 for a deleted account, else 401."""
+    token = request.cookies.get(SESSION_COOKIE)
+    # The browser that deleted the account holds its receipt ticket; one that comes back with
+    # the deleted account's cookie holds that: either way the account is gone, not signed out.
+    if _ticket(request)[0] is not None or _erased_owner(gatehouse_of(request), token):
+        return _gone(request, "account")
+    context = _signed_out_context("ended" if token is not None else None)
+    response = _render(request, "privacy/signed_out.html", context, status=401)
+    if token is not None:
+        clear_session_cookie(response)
+    return response
+
+
+def _problem(
+    request: Request, customer: _Customer | None, problem: str, status: int
+) -> HTMLResponse:
+    context = {"problem": problem, "signed_in": customer is not None}
+    if customer is not None:
+        context["csrf_token"] = customer.csrf_token
+    return _render(request, "privacy/problem.html", context, status=status)
+
+
+def _failure(request: Request, customer: _Customer, exc: GatehouseError) -> Response:
+    """A service's refusal as a page, with the status the customer API would have used."""
+    if isinstance(exc, Unauthorized):
+        return _signed_out(request)
+    if isinstance(exc, KeyShredded):
+        return _gone(request, "account")
+    for kind, status, problem in (
+        (NotFound, 404, "not_found"),
+        (Conflict, 409, "conflict"),
+        (Forbidden, 403, "other"),
+        (InvalidInput, 422, "invalid"),
+    ):
+        if isinstance(exc, kind):
+            return _problem(request, customer, problem, status)
+    return _problem(request, customer, "other", 400)
+
+
+# --- what the pages show ------------------------------------------------------------------
+
+
+def _subject(gh: Gatehouse, subject_id: str) -> tuple[Subject, RulePack]:
+    with gh.engine.connect() as connection:
+        subject = SubjectRepository(connection).get(subject_id)
+    if subject is None:
+        raise NotFound(f"no subject with id {subject_id!r}", code="subject_not_found")
+    if subject.deleted:
+        raise KeyShredded(f"subject {subject_id} was erased", details={"subject_id": subject_id})
+    return subject, gh.packs.by_id(subject.rule_pack)
+
+
+def _country(pack: RulePack, code: str | None, locale: str) -> str:
+    if not code:
+        return "?"
+    return pack.country_name(code, locale) or code
+
+
+def _field_label(pack: RulePack, field: str, locale: str) -> str:
+    label = pack.field_labels.get(field)
+    return label.text(locale, pack.required_language) if label else field
+
+
+def _all_transfers(gh: Gatehouse, subject_id: str) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """The customer's allowed transfers, newest first, and how many went to each country."""
+    items: list[dict[str, Any]] = []
+    by_country: dict[str, int] = {}
+    after: str | None = None
+    for _ in range(_TRANSFER_PAGES):
+        page = customer_service.transfers_of(gh, subject_id, after=after, limit=_TRANSFER_PAGE)
+        items.extend(page.items)
+        by_country = page.by_country
+        if page.next_cursor is None:
+            break
+        after = page.next_cursor
+    return items, by_country
+
+
+def _recipients(
+    transfers: list[dict[str, Any]], pack: RulePack, locale: str
+) -> list[dict[str, Any]]:
+    """One row per recipient: who, where, how to reach them, which items and until when."""
+    rows: dict[str, dict[str, Any]] = {}
+    for item in transfers:
+        recipient = item["recipient"]
+        row = rows.get(recipient["id"])
+        if row is None:
+            kind = pack.recipient_kind_labels.get(recipient["kind"])
+            row = rows[recipient["id"]] = {
+                "id": recipient["id"],
+                "legal_name": recipient["legal_name"],
+                "kind": kind.text(locale, pack.required_language) if kind else recipient["kind"],
+                "country": item["country"],
+                "country_name": _country(pack, item["country"], locale),
+                "contact": recipient["contact"],
+                "privacy_officer": recipient["privacy_officer"],
+                "fields": [],
+                "purposes": [],
+                "orders": 0,
+                "until": None,
+                "open": False,
+            }
+        row["orders"] += 1
+        for field in item["items"]:
+            if field not in row["fields"]:
+                row["fields"].append(field)
+        purpose = pack.purposes.get(item["purpose"])
+        label = purpose.label.text(locale, pack.required_language) if purpose else item["purpose"]
+        if label not in row["purposes"]:
+            row["purposes"].append(label)
+        until = item["until"]
+        if until is not None and (row["until"] is None or until > row["until"]):
+            row["until"] = until
+        row["open"] = row["open"] or item["status"] == "open"
+    order = list(pack.field_labels)
+    for row in rows.values():
+        fields = sorted(row["fields"], key=lambda f: order.index(f) if f in order else len(order))
+        row["item_labels"] = [_field_label(pack, f, locale) for f in fields]
+    return sorted(rows.values(), key=lambda r: (r["country"] or "", r["legal_name"] or ""))
+
+
+def _country_chart(by_country: dict[str, int], pack: RulePack, locale: str) -> Any:
+    ranked = sorted(by_country.items(), key=lambda kv: (-kv[1], kv[0]))
+    bars = [Bar(f"{_country(pack, code, locale)} ({code})", count) for code, count in ranked]
+    summary = ", ".join(f"{bar.label} {bar.value}" for bar in bars)
+    return bar_chart(
+        bars,
+        chart_id="chart-countries",
+        title=_text(locale, N_("Transfers of your data by country")),
+        description=summary,
+    )
+
+
+def _consents(gh: Gatehouse, subject_id: str, pack: RulePack, locale: str) -> list[dict[str, Any]]:
+    items = []
+    for state in customer_service.consents_of(gh, subject_id):
+        purpose = pack.purposes.get(state["purpose"])
+        items.append(
+            {
+                **state,
+                "purpose_label": purpose.label.text(locale, pack.required_language)
+                if purpose
+                else state["purpose"],
+                "recipient_labels": [
+                    f"{r['legal_name'] or r['id']} ({_country(pack, r['country'], locale)})"
+                    for r in state["recipients"]
+                ],
+                "country_labels": [
+                    f"{_country(pack, code, locale)} ({code})" for code in state["countries"]
+                ],
+            }
+        )
+    return items
+
+
+def _requests(
+    gh: Gatehouse, subject_id: str, transfers: list[dict[str, Any]], locale: str
+) -> list[dict[str, Any]]:
+    now = gh.clock()
+    refs = {t["transfer_id"]: t["order_ref"] for t in transfers}
+    items = []
+    for record in request_service.requests_of_subject(gh, subject_id):
+        request = record.request
+        resolution = request.resolution
+        items.append(
+            {
+                "id": request.id,
+                "type": request.type.value,
+                "type_label": _text(locale, _REQUEST_TYPES[request.type.value]),
+                "order_ref": refs.get(request.transfer_id or ""),
+                "message": record.message,
+                "status": request.status.value,
+                "status_label": _text(locale, _REQUEST_STATUS[request.status.value]),
+                "deadline_state": request.deadline_state(now).value,
+                "deadline_label": _text(locale, _DEADLINE_STATE[request.deadline_state(now).value]),
+                "created_at": request.deadline.created_at,
+                "due_at": request.deadline.due_at,
+                "outcome_label": _text(locale, _OUTCOMES[resolution.outcome.value])
+                if resolution
+                else None,
+                "refused": resolution is not None and resolution.outcome.refuses,
+                "response": resolution.message if resolution else None,
+                "refusal_reason": resolution.refusal_reason if resolution else None,
+                "appeal_route": resolution.appeal_route if resolution else None,
+            }
+        )
+    return items
+
+
+def _transfer_choices(
+    transfers: list[dict[str, Any]], pack: RulePack, locale: str
+) -> list[dict[str, str]]:
+    choices = []
+    for item in transfers:
+        name = item["recipient"]["legal_name"]
+        where = _country(pack, item["country"], locale)
+        day = format_date(item["when"], "medium", locale=locale)
+        choices.append(
+            {"id": item["transfer_id"], "label": f"{item['order_ref']} · {name} ({where}) · {day}"}
+        )
+    return choices
+
+
+def _home(
+    request: Request,
+    customer: _Customer,
+    *,
+    form: dict[str, str] | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
+    gh = gatehouse_of(request)
+    locale = _locale(request)
+    try:
+        _subject_row, pack = _subject(gh, customer.subject_id)
+        transfers, by_country = _all_transfers(gh, customer.subject_id)
+        consents = _consents(gh, customer.subject_id, pack, locale)
+        requests = _requests(gh, customer.subject_id, transfers, locale)
+    except GatehouseError as exc:
+        return _failure(request, customer, exc)
+    recipients = _recipients(transfers, pack, locale)
+    countries = sorted(by_country.items(), key=lambda kv: (-kv[1], kv[0]))
+    context: dict[str, Any] = {
+        "signed_in": True,
+        "csrf_token": customer.csrf_token,
+        "recipients": recipients,
+        "countries": [
+            {"code": code, "name": _country(pack, code, locale), "count": count}
+            for code, count in countries
+        ],
+        "chart": _country_chart(by_country, pack, locale) if by_country else None,
+        "consents": consents,
+        "requests": requests,
+        "request_types": [
+            {"value": value, "label": _text(locale, label)}
+            for value, label in _REQUEST_TYPES.items()
+        ],
+        "transfer_choices": _transfer_choices(transfers, pack, locale),
+        "form": form or {"type": "", "transfer_id": "", "message": ""},
+        "error": error,
+        "done": request.query_params.get("done"),
+        "max_message": MAX_MESSAGE_CHARS,
+        "request_days": pack.deadlines.rights_request_days,
+        "remedies": request_service.remedies(pack, locale),
+    }
+    return _render(request, "privacy/home.html", context, status=status)
+
+
+def _retention_preview(
+    gh: Gatehouse, subject_id: str, pack: RulePack, locale: str
+) -> list[dict[str, Any]]:
+    """What the law makes us keep after deletion, and until when, before the customer decides.
+
+    The dates follow the deletion engine: a contract record runs from the order's last
+    event (cancelled, delivered or placed), a supply record exists for delivered orders
+    only, and a complaint record runs from the complaint.
+    """
+    with gh.engine.connect() as connection:
+        rows = connection.execute(
+            select(orders.c.created_at, orders.c.delivered_at, orders.c.cancelled_at).where(
+                orders.c.subject_id == subject_id
+            )
+        ).all()
+    complaints = [
+        record.request.deadline.created_at
+        for record in request_service.requests_of_subject(gh, subject_id)
+        if record.request.type is RequestType.COMPLAINT
+    ]
+    starts: dict[str, list[datetime]] = {
+        "contracts": [r.cancelled_at or r.delivered_at or r.created_at for r in rows],
+        "payments": [r.cancelled_at or r.delivered_at for r in rows if r.delivered_at],
+        "complaints": complaints,
+    }
+    holds = []
+    for name in RETENTION_SHOWN:
+        hold = pack.retention_holds.get(name)
+        if hold is None:
+            continue
+        dates = [kept_until(hold, start) for start in starts.get(name, [])]
+        holds.append(
+            {
+                "name": name,
+                "label": hold.label.text(locale, pack.required_language),
+                "statute": hold.statute,
+                "years": hold.months // 12 if hold.months % 12 == 0 else None,
+                "months": hold.months,
+                "until": max(dates) if dates else None,
+            }
+        )
+    return holds
+
+
+# --- the deletion receipt ticket ----------------------------------------------------------
+#
+# Deleting the account ends the session, but the customer must still be able to read and
+# download the receipt. The browser that deleted the account gets a ticket instead: the
+# deletion id and an expiry, authenticated by the vault. The expiry and deletion id are the
+# associated data of a wrapped random key, so the master key vouches for both without any
+# secret of its own in the database, and a ticket altered in any byte fails to open.
+
+
+def _ticket_context(deletion_id: str, expires: int) -> str:
+    return f"{_RECEIPT_CONTEXT}:{deletion_id}:{expires}"
+
+
+def _issue_ticket(gh: Gatehouse, deletion_id: str) -> str:
+    expires = int((gh.clock() + RECEIPT_LIFETIME).timestamp())
+    wrapped = wrap_key(new_data_key(), _ticket_context(deletion_id, expires), gh.keyring)
+    blob = base64.urlsafe_b64encode(bytes(wrapped.blob)).decode().rstrip("=")
+    return f"{deletion_id}.{expires}.{wrapped.kek_id}.{blob}"
+
+
+def _ticket(request: Request) -> tuple[str | None, bool]:
+    """(deletion id, expired?) of the request's receipt ticket; (None, False) when none."""
+    value = request.cookies.get(RECEIPT_COOKIE)
+    if not value or len(value) > _MAX_RECEIPT_CHARS:
+        return None, False
+    parts = value.split(".")
+    if len(parts) != 4 or not parts[1].isdigit():
+        return None, False
+    deletion_id, expires_text, kek_id, blob = parts
+    gh = gatehouse_of(request)
+    try:
+        raw = base64.urlsafe_b64decode(blob + "=" * (-len(blob) % 4))
+        unwrap_key(
+            WrappedKey(kek_id=kek_id, blob=raw),
+            _ticket_context(deletion_id, int(expires_text)),
+            gh.keyring,
+        )
+    except (VaultError, binascii.Error, ValueError):
+        return None, False
+    return deletion_id, int(expires_text) <= gh.clock().timestamp()
+
+
+def _stored_receipt(gh: Gatehouse, deletion_id: str) -> tuple[str, dict[str, Any]] | None:
+    with gh.engine.connect() as connection:
+        row = connection.execute(
+            select(deletions.c.subject_id, deletions.c.receipt).where(deletions.c.id == deletion_id)
+        ).first()
+    if row is None:
+        return None
+    return str(row.subject_id), dict(row.receipt)
+
+
+def _receipt_delivered(gh: Gatehouse, subject_id: str, deletion_id: str) -> bool:
+    with gh.engine.connect() as connection:
+        entries = LedgerRepository(connection).find(kind=RECEIPT_EVENT, subject_id=subject_id)
+    return any(entry.payload.get("deletion_id") == deletion_id for entry in entries)
+
+
+class _AlreadyDelivered(Exception):
+    """Raised inside the delivery transaction to roll it back."""
+
+
+def _deliver_receipt(gh: Gatehouse, subject_id: str, deletion_id: str) -> bool:
+    """Record, once, that the JSON receipt was handed over; False when it was already."""
+    try:
+        with gh.engine.begin() as connection:
+            ledger.append(
+                connection,
+                kind=RECEIPT_EVENT,
+                at=gh.clock(),
+                subject_id=subject_id,
+                recipient_id=None,
+                payload={"deletion_id": deletion_id},
+            )
+            # Counted after our own entry, inside the transaction: of two racing downloads
+            # the second sees the first (the shard head serialises them) and rolls back.
+            entries = LedgerRepository(connection).find(kind=RECEIPT_EVENT, subject_id=subject_id)
+            if sum(1 for e in entries if e.payload.get("deletion_id") == deletion_id) > 1:
+                raise _AlreadyDelivered
+    except _AlreadyDelivered:
+        return False
+    return True
+
+
+def _receipt_page(
+    request: Request, subject_id: str, receipt: dict[str, Any], *, status: int = 200
+) -> HTMLResponse:
+    gh = gatehouse_of(request)
+    locale = _locale(request)
+    with gh.engine.connect() as connection:
+        subject = SubjectRepository(connection).get(subject_id)
+    pack = gh.packs.by_id(subject.rule_pack if subject else gh.packs.ids()[0])
+    erased = [
+        _text(locale, _ERASED[item]) if item in _ERASED else _field_label(pack, item, locale)
+        for item in receipt.get("erased", [])
+    ]
+    # One row per kind of record: each order leaves its own records, all under the same hold.
+    retained: dict[str, dict[str, Any]] = {}
+    for record in receipt.get("retained", []):
+        label = record.get("label") or {}
+        until = datetime.fromisoformat(record["kept_until"])
+        row = retained.setdefault(
+            record["hold"],
+            {
+                "label": label.get(locale) or label.get(pack.required_language) or record["hold"],
+                "statute": record.get("statute", ""),
+                "until": until,
+                "count": 0,
+                "fields": [],
+            },
+        )
+        row["count"] += 1
+        row["until"] = max(row["until"], until)
+        for field in record.get("fields", []):
+            text = _text(locale, _RETAINED_FIELDS[field]) if field in _RETAINED_FIELDS else field
+            if text not in row["fields"]:
+                row["fields"].append(text)
+    notices = []
+    for notice in receipt.get("erasure_notices", []):
+        try:
+            standing = get_recipient(gh, notice["recipient_id"])
+            name = standing.recipient.legal_name
+            country = _country(pack, standing.recipient.country, locale)
+        except NotFound:
+            name, country = notice["recipient_id"], "?"
+        notices.append(
+            {"name": name, "country": country, "due_at": datetime.fromisoformat(notice["due_at"])}
+        )
+    context = {
+        "receipt": receipt,
+        "deleted_at": datetime.fromisoformat(receipt["deleted_at"]),
+        "erased": erased,
+        "retained": list(retained.values()),
+        "notices": notices,
+        "json_available": not _receipt_delivered(gh, subject_id, receipt["deletion_id"]),
+        "remedies": request_service.remedies(pack, locale),
+        "receipt_minutes": int(RECEIPT_LIFETIME.total_seconds() // 60),
+    }
+    return _render(
+        request,
+        "privacy/receipt.html",
+        context,
+        status=status,
+        lang_path=f"{PRIVACY_PATH}/receipt",
+    )
+
+
+def _receipt_cookie(response: Response, ticket: str) -> None:
+    response.set_cookie(
+        RECEIPT_COOKIE,
+        ticket,
+        max_age=int(RECEIPT_LIFETIME.total_seconds()),
+        path=PRIVACY_PATH,
+        secure=True,
+        httponly=True,
+        samesite="strict",
+    )
+
+
+# --- routes -------------------------------------------------------------------------------
+
+
+@router.get("/enter")
+def enter(request: Request, token: str = "") -> Response:
+    """Spend a single-use link for the session cookie, then go to the home page."""
+    gh = gatehouse_of(request)
+    try:
+        cookie, expires_at = open_link(gh, token)
+    except Unauthorized as exc:
+        # A link clicked twice (or reloaded) in the browser it signed in: just carry on.
+        if exc.code == "link_used" and _customer(request) is not None:
+            return _redirect(PRIVACY_PATH)
+        context = _signed_out_context(exc.code)
+        return _render(
+            request, "privacy/signed_out.html", context, status=401, lang_path=PRIVACY_PATH
+        )
+    lang = request.query_params.get("lang")
+    response = _redirect(
+        f"{PRIVACY_PATH}?lang={lang}" if lang in SUPPORTED_LOCALES else PRIVACY_PATH
+    )
+    set_session_cookie(response, cookie, expires_at - gh.clock())
+    # A link opened in a browser that still holds an old receipt starts afresh.
+    response.delete_cookie(RECEIPT_COOKIE, path=PRIVACY_PATH, secure=True, httponly=True)
+    return response
+
+
+@router.get("")
+def home(request: Request) -> Response:
+    """Who has my data, my consents, my requests, and the way to delete my account."""
+    customer = _customer(request)
+    if customer is None:
+        return _signed_out(request)
+    return _home(request, customer)
+
+
+@router.post("/consents/{consent_id}/withdraw")
+def withdraw(request: Request, consent_id: str, csrf_token: CsrfField = "") -> Response:
+    """Withdraw a consent in one click: later transfers stop and open views close."""
+    customer = _customer(request)
+    if customer is None:
+        return _signed_out(request)
+    if not _csrf_ok(customer, csrf_token):
+        return _problem(request, customer, "csrf", 403)
+    if len(consent_id) > _MAX_ID_CHARS:
+        return _problem(request, customer, "not_found", 404)
+    try:
+        withdraw_consent(gatehouse_of(request), customer.subject_id, consent_id, channel="web")
+    except GatehouseError as exc:
+        return _failure(request, customer, exc)
+    return _redirect(f"{PRIVACY_PATH}?done=withdrawn#consents")
+
+
+@router.post("/requests")
+def file_request(
+    request: Request,
+    csrf_token: CsrfField = "",
+    request_type: Annotated[str, Form(alias="type")] = "",
+    transfer_id: Annotated[str, Form()] = "",
+    message: Annotated[str, Form()] = "",
+) -> Response:
+    """File a rights request or a complaint, optionally about one of my transfers."""
+    customer = _customer(request)
+    if customer is None:
+        return _signed_out(request)
+    if not _csrf_ok(customer, csrf_token):
+        return _problem(request, customer, "csrf", 403)
+    form = {"type": request_type, "transfer_id": transfer_id, "message": message}
+    if request_type not in _REQUEST_TYPES:
+        return _home(request, customer, form=form, error="type", status=422)
+    if not message.strip():
+        return _home(request, customer, form=form, error="message", status=422)
+    if len(message) > MAX_MESSAGE_CHARS:
+        return _home(request, customer, form=form, error="too_long", status=422)
+    if len(transfer_id) > _MAX_ID_CHARS:
+        return _problem(request, customer, "not_found", 404)
+    try:
+        request_service.submit_request(
+            gatehouse_of(request),
+            customer.subject_id,
+            request_type=request_type,
+            message=message,
+            transfer_id=transfer_id or None,
+            channel="web",
+        )
+    except GatehouseError as exc:
+        return _failure(request, customer, exc)
+    return _redirect(f"{PRIVACY_PATH}?done=request#requests")
+
+
+@router.get("/delete")
+def confirm_deletion(request: Request) -> Response:
+    """The one confirmation before deletion: what goes, what the law keeps, who is told."""
+    customer = _customer(request)
+    if customer is None:
+        return _signed_out(request)
+    gh = gatehouse_of(request)
+    locale = _locale(request)
+    try:
+        _subject_row, pack = _subject(gh, customer.subject_id)
+        transfers, _by_country = _all_transfers(gh, customer.subject_id)
+        holds = _retention_preview(gh, customer.subject_id, pack, locale)
+    except GatehouseError as exc:
+        return _failure(request, customer, exc)
+    context = {
+        "signed_in": True,
+        "csrf_token": customer.csrf_token,
+        "erased": [_field_label(pack, f, locale) for f in _ERASED_FIELDS],
+        "holds": holds,
+        "recipients": _recipients(transfers, pack, locale),
+        "ack_days": pack.deadlines.erasure_ack_days,
+        "remedies": request_service.remedies(pack, locale),
+    }
+    return _render(request, "privacy/delete.html", context)
+
+
+@router.post("/delete")
+def delete_account(request: Request, csrf_token: CsrfField = "") -> Response:
+    """Delete the account now, end the session, and show the receipt."""
+    customer = _customer(request)
+    if customer is None:
+        # A second press of the button, or a reload, after the deletion went through.
+        deletion_id, expired = _ticket(request)
+        if deletion_id is not None and not expired:
+            return _redirect(f"{PRIVACY_PATH}/receipt")
+        return _signed_out(request)
+    if not _csrf_ok(customer, csrf_token):
+        return _problem(request, customer, "csrf", 403)
+    gh = gatehouse_of(request)
+    try:
+        receipt = customer_service.delete_account(gh, customer.subject_id)
+    except GatehouseError as exc:
+        return _failure(request, customer, exc)
+    response = _receipt_page(request, customer.subject_id, receipt)
+    clear_session_cookie(response)
+    _receipt_cookie(response, _issue_ticket(gh, receipt["deletion_id"]))
+    return response
+
+
+@router.get("/receipt")
+def receipt_page(request: Request) -> Response:
+    """The deletion receipt, for a short while, in the browser that deleted the account."""
+    deletion_id, expired = _ticket(request)
+    if deletion_id is None:
+        return _signed_out(request)
+    stored = None if expired else _stored_receipt(gatehouse_of(request), deletion_id)
+    if stored is None:
+        return _gone(request, "receipt")
+    subject_id, receipt = stored
+    return _receipt_page(request, subject_id, receipt)
+
+
+@router.get("/receipt.json")
+def receipt_json(request: Request) -> Response:
+    """The deletion receipt as JSON, handed over once, right after the deletion."""
+    deletion_id, expired = _ticket(request)
+    gh = gatehouse_of(request)
+    if deletion_id is None:
+        return error_response(401, "unauthorized", "no deletion receipt belongs to this browser")
+    stored = None if expired else _stored_receipt(gh, deletion_id)
+    if stored is None or not _deliver_receipt(gh, stored[0], deletion_id):
+        return error_response(
+            410, "receipt_gone", "the receipt was downloaded already or is no longer available"
+        )
+    subject_id, receipt = stored
+    stamp = receipt["deleted_at"][:10].replace("-", "")
+    return JSONResponse(
+        jsonable_encoder({"receipt": receipt}),
+        headers={
+            "Content-Disposition": f'attachment; filename="deletion-receipt-{stamp}.json"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+@router.post("/logout")
+def logout(request: Request, csrf_token: CsrfField = "") -> Response:
+    """Sign out of the privacy center on this device."""
+    customer = _customer(request)
+    if customer is None:
+        return _signed_out(request)
+    if not _csrf_ok(customer, csrf_token):
+        return _problem(request, customer, "csrf", 403)
+    end_session(gatehouse_of(request), request.cookies.get(SESSION_COOKIE))
+    response = _render(
+        request, "privacy/signed_out.html", _signed_out_context("signed_out"), status=200
+    )
+    clear_session_cookie(response)
+    return response
+
+
+@router.get("/{rest:path}")
+def unknown(request: Request, rest: str) -> Response:
+    """Any other privacy-center address: a 404 page in the visitor's language."""
+    if not rest.strip("/"):
+        return _redirect(PRIVACY_PATH)
+    return _problem(request, _customer(request), "not_found", 404)
