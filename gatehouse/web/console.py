@@ -26,9 +26,9 @@ from sqlalchemy import delete, false, func, insert, select, true
 from sqlalchemy import update as sql_update
 
 from gatehouse.api.auth import gatehouse_of
-from gatehouse.domain.errors import Conflict, GatehouseError, NotFound, Unauthorized
+from gatehouse.domain.errors import Conflict, GatehouseError, NotFound
 from gatehouse.services import outbox
-from gatehouse.services.access import Audience, authenticate
+from gatehouse.services.access import Audience
 from gatehouse.services.erasures import erasure_status, list_erasures
 from gatehouse.services.rights_requests import list_requests
 from gatehouse.services.runtime import Gatehouse
@@ -43,7 +43,7 @@ from gatehouse.web.i18n import (
     translations,
 )
 from gatehouse.web.rendering import environment, protect
-from gatehouse.web.sessions import new_form_nonce, nonces_match
+from gatehouse.web.sessions import new_form_nonce, nonces_match, principal_for_key
 
 __all__ = [
     "router",
@@ -392,12 +392,8 @@ def login(
     if not nonces_match(request.cookies.get(LOGIN_NONCE_COOKIE), nonce):
         return _login_page(request, error="form_expired", status=403)
     gh = gatehouse_of(request)
-    try:
-        principal = authenticate(gh.engine, api_key.strip())
-    except Unauthorized:
-        principal = None
-    # Unknown, revoked and recipient keys all get the same answer.
-    if principal is None or principal.audience is not Audience.OPERATOR:
+    principal = principal_for_key(gh, api_key, Audience.OPERATOR)
+    if principal is None:
         return _login_page(request, error="bad_key", status=401)
     token, _session = start_session(gh, principal.key_id)
     response = _redirect(CONSOLE_PATH)

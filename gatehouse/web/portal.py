@@ -24,7 +24,7 @@ from gatehouse.domain.errors import (
 from gatehouse.domain.terms import Terms
 from gatehouse.domain.views import ViewClosed
 from gatehouse.services.abuse import RateLimited, RateLimiter
-from gatehouse.services.access import Audience, authenticate
+from gatehouse.services.access import Audience
 from gatehouse.services.erasures import acknowledge, erasure_status, list_for_recipient
 from gatehouse.services.recipients import accept_terms, get_recipient
 from gatehouse.services.terms import current_terms
@@ -46,6 +46,7 @@ from gatehouse.web.sessions import (
     find_session,
     new_form_nonce,
     nonces_match,
+    principal_for_key,
     start_session,
 )
 
@@ -207,13 +208,8 @@ def login(
     if not nonces_match(request.cookies.get(LOGIN_NONCE_COOKIE), nonce):
         return _login_page(request, error="form_expired", status=403)
     gh = gatehouse_of(request)
-    try:
-        principal = authenticate(gh.engine, api_key.strip())
-    except Unauthorized:
-        principal = None
-    # One answer for an unknown key, a revoked key and an operator key: which it was is not
-    # the visitor's business.
-    if principal is None or principal.audience is not Audience.RECIPIENT:
+    principal = principal_for_key(gh, api_key, Audience.RECIPIENT)
+    if principal is None:
         return _login_page(request, error="bad_key", status=401)
     token, _session = start_session(gh, principal)
     response = _redirect(PORTAL_PATH)

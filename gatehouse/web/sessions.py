@@ -16,12 +16,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, insert, select, update
 
-from gatehouse.services.access import Principal
+from gatehouse.domain.errors import Unauthorized
+from gatehouse.services.access import Audience, Principal, authenticate
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.store.tables import api_keys
 from gatehouse.store.web_tables import portal_sessions
 
 __all__ = [
+    "principal_for_key",
     "SESSION_COOKIE",
     "SESSION_LIFETIME",
     "PortalSession",
@@ -127,6 +129,16 @@ def csrf_matches(session: PortalSession, submitted: str | None) -> bool:
         return False
     # Bytes, because compare_digest refuses non-ASCII text instead of answering False.
     return hmac.compare_digest(session.csrf_token.encode(), submitted.encode())
+
+
+def principal_for_key(gh: Gatehouse, api_key: str, audience: Audience) -> Principal | None:
+    """The principal behind a typed-in key, or None for an unknown, revoked or other
+    audience's key: a sign-in form gives all three the same answer."""
+    try:
+        principal = authenticate(gh.engine, api_key.strip())
+    except Unauthorized:
+        return None
+    return principal if principal.audience is audience else None
 
 
 def new_form_nonce() -> str:
