@@ -34,8 +34,10 @@ def terms(api: httpx.Client) -> str:
     return version
 
 
-def _seller(api: httpx.Client, live_server_url: str, country: str, accept: str | None) -> Seller:
-    created = api.post("/v1/recipients", json=recipient_body(country=country)).json()
+def _seller(
+    api: httpx.Client, live_server_url: str, country: str, accept: str | None, kind: str = "seller"
+) -> Seller:
+    created = api.post("/v1/recipients", json=recipient_body(country=country, kind=kind)).json()
     client = httpx.Client(
         base_url=live_server_url, headers={"Authorization": f"Bearer {created['api_key']}"}
     )
@@ -325,3 +327,30 @@ def test_notice_for_an_incomplete_recipient_fails_naming_each_gap(api: httpx.Cli
         params={"subject_id": subject_id, "recipient_id": "rcp_nope", "purpose": "fulfilment"},
     )
     assert unknown.status_code == 404
+
+
+def test_published_disclosure_is_the_basis_for_entrustment_only(
+    api: httpx.Client,
+    live_server,
+    terms: str,  # type: ignore[no-untyped-def]
+) -> None:
+    subject_id = api.post("/v1/subjects", json=subject_body()).json()["id"]
+    carrier = _seller(api, live_server.url, "SG", accept=terms, kind="logistics")
+    published = api.post(
+        "/v1/disclosures",
+        json={"recipient_ids": [carrier.id], "purpose": "fulfilment", "flow": "entrustment"},
+    )
+    assert published.status_code == 201, published.text
+    entrust = api.post(
+        f"/v1/orders/{_order(api, subject_id, carrier)}/transfers",
+        json={"purpose": "fulfilment", "flow": "entrustment"},
+    )
+    assert entrust.status_code == 201, entrust.text
+    assert entrust.json()["basis"] == "CONTRACT_ENTRUST_STORE"
+    assert entrust.json()["notice_hash"] == published.json()["notice"]["notice_hash"]
+    provide = api.post(
+        f"/v1/orders/{_order(api, subject_id, carrier)}/transfers",
+        json={"purpose": "fulfilment", "flow": "provision"},
+    )
+    assert provide.status_code == 403 and provide.json()["error"]["code"] == "no_lawful_basis"
+    carrier.client.close()

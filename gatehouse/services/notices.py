@@ -134,7 +134,11 @@ def publish_disclosure(
         _store(connection, notice, "disclosure", gh)
         disclosure_id = new_id("dis")
         NoticeRepository(connection).publish_disclosure(
-            disclosure_id, notice.hash, purpose, gh.clock()
+            disclosure_id,
+            notice.hash,
+            purpose,
+            {entry.recipient_id: entry.fingerprint for entry in notice.recipients},
+            gh.clock(),
         )
     return disclosure_id, notice
 

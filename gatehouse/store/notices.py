@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from gatehouse.domain.consents import ConsentRecord
 from gatehouse.domain.decision import DisclosureFact
-from gatehouse.store.tables import consents, disclosures, notices
+from gatehouse.store.tables import consents, disclosure_recipients, disclosures, notices
 
 __all__ = ["NoticeRow", "NoticeRepository", "ConsentRepository"]
 
@@ -77,26 +77,42 @@ class NoticeRepository:
         return {row.hash: dict(row.recipients) for row in rows}
 
     def publish_disclosure(
-        self, disclosure_id: str, notice_hash: str, purpose: str, at: datetime
+        self,
+        disclosure_id: str,
+        notice_hash: str,
+        purpose: str,
+        recipients: Mapping[str, str],
+        at: datetime,
     ) -> None:
-        """Record that a disclosure notice was published."""
+        """Record that a disclosure naming ``recipients`` (id -> fingerprint) was published."""
         self._c.execute(
             insert(disclosures).values(
                 id=disclosure_id, notice_hash=notice_hash, purpose=purpose, published_at=at
             )
         )
+        self._c.execute(
+            insert(disclosure_recipients),
+            [
+                {"disclosure_id": disclosure_id, "recipient_id": rid, "fingerprint": fingerprint}
+                for rid, fingerprint in recipients.items()
+            ],
+        )
 
     def disclosures_for(self, recipient_id: str) -> list[DisclosureFact]:
-        """Published disclosures whose scope names the recipient."""
+        """Published disclosures that name the recipient, newest first."""
         rows = self._c.execute(
-            select(disclosures.c.purpose, notices.c.hash, notices.c.recipients)
-            .join(notices, notices.c.hash == disclosures.c.notice_hash)
+            select(
+                disclosures.c.notice_hash,
+                disclosures.c.purpose,
+                disclosure_recipients.c.fingerprint,
+            )
+            .join(disclosure_recipients, disclosure_recipients.c.disclosure_id == disclosures.c.id)
+            .where(disclosure_recipients.c.recipient_id == recipient_id)
             .order_by(disclosures.c.published_at.desc())
         )
         return [
-            DisclosureFact(row.hash, row.purpose, dict(row.recipients))
+            DisclosureFact(row.notice_hash, row.purpose, {recipient_id: row.fingerprint})
             for row in rows
-            if recipient_id in row.recipients
         ]
 
 

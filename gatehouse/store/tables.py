@@ -36,6 +36,7 @@ __all__ = [
     "pii_reads",
     "notices",
     "disclosures",
+    "disclosure_recipients",
     "consents",
     "orders",
     "order_events",
@@ -234,6 +235,16 @@ disclosures = Table(
     Column("notice_hash", String(64), ForeignKey("notices.hash"), nullable=False),
     Column("purpose", String(40), nullable=False, index=True),
     Column("published_at", UTCDateTime(), nullable=False),
+)
+
+# Which recipients each disclosure names, so the transfer hot path finds a recipient's
+# disclosures by index instead of reading every disclosure ever published.
+disclosure_recipients = Table(
+    "disclosure_recipients",
+    metadata,
+    Column("disclosure_id", String(40), ForeignKey("disclosures.id"), primary_key=True),
+    Column("recipient_id", String(40), ForeignKey("recipients.id"), primary_key=True, index=True),
+    Column("fingerprint", String(64), nullable=False),
 )
 
 # Append-only consent history: a withdrawal is a new row, never an edit.

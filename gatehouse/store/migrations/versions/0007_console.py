@@ -18,7 +18,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # Written by hand to match ``console_sessions`` in gatehouse/web/console.py; names follow
+    # Written by hand to match ``console_sessions`` in gatehouse/store/web_tables.py; names follow
     # the metadata's naming convention so a later autogenerate sees no difference.
     op.create_table(
         "console_sessions",
