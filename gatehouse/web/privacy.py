@@ -40,9 +40,7 @@ from gatehouse.domain.errors import (
     NotFound,
     Unauthorized,
 )
-from gatehouse.domain.requests import MAX_MESSAGE_CHARS, RequestType
-from gatehouse.domain.subjects import Subject
-from gatehouse.rules.pack import RulePack
+from gatehouse.domain.requests import MAX_MESSAGE_CHARS
 from gatehouse.services import customer as customer_service
 from gatehouse.services import ledger
 from gatehouse.services import rights_requests as request_service
@@ -56,15 +54,14 @@ from gatehouse.services.customer_sessions import (
     open_link,
 )
 from gatehouse.services.recipients import get_recipient
-from gatehouse.services.retention import kept_until
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.store.customer_tables import customer_sessions
 from gatehouse.store.ledger import LedgerRepository
 from gatehouse.store.subjects import SubjectRepository
-from gatehouse.store.tables import deletions, orders
+from gatehouse.store.tables import deletions
 from gatehouse.vault import KeyShredded, VaultError, WrappedKey, new_data_key, unwrap_key, wrap_key
-from gatehouse.web.charts import Bar, bar_chart
-from gatehouse.web.i18n import LANG_COOKIE, N_, SUPPORTED_LOCALES, format_when, translations
+from gatehouse.web import privacy_content as content
+from gatehouse.web.i18n import LANG_COOKIE, SUPPORTED_LOCALES, format_when, translations
 from gatehouse.web.rendering import environment, protect
 
 __all__ = [
@@ -74,7 +71,6 @@ __all__ = [
     "RECEIPT_COOKIE",
     "RECEIPT_LIFETIME",
     "RECEIPT_EVENT",
-    "RETENTION_SHOWN",
 ]
 
 PRIVACY_PATH = "/privacy"
@@ -86,9 +82,6 @@ RECEIPT_COOKIE = "gh_receipt"
 RECEIPT_LIFETIME = timedelta(minutes=15)
 # Ledger kind that marks the JSON receipt as handed over: it is handed over once.
 RECEIPT_EVENT = "subject.receipt_delivered"
-# The retention holds that concern a customer's own records (the pack also has ads and access
-# logs, which hold nothing a customer gave us in an order or a request).
-RETENTION_SHOWN = ("contracts", "payments", "complaints")
 
 router = APIRouter(prefix=PRIVACY_PATH, include_in_schema=False)
 
@@ -99,56 +92,8 @@ _RECEIPT_CONTEXT = "privacy-receipt"
 _MAX_TOKEN_CHARS = 128
 _MAX_ID_CHARS = 64
 _MAX_RECEIPT_CHARS = 400
-# A customer with more transfers than this sees the newest ones here and all in the export.
-_TRANSFER_PAGE = 100
-_TRANSFER_PAGES = 10
 
 CsrfField = Annotated[str, Form()]
-
-_REQUEST_TYPES: dict[str, str] = {
-    RequestType.ACCESS.value: N_("Access to my personal data"),
-    RequestType.CORRECTION.value: N_("Correction of my personal data"),
-    RequestType.DELETION.value: N_("Deletion of some of my personal data"),
-    RequestType.SUSPENSION.value: N_("Suspension of processing"),
-    RequestType.COMPLAINT.value: N_("Complaint"),
-}
-_REQUEST_STATUS = {
-    "pending": N_("In progress"),
-    "resolved": N_("Answered"),
-}
-_DEADLINE_STATE = {
-    "on_time": N_("Within the deadline"),
-    "due_soon": N_("Deadline close"),
-    "overdue": N_("Past the deadline"),
-}
-_OUTCOMES = {
-    "completed": N_("Done as asked"),
-    "refused": N_("Refused"),
-    "partially_completed": N_("Partly done"),
-}
-# What the deletion engine's receipt lists as erased, in the reader's language.
-_ERASED = {
-    "orders' delivery notes": N_("Delivery notes of your orders"),
-}
-# Names of the fields a retained record keeps (the rule pack's retention holds).
-_RETAINED_FIELDS = {
-    "order_ref": N_("Order number"),
-    "items": N_("Items ordered"),
-    "ordered_at": N_("Order date"),
-    "cancelled_at": N_("Cancellation date"),
-    "delivered_at": N_("Delivery date"),
-    "paid_at": N_("Payment date"),
-    "amount": N_("Amount paid"),
-    "name": N_("Name"),
-    "address": N_("Address"),
-    "email": N_("Email address"),
-    "request_ref": N_("Request number"),
-    "type": N_("Request type"),
-    "message": N_("Message"),
-    "resolved_at": N_("Date answered"),
-}
-# The personal data the deletion erases, in the rule pack's field names.
-_ERASED_FIELDS = ("name", "email", "phone", "address", "customs_code", "delivery_note")
 
 
 # --- language and rendering ---------------------------------------------------------------
@@ -328,169 +273,6 @@ def _failure(request: Request, customer: _Customer, exc: GatehouseError) -> Resp
 
 
 # --- what the pages show ------------------------------------------------------------------
-
-
-def _subject(gh: Gatehouse, subject_id: str) -> tuple[Subject, RulePack]:
-    with gh.engine.connect() as connection:
-        subject = SubjectRepository(connection).get(subject_id)
-    if subject is None:
-        raise NotFound(f"no subject with id {subject_id!r}", code="subject_not_found")
-    if subject.deleted:
-        raise KeyShredded(f"subject {subject_id} was erased", details={"subject_id": subject_id})
-    return subject, gh.packs.by_id(subject.rule_pack)
-
-
-def _country(pack: RulePack, code: str | None, locale: str) -> str:
-    if not code:
-        return "?"
-    return pack.country_name(code, locale) or code
-
-
-def _field_label(pack: RulePack, field: str, locale: str) -> str:
-    label = pack.field_labels.get(field)
-    return label.text(locale, pack.required_language) if label else field
-
-
-def _all_transfers(gh: Gatehouse, subject_id: str) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    """The customer's allowed transfers, newest first, and how many went to each country."""
-    items: list[dict[str, Any]] = []
-    by_country: dict[str, int] = {}
-    after: str | None = None
-    for _ in range(_TRANSFER_PAGES):
-        page = customer_service.transfers_of(gh, subject_id, after=after, limit=_TRANSFER_PAGE)
-        items.extend(page.items)
-        by_country = page.by_country
-        if page.next_cursor is None:
-            break
-        after = page.next_cursor
-    return items, by_country
-
-
-def _recipients(
-    transfers: list[dict[str, Any]], pack: RulePack, locale: str
-) -> list[dict[str, Any]]:
-    """One row per recipient: who, where, how to reach them, which items and until when."""
-    rows: dict[str, dict[str, Any]] = {}
-    for item in transfers:
-        recipient = item["recipient"]
-        row = rows.get(recipient["id"])
-        if row is None:
-            kind = pack.recipient_kind_labels.get(recipient["kind"])
-            row = rows[recipient["id"]] = {
-                "id": recipient["id"],
-                "legal_name": recipient["legal_name"],
-                "kind": kind.text(locale, pack.required_language) if kind else recipient["kind"],
-                "country": item["country"],
-                "country_name": _country(pack, item["country"], locale),
-                "contact": recipient["contact"],
-                "privacy_officer": recipient["privacy_officer"],
-                "fields": [],
-                "purposes": [],
-                "orders": 0,
-                "until": None,
-                "open": False,
-            }
-        row["orders"] += 1
-        for field in item["items"]:
-            if field not in row["fields"]:
-                row["fields"].append(field)
-        purpose = pack.purposes.get(item["purpose"])
-        label = purpose.label.text(locale, pack.required_language) if purpose else item["purpose"]
-        if label not in row["purposes"]:
-            row["purposes"].append(label)
-        until = item["until"]
-        if until is not None and (row["until"] is None or until > row["until"]):
-            row["until"] = until
-        row["open"] = row["open"] or item["status"] == "open"
-    order = list(pack.field_labels)
-    for row in rows.values():
-        fields = sorted(row["fields"], key=lambda f: order.index(f) if f in order else len(order))
-        row["item_labels"] = [_field_label(pack, f, locale) for f in fields]
-    return sorted(rows.values(), key=lambda r: (r["country"] or "", r["legal_name"] or ""))
-
-
-def _country_chart(by_country: dict[str, int], pack: RulePack, locale: str) -> Any:
-    ranked = sorted(by_country.items(), key=lambda kv: (-kv[1], kv[0]))
-    bars = [Bar(f"{_country(pack, code, locale)} ({code})", count) for code, count in ranked]
-    summary = ", ".join(f"{bar.label} {bar.value}" for bar in bars)
-    return bar_chart(
-        bars,
-        chart_id="chart-countries",
-        title=_text(locale, N_("Transfers of your data by country")),
-        description=summary,
-    )
-
-
-def _consents(gh: Gatehouse, subject_id: str, pack: RulePack, locale: str) -> list[dict[str, Any]]:
-    items = []
-    for state in customer_service.consents_of(gh, subject_id):
-        purpose = pack.purposes.get(state["purpose"])
-        items.append(
-            {
-                **state,
-                "purpose_label": purpose.label.text(locale, pack.required_language)
-                if purpose
-                else state["purpose"],
-                "recipient_labels": [
-                    f"{r['legal_name'] or r['id']} ({_country(pack, r['country'], locale)})"
-                    for r in state["recipients"]
-                ],
-                "country_labels": [
-                    f"{_country(pack, code, locale)} ({code})" for code in state["countries"]
-                ],
-            }
-        )
-    return items
-
-
-def _requests(
-    gh: Gatehouse, subject_id: str, transfers: list[dict[str, Any]], locale: str
-) -> list[dict[str, Any]]:
-    now = gh.clock()
-    refs = {t["transfer_id"]: t["order_ref"] for t in transfers}
-    items = []
-    for record in request_service.requests_of_subject(gh, subject_id):
-        request = record.request
-        resolution = request.resolution
-        items.append(
-            {
-                "id": request.id,
-                "type": request.type.value,
-                "type_label": _text(locale, _REQUEST_TYPES[request.type.value]),
-                "order_ref": refs.get(request.transfer_id or ""),
-                "message": record.message,
-                "status": request.status.value,
-                "status_label": _text(locale, _REQUEST_STATUS[request.status.value]),
-                "deadline_state": request.deadline_state(now).value,
-                "deadline_label": _text(locale, _DEADLINE_STATE[request.deadline_state(now).value]),
-                "created_at": request.deadline.created_at,
-                "due_at": request.deadline.due_at,
-                "outcome_label": _text(locale, _OUTCOMES[resolution.outcome.value])
-                if resolution
-                else None,
-                "refused": resolution is not None and resolution.outcome.refuses,
-                "response": resolution.message if resolution else None,
-                "refusal_reason": resolution.refusal_reason if resolution else None,
-                "appeal_route": resolution.appeal_route if resolution else None,
-            }
-        )
-    return items
-
-
-def _transfer_choices(
-    transfers: list[dict[str, Any]], pack: RulePack, locale: str
-) -> list[dict[str, str]]:
-    choices = []
-    for item in transfers:
-        name = item["recipient"]["legal_name"]
-        where = _country(pack, item["country"], locale)
-        day = format_date(item["when"], "medium", locale=locale)
-        choices.append(
-            {"id": item["transfer_id"], "label": f"{item['order_ref']} · {name} ({where}) · {day}"}
-        )
-    return choices
-
-
 def _home(
     request: Request,
     customer: _Customer,
@@ -502,30 +284,30 @@ def _home(
     gh = gatehouse_of(request)
     locale = _locale(request)
     try:
-        _subject_row, pack = _subject(gh, customer.subject_id)
-        transfers, by_country = _all_transfers(gh, customer.subject_id)
-        consents = _consents(gh, customer.subject_id, pack, locale)
-        requests = _requests(gh, customer.subject_id, transfers, locale)
+        _subject_row, pack = content.subject(gh, customer.subject_id)
+        transfers, by_country = content.all_transfers(gh, customer.subject_id)
+        consents = content.consents(gh, customer.subject_id, pack, locale)
+        requests = content.requests(gh, customer.subject_id, transfers, locale)
     except GatehouseError as exc:
         return _failure(request, customer, exc)
-    recipients = _recipients(transfers, pack, locale)
+    recipients = content.recipients(transfers, pack, locale)
     countries = sorted(by_country.items(), key=lambda kv: (-kv[1], kv[0]))
     context: dict[str, Any] = {
         "signed_in": True,
         "csrf_token": customer.csrf_token,
         "recipients": recipients,
         "countries": [
-            {"code": code, "name": _country(pack, code, locale), "count": count}
+            {"code": code, "name": content.country(pack, code, locale), "count": count}
             for code, count in countries
         ],
-        "chart": _country_chart(by_country, pack, locale) if by_country else None,
+        "chart": content.country_chart(by_country, pack, locale) if by_country else None,
         "consents": consents,
         "requests": requests,
         "request_types": [
             {"value": value, "label": _text(locale, label)}
-            for value, label in _REQUEST_TYPES.items()
+            for value, label in content.REQUEST_TYPES.items()
         ],
-        "transfer_choices": _transfer_choices(transfers, pack, locale),
+        "transfer_choices": content.transfer_choices(transfers, pack, locale),
         "form": form or {"type": "", "transfer_id": "", "message": ""},
         "error": error,
         "done": request.query_params.get("done"),
@@ -534,50 +316,6 @@ def _home(
         "remedies": request_service.remedies(pack, locale),
     }
     return _render(request, "privacy/home.html", context, status=status)
-
-
-def _retention_preview(
-    gh: Gatehouse, subject_id: str, pack: RulePack, locale: str
-) -> list[dict[str, Any]]:
-    """What the law makes us keep after deletion, and until when, before the customer decides.
-
-    The dates follow the deletion engine: a contract record runs from the order's last
-    event (cancelled, delivered or placed), a supply record exists for delivered orders
-    only, and a complaint record runs from the complaint.
-    """
-    with gh.engine.connect() as connection:
-        rows = connection.execute(
-            select(orders.c.created_at, orders.c.delivered_at, orders.c.cancelled_at).where(
-                orders.c.subject_id == subject_id
-            )
-        ).all()
-    complaints = [
-        record.request.deadline.created_at
-        for record in request_service.requests_of_subject(gh, subject_id)
-        if record.request.type is RequestType.COMPLAINT
-    ]
-    starts: dict[str, list[datetime]] = {
-        "contracts": [r.cancelled_at or r.delivered_at or r.created_at for r in rows],
-        "payments": [r.cancelled_at or r.delivered_at for r in rows if r.delivered_at],
-        "complaints": complaints,
-    }
-    holds = []
-    for name in RETENTION_SHOWN:
-        hold = pack.retention_holds.get(name)
-        if hold is None:
-            continue
-        dates = [kept_until(hold, start) for start in starts.get(name, [])]
-        holds.append(
-            {
-                "name": name,
-                "label": hold.label.text(locale, pack.required_language),
-                "statute": hold.statute,
-                "years": hold.months // 12 if hold.months % 12 == 0 else None,
-                "months": hold.months,
-                "until": max(dates) if dates else None,
-            }
-        )
-    return holds
 
 
 # --- the deletion receipt ticket ----------------------------------------------------------
@@ -673,7 +411,9 @@ def _receipt_page(
         subject = SubjectRepository(connection).get(subject_id)
     pack = gh.packs.by_id(subject.rule_pack if subject else gh.packs.ids()[0])
     erased = [
-        _text(locale, _ERASED[item]) if item in _ERASED else _field_label(pack, item, locale)
+        _text(locale, content.ERASED[item])
+        if item in content.ERASED
+        else content.field_label(pack, item, locale)
         for item in receipt.get("erased", [])
     ]
     # One row per kind of record: each order leaves its own records, all under the same hold.
@@ -694,7 +434,11 @@ def _receipt_page(
         row["count"] += 1
         row["until"] = max(row["until"], until)
         for field in record.get("fields", []):
-            text = _text(locale, _RETAINED_FIELDS[field]) if field in _RETAINED_FIELDS else field
+            text = (
+                _text(locale, content.RETAINED_FIELDS[field])
+                if field in content.RETAINED_FIELDS
+                else field
+            )
             if text not in row["fields"]:
                 row["fields"].append(text)
     notices = []
@@ -702,7 +446,7 @@ def _receipt_page(
         try:
             standing = get_recipient(gh, notice["recipient_id"])
             name = standing.recipient.legal_name
-            country = _country(pack, standing.recipient.country, locale)
+            country = content.country(pack, standing.recipient.country, locale)
         except NotFound:
             name, country = notice["recipient_id"], "?"
         notices.append(
@@ -807,7 +551,7 @@ def file_request(
     if not _csrf_ok(customer, csrf_token):
         return _problem(request, customer, "csrf", 403)
     form = {"type": request_type, "transfer_id": transfer_id, "message": message}
-    if request_type not in _REQUEST_TYPES:
+    if request_type not in content.REQUEST_TYPES:
         return _home(request, customer, form=form, error="type", status=422)
     if not message.strip():
         return _home(request, customer, form=form, error="message", status=422)
@@ -838,17 +582,17 @@ def confirm_deletion(request: Request) -> Response:
     gh = gatehouse_of(request)
     locale = _locale(request)
     try:
-        _subject_row, pack = _subject(gh, customer.subject_id)
-        transfers, _by_country = _all_transfers(gh, customer.subject_id)
-        holds = _retention_preview(gh, customer.subject_id, pack, locale)
+        _subject_row, pack = content.subject(gh, customer.subject_id)
+        transfers, _by_country = content.all_transfers(gh, customer.subject_id)
+        holds = content.retention_preview(gh, customer.subject_id, pack, locale)
     except GatehouseError as exc:
         return _failure(request, customer, exc)
     context = {
         "signed_in": True,
         "csrf_token": customer.csrf_token,
-        "erased": [_field_label(pack, f, locale) for f in _ERASED_FIELDS],
+        "erased": [content.field_label(pack, f, locale) for f in content.ERASED_FIELDS],
         "holds": holds,
-        "recipients": _recipients(transfers, pack, locale),
+        "recipients": content.recipients(transfers, pack, locale),
         "ack_days": pack.deadlines.erasure_ack_days,
         "remedies": request_service.remedies(pack, locale),
     }
