@@ -145,7 +145,13 @@ def demo(
     )
     base = f"http://{host}:{port}"
     print(f"operator key: {report.operator_key}")
-    print(f"recipient key (one seller): {report.recipient_key}")
+    print(f"recipient key (one seller): {report.recipient_key}   portal: {base}/recipient")
+    if report.privacy_subject_id:
+        from gatehouse.services.customer_sessions import create_link
+
+        link = create_link(gh, report.privacy_subject_id)
+        print(f"privacy center (one customer, link valid 15 min): {base}{link.url}")
+    print(f"console: {base}/console")
     print(f"API docs: {base}/docs")
     auth = f"Authorization: Bearer {report.operator_key}"
     print(f"try: curl -H '{auth}' '{base}/v1/recipients?country=CN&limit=3'")

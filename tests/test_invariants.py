@@ -11,12 +11,13 @@ from pathlib import Path
 
 import ahocorasick
 import pytest
-from sqlalchemy import MetaData, select
+from sqlalchemy import MetaData, func, select
 
 from gatehouse.config import Settings
 from gatehouse.demo import SeedReport, seed_marketplace
 from gatehouse.domain.contact import format_kr_national
 from gatehouse.services.runtime import Gatehouse, open_gatehouse
+from gatehouse.store.tables import transfers
 from gatehouse.vault import MasterKey
 from tests.conftest import Backend, fresh_backend
 
@@ -95,6 +96,15 @@ def test_demo_scale(seeded: Seeded) -> None:
     assert seeded.report.countries >= 18
     assert seeded.report.subjects >= 10000
     assert len({p.name for p in seeded.report.seeded_pii}) > 1000  # realistic, varied names
+    # Some order activity, so the console, the portal and the privacy center show something.
+    with seeded.gatehouse.engine.connect() as connection:
+        outcomes = dict(
+            connection.execute(
+                select(transfers.c.allowed, func.count()).group_by(transfers.c.allowed)
+            ).all()
+        )
+    assert outcomes[True] > 100 and outcomes[False] > 0
+    assert seeded.report.privacy_subject_id
 
 
 def test_invariant_1_no_seeded_pii_at_rest(seeded: Seeded) -> None:

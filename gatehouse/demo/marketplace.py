@@ -11,11 +11,16 @@ import phonenumbers
 from faker import Faker
 
 from gatehouse.demo.korea import KoreanCustomers
+from gatehouse.domain.orders import OrderItem
 from gatehouse.domain.recipients import Certification, PrivacyOfficer
 from gatehouse.domain.subjects import SubjectPII
+from gatehouse.services import consents as consent_service
+from gatehouse.services import notices as notice_service
+from gatehouse.services import orders as order_service
 from gatehouse.services import recipients as recipient_service
 from gatehouse.services import subjects as subject_service
 from gatehouse.services import terms as terms_service
+from gatehouse.services import transfers as transfer_service
 from gatehouse.services.access import issue_operator_key
 from gatehouse.services.runtime import Gatehouse
 
@@ -82,6 +87,7 @@ class SeedReport:
     recipients: int
     countries: int
     subjects: int
+    privacy_subject_id: str = ""
     seeded_pii: list[SubjectPII] = field(default_factory=list, repr=False)
 
 
@@ -145,11 +151,73 @@ def _recipients(count: int, seed: int) -> list[recipient_service.RecipientInput]
     return inputs
 
 
+_NOTES = (
+    "문 앞에 놓아 주세요",
+    "경비실에 맡겨 주세요",
+    "부재 시 010-2222-3333 으로 연락 주세요",
+    "",
+)
+
+
+def _order_activity(
+    gh: Gatehouse,
+    rnd: random.Random,
+    subject_ids: list[str],
+    sellers: list[recipient_service.Registered],
+) -> tuple[recipient_service.Registered, str]:
+    """Orders for the first customers: most consent and are transferred, some refuse.
+
+    Returns the seller with the most transfers and a customer with several, so the demo's
+    recipient key and privacy-center link show something at once.
+    """
+    counts: dict[str, int] = {}
+    by_subject: dict[str, int] = {}
+    for number, subject_id in enumerate(subject_ids):
+        chosen = rnd.sample(sellers[:40], k=rnd.randint(1, 3))
+        ids = [item.standing.recipient.id for item in chosen]
+        notice = notice_service.render_for_subject(
+            gh,
+            subject_id=subject_id,
+            recipient_ids=ids,
+            countries=[],
+            purpose="fulfilment",
+            flow="provision",
+            locale=None,
+        )
+        granted = rnd.random() < 0.9  # some customers refuse; their orders are refused too
+        consent_service.record_consent(gh, subject_id, notice.hash, granted=granted, channel="web")
+        for item in chosen:
+            order_id = order_service.create_order(
+                gh,
+                order_service.NewOrder(
+                    subject_id=subject_id,
+                    recipient_id=item.standing.recipient.id,
+                    external_ref=f"KR-{number:06d}-{item.standing.recipient.id[-6:]}",
+                    items=[
+                        OrderItem(f"SKU-{rnd.randint(1000, 9999)}", "생활용품", rnd.randint(1, 3))
+                    ],
+                    delivery_note=rnd.choice(_NOTES) or None,
+                    customs_required=rnd.random() < 0.3,
+                ),
+            )
+            outcome = transfer_service.request_transfer(
+                gh, order_id, purpose="fulfilment", flow="provision"
+            )
+            if outcome.decision.allowed:
+                counts[item.standing.recipient.id] = counts.get(item.standing.recipient.id, 0) + 1
+                by_subject[subject_id] = by_subject.get(subject_id, 0) + 1
+    busiest_id = max(counts, key=lambda rid: counts[rid])
+    busiest = next(item for item in sellers if item.standing.recipient.id == busiest_id)
+    customer = max(by_subject, key=lambda sid: by_subject[sid])
+    return busiest, customer
+
+
 def seed_marketplace(
     gh: Gatehouse,
     *,
     recipients: int = 2000,
     subjects: int = 10000,
+    activity: int = 150,
     seed: int = 2024,
     batch: int = 500,
     progress: Progress | None = None,
@@ -165,18 +233,22 @@ def seed_marketplace(
         if progress:
             progress("recipients", len(chunk))
     # As on a real platform, some sellers never accepted the terms, and a few were suspended.
+    accepted = []
     for item in registered:
         if rnd.random() < 0.85:
             recipient_service.accept_terms(gh, item.standing.recipient.id, terms.version)
-    for item in rnd.sample(registered, k=max(1, len(registered) // 200)):
+            accepted.append(item)
+    suspended = rnd.sample(registered, k=max(1, len(registered) // 200))
+    for item in suspended:
         recipient_service.suspend_recipient(
             gh, item.standing.recipient.id, "complaints under review"
         )
     customers = KoreanCustomers(seed)
     seeded: list[SubjectPII] = []
+    subject_ids: list[str] = []
     for start in range(0, subjects, batch):
         pii_batch = [customers.one(i) for i in range(start, min(subjects, start + batch))]
-        subject_service.create_subjects(
+        created = subject_service.create_subjects(
             gh,
             [
                 subject_service.NewSubject(
@@ -188,13 +260,23 @@ def seed_marketplace(
             ],
         )
         seeded.extend(pii_batch)
+        subject_ids.extend(subject.id for subject in created)
         if progress:
             progress("subjects", len(pii_batch))
+    banned = {item.standing.recipient.id for item in suspended}
+    sellers = [
+        item
+        for item in accepted
+        if item.standing.recipient.id not in banned
+        and item.standing.recipient.privacy_officer.has_contact
+        and (item.standing.recipient.contact_phone or item.standing.recipient.contact_email)
+    ]
+    busiest, customer = _order_activity(gh, rnd, subject_ids[:activity], sellers)
     operator_key = issue_operator_key(gh.engine, gh.clock(), label="demo")
-    eligible = next(r for r in registered if r.standing.recipient.privacy_officer.has_contact)
     return SeedReport(
         operator_key=operator_key,
-        recipient_key=eligible.api_key,
+        recipient_key=busiest.api_key,
+        privacy_subject_id=customer,
         recipients=len(registered),
         countries=len({r.standing.recipient.country for r in registered}),
         subjects=len(seeded),
