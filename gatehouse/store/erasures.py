@@ -27,12 +27,6 @@ class ErasureRepository:
         """One deletion, or None."""
         return self._c.execute(select(deletions).where(deletions.c.id == deletion_id)).first()
 
-    def deletion_of_subject(self, subject_id: str) -> Row[Any] | None:
-        """The subject's deletion, or None."""
-        return self._c.execute(
-            select(deletions).where(deletions.c.subject_id == subject_id)
-        ).first()
-
     def add_request(self, **values: Any) -> None:
         """Ask one recipient to erase."""
         self._c.execute(insert(erasure_requests).values(**values))

@@ -36,16 +36,6 @@ class OrderRepository:
         self._c.execute(insert(order_events).values(order_id=order_id, type=event, at=at))
         self._c.execute(update(orders).where(orders.c.id == order_id).values(**changes))
 
-    def events(self, order_id: str) -> list[Row[Any]]:
-        """The order's events, oldest first."""
-        return list(
-            self._c.execute(
-                select(order_events)
-                .where(order_events.c.order_id == order_id)
-                .order_by(order_events.c.id)
-            )
-        )
-
 
 class TransferRepository:
     """Transfer decisions and the views of the allowed ones."""

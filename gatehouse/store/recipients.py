@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, func, insert, select, update
+from sqlalchemy import Connection, Row, delete, insert, select, update
 
 from gatehouse.domain.recipients import (
     Certification,
@@ -189,10 +189,6 @@ class RecipientRepository:
                 target_type=target_type, target=target, action=action, reason=reason, at=at
             )
         )
-
-    def count(self) -> int:
-        """How many recipients are registered."""
-        return int(self._c.execute(select(func.count()).select_from(recipients)).scalar_one())
 
 
 class TermsRepository:

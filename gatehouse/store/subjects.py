@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -198,22 +198,6 @@ class SubjectRepository:
         self._c.execute(delete(pii_fields).where(pii_fields.c.subject_id == subject_id))
         self._c.execute(delete(blind_indexes).where(blind_indexes.c.subject_id == subject_id))
         self._c.execute(update(subjects).where(subjects.c.id == subject_id).values(deleted_at=at))
-
-    def iter_ids(self, batch: int = 1000) -> Iterator[str]:
-        """Every subject id, in batches, without loading them all."""
-        after = ""
-        while True:
-            rows = self._c.execute(
-                select(subjects.c.id)
-                .where(subjects.c.id > after)
-                .order_by(subjects.c.id)
-                .limit(batch)
-            ).all()
-            if not rows:
-                return
-            for row in rows:
-                yield row.id
-            after = rows[-1].id
 
 
 class VaultSecretRepository:
