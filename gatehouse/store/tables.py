@@ -82,6 +82,8 @@ recipients = Table(
     Column("accepted_terms_version", String(40)),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
+    # Art. 28-11: the recipient's own onward recipients, shown in every notice that names it.
+    Column("onward_transfers", JSON),
 )
 
 # Keys are random 256-bit tokens, so a plain SHA-256 is enough: there is nothing to brute-force.
@@ -224,6 +226,11 @@ notices = Table(
     Column("body", JSON, nullable=False),
     Column("text", Text, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+    # Hash of everything the notice showed that is not a recipient's own fact (pack version,
+    # item labels and texts): a consent lapses when the current rendering's digest differs.
+    Column("content_digest", String(64)),
+    # Whether the order cannot proceed without this consent (R10); null for disclosures.
+    Column("required", Boolean),
 )
 
 # Published disclosures (privacy-policy section or written notice): the basis for entrustment
@@ -311,6 +318,10 @@ transfers = Table(
     Column("notice_hash", String(64)),
     Column("fields", JSON, nullable=False),
     Column("decided_at", UTCDateTime(), nullable=False, index=True),
+    # The rule pack's key of the statute or treaty provision a LAW_TREATY transfer cites, and
+    # the provision's citation and text as the pack held them when the transfer was decided.
+    Column("legal_provision", String(80)),
+    Column("legal_provision_text", Text),
 )
 
 # The recipient's window on an allowed transfer.
