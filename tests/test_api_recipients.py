@@ -147,3 +147,67 @@ def test_unknown_recipient_is_404(api: httpx.Client) -> None:
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "recipient_not_found"
     assert api.post("/v1/recipients/rcp_nope/suspend").status_code == 404
+
+
+# Recipients are named one by one (PIPA Art. 28-8(2) item 3)
+
+
+@pytest.mark.parametrize(
+    ("legal_name", "term"),
+    [
+        ("sellers", "sellers"),
+        ("ＳＥＬＬＥＲＳ", "sellers"),
+        ("All Sellers", "all sellers"),
+        ("Overseas Partners", "overseas partners"),
+        ("Various vendors, etc.", "vendors"),
+        ("worldwide", "worldwide"),
+        ("World-Wide", "worldwide"),
+        ("해외 판매자", "해외 판매자"),
+        ("해외판매자", "해외 판매자"),
+        ("전 세계", "전 세계"),
+        ("판매자 전체", "판매자 전체"),
+        ("각국 판매자", "각국 판매자"),
+        ("기타 판매자들 등", "판매자"),
+        ("Overseas", "Overseas"),
+    ],
+)
+def test_registration_refuses_group_names(api: httpx.Client, legal_name: str, term: str) -> None:
+    response = api.post("/v1/recipients", json=recipient_body(legal_name=legal_name))
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "group_name_not_allowed"
+    assert "own legal name" in error["message"] and "Art. 28-8(2)" in error["message"]
+    assert error["details"] == {
+        "field": "legal_name",
+        "term": term,
+        "rule": "PIPA Art. 28-8(2) item 3",
+    }
+
+
+@pytest.mark.parametrize(
+    "legal_name",
+    [
+        "Sellers Supply Co., Ltd.",
+        "Global Logistics Pte. Ltd.",
+        "Worldwide Express Inc.",
+        "해외판매자코리아 주식회사",
+    ],
+)
+def test_company_names_containing_a_group_word_are_registered(
+    api: httpx.Client, legal_name: str
+) -> None:
+    response = api.post("/v1/recipients", json=recipient_body(legal_name=legal_name))
+    assert response.status_code == 201, response.text
+    assert response.json()["legal_name"] == legal_name
+
+
+def test_renaming_to_a_group_name_is_refused(api: httpx.Client) -> None:
+    created = api.post("/v1/recipients", json=recipient_body()).json()
+    renamed = api.patch(f"/v1/recipients/{created['id']}", json={"legal_name": "판매자 전체"})
+    assert renamed.status_code == 422
+    assert renamed.json()["error"]["code"] == "group_name_not_allowed"
+    assert api.get(f"/v1/recipients/{created['id']}").json()["legal_name"] == (
+        created["legal_name"]
+    )
+    fine = api.patch(f"/v1/recipients/{created['id']}", json={"legal_name": "Sellers Supply Co."})
+    assert fine.status_code == 200 and fine.json()["legal_name"] == "Sellers Supply Co."

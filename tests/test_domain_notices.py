@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from gatehouse.domain.errors import InvalidInput
+from gatehouse.domain.group_names import find_group_term
 from gatehouse.domain.notices import (
-    GROUP_PLACEHOLDERS,
     RECIPIENT_ITEMS,
     Notice,
     NoticeItem,
@@ -26,6 +26,7 @@ from gatehouse.domain.notices import (
 )
 from gatehouse.domain.recipients import (
     Certification,
+    OnwardTransfer,
     PrivacyOfficer,
     Recipient,
     RecipientKind,
@@ -66,14 +67,22 @@ def make_recipient(recipient_id: str = "rcp_1", **overrides: Any) -> Recipient:
 
 
 def render(pack: RulePack, *recipients: Recipient, **options: str) -> Notice:
-    args = {"purpose": "fulfilment", "flow": "provision", "locale": "ko", **options}
+    args = {"purpose": "fulfilment", "flow": "provision", "locale": "ko", "kind": "consent"}
+    args.update(options)
     return render_notice(
         pack,
         purpose=args["purpose"],
         flow=args["flow"],
         recipients=list(recipients) or [make_recipient()],
         locale=args["locale"],
+        kind=args["kind"],
     )
+
+
+def render_error(pack: RulePack, *recipients: Recipient, **options: str) -> InvalidInput:
+    with pytest.raises(InvalidInput) as exc:
+        render(pack, *recipients, **options)
+    return exc.value
 
 
 def error_of(pack: RulePack, **kwargs: Any) -> InvalidInput:
@@ -95,7 +104,9 @@ def error_of(pack: RulePack, **kwargs: Any) -> InvalidInput:
 def test_korean_notice_has_every_item_and_recipient_fact(pack: RulePack) -> None:
     notice = render(pack)
     text = notice.text
-    assert text.splitlines()[0] == "개인정보 국외 이전 동의 (선택)"
+    # The order cannot ship without this consent, so it is labelled required, never 선택.
+    assert text.splitlines()[0] == "[필수] 개인정보 국외 이전 동의 (이 주문의 처리에 필요)"
+    assert notice.required is True and notice.kind == "consent" and notice.carries_consent
     for item in pack.notice_items:
         assert f"{item.label['ko']}: " in text
     for fact in (
@@ -106,7 +117,7 @@ def test_korean_notice_has_every_item_and_recipient_fact(pack: RulePack) -> None
         "Li Wei (privacy@bright-trade.example.cn, +86 139 0013 9000)",
         "보유·이용 기간: 90일",
         "이용목적: 주문 상품의 배송 및 주문 이행",
-        "정보주체의 국외 이전에 관한 별도 동의 (Art. 28-8(1) 1)",
+        "별도의 동의를 받은 경우 (「개인정보 보호법」 제28조의8제1항제1호)",
         "(판매자, 제공)",
     ):
         assert fact in text
@@ -120,7 +131,11 @@ def test_english_notice(pack: RulePack) -> None:
     notice = render(pack, locale="en-US")
     assert notice.locale == "en"
     text = notice.text
-    assert text.splitlines()[0] == "Consent to overseas transfer of personal data (optional)"
+    assert text.splitlines()[0] == (
+        "[Required] Consent to the overseas transfer of personal data (needed for this order)"
+    )
+    # Shown beside the Korean notice only: a consent is recorded against that one.
+    assert not notice.carries_consent
     for item in pack.notice_items:
         assert f"{item.label['en']}: " in text
     for fact in (
@@ -192,8 +207,9 @@ def test_customs_code_is_only_listed_as_customs_only(pack: RulePack) -> None:
     ko = render(pack)
     pi_items = next(i.value for i in ko.items if i.key == "pi_items")
     assert pi_items == (
-        "성명(일부 가림 처리), 휴대전화번호(안심번호로 대체), 주소, "
-        "배송 메모(개인정보 삭제 후 제공), 개인통관고유부호(통관이 필요한 주문에 한함)"
+        "성명(일부 가림 처리), 휴대전화번호(주문별 0505 임시 번호로 대체), 주소, "
+        "배송 메모(개인정보 삭제 후 제공), 개인통관고유부호(통관이 필요한 주문에 한함), "
+        "주문 정보(주문번호, 상품명 및 수량)"
     )
     assert ko.text.count("개인통관고유부호") == 1
     en = render(pack, locale="en")
@@ -244,6 +260,8 @@ def test_plain_labels_are_not_templates(pack: RulePack) -> None:
         ({"legal_name": None}, ["recipient_name"]),
         ({"legal_name": "All Sellers"}, ["recipient_name"]),
         ({"legal_name": " 전 세계 "}, ["recipient_name"]),
+        ({"legal_name": "해외 판매자들"}, ["recipient_name"]),
+        ({"legal_name": "Overseas Partners"}, ["recipient_name"]),
         (
             {"country": None, "retention_days": None, "privacy_officer": PrivacyOfficer()},
             ["dest_country", "recipient_privacy_officer_contact", "recipient_retention"],
@@ -345,6 +363,9 @@ def test_hash_is_stable_for_the_same_content(pack: RulePack) -> None:
     assert render(pack, suspended, b).hash == first.hash
 
 
+ONWARD = OnwardTransfer(
+    "Lion City Logistics Pte. Ltd.", "SG", "International shipping", ("name", "address")
+)
 SHOWN_CHANGES: list[dict[str, Any]] = [
     {"kind": RecipientKind.LOGISTICS},
     {"legal_name": "Shenzhen Bright Trade Co., Ltd. (HK)"},
@@ -356,6 +377,7 @@ SHOWN_CHANGES: list[dict[str, Any]] = [
     {"privacy_officer": PrivacyOfficer("Li Wei", "privacy@bright-trade.example.cn", None)},
     {"purposes": ("fulfilment",)},
     {"retention_days": 30},
+    {"onward_transfers": (ONWARD,)},
 ]
 
 
@@ -397,7 +419,49 @@ def test_fingerprint_is_sha256_hex() -> None:
     [{"locale": "en"}, {"purpose": "customer_service"}, {"flow": "entrustment"}],
 )
 def test_locale_purpose_and_flow_change_the_hash(pack: RulePack, options: dict[str, str]) -> None:
-    assert render(pack, **options).hash != render(pack).hash
+    carrier = make_recipient(kind=RecipientKind.LOGISTICS)
+    assert render(pack, carrier, **options).hash != render(pack, carrier).hash
+
+
+def test_a_seller_cannot_appear_in_an_entrustment_notice_or_any_disclosure(
+    pack: RulePack,
+) -> None:
+    assert render_error(pack, flow="entrustment").code == "flow_not_permitted"
+    seller_disclosure = render_error(pack, flow="provision", kind="disclosure")
+    assert seller_disclosure.code == "no_disclosure_basis"
+    carrier = make_recipient(kind=RecipientKind.LOGISTICS)
+    assert render_error(pack, carrier, flow="provision", kind="disclosure").code == (
+        "no_disclosure_basis"
+    )
+
+
+def test_a_disclosure_informs_and_never_asks_for_consent(pack: RulePack) -> None:
+    storage = make_recipient(kind=RecipientKind.STORAGE, legal_name="Lion Data Vault Pte. Ltd.")
+    notice = render(pack, storage, flow="storage", kind="disclosure")
+    assert notice.kind == "disclosure" and notice.required is None
+    assert not notice.carries_consent
+    assert notice.heading == "개인정보의 국외 처리위탁 및 보관에 관한 고지"
+    assert "동의" not in notice.text
+    assert "「개인정보 보호법」 제28조의8제1항제3호" in notice.text
+    english = render(pack, storage, flow="storage", kind="disclosure", locale="en")
+    assert "consent" not in english.text.casefold()
+    assert notice.content_digest != render(pack, storage, flow="storage").content_digest
+
+
+def test_optional_consent_is_labelled_optional_and_costs_nothing(pack: RulePack) -> None:
+    notice = render(pack, purpose="customer_service")
+    assert notice.required is False
+    assert notice.heading.startswith("[선택]")
+    effect = next(i.value for i in notice.items if i.key == "refusal_effect")
+    assert "아무런 제한이 없습니다" in effect
+
+
+def test_content_digest_ignores_recipients_but_not_wording(pack: RulePack) -> None:
+    one = render(pack)
+    other = render(pack, make_recipient("rcp_9", legal_name="Yiwu Star Commerce Co., Ltd."))
+    assert one.hash != other.hash and one.content_digest == other.content_digest
+    assert render(pack, locale="en").content_digest != one.content_digest
+    assert render(pack, purpose="customer_service").content_digest != one.content_digest
 
 
 # No group placeholders, ever
@@ -434,10 +498,15 @@ def test_many_generated_notices_name_each_recipient_and_country(pack: RulePack) 
         ]
         locale = rng.choice(["ko", "ko-KR", "en", "en-US"])
         purpose = rng.choice(["fulfilment", "customer_service"])
-        flow = rng.choice(pack.flows)
+        # Only flows every recipient's kind may take: a seller is never an entrustee.
+        flows = [f for f in pack.flows if all(f in pack.kind_flows[r.kind] for r in recipients)]
+        flow = rng.choice(flows or ["provision"])
+        if not flows:
+            recipients = [dataclasses.replace(r, kind=RecipientKind.OTHER) for r in recipients]
         notice = render(pack, *recipients, locale=locale, purpose=purpose, flow=flow)
         folded = notice.text.casefold()
-        for placeholder in (*GROUP_PLACEHOLDERS, "worldwide", "전 세계", "all sellers"):
+        assert find_group_term(notice.text, pack.group_names) is None
+        for placeholder in ("worldwide", "전 세계", "all sellers"):
             assert placeholder not in folded
         language = notice.locale
         for recipient, entry in zip(
@@ -450,3 +519,58 @@ def test_many_generated_notices_name_each_recipient_and_country(pack: RulePack) 
             assert f": {name}\n" in notice.text
             assert str(recipient.retention_days) in entry.retention
         assert notice.countries == tuple(sorted({r.country or "" for r in recipients}))
+
+
+# Onward transfers (Art. 28-11)
+
+
+def _onward_item(notice: Notice) -> str:
+    return next(i.value for i in notice.recipients[0].items if i.key == "onward_transfers")
+
+
+def test_notice_says_none_when_no_onward_transfer_is_declared(pack: RulePack) -> None:
+    ko = render(pack)
+    assert _onward_item(ko) == "없음"
+    assert "이전받는 자의 국외 재이전(제3국 이전) 현황: 없음" in ko.text
+    assert "Onward transfers by the recipient: None" in render(pack, locale="en").text
+
+
+def test_notice_names_each_onward_recipient_country_purpose_and_items(pack: RulePack) -> None:
+    storage = OnwardTransfer("Rheinland Lager GmbH", "DE", "Returns storage", ("address",))
+    recipient = make_recipient(onward_transfers=(storage, ONWARD))
+    ko = render(pack, recipient)
+    assert _onward_item(ko) == (
+        "Lion City Logistics Pte. Ltd.(싱가포르) — 이용목적: International shipping, "
+        "이전 항목: 성명, 주소; "
+        "Rheinland Lager GmbH(독일) — 이용목적: Returns storage, 이전 항목: 주소"
+    )
+    # Shown in the recipient's own block, not among the items shared by every recipient.
+    assert "onward_transfers" not in [i.key for i in ko.items]
+    en = render(pack, recipient, locale="en")
+    assert (
+        "Lion City Logistics Pte. Ltd. (Singapore), purpose: International shipping, "
+        "items: Name, Address" in en.text
+    )
+    # Declaration order means nothing: the same onward recipients give the same notice.
+    reordered = make_recipient(onward_transfers=(ONWARD, storage))
+    assert render(pack, reordered).hash == ko.hash
+    assert recipient_fingerprint(reordered) == recipient_fingerprint(recipient)
+
+
+def test_a_recipient_without_onward_transfers_keeps_its_fingerprint() -> None:
+    # Consents given before onward transfers were registered must not lapse on their own.
+    recipient = make_recipient()
+    officer = recipient.privacy_officer
+    shown = {
+        "kind": "seller",
+        "legal_name": recipient.legal_name,
+        "country": "CN",
+        "contact_phone": recipient.contact_phone,
+        "contact_email": recipient.contact_email,
+        "privacy_officer": {"name": officer.name, "email": officer.email, "phone": officer.phone},
+        "purposes": ["customer_service", "fulfilment"],
+        "retention_days": 90,
+    }
+    canonical = json.dumps(shown, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    expected = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    assert recipient_fingerprint(recipient) == expected

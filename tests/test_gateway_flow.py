@@ -275,9 +275,22 @@ def test_consent_is_explicit_and_history_is_append_only(
         json={"notice_hash": notice["notice_hash"], "granted": "true", "channel": "web"},
     )
     assert as_string.status_code == 422
-    granted = api.post(
+    # The English notice may be shown beside the Korean one, but cannot carry the consent.
+    assert notice["carries_consent"] is False
+    english = api.post(
         f"/v1/subjects/{subject_id}/consents",
         json={"notice_hash": notice["notice_hash"], "granted": True, "channel": "web"},
+    )
+    assert english.status_code == 422
+    assert english.json()["error"]["code"] == "notice_language_not_binding"
+    korean = api.get(
+        "/v1/notices/render",
+        params={"subject_id": subject_id, "recipient_id": seller.id, "purpose": "fulfilment"},
+    ).json()
+    assert korean["locale"] == "ko" and korean["carries_consent"] is True
+    granted = api.post(
+        f"/v1/subjects/{subject_id}/consents",
+        json={"notice_hash": korean["notice_hash"], "granted": True, "channel": "web"},
     ).json()
     order = _order(api, subject_id, seller)
     allowed = api.post(

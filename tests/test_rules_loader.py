@@ -48,7 +48,7 @@ def test_unchanged_copy_loads(tmp_path: Path) -> None:
             'flows = ["entrustment", "storage"]',
             'flows = ["entrustment", "storage", "warehousing"]',
             "bases.CONTRACT_ENTRUST_STORE.flows[2]",
-            "flow 'warehousing' is not declared in flows",
+            "flow 'warehousing' is not one of provision, entrustment, storage, inquiry",
         ),
         (
             'flows = ["entrustment", "storage"]',

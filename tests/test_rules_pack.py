@@ -42,8 +42,18 @@ def test_bases(pack: RulePack) -> None:
         "RECIPIENT_CERTIFIED",
         "ADEQUATE_COUNTRY",
     }
-    assert pack.bases["SEPARATE_CONSENT"].article == "Art. 28-8(1) 1"
-    assert pack.bases["ADEQUATE_COUNTRY"].article == "Art. 28-8(1) 5"
+    # Statutes are cited in their Korean form in Korean text.
+    citations = {code: basis.citation["ko"] for code, basis in pack.bases.items()}
+    assert citations["SEPARATE_CONSENT"] == "「개인정보 보호법」 제28조의8제1항제1호"
+    assert citations["ADEQUATE_COUNTRY"] == "「개인정보 보호법」 제28조의8제1항제5호"
+    assert pack.bases["SEPARATE_CONSENT"].citation["en"] == "PIPA Art. 28-8(1) 1"
+    # The certification basis names both measures of items 가 and 나.
+    certified = pack.bases["RECIPIENT_CERTIFIED"].label["ko"]
+    assert "(가목)" in certified and "(나목)" in certified
+    # A seller is reachable by consent (and adequacy) only.
+    for code, basis in pack.bases.items():
+        assert ("seller" in basis.kinds) == (basis.requires in ("consent", "adequacy")), code
+    assert pack.kind_flows["seller"] == ["provision"]
     # Entrustment/storage only: never a basis for handing data to a seller (provision).
     assert pack.bases["CONTRACT_ENTRUST_STORE"].flows == ["entrustment", "storage"]
     assert {code: b.requires for code, b in pack.bases.items()} == {
@@ -67,12 +77,14 @@ def test_notice_items_cover_art_28_8_2(pack: RulePack) -> None:
         "recipient_privacy_officer_contact",
         "recipient_purpose",
         "recipient_retention",
+        "onward_transfers",
         "refusal_method",
         "refusal_procedure",
         "refusal_effect",
         "legal_basis",
     ]
-    assert pack.required_notice_items == keys
+    # Onward transfers (Art. 28-11) always read as something, "없음" when none are declared.
+    assert pack.required_notice_items == [k for k in keys if k != "onward_transfers"]
     assert all(item.label["ko"] and item.label["en"] for item in pack.notice_items)
 
 
@@ -195,7 +207,8 @@ def test_notice_labels_cover_fields_transforms_and_flows(pack: RulePack) -> None
     assert pack.flow_labels["inquiry"]["ko"] == "조회"
     assert pack.field_form("customs_only", "ko") == "통관이 필요한 주문에 한함"
     assert pack.field_form("customs_only", "en") == "only for orders that need customs clearance"
-    assert pack.field_form("safe_number", "en") == "replaced by a safe number"
+    # It says what the code does: a substitute number, not a promise to put calls through.
+    assert pack.field_form("safe_number", "en") == "replaced by a temporary 0505 number for the order"
     # Released as is: the field name alone says it.
     assert pack.field_form("plain", "ko") == ""
     assert "drop" not in pack.transform_labels
@@ -223,11 +236,26 @@ def test_released_fields_skip_dropped_ones(pack: RulePack, raw: dict[str, Any]) 
 
 def test_notice_texts(pack: RulePack) -> None:
     texts = pack.notice_texts
-    assert texts.heading["ko"] == "개인정보 국외 이전 동의 (선택)"
+    # A consent the order needs is never labelled optional, and says the order stops.
+    assert texts.required.heading["ko"].startswith("[필수]")
+    assert "선택" not in texts.required.heading["ko"]
+    assert "주문은 진행되지 않습니다" in texts.required.refusal_effect["ko"]
+    assert texts.optional.heading["ko"].startswith("[선택]")
+    assert "제한이 없습니다" in texts.optional.refusal_effect["ko"]
+    assert pack.purposes["fulfilment"].consent_required
+    assert not pack.purposes["customer_service"].consent_required
     assert texts.retention["ko"].format(days=90) == "90일"
     assert texts.retention["en"].format(days=90) == "90 days"
-    assert "TLS" in texts.transfer_method["ko"] and "TLS" in texts.transfer_method["en"]
+    # Gatehouse serves plain HTTP unless deployed behind TLS, so the notice promises no TLS.
+    assert "TLS" not in texts.transfer_method["ko"] and "TLS" not in texts.transfer_method["en"]
     assert pack.notice_article == "Art. 28-8(2)"
+
+
+def test_disclosure_texts_never_speak_of_consent(pack: RulePack) -> None:
+    for name, label in pack.disclosure_texts:
+        assert "동의" not in label["ko"], name
+        assert "consent" not in label["en"].casefold(), name
+    assert "동의" not in pack.bases["CONTRACT_ENTRUST_STORE"].label["ko"]
 
 
 def test_country_names(pack: RulePack) -> None:
@@ -303,5 +331,79 @@ def test_pack_texts_never_use_group_placeholders(raw: dict[str, Any]) -> None:
     assert _problem_key(data) == "country_names_ko.CN"
 
     data = copy.deepcopy(raw)
-    data["notice_texts"]["intro"]["en"] = "Your data goes to sellers worldwide."
-    assert _problem_key(data) == "notice_texts.intro.en"
+    data["notice_texts"]["optional"]["intro"]["en"] = "Your data goes to sellers worldwide."
+    assert _problem_key(data) == "notice_texts.optional.intro.en"
+
+
+def test_no_statute_certification_or_disclosure_may_name_a_seller(raw: dict[str, Any]) -> None:
+    data = copy.deepcopy(raw)
+    data["bases"]["RECIPIENT_CERTIFIED"]["kinds"].append("seller")
+    assert _problem_key(data) == "bases.RECIPIENT_CERTIFIED.kinds[3]"
+
+    data = copy.deepcopy(raw)
+    data["certification_schemes"]["ISMS-P"]["recipient_kinds"].append("seller")
+    assert _problem_key(data) == "certification_schemes.ISMS-P.recipient_kinds[3]"
+
+    provision = {
+        "citation": {"ko": "「시험법」 제1조", "en": "Test Act Art. 1"},
+        "text": {"ko": "시험용", "en": "For this test only"},
+        "recipient_kinds": ["seller"],
+        "flows": ["provision"],
+        "purposes": ["fulfilment"],
+        "fields": ["name", "phone", "address", "delivery_note", "customs_code"],
+        "reviewed": "test",
+    }
+    data = copy.deepcopy(raw)
+    data["law_provisions"] = {"test_seller": provision}
+    assert _problem_key(data) == "law_provisions.test_seller.recipient_kinds[0]"
+
+    narrow = {**provision, "recipient_kinds": ["logistics"], "fields": ["name"]}
+    data = copy.deepcopy(raw)
+    data["law_provisions"] = {"test_narrow": narrow}
+    assert _problem_key(data) == "law_provisions.test_narrow.fields"
+
+    data = copy.deepcopy(raw)
+    data["kind_flows"]["seller"] = ["provision", "teleport"]
+    assert _problem_key(data) == "kind_flows.seller[1]"
+
+
+def test_group_names_are_data_with_their_reason(pack: RulePack) -> None:
+    # The comment just above the list cites the article that asks for each recipient's name.
+    text = (PACKS_DIR / "kr-pipa.toml").read_text(encoding="utf-8")
+    comment = text.split("\ngroup_names = [")[0].splitlines()[-5:]
+    assert any("Art. 28-8(2) item 3" in line for line in comment)
+    for name in ("sellers", "worldwide", "overseas partners", "전 세계", "판매자 전체"):
+        assert name in pack.group_names
+
+
+def test_pack_texts_never_use_a_collective_group_term(raw: dict[str, Any]) -> None:
+    data = copy.deepcopy(raw)
+    data["field_labels"]["address"]["en"] = "Address, shared with all sellers"
+    assert _problem_key(data) == "field_labels.address.en"
+
+    data = copy.deepcopy(raw)
+    data["transform_labels"]["masked"]["ko"] = "해외판매자에게 일부 가림 처리"
+    assert _problem_key(data) == "transform_labels.masked.ko"
+
+    data = copy.deepcopy(raw)
+    data["onward_transfer_texts"]["none"]["en"] = "Partners world-wide"
+    assert _problem_key(data) == "onward_transfer_texts.none.en"
+
+    # A plain noun is prose, not a group label: the kind label "판매자" stays.
+    assert RulePack.model_validate(copy.deepcopy(raw)).recipient_kind_labels["seller"]["ko"] == (
+        "판매자"
+    )
+
+
+def test_group_names_and_onward_wording_are_checked(raw: dict[str, Any]) -> None:
+    data = copy.deepcopy(raw)
+    data["group_names"] = [*raw["group_names"], "—"]
+    assert _problem_key(data) == f"group_names[{len(raw['group_names'])}]"
+
+    data = copy.deepcopy(raw)
+    data["onward_transfer_texts"]["entry"]["en"] = "{name} ({country}): {purpose}"
+    assert _problem_key(data) == "onward_transfer_texts.entry.en"
+
+    data = copy.deepcopy(raw)
+    data["onward_transfer_texts"]["entry"]["ko"] = "{name} {nation} {purpose} {items}"
+    assert _problem_key(data) == "onward_transfer_texts.entry.ko"

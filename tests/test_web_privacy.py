@@ -322,15 +322,41 @@ def test_the_account_is_deleted_in_two_requests_after_home(
     assert confirm.status_code == 200
     page = confirm.text
     assert "삭제되는 정보" in page and "성명" in page and "개인통관고유부호" in page
-    for hold, period in (("contracts", "5년"), ("payments", "5년"), ("complaints", "3년")):
+    # Each hold names the fields a deletion really keeps (the pack's list, less what Gatehouse
+    # never holds, such as a payment amount), its period, its end date and its statute.
+    held = {
+        "contracts": ("5년", ["주문번호", "주문 상품", "주문일", "취소일", "성명"]),
+        "payments": ("5년", ["주문번호", "주문 상품", "배송일", "성명", "주소"]),
+        "complaints": ("3년", ["요청 번호", "요청 유형", "내용", "답변일", "성명", "이메일 주소"]),
+    }
+    for hold, (period, fields) in held.items():
         row = page.split(f'data-hold="{hold}"', 1)[1].split("</tr>", 1)[0]
-        assert period in row and STATUTE in row
+        assert period in row and f"「{STATUTE}」 제6조" in row
+        kept = re.search(r'<td class="fields">([^<]*)</td>', row)
+        assert kept and kept.group(1).split(", ") == fields
+        assert "결제 금액" not in row and "결제일" not in row
     assert "계약 또는 청약철회" in page and "대금결제" in page and "불만 또는 분쟁처리" in page
-    # The contract records run five years (60 months of 30.44 days) from each order.
-    assert f"{(clock() + timedelta(days=round(60 * 30.44))).year}년" in page
+    # The contract records run five years (60 months of 30.44 days) from each order; this
+    # customer has no delivered order and no complaint, so nothing else is kept.
+    until = clock() + timedelta(days=round(60 * 30.44))
+    contracts = page.split('data-hold="contracts"', 1)[1].split("</tr>", 1)[0]
+    assert (
+        f'<time datetime="{until.isoformat()}">{until.year}년 {until.month}월 {until.day}일'
+        in contracts
+    )
+    for hold in ("payments", "complaints"):
+        assert (
+            "해당 기록이 없습니다" in page.split(f'data-hold="{hold}"', 1)[1].split("</tr>", 1)[0]
+        )
+    # Where the data is erased: here, and at each recipient, named with what it received.
     for seller in person.sellers:
-        assert api.get(f"/v1/recipients/{seller.id}").json()["legal_name"] in page
+        legal_name = api.get(f"/v1/recipients/{seller.id}").json()["legal_name"]
+        row = page.split(f'data-recipient-id="{seller.id}"', 1)[1].split("</tr>", 1)[0]
+        assert legal_name in row and "주소" in row and "배송 메모" in row
+        assert "열람 중" in row
     assert "10일 안에" in page
+    # No webhook to the marketplace is set here, so the page does not promise to tell it.
+    assert "marketplace-told" not in page and "마켓플레이스" not in page
     # No questionnaire, nothing pre-ticked, and a way back as plain as the way forward.
     assert 'type="checkbox"' not in page and "<select" not in page and "<textarea" not in page
     assert re.search(r'<a class="button-secondary" id="cancel-delete" href="/privacy">', page)

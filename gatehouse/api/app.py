@@ -8,7 +8,18 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from gatehouse import __version__
-from gatehouse.api import customer, gateway, ledger, operator, outbox, recipient, requests, webhooks
+from gatehouse.api import (
+    audit,
+    customer,
+    gateway,
+    ledger,
+    operator,
+    operator_webhook,
+    outbox,
+    recipient,
+    requests,
+    webhooks,
+)
 from gatehouse.api.errors import install_error_handlers
 from gatehouse.api.limits import BodyLimitMiddleware
 from gatehouse.config import MAX_BODY_BYTES
@@ -34,6 +45,8 @@ def create_app(gatehouse: Gatehouse) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.include_router(operator.router)
+    app.include_router(operator_webhook.router)
+    app.include_router(audit.router)
     app.include_router(gateway.router)
     app.include_router(recipient.router)
     app.include_router(ledger.router)

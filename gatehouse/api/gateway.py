@@ -51,6 +51,10 @@ def notice_out(notice: Notice) -> NoticeOut:
     body: dict[str, Any] = notice.body()
     return NoticeOut(
         notice_hash=notice.hash,
+        kind=notice.kind,
+        required=notice.required,
+        carries_consent=notice.carries_consent,
+        heading=notice.heading,
         locale=notice.locale,
         purpose=notice.purpose,
         flow=notice.flow,
@@ -128,6 +132,8 @@ def _consent_out(record: ConsentRecord) -> ConsentOut:
         subject_id=record.subject_id,
         notice_hash=record.notice_hash,
         purpose=record.purpose,
+        flow=record.flow,
+        required=record.required,
         granted=record.granted,
         channel=record.channel,
         at=record.at,
@@ -157,6 +163,8 @@ def list_consents(subject_id: IdPath, gh: GatehouseDep, _: OperatorDep) -> Conse
                 id=s.consent_id,
                 notice_hash=s.notice_hash,
                 purpose=s.purpose,
+                flow=s.flow,
+                required=s.required,
                 recipients=sorted(s.recipients),
                 granted=s.granted,
                 granted_at=s.granted_at,

@@ -14,6 +14,7 @@ from gatehouse.api.schemas import (
     DeletionReceipt,
     ErasurePage,
     KeyOut,
+    OnwardTransferIn,
     PrivacyOfficerIn,
     RecipientCreated,
     RecipientIn,
@@ -31,7 +32,7 @@ from gatehouse.api.schemas import (
 )
 from gatehouse.domain.contact import normalise_country, normalise_email, normalise_kr_mobile
 from gatehouse.domain.errors import InvalidInput
-from gatehouse.domain.recipients import Certification, PrivacyOfficer
+from gatehouse.domain.recipients import OnwardTransfer, PrivacyOfficer
 from gatehouse.domain.subjects import validate_subject_pii
 from gatehouse.services import abuse as abuse_service
 from gatehouse.services import deletion as deletion_service
@@ -64,16 +65,19 @@ def create_recipient(body: RecipientIn, gh: GatehouseDep, _: OperatorDep) -> Rec
             privacy_officer=PrivacyOfficer(officer.name, officer.email, officer.phone),
             purposes=body.purposes,
             retention_days=body.retention_days,
-            certifications=[
-                Certification(c.scheme, c.id, c.expires_on) for c in body.certifications
-            ],
+            certifications=[c.to_domain() for c in body.certifications],
             webhook_url=body.webhook_url,
+            onward_transfers=_onward_transfers(body.onward_transfers),
         ),
     )
     out = recipient_out(registered.standing)
     return RecipientCreated(
         **out.model_dump(), api_key=registered.api_key, webhook_secret=registered.webhook_secret
     )
+
+
+def _onward_transfers(declared: list[OnwardTransferIn]) -> list[OnwardTransfer]:
+    return [OnwardTransfer(o.legal_name, o.country, o.purpose, tuple(o.items)) for o in declared]
 
 
 @router.get("/recipients", response_model=RecipientPage)
@@ -114,9 +118,11 @@ def update_recipient(
             officer = value or PrivacyOfficerIn()
             value = PrivacyOfficer(officer.name, officer.email, officer.phone)
         elif name == "certifications":
-            value = [Certification(c.scheme, c.id, c.expires_on) for c in value or []]
+            value = [c.to_domain() for c in value or []]
         elif name == "purposes":
             value = value or []
+        elif name == "onward_transfers":
+            value = _onward_transfers(value or [])
         changes[name] = value
     return recipient_out(recipient_service.update_recipient(gh, recipient_id, changes))
 

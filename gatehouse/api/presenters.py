@@ -10,6 +10,7 @@ from sqlalchemy import Row
 from gatehouse.api.schemas import (
     CertificationOut,
     ErasureOut,
+    OnwardTransferOut,
     PrivacyOfficerOut,
     RecipientOut,
     SubjectOut,
@@ -40,11 +41,14 @@ def recipient_out(standing: RecipientStanding) -> RecipientOut:
         ),
         purposes=list(r.purposes),
         retention_days=r.retention_days,
-        certifications=[
-            CertificationOut(scheme=c.scheme, id=c.id, expires_on=c.expires_on)
-            for c in r.certifications
-        ],
+        certifications=[CertificationOut.of(c) for c in r.certifications],
         webhook_url=r.webhook_url,
+        onward_transfers=[
+            OnwardTransferOut(
+                legal_name=o.legal_name, country=o.country, purpose=o.purpose, items=list(o.items)
+            )
+            for o in r.onward_transfers
+        ],
         status=r.status.value,
         suspended_reason=r.suspended_reason,
         country_suspended=standing.country_suspended,
@@ -82,7 +86,9 @@ def erasure_out(row: Row[Any], now: datetime) -> ErasureOut:
     """An erasure request with its status as of ``now``."""
     return ErasureOut(
         id=row.id,
+        cause=row.cause,
         deletion_id=row.deletion_id,
+        consent_id=row.consent_id,
         recipient_id=row.recipient_id,
         transfer_ids=list(row.transfer_ids),
         order_refs=list(row.order_refs),

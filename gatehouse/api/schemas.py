@@ -7,14 +7,18 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
+from gatehouse.domain.recipients import Certification
+
 __all__ = [
     "Body",
     "PrivacyOfficerIn",
     "CertificationIn",
+    "OnwardTransferIn",
     "RecipientIn",
     "RecipientPatch",
     "PrivacyOfficerOut",
     "CertificationOut",
+    "OnwardTransferOut",
     "RecipientOut",
     "RecipientCreated",
     "RecipientPage",
@@ -75,10 +79,43 @@ class PrivacyOfficerIn(Body):
 
 
 class CertificationIn(Body):
+    """A certification record; it fits a transfer only when complete (see Certification)."""
+
     scheme: ShortText
     id: ShortText
+    issuer: ShortText | None = None
     # JSON has no date type, so the ISO string is parsed here despite strict mode.
+    issued_on: Annotated[date, Field(strict=False)] | None = None
     expires_on: Annotated[date, Field(strict=False)]
+    covers: Annotated[
+        list[Literal["provision", "entrustment", "storage", "inquiry"]], Field(max_length=4)
+    ] = []
+    # Art. 28-8(1) 4 가 and 나: what the recipient does, described for the record.
+    safety_and_rights_measures: Text | None = None
+    implementation_measures: Text | None = None
+
+    def to_domain(self) -> Certification:
+        """The domain record."""
+        return Certification(
+            scheme=self.scheme,
+            id=self.id,
+            expires_on=self.expires_on,
+            issuer=self.issuer,
+            issued_on=self.issued_on,
+            covers=tuple(dict.fromkeys(self.covers)),
+            safety_and_rights_measures=self.safety_and_rights_measures,
+            implementation_measures=self.implementation_measures,
+        )
+
+
+class OnwardTransferIn(Body):
+    """A party the recipient passes the data on to (PIPA Art. 28-11)."""
+
+    legal_name: ShortText
+    country: Annotated[StrictStr, Field(max_length=10)]
+    purpose: Annotated[StrictStr, Field(max_length=500)]
+    # Field names from the rule pack's pii_fields.
+    items: Annotated[list[Annotated[StrictStr, Field(max_length=40)]], Field(max_length=20)]
 
 
 class RecipientIn(Body):
@@ -92,6 +129,7 @@ class RecipientIn(Body):
     retention_days: StrictInt | None = None
     certifications: Annotated[list[CertificationIn], Field(max_length=20)] = []
     webhook_url: Text | None = None
+    onward_transfers: Annotated[list[OnwardTransferIn], Field(max_length=20)] = []
 
 
 class RecipientPatch(Body):
@@ -106,6 +144,7 @@ class RecipientPatch(Body):
     retention_days: StrictInt | None = None
     certifications: Annotated[list[CertificationIn], Field(max_length=20)] | None = None
     webhook_url: Text | None = None
+    onward_transfers: Annotated[list[OnwardTransferIn], Field(max_length=20)] | None = None
 
 
 class PrivacyOfficerOut(BaseModel):
@@ -117,7 +156,33 @@ class PrivacyOfficerOut(BaseModel):
 class CertificationOut(BaseModel):
     scheme: str
     id: str
+    issuer: str | None
+    issued_on: date | None
     expires_on: date
+    covers: list[str]
+    safety_and_rights_measures: str | None
+    implementation_measures: str | None
+
+    @classmethod
+    def of(cls, c: Certification) -> CertificationOut:
+        """The record as the API shows it."""
+        return cls(
+            scheme=c.scheme,
+            id=c.id,
+            issuer=c.issuer,
+            issued_on=c.issued_on,
+            expires_on=c.expires_on,
+            covers=list(c.covers),
+            safety_and_rights_measures=c.safety_and_rights_measures,
+            implementation_measures=c.implementation_measures,
+        )
+
+
+class OnwardTransferOut(BaseModel):
+    legal_name: str
+    country: str
+    purpose: str
+    items: list[str]
 
 
 class RecipientOut(BaseModel):
@@ -132,6 +197,7 @@ class RecipientOut(BaseModel):
     retention_days: int | None
     certifications: list[CertificationOut]
     webhook_url: str | None
+    onward_transfers: list[OnwardTransferOut]
     status: str
     suspended_reason: str | None
     country_suspended: bool
@@ -234,6 +300,15 @@ class NoticeItemOut(BaseModel):
 
 class NoticeOut(BaseModel):
     notice_hash: str
+    # consent: asks for separate consent; disclosure: informs, asks nothing.
+    kind: str
+    # Whether the order cannot proceed without this consent (show it as required, never as
+    # optional); None for a disclosure.
+    required: bool | None
+    # False for a notice outside the pack's required language: it may be shown beside the
+    # notice in that language, but a consent must be recorded against that one.
+    carries_consent: bool
+    heading: str
     locale: str
     purpose: str
     flow: str
@@ -261,6 +336,8 @@ class ConsentOut(BaseModel):
     subject_id: str
     notice_hash: str
     purpose: str
+    flow: str
+    required: bool | None
     granted: bool
     channel: str
     at: datetime
@@ -272,6 +349,8 @@ class ConsentStateOut(BaseModel):
     id: str
     notice_hash: str
     purpose: str
+    flow: str
+    required: bool | None
     recipients: list[str]
     granted: bool
     granted_at: datetime | None
@@ -342,6 +421,9 @@ class TransferRecord(BaseModel):
     notice_hash: str | None
     fields: list[str]
     decided_at: datetime
+    # For LAW_TREATY: the provision's key, and its citation and text as decided under.
+    legal_provision: str | None = None
+    legal_provision_text: str | None = None
 
 
 class TransferPage(BaseModel):
@@ -393,7 +475,11 @@ class ErasureAckIn(Body):
 
 class ErasureOut(BaseModel):
     id: str
-    deletion_id: str
+    cause: Literal["subject_deleted", "consent_withdrawn"] = Field(
+        description="Why: the customer deleted the account, or withdrew the consent."
+    )
+    deletion_id: str | None = Field(description="The deletion, when the account was deleted.")
+    consent_id: str | None = Field(description="The withdrawn consent, after a withdrawal.")
     recipient_id: str
     transfer_ids: list[str]
     order_refs: list[str]

@@ -36,6 +36,12 @@ class ConsentRecord:
     # The notice's scope: recipient id -> fingerprint of the recipient when it was shown.
     recipients: Mapping[str, str]
     withdraws: str | None = None
+    # What the notice showed besides its recipients: the flow, its language, the digest of its
+    # wording, and whether the order needed it (R10).
+    flow: str = "provision"
+    language: str = ""
+    content_digest: str | None = None
+    required: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,16 @@ class ConsentState:
     withdrawn_at: datetime | None
     channel: str
     latest: ConsentRecord
+
+    @property
+    def flow(self) -> str:
+        """The flow the notice showed."""
+        return self.latest.flow
+
+    @property
+    def required(self) -> bool | None:
+        """Whether the order needed this consent (None for notices older than the flag)."""
+        return self.latest.required
 
 
 def current_consents(records: Iterable[ConsentRecord]) -> list[ConsentState]:
@@ -84,7 +100,15 @@ def current_consents(records: Iterable[ConsentRecord]) -> list[ConsentState]:
 def live_consent_facts(records: Iterable[ConsentRecord]) -> list[ConsentFact]:
     """The consents that are granted right now, as facts for the transfer decision."""
     return [
-        ConsentFact(s.consent_id, s.notice_hash, s.purpose, s.recipients)
+        ConsentFact(
+            consent_id=s.consent_id,
+            notice_hash=s.notice_hash,
+            purpose=s.purpose,
+            recipients=s.recipients,
+            flow=s.latest.flow,
+            language=s.latest.language,
+            content_digest=s.latest.content_digest,
+        )
         for s in current_consents(records)
         if s.granted
     ]

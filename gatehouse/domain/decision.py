@@ -3,6 +3,11 @@
 Pure code over plain facts, so it can be tested exhaustively and runs on the hot path with
 no I/O. The checks run in a fixed order, and the first that fails names the refusal; a
 refusal always says what would make the transfer lawful.
+
+Every basis is checked against facts the pack and the registry hold, never against the
+caller's word: a statute is a provision the pack lists, a certification is a scheme the pack
+lists, a disclosure or a consent is a stored notice whose content is still what the pack
+renders today. Kinds the pack reserves for consent (a seller) are reachable by consent only.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from gatehouse.domain.recipients import Recipient, RecipientStatus
+from gatehouse.domain.recipients import Certification, Recipient, RecipientStatus
 from gatehouse.rules.pack import Basis, RulePack
 
 __all__ = [
@@ -33,18 +38,23 @@ class Refusal(StrEnum):
     RECIPIENT_NOT_ELIGIBLE = "recipient_not_eligible"
     RECIPIENT_SUSPENDED = "recipient_suspended"
     COUNTRY_SUSPENDED = "country_suspended"
+    FLOW_NOT_PERMITTED = "flow_not_permitted"
     NO_LAWFUL_BASIS = "no_lawful_basis"
 
 
 @dataclass(frozen=True)
 class ConsentFact:
-    """A consent currently granted by the subject, with the recipients its notice named."""
+    """A consent currently granted by the subject, and what its notice showed."""
 
     consent_id: str
     notice_hash: str
     purpose: str
     # recipient id -> fingerprint of what the notice said about that recipient
     recipients: Mapping[str, str]
+    flow: str = "provision"
+    language: str = ""
+    # Digest of the notice's wording when shown; None for notices older than digests.
+    content_digest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +64,9 @@ class DisclosureFact:
     notice_hash: str
     purpose: str
     recipients: Mapping[str, str]
+    flow: str = "entrustment"
+    language: str = ""
+    content_digest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -70,19 +83,35 @@ class TransferFacts:
     today: date
     consents: Sequence[ConsentFact] = ()
     disclosures: Sequence[DisclosureFact] = ()
+    # The key of a provision in the pack's law_provisions; anything else fits nothing.
     legal_provision: str | None = None
+    # What the pack renders today, in its required language, for this purpose and flow:
+    # notice kind ("consent", "disclosure") -> content digest. A notice with another digest
+    # showed something else, so what it carried has lapsed.
+    notice_digests: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Decision:
-    """Allowed with a basis (and the notice that backs it), or refused with a reason."""
+    """Allowed with a basis (and the notice or provision that backs it), or refused."""
 
     allowed: bool
     basis: str | None = None
     notice_hash: str | None = None
+    legal_provision: str | None = None
     refusal: Refusal | None = None
     message: str = ""
     details: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Fit:
+    """One basis tried: the backing notice or provision when it fits, or why it does not."""
+
+    fits: bool
+    backing: str | None = None
+    why_not: str = ""
+    stale: tuple[str, ...] = ()
 
 
 def _refuse(refusal: Refusal, message: str, **details: Any) -> Decision:
@@ -100,35 +129,104 @@ _GAP_FIXES = {
 }
 
 
-def _fits(
-    basis: Basis, facts: TransferFacts, adequate: frozenset[str], stale: list[str]
-) -> tuple[bool, str | None]:
-    """Whether one basis fits, and the notice or disclosure hash that backs it."""
+def _notice_fit(
+    pack: RulePack,
+    facts: TransferFacts,
+    notices: Sequence[ConsentFact] | Sequence[DisclosureFact],
+    kind: str,
+) -> _Fit:
+    """A consent or disclosure fits when it showed this recipient, purpose and flow, as is."""
+    r = facts.recipient
+    current = facts.notice_digests.get(kind)
+    stale: list[str] = []
+    for notice in notices:
+        if notice.purpose != facts.purpose or notice.flow != facts.flow:
+            continue
+        if r.id not in notice.recipients or notice.language != pack.required_language:
+            continue
+        if notice.recipients[r.id] != facts.recipient_fingerprint:
+            # Art. 28-8(3)/R5: the recipient changed after the notice was shown.
+            stale.append(notice.notice_hash)
+            continue
+        if notice.content_digest is None or notice.content_digest != current:
+            # The pack's wording or version changed since: the notice showed something else.
+            stale.append(notice.notice_hash)
+            continue
+        return _Fit(True, notice.notice_hash)
+    noun = "live consent" if kind == "consent" else "published disclosure"
+    why = f"no {noun} names {r.id} for {facts.purpose!r} by {facts.flow}"
+    if stale:
+        why += " as it stands now (the recipient or the notice changed since)"
+    return _Fit(False, why_not=why, stale=tuple(stale))
+
+
+def _certificate_fits(pack: RulePack, facts: TransferFacts, cert: Certification) -> str:
+    """Empty when the record fits; otherwise why not."""
+    scheme = pack.certification_schemes.get(cert.scheme)
+    kind = facts.recipient.kind.value
+    if scheme is None:
+        return f"{cert.scheme!r} is not a scheme {pack.id} lists as designated"
+    if kind not in scheme.recipient_kinds or facts.flow not in scheme.flows:
+        return f"{cert.scheme} does not cover {facts.flow} to a {kind}"
+    if cert.issuer not in scheme.issuers:
+        return f"{cert.scheme} {cert.id} names no issuer the scheme lists"
+    if cert.issued_on is None or not cert.valid_on(facts.today):
+        return f"{cert.scheme} {cert.id} is not in force on {facts.today.isoformat()}"
+    if (cert.expires_on - cert.issued_on).days > 366 * scheme.max_years:
+        return f"{cert.scheme} {cert.id} runs longer than the scheme's {scheme.max_years} years"
+    if facts.flow not in cert.covers:
+        return f"{cert.scheme} {cert.id} does not cover {facts.flow} in its certified scope"
+    if not cert.has_measures:
+        return f"{cert.scheme} {cert.id} lacks the Art. 28-8(1) 4 가·나 measures on record"
+    return ""
+
+
+def _certification_fit(pack: RulePack, facts: TransferFacts) -> _Fit:
+    reasons = [_certificate_fits(pack, facts, cert) for cert in facts.recipient.certifications]
+    if "" in reasons:
+        return _Fit(True)
+    return _Fit(False, why_not="; ".join(reasons) or "no certification on record")
+
+
+def _law_fit(pack: RulePack, facts: TransferFacts) -> _Fit:
+    key = facts.legal_provision
+    if not key:
+        return _Fit(False, why_not="no listed provision was cited")
+    provision = pack.law_provisions.get(key)
+    if provision is None:
+        return _Fit(False, why_not=f"the cited provision is not one {pack.id} lists")
+    kind = facts.recipient.kind.value
+    if (
+        kind not in provision.recipient_kinds
+        or facts.flow not in provision.flows
+        or facts.purpose not in provision.purposes
+    ):
+        return _Fit(False, why_not=f"{key} does not cover {facts.flow} to a {kind} for "
+                    f"{facts.purpose!r}")
+    beyond = set(pack.released_fields(facts.purpose)) - set(provision.fields)
+    if beyond:
+        return _Fit(False, why_not=f"{key} does not allow {', '.join(sorted(beyond))}")
+    return _Fit(True, key)
+
+
+def _fit(pack: RulePack, basis: Basis, facts: TransferFacts) -> _Fit:
+    """Whether one basis fits, and what backs it."""
     r = facts.recipient
     if basis.requires == "consent":
-        for consent in facts.consents:
-            if consent.purpose != facts.purpose or r.id not in consent.recipients:
-                continue
-            if consent.recipients[r.id] != facts.recipient_fingerprint:
-                # Art. 28-8(3)/R5: the recipient changed after the notice was shown.
-                stale.append(consent.notice_hash)
-                continue
-            return True, consent.notice_hash
-        return False, None
+        return _notice_fit(pack, facts, facts.consents, "consent")
     if basis.requires == "disclosure":
-        for disclosure in facts.disclosures:
-            if disclosure.purpose != facts.purpose:
-                continue
-            if disclosure.recipients.get(r.id) == facts.recipient_fingerprint:
-                return True, disclosure.notice_hash
-        return False, None
+        return _notice_fit(pack, facts, facts.disclosures, "disclosure")
     if basis.requires == "certification":
-        return any(c.valid_on(facts.today) for c in r.certifications), None
+        return _certification_fit(pack, facts)
     if basis.requires == "adequacy":
-        return r.country is not None and r.country in adequate, None
-    if basis.requires == "law":
-        return bool(facts.legal_provision and facts.legal_provision.strip()), None
-    return False, None
+        if r.country is not None and r.country in pack.adequate_countries:
+            return _Fit(True)
+        return _Fit(False, why_not=f"{pack.id} recognises no adequacy for {r.country}")
+    return _law_fit(pack, facts)
+
+
+def _kind_label(pack: RulePack, kind: str) -> str:
+    return pack.recipient_kind_labels[kind].text("en", pack.required_language).lower()
 
 
 def decide(pack: RulePack, facts: TransferFacts) -> Decision:
@@ -158,6 +256,23 @@ def decide(pack: RulePack, facts: TransferFacts) -> Decision:
             f"transfers to {r.country} are suspended; resume the country first",
             country=r.country,
         )
+    kind = r.kind.value
+    permitted = pack.kind_flows.get(kind, [])
+    if facts.flow not in permitted:
+        independent = kind in pack.consent_only_kinds
+        return _refuse(
+            Refusal.FLOW_NOT_PERMITTED,
+            f"a {_kind_label(pack, kind)} receives data only by {' or '.join(permitted)}"
+            + (
+                ", as an independent controller, with the customer's separate consent; "
+                f"transfer by provision after the customer consents to {r.id}"
+                if independent
+                else f"; transfer by {' or '.join(permitted)} instead"
+            ),
+            flow=facts.flow,
+            kind=kind,
+            permitted_flows=list(permitted),
+        )
     if facts.purpose not in r.purposes:
         return _refuse(
             Refusal.NO_LAWFUL_BASIS,
@@ -166,45 +281,64 @@ def decide(pack: RulePack, facts: TransferFacts) -> Decision:
             purpose=facts.purpose,
         )
     stale: list[str] = []
-    tried: list[str] = []
-    adequate = frozenset(pack.adequate_countries)
+    why_not: dict[str, str] = {}
     for code, basis in pack.bases.items():
-        if facts.flow not in basis.flows:
+        if facts.flow not in basis.flows or kind not in basis.kinds:
             continue
-        tried.append(code)
-        fits, backing = _fits(basis, facts, adequate, stale)
-        if fits:
-            return Decision(allowed=True, basis=code, notice_hash=backing)
+        fit = _fit(pack, basis, facts)
+        if fit.fits:
+            provision = fit.backing if basis.requires == "law" else None
+            notice = fit.backing if basis.requires in ("consent", "disclosure") else None
+            return Decision(
+                allowed=True, basis=code, notice_hash=notice, legal_provision=provision
+            )
+        stale += fit.stale
+        why_not[code] = fit.why_not
     return _refuse(
         Refusal.NO_LAWFUL_BASIS,
-        _no_basis_message(pack, facts, stale),
+        _no_basis_message(pack, facts, stale, list(why_not)),
         flow=facts.flow,
         purpose=facts.purpose,
-        bases_tried=tried,
+        bases_tried=list(why_not),
+        why_not=why_not,
         stale_notices=stale,
     )
 
 
-def _no_basis_message(pack: RulePack, facts: TransferFacts, stale: list[str]) -> str:
+def _no_basis_message(
+    pack: RulePack, facts: TransferFacts, stale: list[str], tried: list[str]
+) -> str:
     r = facts.recipient
-    options = []
+    kind = r.kind.value
     if stale:
-        options.append(
-            "the recipient's details changed since the customer consented: render a new notice "
-            "and ask for consent again"
+        first = (
+            "what the customer was shown has changed since (the recipient's details or the "
+            "notice's wording): render the notice again and ask for consent again"
         )
     else:
-        options.append(
-            f"obtain the customer's separate consent to transfer to {r.id} for "
-            f"{facts.purpose!r} (render the notice, then record the consent)"
+        first = (
+            f"obtain the customer's separate consent to {facts.flow} to {r.id} for "
+            f"{facts.purpose!r} (render the notice in {pack.required_language}, then record "
+            "the consent)"
         )
-    disclosure_flows = {
-        flow
-        for basis in pack.bases.values()
-        if basis.requires == "disclosure"
-        for flow in basis.flows
-    }
-    if facts.flow in disclosure_flows:
-        options.append("or publish an overseas-transfer disclosure naming this recipient")
-    options.append("or register an unexpired certification for the recipient")
+    options = [first]
+    if kind in pack.consent_only_kinds:
+        options.append(
+            f"a {_kind_label(pack, kind)} is an independent controller: no statute, "
+            "certification or disclosure replaces the customer's consent"
+        )
+    else:
+        codes = {pack.bases[code].requires: code for code in tried}
+        if "disclosure" in codes:
+            options.append("or publish an overseas-transfer disclosure naming this recipient")
+        if "certification" in codes:
+            options.append(
+                "or register a certification of a designated scheme that covers this flow, "
+                "with its issuer, dates and the 가·나 measures"
+            )
+        if "law" in codes and pack.law_provisions:
+            options.append(
+                "or cite, by its key, a provision the rule pack lists that covers this "
+                f"transfer ({', '.join(sorted(pack.law_provisions))})"
+            )
     return f"no lawful basis for {facts.flow} to {r.id}: " + "; ".join(options)

@@ -18,33 +18,27 @@ from typing import TYPE_CHECKING, Any
 import phonenumbers
 
 from gatehouse.domain.errors import InvalidInput
-from gatehouse.domain.recipients import PrivacyOfficer, Recipient
+from gatehouse.domain.group_names import match_group_name
+from gatehouse.domain.recipients import OnwardTransfer, PrivacyOfficer, Recipient
 
 if TYPE_CHECKING:
     from gatehouse.rules.pack import Basis, Label, RulePack
 
 __all__ = [
-    "GROUP_PLACEHOLDERS",
     "RECIPIENT_ITEMS",
+    "NOTICE_KINDS",
     "Notice",
     "NoticeItem",
     "RecipientEntry",
+    "notice_digest",
     "recipient_fingerprint",
     "render_notice",
 ]
 
-# Destination and recipient wordings PIPC faulted AliExpress for: a notice names each country and
-# each recipient, so neither pack texts nor a recipient's legal name may be such a group label.
-GROUP_PLACEHOLDERS = (
-    "worldwide",
-    "world wide",
-    "전 세계",
-    "전세계",
-    "all sellers",
-    "all recipients",
-    "판매자 전체",
-    "전체 판매자",
-)
+# A consent notice asks for separate consent (Art. 28-8(1) 1); a disclosure informs of
+# entrustment or storage (Art. 28-8(1) 3) and asks nothing. Each has its own basis and wording.
+NOTICE_KINDS = ("consent", "disclosure")
+_BASIS_OF_KIND = {"consent": "consent", "disclosure": "disclosure"}
 
 # Items whose value differs per recipient; every other item is shared by the whole notice.
 RECIPIENT_ITEMS = (
@@ -54,6 +48,7 @@ RECIPIENT_ITEMS = (
     "recipient_privacy_officer_contact",
     "recipient_purpose",
     "recipient_retention",
+    "onward_transfers",
 )
 
 _LOCALE_RE = re.compile(r"([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]{1,8})*")
@@ -70,11 +65,12 @@ def recipient_fingerprint(recipient: Recipient) -> str:
 
     A consent is valid only while the fingerprint recorded when its notice was rendered equals
     the recipient's current one: changing any shown fact (name, country, contacts, privacy
-    officer, purposes, retention, kind) needs a new notice and a new consent (R5). Facts the
+    officer, purposes, retention, kind, onward transfers) needs a new notice and a new consent
+    (R5). Facts the
     notice does not show, such as status or the accepted terms version, leave it unchanged.
     """
     officer = recipient.privacy_officer
-    shown = {
+    shown: dict[str, Any] = {
         "kind": recipient.kind.value,
         "legal_name": recipient.legal_name,
         "country": recipient.country,
@@ -85,7 +81,19 @@ def recipient_fingerprint(recipient: Recipient) -> str:
         "purposes": sorted(recipient.purposes),
         "retention_days": recipient.retention_days,
     }
+    if recipient.onward_transfers:
+        # Only when declared, so recipients without any keep the fingerprints their consents
+        # were given under.
+        shown["onward_transfers"] = [
+            [o.legal_name, o.country, o.purpose, sorted(o.items)]
+            for o in _ordered(recipient.onward_transfers)
+        ]
     return hashlib.sha256(_canonical(shown)).hexdigest()
+
+
+def _ordered(onward: Sequence[OnwardTransfer]) -> list[OnwardTransfer]:
+    # Declaration order carries no meaning, so neither the fingerprint nor the notice follow it.
+    return sorted(onward, key=lambda o: (o.legal_name, o.country, o.purpose, sorted(o.items)))
 
 
 @dataclass(frozen=True)
@@ -130,11 +138,23 @@ class Notice:
     locale: str
     purpose: str
     flow: str
+    kind: str
+    # Whether the order cannot proceed without this consent; None for a disclosure.
+    required: bool | None
+    # Digest of everything shown that is not a recipient's own fact (see ``notice_digest``).
+    content_digest: str
     recipients: tuple[RecipientEntry, ...]
     countries: tuple[str, ...]
     items: tuple[NoticeItem, ...]
     fields: tuple[str, ...]
     text: str
+    # A consent notice in the pack's required language; any other is shown beside it only.
+    carries_consent: bool = False
+
+    @property
+    def heading(self) -> str:
+        """The notice's heading, as its text opens."""
+        return self.text.split("\n", 1)[0]
 
     def body(self) -> dict[str, Any]:
         """Everything the notice says except its hash, as JSON-ready data."""
@@ -144,6 +164,9 @@ class Notice:
             "locale": self.locale,
             "purpose": self.purpose,
             "flow": self.flow,
+            "kind": self.kind,
+            "required": self.required,
+            "content_digest": self.content_digest,
             "recipients": [
                 {
                     "recipient_id": r.recipient_id,
@@ -187,15 +210,23 @@ def _language(pack: RulePack, locale: str) -> str:
     return language
 
 
-def _consent_basis(pack: RulePack, flow: str) -> Basis:
-    # The notice exists to ask for consent, so its legal basis is the pack's consent basis.
+def _basis_for(pack: RulePack, kind: str, flow: str) -> Basis:
+    """The basis a notice of ``kind`` rests on: consent for a consent notice, and so on."""
+    if kind not in NOTICE_KINDS:
+        raise InvalidInput(
+            f"a notice is one of {', '.join(NOTICE_KINDS)}", code="unknown_notice_kind"
+        )
     for basis in pack.bases.values():
-        if basis.requires == "consent" and flow in basis.flows:
+        if basis.requires == _BASIS_OF_KIND[kind] and flow in basis.flows:
             return basis
+    flows = sorted(
+        {f for b in pack.bases.values() if b.requires == _BASIS_OF_KIND[kind] for f in b.flows}
+    )
     raise InvalidInput(
-        f"{pack.id} has no consent basis for the flow '{flow}'",
-        code="no_consent_basis",
-        details={"flow": flow},
+        f"{pack.id} has no {kind} basis for the flow '{flow}'; a {kind} covers "
+        f"{', '.join(flows)}",
+        code=f"no_{kind}_basis",
+        details={"flow": flow, "flows": flows},
     )
 
 
@@ -219,19 +250,37 @@ def _officer_contact(officer: PrivacyOfficer) -> str:
     return f"{officer.name} ({_joined(officer.email, phone)})"
 
 
-def _is_group_label(name: str) -> bool:
-    return " ".join(name.split()).casefold() in GROUP_PLACEHOLDERS
+def _is_group_label(pack: RulePack, name: str) -> bool:
+    return match_group_name(name, pack.group_names) is not None
 
 
 class _Renderer:
     """Fills the items of one notice in one language."""
 
-    def __init__(self, pack: RulePack, language: str, purpose: str, flow: str) -> None:
+    def __init__(self, pack: RulePack, language: str, purpose: str, flow: str, kind: str) -> None:
         self.pack = pack
         self.language = language
         self.purpose = purpose
         self.flow = flow
+        self.kind = kind
+        self.basis = _basis_for(pack, kind, flow)
+        self.required = pack.purposes[purpose].consent_required if kind == "consent" else None
         self.labels = {item.key: self.text(item.label) for item in pack.notice_items}
+        texts = pack.notice_texts
+        wording = texts.required if self.required else texts.optional
+        # A disclosure asks for nothing, so none of its words speak of consent.
+        words = pack.disclosure_texts if kind == "disclosure" else wording
+        self.heading = self.template(words.heading)
+        self.intro = self.template(words.intro)
+        self.refusal = {
+            "refusal_method": self.template(words.refusal_method),
+            "refusal_procedure": self.template(
+                pack.disclosure_texts.refusal_procedure
+                if kind == "disclosure"
+                else texts.refusal_procedure
+            ),
+            "refusal_effect": self.template(words.refusal_effect),
+        }
 
     def text(self, label: Label) -> str:
         """A label as written; only notice texts are templates (the pack checks those)."""
@@ -245,6 +294,7 @@ class _Renderer:
         )
 
     def pi_items(self) -> str:
+        # Every field a view releases is listed, the order details included.
         parts = []
         for field, transform in self.pack.released_fields(self.purpose).items():
             name = self.text(self.pack.field_labels[field])
@@ -252,19 +302,36 @@ class _Renderer:
             if form:
                 name = self.template(self.pack.notice_texts.field_form, field=name, form=form)
             parts.append(name)
+        parts.append(self.text(self.pack.notice_texts.order_items))
         return ", ".join(parts)
 
-    def shared(self, basis: Basis) -> dict[str, str]:
+    def shared(self) -> dict[str, str]:
         texts = self.pack.notice_texts
         return {
             "pi_items": self.pi_items(),
             "transfer_timing": self.template(texts.transfer_timing),
             "transfer_method": self.template(texts.transfer_method),
-            "refusal_method": self.template(texts.refusal_method),
-            "refusal_procedure": self.template(texts.refusal_procedure),
-            "refusal_effect": self.template(texts.refusal_effect),
-            "legal_basis": f"{self.text(basis.label)} ({basis.article})",
+            **self.refusal,
+            "legal_basis": f"{self.text(self.basis.label)} ({self.text(self.basis.citation)})",
         }
+
+    def digest(self) -> str:
+        """SHA-256 (hex) of everything this notice shows that is not a recipient's own fact."""
+        pack = self.pack
+        shown = {
+            "pack": [pack.id, pack.version],
+            "kind": self.kind,
+            "language": self.language,
+            "purpose": self.purpose,
+            "flow": self.text(pack.flow_labels[self.flow]),
+            "required": self.required,
+            "heading": self.heading,
+            "intro": self.intro,
+            "labels": self.labels,
+            "shared": self.shared(),
+            "kinds": {k: self.text(v) for k, v in pack.recipient_kind_labels.items()},
+        }
+        return hashlib.sha256(_canonical(shown)).hexdigest()
 
     def own(self, recipient: Recipient) -> dict[str, str]:
         country = recipient.country or ""
@@ -274,7 +341,7 @@ class _Renderer:
             # An unknown code cannot be named, which leaves the item empty like a missing one.
             "dest_country": (country and self.pack.country_name(country, self.language)) or "",
             # A group label is no name: it is what hid AliExpress's 180,000 sellers.
-            "recipient_name": "" if _is_group_label(legal_name) else legal_name,
+            "recipient_name": "" if _is_group_label(self.pack, legal_name) else legal_name,
             "recipient_contact": _joined(
                 recipient.contact_phone and _format_phone(recipient.contact_phone),
                 recipient.contact_email,
@@ -284,7 +351,24 @@ class _Renderer:
             "recipient_retention": (
                 "" if days is None else self.template(self.pack.notice_texts.retention, days=days)
             ),
+            "onward_transfers": self.onward(recipient),
         }
+
+    def onward(self, recipient: Recipient) -> str:
+        """The recipient's onward transfers (Art. 28-11), or the pack's word for none."""
+        texts = self.pack.onward_transfer_texts
+        if not recipient.onward_transfers:
+            return self.text(texts.none)
+        labels = self.pack.field_labels
+        return "; ".join(
+            self.text(texts.entry).format(
+                name=o.legal_name,
+                country=self.pack.country_name(o.country, self.language) or o.country,
+                purpose=o.purpose,
+                items=", ".join(self.text(labels[f]) if f in labels else f for f in o.items),
+            )
+            for o in _ordered(recipient.onward_transfers)
+        )
 
     def items(self, values: dict[str, str]) -> tuple[NoticeItem, ...]:
         return tuple(
@@ -298,6 +382,27 @@ class _Renderer:
         lines = [f"{number}. {entry.legal_name} ({kind}, {flow})"]
         lines += [f"{i.label}: {i.value}" for i in entry.items if i.key in RECIPIENT_ITEMS]
         return lines
+
+
+def _check_kinds(renderer: _Renderer, recipients: Sequence[Recipient]) -> None:
+    """Each recipient's kind must take this flow, and the notice's basis must reach it."""
+    pack, flow = renderer.pack, renderer.flow
+    wrong_flow = [r.id for r in recipients if flow not in pack.kind_flows.get(r.kind.value, [])]
+    if wrong_flow:
+        raise InvalidInput(
+            f"recipient {', '.join(wrong_flow)} cannot receive data by {flow}: a seller is an "
+            "independent controller and receives data only by provision, with consent",
+            code="flow_not_permitted",
+            details={"flow": flow, "recipient_ids": wrong_flow},
+        )
+    unreachable = [r.id for r in recipients if r.kind.value not in renderer.basis.kinds]
+    if unreachable:
+        raise InvalidInput(
+            f"a {renderer.kind} cannot cover recipient {', '.join(unreachable)}: only the "
+            "customer's separate consent may open transfers to it",
+            code=f"{renderer.kind}_not_permitted",
+            details={"recipient_ids": unreachable},
+        )
 
 
 def _check_request(
@@ -346,19 +451,22 @@ def render_notice(
     flow: str,
     recipients: Sequence[Recipient],
     locale: str,
+    kind: str = "consent",
 ) -> Notice:
-    """Render the notice asking for separate consent to transfer data to ``recipients``.
+    """Render the notice for ``recipients``: a consent notice, or a disclosure.
 
     ``locale`` picks one of the pack's languages (``ko``, ``ko-KR``, ``en-US``...). Raises
     InvalidInput with code ``unsupported_locale``, ``unknown_purpose``, ``unknown_flow``,
-    ``no_consent_basis``, ``duplicate_recipient``, ``purpose_not_registered`` or, when a
-    required item would be empty for any recipient, ``notice_incomplete`` with every gap in
+    ``no_consent_basis`` (or ``no_disclosure_basis``), ``flow_not_permitted``,
+    ``disclosure_not_permitted``, ``duplicate_recipient``, ``purpose_not_registered`` or, when
+    a required item would be empty for any recipient, ``notice_incomplete`` with every gap in
     ``details["missing"]`` as ``{"recipient_id", "item"}``.
     """
     language = _language(pack, locale)
     _check_request(pack, purpose, flow, recipients)
-    renderer = _Renderer(pack, language, purpose, flow)
-    shared = renderer.shared(_consent_basis(pack, flow))
+    renderer = _Renderer(pack, language, purpose, flow, kind)
+    _check_kinds(renderer, recipients)
+    shared = renderer.shared()
     required = set(pack.required_notice_items)
     # Sorted so that the same recipients give the same notice whatever order they came in.
     ordered = sorted(recipients, key=lambda r: r.id)
@@ -395,8 +503,7 @@ def render_notice(
             details={"missing": missing},
         )
     shared_items = tuple(i for i in entries[0].items if i.key not in RECIPIENT_ITEMS and i.value)
-    texts = pack.notice_texts
-    lines = [renderer.template(texts.heading), renderer.template(texts.intro), ""]
+    lines = [renderer.heading, renderer.intro, ""]
     lines += [f"{i.label}: {i.value}" for i in shared_items]
     for number, (recipient, entry) in enumerate(zip(ordered, entries, strict=True), start=1):
         lines += ["", *renderer.block(number, recipient, entry)]
@@ -407,10 +514,38 @@ def render_notice(
         locale=language,
         purpose=purpose,
         flow=flow,
+        kind=kind,
+        required=renderer.required,
+        content_digest=renderer.digest(),
         recipients=tuple(entries),
         countries=tuple(sorted({e.country for e in entries})),
         items=shared_items,
         fields=tuple(pack.released_fields(purpose)),
         text="\n".join(lines) + "\n",
+        carries_consent=kind == "consent" and language == pack.required_language,
     )
     return replace(notice, hash=hashlib.sha256(notice.canonical_body()).hexdigest())
+
+
+def notice_digest(
+    pack: RulePack, *, kind: str, language: str, purpose: str, flow: str
+) -> str | None:
+    """The content digest a notice of this kind would carry if rendered now (None: no such).
+
+    The transfer hot path compares it with the digest stored with each consent, so it is
+    memoised per pack object: a pack is immutable once loaded.
+    """
+    key = (id(pack), kind, language, purpose, flow)
+    cached = _DIGESTS.get(key)
+    if cached is not None and cached[0] is pack:
+        return cached[1]
+    try:
+        digest: str | None = _Renderer(pack, language, purpose, flow, kind).digest()
+    except InvalidInput:
+        digest = None  # no basis of this kind covers the flow, so no such notice exists
+    _DIGESTS[key] = (pack, digest)
+    return digest
+
+
+# Keyed by the pack's identity and holding the pack itself, so an id is never reused.
+_DIGESTS: dict[tuple[int, str, str, str, str], tuple[RulePack, str | None]] = {}

@@ -10,12 +10,14 @@ from urllib.parse import urlsplit
 
 from gatehouse.domain.contact import normalise_country, normalise_email, normalise_phone
 from gatehouse.domain.errors import InvalidInput
+from gatehouse.domain.group_names import match_group_name
 
 __all__ = [
     "RecipientKind",
     "RecipientStatus",
     "PrivacyOfficer",
     "Certification",
+    "OnwardTransfer",
     "Recipient",
     "eligibility_gaps",
     "new_recipient",
@@ -54,15 +56,49 @@ class PrivacyOfficer:
 
 @dataclass(frozen=True)
 class Certification:
-    """A certification such as ISMS-P that can serve as a lawful basis until it expires."""
+    """A certification record of the recipient, such as ISMS-P.
+
+    It can serve as a lawful basis (Art. 28-8(1) 4) only when the rule pack lists its scheme,
+    its issuer is one the scheme names, it is in force, it covers the flow, and the recipient
+    recorded both the safety and rights measures (가) and the means to implement them in the
+    destination country (나). Records missing any of these are kept but fit no transfer.
+    """
 
     scheme: str
     id: str
     expires_on: date
+    issuer: str | None = None
+    issued_on: date | None = None
+    # The flows (provision, entrustment, storage, inquiry) the certified scope covers.
+    covers: tuple[str, ...] = ()
+    safety_and_rights_measures: str | None = None
+    implementation_measures: str | None = None
 
     def valid_on(self, day: date) -> bool:
-        """True while the certification has not expired."""
-        return day <= self.expires_on
+        """True when ``day`` falls between issue (when known) and expiry."""
+        started = self.issued_on is None or self.issued_on <= day
+        return started and day <= self.expires_on
+
+    @property
+    def has_measures(self) -> bool:
+        """Both the 가 and the 나 measures are on record."""
+        return bool(self.safety_and_rights_measures and self.implementation_measures)
+
+
+@dataclass(frozen=True)
+class OnwardTransfer:
+    """A party the recipient passes customers' data on to (PIPA Art. 28-11)."""
+
+    legal_name: str
+    country: str
+    purpose: str
+    # Field names from the rule pack's pii_fields.
+    items: tuple[str, ...]
+
+
+# Onward transfers a recipient may declare; a longer chain is no register entry a customer
+# could read in a notice.
+_MAX_ONWARD_TRANSFERS = 20
 
 
 @dataclass(frozen=True)
@@ -85,6 +121,7 @@ class Recipient:
     created_at: datetime
     updated_at: datetime
     suspended_reason: str | None = None
+    onward_transfers: tuple[OnwardTransfer, ...] = ()
 
 
 def eligibility_gaps(
@@ -142,6 +179,68 @@ def _webhook_url(value: str | None) -> str | None:
     return value
 
 
+# The rule a group label breaks, named in the error so the operator knows what to fix.
+_NAMING_RULE = "PIPA Art. 28-8(2) item 3"
+
+
+def _own_name(name: str | None, field_name: str, group_names: Collection[str]) -> str | None:
+    text = _optional_text(name, field_name, 200)
+    term = match_group_name(text, group_names) if text else None
+    if term is not None:
+        raise InvalidInput(
+            f"{field_name} '{text}' is a group name ('{term}'), not a name: each recipient must "
+            f"be named by its own legal name ({_NAMING_RULE})",
+            code="group_name_not_allowed",
+            details={"field": field_name, "term": term, "rule": _NAMING_RULE},
+        )
+    return text
+
+
+def _onward_transfer(
+    onward: OnwardTransfer, path: str, known_fields: Collection[str], group_names: Collection[str]
+) -> OnwardTransfer:
+    name = _own_name(onward.legal_name, f"{path}.legal_name", group_names)
+    purpose = _optional_text(onward.purpose, f"{path}.purpose", 500)
+    items = tuple(dict.fromkeys(onward.items))
+    if not (name and onward.country and purpose and items):
+        # Art. 28-11 applies the notice items to the onward recipient, so none may be blank.
+        raise InvalidInput(
+            f"{path} needs a legal_name, a country, a purpose and at least one item",
+            code="invalid_onward_transfer",
+            details={"field": path},
+        )
+    unknown = sorted(set(items) - set(known_fields))
+    if unknown:
+        raise InvalidInput(
+            f"{path}.items: unknown fields {', '.join(unknown)}",
+            code="invalid_onward_transfer",
+            details={"field": f"{path}.items", "unknown": unknown, "known": sorted(known_fields)},
+        )
+    try:
+        country = normalise_country(onward.country)
+    except InvalidInput as exc:
+        field_name = f"{path}.country"
+        raise InvalidInput(
+            f"{field_name}: {exc.message}", code=exc.code, details={"field": field_name}
+        ) from None
+    return OnwardTransfer(name, country, purpose, items)
+
+
+def _onward_transfers(
+    declared: Sequence[OnwardTransfer], known_fields: Collection[str], group_names: Collection[str]
+) -> tuple[OnwardTransfer, ...]:
+    if len(declared) > _MAX_ONWARD_TRANSFERS:
+        raise InvalidInput(
+            f"at most {_MAX_ONWARD_TRANSFERS} onward transfers may be declared",
+            code="invalid_onward_transfer",
+            details={"field": "onward_transfers", "limit": _MAX_ONWARD_TRANSFERS},
+        )
+    return tuple(
+        _onward_transfer(onward, f"onward_transfers[{index}]", known_fields, group_names)
+        for index, onward in enumerate(declared)
+    )
+
+
 def new_recipient(
     *,
     recipient_id: str,
@@ -157,8 +256,16 @@ def new_recipient(
     certifications: Sequence[Certification],
     webhook_url: str | None,
     at: datetime,
+    onward_transfers: Sequence[OnwardTransfer] = (),
+    known_fields: Collection[str] = (),
+    group_names: Collection[str] = (),
 ) -> Recipient:
-    """Validate and normalise a registration; incomplete entries are allowed but not eligible."""
+    """Validate and normalise a registration; incomplete entries are allowed but not eligible.
+
+    A name that is a group label (``group_names``, matched by ``match_group_name``) is refused
+    outright, for the recipient and for each onward recipient: a group is never a name.
+    Onward transfers list fields from ``known_fields``.
+    """
     try:
         recipient_kind = RecipientKind(kind)
     except ValueError:
@@ -183,7 +290,7 @@ def new_recipient(
     return Recipient(
         id=recipient_id,
         kind=recipient_kind,
-        legal_name=_optional_text(legal_name, "legal_name", 200),
+        legal_name=_own_name(legal_name, "legal_name", group_names),
         country=normalise_country(country) if country else None,
         contact_phone=normalise_phone(contact_phone) if contact_phone else None,
         contact_email=normalise_email(contact_email) if contact_email else None,
@@ -196,4 +303,5 @@ def new_recipient(
         accepted_terms_version=None,
         created_at=at,
         updated_at=at,
+        onward_transfers=_onward_transfers(onward_transfers, known_fields, group_names),
     )

@@ -7,28 +7,48 @@ the consistency rules, so a new jurisdiction is a new TOML file rather than new 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import pycountry
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     PositiveInt,
-    RootModel,
     StringConstraints,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
-from gatehouse.domain.notices import GROUP_PLACEHOLDERS
+from gatehouse.domain.group_names import find_group_term
 from gatehouse.domain.recipients import RecipientKind
 from gatehouse.domain.transforms import UnknownTransform, get_transform
+from gatehouse.rules.bases import (
+    Basis,
+    CertificationScheme,
+    LawProvision,
+    Requirement,
+    SchemeName,
+    basis_problems,
+)
+from gatehouse.rules.model import (
+    BasisCode,
+    CountryCode,
+    Key,
+    Label,
+    LanguageCode,
+    Model,
+    Text,
+)
+from gatehouse.rules.naming import OnwardTransferTexts, naming_problems
 
 __all__ = [
     "Basis",
+    "CertificationScheme",
+    "ConsentWording",
     "Deadlines",
+    "DisclosureTexts",
     "Label",
+    "LawProvision",
     "NoticeItem",
     "NoticeTexts",
     "Purpose",
@@ -39,12 +59,6 @@ __all__ = [
     "Views",
 ]
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-Key = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
-BasisCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]*$")]
-LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
-CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
-
 # A field released as is needs no form in the notice, and a dropped field is not listed at all;
 # every other transform must say in each language how the field is released.
 _AS_IS_TRANSFORM = "plain"
@@ -53,73 +67,67 @@ _NOT_RELEASED_TRANSFORM = "drop"
 # The values notice texts may use, so the wording follows the pack's view clock.
 _TEXT_PLACEHOLDERS = ("close_days", "max_days")
 
-# What a basis needs evidence of; each kind has its own check in the lawful-basis evaluation.
-Requirement = Literal["consent", "law", "disclosure", "certification", "adequacy"]
 
-
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Label(RootModel[dict[LanguageCode, Text]]):
-    """A text in each of the pack's languages, keyed by language code."""
-
-    model_config = ConfigDict(frozen=True)
-
-    def __getitem__(self, language: str) -> str:
-        return self.root[language]
-
-    def text(self, language: str, fallback: str) -> str:
-        """The text in ``language``, or in ``fallback`` when the pack lacks that language."""
-        return self.root.get(language, self.root[fallback])
-
-
-class Basis(_Model):
-    """A lawful basis for transfer, with the flows it may justify."""
-
-    article: Text
-    label: Label
-    flows: list[Key] = Field(min_length=1)
-    requires: Requirement
-
-
-class NoticeItem(_Model):
+class NoticeItem(Model):
     """One item the transfer notice must state."""
 
     key: Key
     label: Label
 
 
-class NoticeTexts(_Model):
+class ConsentWording(Model):
+    """The words that differ between a consent the order needs and an optional one."""
+
+    heading: Label
+    intro: Label
+    refusal_method: Label
+    refusal_effect: Label
+
+
+class NoticeTexts(Model):
     """The fixed wording of the overseas-transfer notice shown before consent is asked.
 
     Texts may use ``{close_days}`` and ``{max_days}`` (from ``views``); ``retention`` must use
     ``{days}`` and ``field_form`` both ``{field}`` and ``{form}``.
     """
 
-    heading: Label
-    intro: Label
+    # A consent the order cannot proceed without is never labelled optional (R10).
+    required: ConsentWording
+    optional: ConsentWording
     transfer_timing: Label
     transfer_method: Label
-    refusal_method: Label
     refusal_procedure: Label
-    refusal_effect: Label
+    # What a recipient sees of the order besides the customer's fields, as the items list says.
+    order_items: Label
     # How a recipient's retention_days reads, e.g. "{days}일".
     retention: Label
     # How a released field reads with its form, e.g. "{field}({form})" for "성명(일부 가림 처리)".
     field_form: Label
 
 
-class Purpose(_Model):
+class DisclosureTexts(Model):
+    """The wording of an Art. 28-8(2) disclosure for entrustment or storage: no consent asked."""
+
+    heading: Label
+    intro: Label
+    refusal_method: Label
+    refusal_procedure: Label
+    refusal_effect: Label
+
+
+class Purpose(Model):
     """A purpose and the transform each field gets for it."""
 
     label: Label
+    # Whether an order for this purpose cannot proceed without the transfer: its consent is
+    # then labelled required and its refusal effect says the order stops (R10).
+    consent_required: bool
     fields: dict[Key, Key] = Field(min_length=1)
     # Replaces the transform of the listed fields once the purchase is confirmed.
     after_confirmation: dict[Key, Key] = Field(default_factory=dict)
 
 
-class Views(_Model):
+class Views(Model):
     """How long a recipient's view of transferred data stays open."""
 
     close_days_after_delivery: PositiveInt
@@ -127,7 +135,7 @@ class Views(_Model):
     safe_number_cooldown_days: Annotated[int, Field(ge=0)]
 
 
-class Deadlines(_Model):
+class Deadlines(Model):
     """Statutory clocks for rights requests and breaches."""
 
     rights_request_days: PositiveInt
@@ -138,7 +146,7 @@ class Deadlines(_Model):
     erasure_ack_days: PositiveInt = 10
 
 
-class RetentionHold(_Model):
+class RetentionHold(Model):
     """Records a statute makes us keep after deletion, and for how long."""
 
     months: PositiveInt
@@ -147,7 +155,7 @@ class RetentionHold(_Model):
     fields: list[Key] = Field(min_length=1)
 
 
-class Remedy(_Model):
+class Remedy(Model):
     """A public body a data subject can turn to."""
 
     name: Label
@@ -174,7 +182,7 @@ def _labels(value: Any, path: str) -> Iterator[tuple[str, Label]]:
             yield from _labels(item, f"{path}[{index}]")
 
 
-class RulePack(_Model):
+class RulePack(Model):
     """One jurisdiction's rules for overseas transfer of its residents' personal data."""
 
     id: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]+(?:-[A-Z0-9]+)*$")]
@@ -185,6 +193,13 @@ class RulePack(_Model):
     languages: list[LanguageCode] = Field(min_length=1)
     flows: list[Key] = Field(min_length=1)
     bases: dict[BasisCode, Basis] = Field(min_length=1)
+    # Which flows each kind of recipient may receive at all.
+    kind_flows: dict[Key, list[Key]]
+    # Kinds that only the data subject's consent (or adequacy) may open: no statute,
+    # certification or disclosure may list them.
+    consent_only_kinds: list[Key] = Field(default_factory=list)
+    law_provisions: dict[Key, LawProvision] = Field(default_factory=dict)
+    certification_schemes: dict[SchemeName, CertificationScheme] = Field(default_factory=dict)
     adequate_countries: list[CountryCode] = Field(default_factory=list)
     notice_items: list[NoticeItem] = Field(min_length=1)
     required_notice_items: list[Key] = Field(default_factory=list)
@@ -197,6 +212,7 @@ class RulePack(_Model):
     # The article that lists the notice items, named when a notice cannot be rendered.
     notice_article: Text
     notice_texts: NoticeTexts
+    disclosure_texts: DisclosureTexts
     field_labels: dict[Key, Label]
     # The form a field is released in, per transform; plain and drop need none (see above).
     transform_labels: dict[Key, Label] = Field(default_factory=dict)
@@ -204,6 +220,9 @@ class RulePack(_Model):
     recipient_kind_labels: dict[Key, Label]
     # Korean country names; pycountry supplies English ones (see ``country_name``).
     country_names_ko: dict[CountryCode, Text] = Field(default_factory=dict)
+    # Group labels that are no recipient's name (see domain/group_names.py for how they match).
+    group_names: list[Text] = Field(default_factory=list)
+    onward_transfer_texts: OnwardTransferTexts
 
     @model_validator(mode="after")
     def _check_consistency(self) -> RulePack:
@@ -216,11 +235,22 @@ class RulePack(_Model):
         yield from self._language_problems()
         yield from self._country_problems()
         yield from self._flow_problems()
+        yield from basis_problems(
+            flows=self.flows,
+            kinds=[k.value for k in RecipientKind],
+            purposes={name: self.released_fields(name) for name in self.purposes},
+            bases=self.bases,
+            kind_flows=self.kind_flows,
+            consent_only_kinds=self.consent_only_kinds,
+            law_provisions=self.law_provisions,
+            certification_schemes=self.certification_schemes,
+        )
         yield from self._notice_problems()
         yield from self._purpose_problems()
         yield from self._timing_problems()
         yield from self._notice_label_problems()
         yield from self._notice_text_problems()
+        yield from naming_problems(self.group_names, self.onward_transfer_texts)
 
     def released_fields(self, purpose: str) -> dict[str, str]:
         """Field → transform for the fields ``purpose`` releases at transfer, in pack order."""
@@ -275,12 +305,7 @@ class RulePack(_Model):
         yield from _duplicates("flows", self.flows)
         for code, basis in self.bases.items():
             yield from _duplicates(f"bases.{code}.flows", basis.flows)
-            for index, flow in enumerate(basis.flows):
-                if flow not in self.flows:
-                    yield (
-                        f"bases.{code}.flows[{index}]",
-                        f"flow '{flow}' is not declared in flows ({', '.join(self.flows)})",
-                    )
+            yield from _duplicates(f"bases.{code}.kinds", basis.kinds)
 
     def _notice_problems(self) -> Iterator[tuple[str, str]]:
         keys = [item.key for item in self.notice_items]
@@ -355,6 +380,7 @@ class RulePack(_Model):
     def _notice_text_problems(self) -> Iterator[tuple[str, str]]:
         labelled = (
             "notice_texts",
+            "disclosure_texts",
             "field_labels",
             "transform_labels",
             "flow_labels",
@@ -370,25 +396,27 @@ class RulePack(_Model):
             (f"country_names_ko.{code}", name) for code, name in self.country_names_ko.items()
         ]
         for path, text in texts:
-            folded = text.casefold()
-            for placeholder in GROUP_PLACEHOLDERS:
-                if placeholder in folded:
-                    yield path, f"'{placeholder}' stands in for naming each country or recipient"
+            term = find_group_term(text, self.group_names)
+            if term is not None:
+                yield path, f"'{term}' stands in for naming each country or recipient"
         required = {"retention": ("days",), "field_form": ("field", "form")}
-        for name in type(self.notice_texts).model_fields:
-            label: Label = getattr(self.notice_texts, name)
-            needed = required.get(name, ())
+        templates = [
+            *_labels(self.notice_texts, "notice_texts"),
+            *_labels(self.disclosure_texts, "disclosure_texts"),
+        ]
+        for path, label in templates:
+            needed = required.get(path.rsplit(".", 1)[-1], ())
             for language, text in label.root.items():
-                path = f"notice_texts.{name}.{language}"
                 values = dict.fromkeys((*_TEXT_PLACEHOLDERS, *needed), "1")
                 try:
                     text.format(**values)
                 except (KeyError, IndexError, ValueError) as exc:
-                    yield path, f"not a valid template ({type(exc).__name__}: {exc})"
+                    problem = f"not a valid template ({type(exc).__name__}: {exc})"
+                    yield f"{path}.{language}", problem
                     continue
                 for placeholder in needed:
                     if "{" + placeholder + "}" not in text:
-                        yield path, f"must contain {{{placeholder}}}"
+                        yield f"{path}.{language}", f"must contain {{{placeholder}}}"
 
 
 def _duplicates(path: str, values: list[str]) -> Iterator[tuple[str, str]]:

@@ -9,7 +9,8 @@ from gatehouse.domain.errors import Conflict, InvalidInput, NotFound
 from gatehouse.domain.ids import new_id
 from gatehouse.domain.subjects import Subject
 from gatehouse.domain.views import CloseReason
-from gatehouse.services import ledger
+from gatehouse.rules.pack import RulePack
+from gatehouse.services import erasures, ledger
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.services.view_closing import close_views
 from gatehouse.store.notices import ConsentRepository, NoticeRepository
@@ -38,13 +39,25 @@ def _channel(channel: str) -> str:
         ) from None
 
 
+def _check_language(pack: RulePack, language: str) -> None:
+    """A notice outside the pack's required language may be shown beside it, never instead."""
+    if language != pack.required_language:
+        raise InvalidInput(
+            f"consent under {pack.id} is given to the notice in '{pack.required_language}'; a "
+            f"notice in '{language}' may be shown beside it but cannot carry the consent: render "
+            f"the notice with locale={pack.required_language} and record the answer to its hash",
+            code="notice_language_not_binding",
+            details={"required_language": pack.required_language, "notice_language": language},
+        )
+
+
 def record_consent(
     gh: Gatehouse, subject_id: str, notice_hash: str, *, granted: bool, channel: str
 ) -> ConsentRecord:
     """Append the subject's answer to a notice; granted must have been given explicitly."""
     now = gh.clock()
     with gh.engine.begin() as connection:
-        _live_subject(connection, subject_id)
+        subject = _live_subject(connection, subject_id)
         notice = NoticeRepository(connection).get(notice_hash)
         if notice is None:
             raise NotFound(f"no notice with hash {notice_hash!r}", code="notice_not_found")
@@ -53,6 +66,7 @@ def record_consent(
                 "that notice is a published disclosure, not a consent notice",
                 code="not_a_consent_notice",
             )
+        _check_language(gh.packs.by_id(subject.rule_pack), notice.locale)
         record = ConsentRecord(
             id=new_id("con"),
             subject_id=subject_id,
@@ -62,6 +76,10 @@ def record_consent(
             channel=_channel(channel),
             at=now,
             recipients=dict(notice.recipients),
+            flow=notice.flow,
+            language=notice.locale,
+            content_digest=notice.content_digest,
+            required=notice.required,
         )
         ConsentRepository(connection).append(record)
         ledger.append(
@@ -74,6 +92,8 @@ def record_consent(
                 "consent_id": record.id,
                 "notice_hash": notice_hash,
                 "purpose": notice.purpose,
+                "flow": notice.flow,
+                "required": notice.required,
                 "channel": record.channel,
                 "recipients": sorted(notice.recipients),
             },
@@ -84,7 +104,8 @@ def record_consent(
 def withdraw_consent(
     gh: Gatehouse, subject_id: str, consent_id: str, *, channel: str
 ) -> ConsentRecord:
-    """Withdraw a granted consent: future transfers stop, and views resting on it close."""
+    """Withdraw a granted consent: future transfers stop, views resting on it close, and each
+    recipient that held one of those views is asked to erase what it got (R13)."""
     now = gh.clock()
     with gh.engine.begin() as connection:
         _live_subject(connection, subject_id)
@@ -107,16 +128,30 @@ def withdraw_consent(
             withdraws=consent_id,
         )
         repo.append(record)
+        views = TransferRepository(connection).open_views(
+            subject_id=subject_id, consent_notice=state.notice_hash
+        )
+        # Asked before the views close, from the views themselves: closing ends access, and
+        # only the erasure request reaches the copies the recipients made meanwhile.
+        notices = erasures.request_erasures(
+            gh,
+            connection,
+            subject_id=subject_id,
+            held=erasures.held_by_views(connection, [view.transfer_id for view in views]),
+            cause=erasures.ErasureCause.CONSENT_WITHDRAWN,
+            consent_id=consent_id,
+        )
         ledger.append(
             connection,
             kind="consent.withdrawn",
             at=now,
             subject_id=subject_id,
             recipient_id=None,
-            payload={"consent_id": consent_id, "notice_hash": state.notice_hash},
-        )
-        views = TransferRepository(connection).open_views(
-            subject_id=subject_id, consent_notice=state.notice_hash
+            payload={
+                "consent_id": consent_id,
+                "notice_hash": state.notice_hash,
+                "erasure_ids": [notice["erasure_id"] for notice in notices],
+            },
         )
         close_views(gh, connection, views, CloseReason.CONSENT_WITHDRAWN, now)
     return record

@@ -2,7 +2,8 @@
 
 It (a) crypto-shreds the subject's data key, (b) closes every open view, (c) moves what the
 law makes us keep into the separate retention store, (d) queues an erasure notice for every
-recipient that ever received the subject's data, and (e) writes a receipt to the ledger.
+recipient that ever received the subject's data, (e) queues a signed notice to the marketplace
+so it closes the account too, and (f) writes a receipt to the ledger.
 Operators call it through ``DELETE /v1/subjects/{id}``; customers through ``DELETE /v1/me``.
 """
 
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Connection, select, update
@@ -18,23 +18,55 @@ from sqlalchemy import Connection, select, update
 from gatehouse.domain.errors import NotFound
 from gatehouse.domain.ids import new_id
 from gatehouse.domain.views import CloseReason
+from gatehouse.rules.pack import RulePack
 from gatehouse.services import ledger
+from gatehouse.services.erasures import (
+    ERASURE_EVENT,
+    ErasureCause,
+    held_by_transfers,
+    request_erasures,
+)
+from gatehouse.services.operator_webhook import SUBJECT_DELETED_EVENT, enqueue_operator_event
 from gatehouse.services.orders import order_contents
 from gatehouse.services.retention import keep
 from gatehouse.services.rights_requests import complaints_of
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.services.subjects import decrypt_pii
 from gatehouse.services.view_closing import close_views
-from gatehouse.services.webhooks import enqueue_webhook
 from gatehouse.store.erasures import ErasureRepository
 from gatehouse.store.orders import TransferRepository
 from gatehouse.store.subjects import SubjectRepository
-from gatehouse.store.tables import deletions, orders, subjects, transfers
+from gatehouse.store.tables import deletions, orders, subjects
 from gatehouse.vault import KeyShredded
 
-__all__ = ["delete_subject", "ERASURE_EVENT"]
+__all__ = ["delete_subject", "retained_fields", "ERASED", "ERASURE_EVENT"]
 
-ERASURE_EVENT = "subject.erasure_requested"
+ERASED = ("name", "email", "phone", "address", "customs_code", "orders' delivery notes")
+"""What the shredded key makes unreadable, as the receipt lists it."""
+
+# The facts this engine hands to each retention hold; a hold keeps only those among its fields.
+_ORDER_FACTS = (
+    "order_ref",
+    "items",
+    "ordered_at",
+    "cancelled_at",
+    "delivered_at",
+    "name",
+    "address",
+)
+_COMPLAINT_FACTS = ("request_ref", "type", "message", "resolved_at", "name", "email")
+_FACTS = {"contracts": _ORDER_FACTS, "payments": _ORDER_FACTS, "complaints": _COMPLAINT_FACTS}
+
+
+def retained_fields(pack: RulePack, hold_name: str) -> list[str]:
+    """The fields of a retention hold that a deletion can actually keep, in the pack's order.
+
+    A hold may list fields Gatehouse never holds (a payment amount, say); promising to keep
+    those would be untrue, so pages show this list instead of the pack's.
+    """
+    hold = pack.retention_holds.get(hold_name)
+    supplied = _FACTS.get(hold_name, ())
+    return [name for name in hold.fields if name in supplied] if hold else []
 
 
 def _retain(
@@ -54,7 +86,7 @@ def _retain(
         address = " ".join(
             part for part in (pii.address.postal_code, pii.address.line1, pii.address.line2) if part
         )
-        facts = {
+        facts: dict[str, Any] = {
             "order_ref": order.external_ref,
             "items": items,
             "ordered_at": order.created_at.isoformat(),
@@ -105,61 +137,6 @@ def _retain(
     return kept
 
 
-def _notify_recipients(
-    gh: Gatehouse, connection: Connection, subject_id: str, deletion_id: str
-) -> list[dict[str, Any]]:
-    """An erasure request and a signed webhook for every recipient that ever got the data."""
-    now = gh.clock()
-    subject = SubjectRepository(connection).get(subject_id)
-    assert subject is not None
-    days = gh.packs.by_id(subject.rule_pack).deadlines.erasure_ack_days
-    rows = connection.execute(
-        select(transfers.c.id, transfers.c.recipient_id, orders.c.external_ref)
-        .join(orders, orders.c.id == transfers.c.order_id)
-        .where(transfers.c.subject_id == subject_id, transfers.c.allowed.is_(True))
-        .order_by(transfers.c.recipient_id, transfers.c.id)
-    ).all()
-    by_recipient: dict[str, tuple[list[str], list[str]]] = {}
-    for row in rows:
-        ids, refs = by_recipient.setdefault(row.recipient_id, ([], []))
-        ids.append(row.id)
-        if row.external_ref not in refs:
-            refs.append(row.external_ref)
-    notices = []
-    repo = ErasureRepository(connection)
-    for recipient_id, (transfer_ids, order_refs) in sorted(by_recipient.items()):
-        erasure_id = new_id("era")
-        due = now + timedelta(days=days)
-        repo.add_request(
-            id=erasure_id,
-            deletion_id=deletion_id,
-            recipient_id=recipient_id,
-            transfer_ids=transfer_ids,
-            order_refs=order_refs,
-            requested_at=now,
-            due_at=due,
-        )
-        # No PII in the notice: the recipient finds the data by its own order references.
-        enqueue_webhook(
-            connection,
-            recipient_id=recipient_id,
-            event_type=ERASURE_EVENT,
-            webhook_id=erasure_id,
-            data={
-                "erasure_id": erasure_id,
-                "transfer_ids": transfer_ids,
-                "order_refs": order_refs,
-                "due_at": due.isoformat(),
-                "acknowledge": f"/v1/recipient/erasures/{erasure_id}/ack",
-            },
-            at=now,
-        )
-        notices.append(
-            {"recipient_id": recipient_id, "erasure_id": erasure_id, "due_at": due.isoformat()}
-        )
-    return notices
-
-
 def delete_subject(gh: Gatehouse, subject_id: str, *, requested_by: str) -> dict[str, Any]:
     """Erase a subject in one transaction and return the receipt (also in the ledger)."""
     now = gh.clock()
@@ -184,7 +161,28 @@ def delete_subject(gh: Gatehouse, subject_id: str, *, requested_by: str) -> dict
         retained = _retain(gh, connection, subject_id, deletion_id)
         views = TransferRepository(connection).open_views(subject_id=subject_id)
         closed = close_views(gh, connection, views, CloseReason.SUBJECT_DELETED, now)
-        notices = _notify_recipients(gh, connection, subject_id, deletion_id)
+        notices = request_erasures(
+            gh,
+            connection,
+            subject_id=subject_id,
+            held=held_by_transfers(connection, subject_id),
+            cause=ErasureCause.SUBJECT_DELETED,
+            deletion_id=deletion_id,
+        )
+        # The marketplace's own customer id lives only in the vault: read it before the shred.
+        external_ref = decrypt_pii(gh, connection, subject_id).external_ref
+        told = enqueue_operator_event(
+            gh,
+            connection,
+            event_type=SUBJECT_DELETED_EVENT,
+            deletion_id=deletion_id,
+            data={
+                "external_ref": external_ref,
+                "deletion_id": deletion_id,
+                "deleted_at": now.isoformat(),
+                "requested_by": requested_by,
+            },
+        )
         repo.shred(subject_id, now)
         # The external-ref digest could re-link the tombstone to the customer; replace it.
         connection.execute(
@@ -203,6 +201,7 @@ def delete_subject(gh: Gatehouse, subject_id: str, *, requested_by: str) -> dict
                 "requested_by": requested_by,
                 "views_closed": closed,
                 "erasure_ids": [n["erasure_id"] for n in notices],
+                "marketplace_notified": told is not None,
                 "retained": [{"hold": r["hold"], "kept_until": r["kept_until"]} for r in retained],
             },
         )
@@ -211,16 +210,10 @@ def delete_subject(gh: Gatehouse, subject_id: str, *, requested_by: str) -> dict
             "subject_id": subject_id,
             "deleted_at": now.isoformat(),
             "requested_by": requested_by,
-            "erased": [
-                "name",
-                "email",
-                "phone",
-                "address",
-                "customs_code",
-                "orders' delivery notes",
-            ],
+            "erased": list(ERASED),
             "views_closed": closed,
             "erasure_notices": notices,
+            "marketplace_notified": told is not None,
             "retained": retained,
             "ledger": {"shard": entry.shard, "seq": entry.seq, "entry_hash": entry.entry_hash},
         }

@@ -1,19 +1,35 @@
-"""Erasure requests to recipients: listing, acknowledgement, and escalation when overdue."""
+"""Erasure requests to recipients: sending, listing, acknowledgement, escalation when overdue.
+
+A request follows either a deletion of the customer's account or the withdrawal of the consent
+the recipient's views rested on; both send the same request, webhook and deadline.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Row
+from sqlalchemy import Connection, Row, select
 
 from gatehouse.domain.errors import Conflict, NotFound
+from gatehouse.domain.ids import new_id
 from gatehouse.services import ledger
 from gatehouse.services.paging import split_page
 from gatehouse.services.runtime import Gatehouse
+from gatehouse.services.webhooks import enqueue_webhook
 from gatehouse.store.erasures import ErasureRepository
+from gatehouse.store.subjects import SubjectRepository
+from gatehouse.store.tables import orders, transfers, views
 
 __all__ = [
+    "ERASURE_EVENT",
+    "ErasureCause",
+    "Held",
+    "held_by_transfers",
+    "held_by_views",
+    "request_erasures",
     "erasure_status",
     "list_for_recipient",
     "acknowledge",
@@ -21,6 +37,105 @@ __all__ = [
     "deletion_progress",
     "list_erasures",
 ]
+
+
+ERASURE_EVENT = "subject.erasure_requested"
+
+
+class ErasureCause(StrEnum):
+    """Why a recipient must erase."""
+
+    SUBJECT_DELETED = "subject_deleted"
+    CONSENT_WITHDRAWN = "consent_withdrawn"
+
+
+Held = tuple[str, str, str]
+"""What a recipient holds: ``(recipient_id, transfer_id, order_ref)``."""
+
+
+def held_by_transfers(connection: Connection, subject_id: str) -> list[Held]:
+    """Every allowed transfer of the subject, open or closed: each recipient may keep a copy."""
+    rows = connection.execute(
+        select(transfers.c.recipient_id, transfers.c.id, orders.c.external_ref)
+        .join(orders, orders.c.id == transfers.c.order_id)
+        .where(transfers.c.subject_id == subject_id, transfers.c.allowed.is_(True))
+        .order_by(transfers.c.recipient_id, transfers.c.id)
+    ).all()
+    return [(row[0], row[1], row[2]) for row in rows]
+
+
+def held_by_views(connection: Connection, transfer_ids: Iterable[str]) -> list[Held]:
+    """The recipients, transfers and order references behind the given views."""
+    wanted = sorted(set(transfer_ids))
+    if not wanted:
+        return []
+    rows = connection.execute(
+        select(views.c.recipient_id, views.c.transfer_id, orders.c.external_ref)
+        .join(orders, orders.c.id == views.c.order_id)
+        .where(views.c.transfer_id.in_(wanted))
+        .order_by(views.c.recipient_id, views.c.transfer_id)
+    ).all()
+    return [(row[0], row[1], row[2]) for row in rows]
+
+
+def request_erasures(
+    gh: Gatehouse,
+    connection: Connection,
+    *,
+    subject_id: str,
+    held: Iterable[Held],
+    cause: ErasureCause,
+    deletion_id: str | None = None,
+    consent_id: str | None = None,
+) -> list[dict[str, Any]]:
+    """One erasure request and one signed webhook per recipient in ``held``, in the caller's
+    transaction; returns ``{"recipient_id", "erasure_id", "due_at"}`` for each, by recipient."""
+    now = gh.clock()
+    subject = SubjectRepository(connection).get(subject_id)
+    assert subject is not None
+    due = now + timedelta(days=gh.packs.by_id(subject.rule_pack).deadlines.erasure_ack_days)
+    by_recipient: dict[str, tuple[list[str], list[str]]] = {}
+    for recipient_id, transfer_id, order_ref in held:
+        ids, refs = by_recipient.setdefault(recipient_id, ([], []))
+        if transfer_id not in ids:
+            ids.append(transfer_id)
+        if order_ref not in refs:
+            refs.append(order_ref)
+    notices = []
+    repo = ErasureRepository(connection)
+    for recipient_id, (transfer_ids, order_refs) in sorted(by_recipient.items()):
+        erasure_id = new_id("era")
+        repo.add_request(
+            id=erasure_id,
+            deletion_id=deletion_id,
+            consent_id=consent_id,
+            cause=cause.value,
+            recipient_id=recipient_id,
+            transfer_ids=transfer_ids,
+            order_refs=order_refs,
+            requested_at=now,
+            due_at=due,
+        )
+        # No PII in the notice: the recipient finds the data by its own order references.
+        enqueue_webhook(
+            connection,
+            recipient_id=recipient_id,
+            event_type=ERASURE_EVENT,
+            webhook_id=erasure_id,
+            data={
+                "erasure_id": erasure_id,
+                "cause": cause.value,
+                "transfer_ids": transfer_ids,
+                "order_refs": order_refs,
+                "due_at": due.isoformat(),
+                "acknowledge": f"/v1/recipient/erasures/{erasure_id}/ack",
+            },
+            at=now,
+        )
+        notices.append(
+            {"recipient_id": recipient_id, "erasure_id": erasure_id, "due_at": due.isoformat()}
+        )
+    return notices
 
 
 def erasure_status(row: Row[Any], now: datetime) -> str:
@@ -72,6 +187,7 @@ def acknowledge(
             recipient_id=recipient_id,
             payload={
                 "erasure_id": erasure_id,
+                "cause": row.cause,
                 "deletion_id": row.deletion_id,
                 "late": row.due_at <= now,
                 "attested": bool(attestation and attestation.strip()),

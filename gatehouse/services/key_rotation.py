@@ -12,11 +12,16 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Table, select, update
 
 from gatehouse.services.ledger import LEDGER_SIGNING_SECRET
+from gatehouse.services.operator_webhook import operator_event_context, operator_webhook_context
 from gatehouse.services.recipients import webhook_secret_context
 from gatehouse.services.retention import retention_context
 from gatehouse.services.runtime import BLIND_INDEX_SECRET, Gatehouse
 from gatehouse.services.webhooks import previous_webhook_secret_context
-from gatehouse.store.outbox_tables import webhook_previous_secrets
+from gatehouse.store.outbox_tables import (
+    operator_events,
+    operator_webhooks,
+    webhook_previous_secrets,
+)
 from gatehouse.store.subjects import SubjectRepository, VaultSecretRepository
 from gatehouse.store.tables import recipients, retention_records
 from gatehouse.vault import Keyring, WrappedKey, rewrap_key
@@ -89,6 +94,11 @@ _WRAPPED = (
     ),
     # Destroyed retention records have no key left, so they drop out by themselves.
     _WrappedColumns(retention_records, "id", "kek_id", "wrapped_key", retention_context),
+    _WrappedColumns(
+        operator_webhooks, "name", "secret_kek_id", "secret_wrapped", operator_webhook_context
+    ),
+    # Delivered events have no key left either.
+    _WrappedColumns(operator_events, "id", "kek_id", "wrapped_key", operator_event_context),
 )
 
 

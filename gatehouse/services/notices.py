@@ -30,7 +30,12 @@ MAX_NOTICE_RECIPIENTS = 200
 
 
 def _recipients_in_scope(
-    connection: Connection, recipient_ids: Sequence[str], countries: Sequence[str], purpose: str
+    connection: Connection,
+    pack: RulePack,
+    recipient_ids: Sequence[str],
+    countries: Sequence[str],
+    purpose: str,
+    flow: str,
 ) -> list[Recipient]:
     repo = RecipientRepository(connection)
     chosen: dict[str, Recipient] = {}
@@ -52,7 +57,12 @@ def _recipients_in_scope(
         ).scalars()
         for recipient_id in ids:
             recipient = repo.get(recipient_id)
-            if recipient is not None and purpose in recipient.purposes:
+            # A country scope takes the recipients this flow can reach; named ones are checked.
+            if (
+                recipient is not None
+                and purpose in recipient.purposes
+                and flow in pack.kind_flows.get(recipient.kind.value, [])
+            ):
                 chosen[recipient.id] = recipient
     if not chosen:
         raise InvalidInput(
@@ -68,10 +78,10 @@ def _recipients_in_scope(
     return sorted(chosen.values(), key=lambda r: r.id)
 
 
-def _store(connection: Connection, notice: Notice, kind: str, gh: Gatehouse) -> None:
+def _store(connection: Connection, notice: Notice, gh: Gatehouse) -> None:
     NoticeRepository(connection).save(
         notice_hash=notice.hash,
-        kind=kind,
+        kind=notice.kind,
         locale=notice.locale,
         purpose=notice.purpose,
         flow=notice.flow,
@@ -82,6 +92,8 @@ def _store(connection: Connection, notice: Notice, kind: str, gh: Gatehouse) -> 
         body=notice.body(),
         text=notice.text,
         at=gh.clock(),
+        content_digest=notice.content_digest,
+        required=notice.required,
     )
 
 
@@ -109,11 +121,11 @@ def render_for_subject(
     """Render the checkout notice in the subject's pack and language, and store it once."""
     with gh.engine.begin() as connection:
         pack, subject_locale = _pack_for_subject(gh, connection, subject_id)
-        chosen = _recipients_in_scope(connection, recipient_ids, countries, purpose)
+        chosen = _recipients_in_scope(connection, pack, recipient_ids, countries, purpose, flow)
         notice = render_notice(
             pack, purpose=purpose, flow=flow, recipients=chosen, locale=locale or subject_locale
         )
-        _store(connection, notice, "consent", gh)
+        _store(connection, notice, gh)
     return notice
 
 
@@ -129,9 +141,11 @@ def publish_disclosure(
     """Publish an overseas-transfer disclosure (basis for entrustment and storage)."""
     pack = gh.packs.by_id(pack_id)
     with gh.engine.begin() as connection:
-        chosen = _recipients_in_scope(connection, recipient_ids, (), purpose)
-        notice = render_notice(pack, purpose=purpose, flow=flow, recipients=chosen, locale=locale)
-        _store(connection, notice, "disclosure", gh)
+        chosen = _recipients_in_scope(connection, pack, recipient_ids, (), purpose, flow)
+        notice = render_notice(
+            pack, purpose=purpose, flow=flow, recipients=chosen, locale=locale, kind="disclosure"
+        )
+        _store(connection, notice, gh)
         disclosure_id = new_id("dis")
         NoticeRepository(connection).publish_disclosure(
             disclosure_id,

@@ -14,6 +14,7 @@ from gatehouse.domain.errors import Conflict, NotFound
 from gatehouse.domain.ids import new_id
 from gatehouse.domain.recipients import (
     Certification,
+    OnwardTransfer,
     PrivacyOfficer,
     Recipient,
     RecipientStatus,
@@ -21,6 +22,7 @@ from gatehouse.domain.recipients import (
     new_recipient,
 )
 from gatehouse.domain.views import CloseReason
+from gatehouse.services import ledger
 from gatehouse.services.access import Audience, issue_key
 from gatehouse.services.paging import split_page
 from gatehouse.services.runtime import Gatehouse
@@ -63,6 +65,7 @@ class RecipientInput:
     retention_days: int | None = None
     certifications: Sequence[Certification] = ()
     webhook_url: str | None = None
+    onward_transfers: Sequence[OnwardTransfer] = ()
 
 
 @dataclass(frozen=True)
@@ -112,10 +115,23 @@ def _known_purposes(gh: Gatehouse) -> set[str]:
     return {name for pack_id in gh.packs.ids() for name in gh.packs.by_id(pack_id).purposes}
 
 
+def _known_fields(gh: Gatehouse) -> set[str]:
+    return {name for pack_id in gh.packs.ids() for name in gh.packs.by_id(pack_id).pii_fields}
+
+
+def _group_names(gh: Gatehouse) -> tuple[str, ...]:
+    # A recipient has no jurisdiction of its own: any loaded pack may name it in a notice, so a
+    # group label under any pack's rules is refused.
+    names = (name for pack_id in gh.packs.ids() for name in gh.packs.by_id(pack_id).group_names)
+    return tuple(dict.fromkeys(names))
+
+
 def register_recipients(gh: Gatehouse, batch: Sequence[RecipientInput]) -> list[Registered]:
     """Validate and store recipients in one transaction; each gets a key and webhook secret."""
     now = gh.clock()
     known = _known_purposes(gh)
+    fields = _known_fields(gh)
+    group_names = _group_names(gh)
     prepared = []
     for data in batch:
         recipient = new_recipient(
@@ -132,6 +148,9 @@ def register_recipients(gh: Gatehouse, batch: Sequence[RecipientInput]) -> list[
             certifications=data.certifications,
             webhook_url=data.webhook_url,
             at=now,
+            onward_transfers=data.onward_transfers,
+            known_fields=fields,
+            group_names=group_names,
         )
         secret = new_data_key()
         wrapped = wrap_key(secret, webhook_secret_context(recipient.id), gh.keyring)
@@ -174,10 +193,16 @@ def update_recipient(
             "retention_days": current.retention_days,
             "certifications": current.certifications,
             "webhook_url": current.webhook_url,
+            "onward_transfers": current.onward_transfers,
         }
         merged.update(changes)
         validated = new_recipient(
-            recipient_id=current.id, known_purposes=_known_purposes(gh), at=now, **merged
+            recipient_id=current.id,
+            known_purposes=_known_purposes(gh),
+            known_fields=_known_fields(gh),
+            group_names=_group_names(gh),
+            at=now,
+            **merged,
         )
         updated = replace(
             validated,
@@ -256,18 +281,59 @@ def resume_recipient(gh: Gatehouse, recipient_id: str, reason: str | None) -> Re
     return _set_status(gh, recipient_id, RecipientStatus.ACTIVE, reason)
 
 
+def _reason_digest(gh: Gatehouse, reason: str | None) -> str | None:
+    # The ledger is kept for years and a reason is free text that may name a person, so the
+    # ledger holds a keyed digest: it shows the reason in suspension_events was not altered,
+    # and a copy of the ledger alone cannot be used to test guesses of what it said.
+    return gh.indexer.digest("suspension_reason", reason) if reason else None
+
+
+def _record_suspension(
+    connection: Connection,
+    target_type: str,
+    target: str,
+    *,
+    suspended: bool,
+    reason: str | None,
+    reason_digest: str | None,
+    at: datetime,
+) -> None:
+    """The Art. 28-9 evidence, in the caller's transaction: a ledger entry and a history row."""
+    ledger.append(
+        connection,
+        kind=f"{target_type}.{'suspended' if suspended else 'resumed'}",
+        at=at,
+        subject_id=None,
+        recipient_id=target if target_type == "recipient" else None,
+        payload={"target": target, "reason_digest": reason_digest},
+    )
+    RecipientRepository(connection).record_suspension_event(
+        target_type, target, "suspend" if suspended else "resume", reason, at
+    )
+
+
 def _set_status(
     gh: Gatehouse, recipient_id: str, status: RecipientStatus, reason: str | None
 ) -> RecipientStanding:
     now = gh.clock()
+    digest = _reason_digest(gh, reason)
+    suspended = status is RecipientStatus.SUSPENDED
     with gh.engine.begin() as connection:
         _require(connection, recipient_id)
-        repo = RecipientRepository(connection)
-        kept_reason = reason if status is RecipientStatus.SUSPENDED else None
-        repo.set_status(recipient_id, status, kept_reason, now)
-        action = "suspend" if status is RecipientStatus.SUSPENDED else "resume"
-        repo.record_suspension_event("recipient", recipient_id, action, reason, now)
-        if status is RecipientStatus.SUSPENDED:
+        # The ledger's lock comes first, so concurrent suspensions queue before closing views.
+        _record_suspension(
+            connection,
+            "recipient",
+            recipient_id,
+            suspended=suspended,
+            reason=reason,
+            reason_digest=digest,
+            at=now,
+        )
+        RecipientRepository(connection).set_status(
+            recipient_id, status, reason if suspended else None, now
+        )
+        if suspended:
             # Art. 28-9: a suspension stops access at once, not at the next read.
             views = TransferRepository(connection).open_views(recipient_id=recipient_id)
             close_views(gh, connection, views, CloseReason.RECIPIENT_SUSPENDED, now)
@@ -277,11 +343,20 @@ def _set_status(
 def suspend_country(gh: Gatehouse, country: str, reason: str | None) -> dict[str, object]:
     """Stop every transfer to recipients in ``country`` (an ISO alpha-2 code)."""
     now = gh.clock()
+    digest = _reason_digest(gh, reason)
     with gh.engine.begin() as connection:
         repo = RecipientRepository(connection)
         changed = repo.suspend_country(country, reason, now)
         if changed:
-            repo.record_suspension_event("country", country, "suspend", reason, now)
+            _record_suspension(
+                connection,
+                "country",
+                country,
+                suspended=True,
+                reason=reason,
+                reason_digest=digest,
+                at=now,
+            )
             views = TransferRepository(connection).open_views_in_country(country)
             close_views(gh, connection, views, CloseReason.COUNTRY_SUSPENDED, now)
     return {"country": country, "status": "suspended", "changed": changed, "reason": reason}
@@ -290,9 +365,18 @@ def suspend_country(gh: Gatehouse, country: str, reason: str | None) -> dict[str
 def resume_country(gh: Gatehouse, country: str, reason: str | None) -> dict[str, object]:
     """Lift a country's suspension."""
     now = gh.clock()
+    digest = _reason_digest(gh, reason)
     with gh.engine.begin() as connection:
         repo = RecipientRepository(connection)
         changed = repo.resume_country(country)
         if changed:
-            repo.record_suspension_event("country", country, "resume", reason, now)
+            _record_suspension(
+                connection,
+                "country",
+                country,
+                suspended=False,
+                reason=reason,
+                reason_digest=digest,
+                at=now,
+            )
     return {"country": country, "status": "active", "changed": changed}

@@ -14,7 +14,7 @@ from gatehouse.domain.consents import live_consent_facts
 from gatehouse.domain.decision import Decision, TransferFacts, decide
 from gatehouse.domain.errors import Conflict, InvalidInput, NotFound
 from gatehouse.domain.ids import new_id
-from gatehouse.domain.notices import recipient_fingerprint
+from gatehouse.domain.notices import NOTICE_KINDS, notice_digest, recipient_fingerprint
 from gatehouse.domain.orders import OrderStatus
 from gatehouse.domain.recipients import Recipient, eligibility_gaps
 from gatehouse.domain.subjects import Subject
@@ -51,8 +51,20 @@ def _safe_number_candidates(count: int = 8) -> list[str]:
     ]
 
 
+def _current_digests(pack: RulePack, purpose: str, flow: str) -> dict[str, str]:
+    """What each kind of notice for this purpose and flow shows today, by content digest."""
+    digests = {
+        kind: notice_digest(
+            pack, kind=kind, language=pack.required_language, purpose=purpose, flow=flow
+        )
+        for kind in NOTICE_KINDS
+    }
+    return {kind: digest for kind, digest in digests.items() if digest is not None}
+
+
 def _facts(
     connection: Connection,
+    pack: RulePack,
     subject: Subject,
     recipient: Recipient,
     purpose: str,
@@ -78,7 +90,20 @@ def _facts(
         consents=live_consent_facts(ConsentRepository(connection).history(subject.id)),
         disclosures=NoticeRepository(connection).disclosures_for(recipient.id),
         legal_provision=legal_provision,
+        notice_digests=_current_digests(pack, purpose, flow),
     )
+
+
+def _citation(pack: RulePack, key: str | None) -> dict[str, str] | None:
+    """The cited provision as the pack holds it now, in the pack's required language."""
+    if key is None:
+        return None
+    provision = pack.law_provisions[key]
+    language = pack.required_language
+    return {
+        "citation": provision.citation.text(language, language),
+        "text": provision.text.text(language, language),
+    }
 
 
 def _check_request(pack: RulePack, purpose: str, flow: str) -> None:
@@ -118,9 +143,10 @@ def request_transfer(
             )
         recipient = RecipientRepository(connection).get(order.recipient_id)
         assert recipient is not None
-        facts = _facts(connection, subject, recipient, purpose, flow, legal_provision, now)
+        facts = _facts(connection, pack, subject, recipient, purpose, flow, legal_provision, now)
         decision = decide(pack, facts)
         transfer_id = new_id("trf")
+        cited = _citation(pack, decision.legal_provision)
         fields = (
             released_fields(
                 pack.purposes[purpose],
@@ -145,6 +171,8 @@ def request_transfer(
             notice_hash=decision.notice_hash,
             fields=fields,
             decided_at=now,
+            legal_provision=decision.legal_provision,
+            legal_provision_text=f"{cited['citation']}\n{cited['text']}" if cited else None,
         )
         expires_at = None
         if decision.allowed:
@@ -187,6 +215,8 @@ def request_transfer(
                 "notice_hash": decision.notice_hash,
                 "fields": fields,
                 "refusal": decision.refusal.value if decision.refusal else None,
+                # Only a provision the pack lists is ever written: a caller's text is not.
+                "legal_provision": {"key": decision.legal_provision, **cited} if cited else None,
             },
         )
     return TransferOutcome(transfer_id, decision, fields, expires_at)

@@ -52,11 +52,13 @@ __all__ = [
     "enqueue_webhook",
     "format_secret",
     "parse_secret",
+    "post_event",
     "previous_webhook_secret_context",
     "prune_previous_secrets",
     "rotate_webhook_secret",
     "set_webhook_url",
     "sign",
+    "valid_webhook_url",
     "webhook_settings",
 ]
 
@@ -219,20 +221,32 @@ def deliver(gh: Gatehouse, job: Job) -> None:
     if not target.secrets:
         raise PermanentFailure("the recipient has no webhook secret")
     # The event time is the job's creation, not this attempt, so retries resend equal bytes.
-    body = encode_event(event_type, job.created_at, data)
+    post_event(
+        target.url, target.secrets, webhook_id, encode_event(event_type, job.created_at, data), now
+    )
+
+
+def post_event(
+    url: str, secrets: Sequence[bytes], webhook_id: str, body: bytes, now: datetime
+) -> None:
+    """POST one encoded event signed with ``secrets``; raise what the outbox should do next.
+
+    2xx returns; 410 raises :class:`PermanentFailure`; anything else, a redirect included,
+    raises :class:`RetryLater`. Neither the URL nor the response body is logged or stored.
+    """
     timestamp = int(now.timestamp())
     headers = {
         "content-type": "application/json",
         "user-agent": _USER_AGENT,
         "webhook-id": webhook_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": sign(target.secrets, webhook_id, timestamp, body),
+        "webhook-signature": sign(secrets, webhook_id, timestamp, body),
     }
     try:
         with (
             httpx.Client(timeout=TIMEOUT, follow_redirects=False) as client,
             # Streamed and never read: only the status matters, whatever the body's size.
-            client.stream("POST", target.url, content=body, headers=headers) as response,
+            client.stream("POST", url, content=body, headers=headers) as response,
         ):
             status = response.status_code
     except httpx.TimeoutException:
@@ -296,7 +310,8 @@ def webhook_settings(gh: Gatehouse, recipient_id: str) -> WebhookSettings:
         return _settings(connection, recipient_id, gh.clock())
 
 
-def _valid_url(url: str | None) -> str | None:
+def valid_webhook_url(url: str | None) -> str | None:
+    """``url`` if it is an absolute http(s) URL, None if empty; otherwise ``InvalidInput``."""
     # The same rule as registration (gatehouse.domain.recipients): absolute http(s).
     if not url:
         return None
@@ -312,7 +327,7 @@ def _valid_url(url: str | None) -> str | None:
 
 def set_webhook_url(gh: Gatehouse, recipient_id: str, url: str | None) -> WebhookSettings:
     """Point a recipient's webhooks at ``url``; None (or empty) stops them."""
-    valid = _valid_url(url)
+    valid = valid_webhook_url(url)
     now = gh.clock()
     with gh.engine.begin() as connection:
         changed = connection.execute(

@@ -46,6 +46,7 @@ log = logging.getLogger("gatehouse.worker")
 # a kind whose module is missing here is retried and then dead, never silently skipped.
 HANDLER_MODULES = [
     "gatehouse.services.webhooks",
+    "gatehouse.services.operator_webhook",
     "gatehouse.services.worker",
     "gatehouse.services.sweeps",
 ]

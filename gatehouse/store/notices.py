@@ -39,6 +39,8 @@ class NoticeRepository:
         body: Mapping[str, Any],
         text: str,
         at: datetime,
+        content_digest: str,
+        required: bool | None,
     ) -> None:
         """Store a notice unless the same content is stored already."""
         if self.get(notice_hash) is not None:
@@ -56,6 +58,8 @@ class NoticeRepository:
             "body": dict(body),
             "text": text,
             "created_at": at,
+            "content_digest": content_digest,
+            "required": required,
         }
         try:
             with self._c.begin_nested():
@@ -105,13 +109,24 @@ class NoticeRepository:
                 disclosures.c.notice_hash,
                 disclosures.c.purpose,
                 disclosure_recipients.c.fingerprint,
+                notices.c.flow,
+                notices.c.locale,
+                notices.c.content_digest,
             )
             .join(disclosure_recipients, disclosure_recipients.c.disclosure_id == disclosures.c.id)
+            .join(notices, notices.c.hash == disclosures.c.notice_hash)
             .where(disclosure_recipients.c.recipient_id == recipient_id)
             .order_by(disclosures.c.published_at.desc())
         )
         return [
-            DisclosureFact(row.notice_hash, row.purpose, {recipient_id: row.fingerprint})
+            DisclosureFact(
+                notice_hash=row.notice_hash,
+                purpose=row.purpose,
+                recipients={recipient_id: row.fingerprint},
+                flow=row.flow,
+                language=row.locale,
+                content_digest=row.content_digest,
+            )
             for row in rows
         ]
 
@@ -140,7 +155,14 @@ class ConsentRepository:
     def history(self, subject_id: str) -> list[ConsentRecord]:
         """The subject's whole consent history, with each notice's recipient scope."""
         rows = self._c.execute(
-            select(consents, notices.c.recipients)
+            select(
+                consents,
+                notices.c.recipients,
+                notices.c.flow,
+                notices.c.locale,
+                notices.c.content_digest,
+                notices.c.required,
+            )
             .join(notices, notices.c.hash == consents.c.notice_hash)
             .where(consents.c.subject_id == subject_id)
             .order_by(consents.c.seq)
@@ -156,6 +178,10 @@ class ConsentRepository:
                 at=row.at,
                 recipients=dict(row.recipients),
                 withdraws=row.withdraws,
+                flow=row.flow,
+                language=row.locale,
+                content_digest=row.content_digest,
+                required=row.required,
             )
             for row in rows
         ]

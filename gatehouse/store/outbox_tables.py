@@ -1,6 +1,6 @@
-"""Outbox and webhook-secret tables (SQLAlchemy Core), on the shared ``metadata``.
+"""Outbox and webhook tables (SQLAlchemy Core), on the shared ``metadata``.
 
-Migration 0004 must match these.
+Migrations 0004 (outbox, previous secrets) and 0010 (the operator's webhook) must match these.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ __all__ = [
     "ERROR_LENGTH",
     "outbox_jobs",
     "webhook_previous_secrets",
+    "operator_webhooks",
+    "operator_events",
 ]
 
 JOB_ID_LENGTH = 40
@@ -68,4 +70,31 @@ webhook_previous_secrets = Table(
     Column("kek_id", String(32), nullable=False),
     Column("wrapped", LargeBinary, nullable=False),
     Column("expires_at", UTCDateTime(), nullable=False),
+)
+
+# The marketplace's own endpoint (one row), told when a customer deletes the account so it can
+# close the account too. Its signing secret is wrapped by the master key, never kept in clear.
+operator_webhooks = Table(
+    "operator_webhooks",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("url", String(2000), nullable=False),
+    Column("secret_kek_id", String(32), nullable=False),
+    Column("secret_wrapped", LargeBinary, nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+# Events queued for the operator's endpoint. Their data names the marketplace's customer, so it
+# is sealed under a key of its own and destroyed once delivered; the outbox job holds only the id.
+operator_events = Table(
+    "operator_events",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("event_type", String(100), nullable=False),
+    Column("deletion_id", String(40), ForeignKey("deletions.id")),
+    Column("kek_id", String(32)),
+    Column("wrapped_key", LargeBinary),
+    Column("ciphertext", LargeBinary),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("delivered_at", UTCDateTime()),
 )

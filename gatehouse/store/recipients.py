@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Row, delete, insert, select, update
 
 from gatehouse.domain.recipients import (
     Certification,
+    OnwardTransfer,
     PrivacyOfficer,
     Recipient,
     RecipientKind,
@@ -28,6 +29,55 @@ from gatehouse.vault import WrappedKey
 __all__ = ["RecipientRepository", "TermsRepository"]
 
 
+def _certification(data: dict[str, Any]) -> Certification:
+    issued = data.get("issued_on")
+    return Certification(
+        scheme=data["scheme"],
+        id=data["id"],
+        expires_on=date.fromisoformat(data["expires_on"]),
+        issuer=data.get("issuer"),
+        issued_on=date.fromisoformat(issued) if issued else None,
+        covers=tuple(data.get("covers") or ()),
+        safety_and_rights_measures=data.get("safety_and_rights_measures"),
+        implementation_measures=data.get("implementation_measures"),
+    )
+
+
+def _certification_json(c: Certification) -> dict[str, Any]:
+    return {
+        "scheme": c.scheme,
+        "id": c.id,
+        "expires_on": c.expires_on.isoformat(),
+        "issuer": c.issuer,
+        "issued_on": c.issued_on.isoformat() if c.issued_on else None,
+        "covers": list(c.covers),
+        "safety_and_rights_measures": c.safety_and_rights_measures,
+        "implementation_measures": c.implementation_measures,
+    }
+
+
+def _onward_transfers(data: list[dict[str, Any]] | None) -> tuple[OnwardTransfer, ...]:
+    # Rows written before onward transfers were recorded hold null: none declared.
+    return tuple(
+        OnwardTransfer(o["legal_name"], o["country"], o["purpose"], tuple(o["items"]))
+        for o in data or ()
+    )
+
+
+def _onward_transfers_json(r: Recipient) -> list[dict[str, Any]] | None:
+    if not r.onward_transfers:
+        return None
+    return [
+        {
+            "legal_name": o.legal_name,
+            "country": o.country,
+            "purpose": o.purpose,
+            "items": list(o.items),
+        }
+        for o in r.onward_transfers
+    ]
+
+
 def _to_recipient(row: Row[Any]) -> Recipient:
     return Recipient(
         id=row.id,
@@ -43,16 +93,14 @@ def _to_recipient(row: Row[Any]) -> Recipient:
         ),
         purposes=tuple(row.purposes),
         retention_days=row.retention_days,
-        certifications=tuple(
-            Certification(c["scheme"], c["id"], date.fromisoformat(c["expires_on"]))
-            for c in row.certifications
-        ),
+        certifications=tuple(_certification(c) for c in row.certifications),
         webhook_url=row.webhook_url,
         status=RecipientStatus(row.status),
         accepted_terms_version=row.accepted_terms_version,
         created_at=row.created_at,
         updated_at=row.updated_at,
         suspended_reason=row.suspended_reason,
+        onward_transfers=_onward_transfers(row.onward_transfers),
     )
 
 
@@ -71,11 +119,9 @@ def _to_row(r: Recipient, webhook_secret: WrappedKey | None = None) -> dict[str,
         "privacy_officer_phone": r.privacy_officer.phone,
         "purposes": list(r.purposes),
         "retention_days": r.retention_days,
-        "certifications": [
-            {"scheme": c.scheme, "id": c.id, "expires_on": c.expires_on.isoformat()}
-            for c in r.certifications
-        ],
+        "certifications": [_certification_json(c) for c in r.certifications],
         "webhook_url": r.webhook_url,
+        "onward_transfers": _onward_transfers_json(r),
         "status": r.status.value,
         "suspended_reason": r.suspended_reason,
         "accepted_terms_version": r.accepted_terms_version,

@@ -363,12 +363,14 @@ deletions = Table(
     Column("receipt", JSON, nullable=False),
 )
 
-# Each recipient that ever received the subject's data must erase it and say so.
+# Each recipient that ever received the subject's data must erase it and say so: after a
+# deletion (``deletion_id``), or after the consent its views rested on was withdrawn
+# (``consent_id``, the withdrawn grant; no deletion then).
 erasure_requests = Table(
     "erasure_requests",
     metadata,
     Column("id", String(40), primary_key=True),
-    Column("deletion_id", String(40), ForeignKey("deletions.id"), nullable=False, index=True),
+    Column("deletion_id", String(40), ForeignKey("deletions.id"), index=True),
     Column("recipient_id", String(40), ForeignKey("recipients.id"), nullable=False, index=True),
     Column("transfer_ids", JSON, nullable=False),
     Column("order_refs", JSON, nullable=False),
@@ -377,6 +379,8 @@ erasure_requests = Table(
     Column("acknowledged_at", UTCDateTime()),
     Column("attestation", Text),
     Column("escalated_at", UTCDateTime()),
+    Column("cause", String(20), nullable=False),  # subject_deleted | consent_withdrawn
+    Column("consent_id", String(40)),
 )
 
 # The separate retention store (PIPA Art. 21(3)): records the law makes us keep after a

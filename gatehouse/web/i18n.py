@@ -50,6 +50,10 @@ _LABELS: dict[str, dict[str, str]] = {
         "subject_deleted": N_("The customer deleted their account"),
         "consent_withdrawn": N_("The customer withdrew consent"),
     },
+    "erasure_cause": {
+        "subject_deleted": N_("The customer deleted their account"),
+        "consent_withdrawn": N_("The customer withdrew consent"),
+    },
     "erasure_status": {
         "pending": N_("Pending"),
         "overdue": N_("Overdue"),

@@ -425,7 +425,7 @@ def _receipt_page(
             record["hold"],
             {
                 "label": label.get(locale) or label.get(pack.required_language) or record["hold"],
-                "statute": record.get("statute", ""),
+                "statute": content.statute(record.get("statute", "")),
                 "until": until,
                 "count": 0,
                 "fields": [],
@@ -434,11 +434,7 @@ def _receipt_page(
         row["count"] += 1
         row["until"] = max(row["until"], until)
         for field in record.get("fields", []):
-            text = (
-                _text(locale, content.RETAINED_FIELDS[field])
-                if field in content.RETAINED_FIELDS
-                else field
-            )
+            text = content.retained_label(pack, field, locale)
             if text not in row["fields"]:
                 row["fields"].append(text)
     notices = []
@@ -585,6 +581,7 @@ def confirm_deletion(request: Request) -> Response:
         _subject_row, pack = content.subject(gh, customer.subject_id)
         transfers, _by_country = content.all_transfers(gh, customer.subject_id)
         holds = content.retention_preview(gh, customer.subject_id, pack, locale)
+        marketplace = content.marketplace_told(gh)
     except GatehouseError as exc:
         return _failure(request, customer, exc)
     context = {
@@ -593,6 +590,7 @@ def confirm_deletion(request: Request) -> Response:
         "erased": [content.field_label(pack, f, locale) for f in content.ERASED_FIELDS],
         "holds": holds,
         "recipients": content.recipients(transfers, pack, locale),
+        "marketplace": marketplace,
         "ack_days": pack.deadlines.erasure_ack_days,
         "remedies": request_service.remedies(pack, locale),
     }

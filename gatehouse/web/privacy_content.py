@@ -7,6 +7,7 @@ deletion keeps), that one handles requests, sessions and receipts.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +22,8 @@ from gatehouse.domain.subjects import Subject
 from gatehouse.rules.pack import RulePack
 from gatehouse.services import customer as customer_service
 from gatehouse.services import rights_requests as request_service
+from gatehouse.services.deletion import retained_fields
+from gatehouse.services.operator_webhook import operator_webhook
 from gatehouse.services.retention import kept_until
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.store.subjects import SubjectRepository
@@ -40,6 +43,9 @@ __all__ = [
     "requests",
     "transfer_choices",
     "retention_preview",
+    "statute",
+    "retained_label",
+    "marketplace_told",
     "REQUEST_TYPES",
     "REQUEST_STATUS",
     "DEADLINE_STATE",
@@ -105,6 +111,28 @@ TRANSFER_PAGES = 10
 # The retention holds that concern a customer's own records (the pack also has ads and access
 # logs, which hold nothing a customer gave us in an order or a request).
 RETENTION_SHOWN = ("contracts", "payments", "complaints")
+
+
+# "<act> 제6조 ..." as the pack writes it; the act's title is what 「」 enclose in a citation.
+_CITATION = re.compile(r"(?P<act>[^「」]+?(?:법률|법|령|규칙))\s+(?P<rest>제\d.*)")
+
+
+def statute(text: str) -> str:
+    """A statute cited the Korean way: the act's title in 「」, then its articles."""
+    match = _CITATION.fullmatch(text.strip())
+    return f"「{match['act']}」 {match['rest']}" if match else text
+
+
+def retained_label(pack: RulePack, field: str, locale: str) -> str:
+    """A kept field's name: the pack's own label for personal data, so both lists match."""
+    if field in pack.field_labels:
+        return field_label(pack, field, locale)
+    return _text(locale, RETAINED_FIELDS[field]) if field in RETAINED_FIELDS else field
+
+
+def marketplace_told(gh: Gatehouse) -> bool:
+    """Whether a deletion reaches the marketplace's own account system (its webhook is set)."""
+    return operator_webhook(gh).url is not None
 
 
 def _text(locale: str, message: str) -> str:
@@ -278,7 +306,9 @@ def retention_preview(
 ) -> list[dict[str, Any]]:
     """What the law makes us keep after deletion, and until when, before the customer decides.
 
-    The dates follow the deletion engine: a contract record runs from the order's last
+    The fields are those of each hold that the deletion engine actually keeps, never the rest
+    of the pack's list. The dates follow the deletion engine: a contract record runs from the
+    order's last
     event (cancelled, delivered or placed), a supply record exists for delivered orders
     only, and a complaint record runs from the complaint.
     """
@@ -308,7 +338,10 @@ def retention_preview(
             {
                 "name": name,
                 "label": hold.label.text(locale, pack.required_language),
-                "statute": hold.statute,
+                "fields": [
+                    retained_label(pack, field, locale) for field in retained_fields(pack, name)
+                ],
+                "statute": statute(hold.statute),
                 "years": hold.months // 12 if hold.months % 12 == 0 else None,
                 "months": hold.months,
                 "until": max(dates) if dates else None,
