@@ -284,7 +284,9 @@ def test_the_account_is_deleted_in_two_clicks_from_home(
         "불만 또는 분쟁처리",
         "5년",
         "3년",
-        "전자상거래",
+        "「전자상거래 등에서의 소비자보호에 관한 법률」 제6조",
+        "주문번호, 주문 상품, 주문일, 취소일, 성명",
+        "파기를 요청할 회사",
     ):
         assert words in body
     # The way out is as visible as the way forward, and nothing is ticked for the customer.

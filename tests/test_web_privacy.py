@@ -8,6 +8,7 @@ tests use the portal tests' :class:`PortalClient`, which keeps cookies as a brow
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -19,15 +20,18 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from gatehouse.services import worker
+from gatehouse.services.access import issue_operator_key
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.store.customer_tables import customer_sessions
 from gatehouse.store.ledger import LedgerRepository
 from gatehouse.web.privacy import RECEIPT_EVENT
-from tests.conftest import Clock, LiveServer
+from tests.conftest import Clock, Fresh, LiveServer
 from tests.factories import subject_body
 from tests.gateway_helpers import Seller, allowed_transfer, consent, new_order, new_seller
 from tests.gateway_helpers import publish_terms as publish
 from tests.test_web_portal import PortalClient, hidden, set_cookie_header
+from tests.webhook_sink import WebhookSink
 
 STATUTE = "전자상거래 등에서의 소비자보호에 관한 법률"
 ROW = re.compile(r'<tr class="recipient" data-recipient-id="([^"]+)" data-country="([A-Z]{2})"')
@@ -416,6 +420,37 @@ def test_the_account_is_deleted_in_two_requests_after_home(
     for value in (forged, "del_x.1.k.AAAA", ""):
         response = browser.http.get("/privacy/receipt", headers={"Cookie": f"gh_receipt={value}"})
         assert response.status_code == 401
+
+
+def test_the_deletion_page_says_the_marketplace_is_told_when_it_is(fresh: Fresh) -> None:
+    sink = WebhookSink()
+    with LiveServer(fresh.gatehouse) as server:
+        key = issue_operator_key(fresh.gatehouse.engine, fresh.clock(), label="tests")
+        headers = {"Authorization": f"Bearer {key}"}
+        with httpx.Client(base_url=server.url, headers=headers, timeout=30) as api:
+            set_ = api.put("/v1/operator/webhook", json={"url": sink.url})
+            assert set_.status_code == 200, set_.text
+            person = new_person(api, server.url, ("CN",))
+        browser = PortalClient(server.url)
+        try:
+            signed_in(browser, person)
+            page = browser.get("/privacy/delete").text
+            told = re.search(r'<p id="marketplace-told">([^<]+)</p>', page)
+            assert told and "마켓플레이스에 탈퇴 사실을 통지" in told.group(1)
+            assert "회원번호 외의 개인정보가 포함되지 않습니다" in told.group(1)
+            deleted = browser.post(
+                "/privacy/delete", data={"csrf_token": hidden(page, "csrf_token")}
+            )
+            assert deleted.status_code == 200 and 'id="marketplace-told"' in deleted.text
+            # What the page says is what happens: the worker delivers the notice.
+            worker.run_once(fresh.gatehouse, "test-worker", limit=100)
+            events = [json.loads(r.body) for r in sink.accepted]
+            assert [e["data"]["external_ref"] for e in events] == [person.body["external_ref"]]
+        finally:
+            browser.close()
+            for seller in person.sellers:
+                seller.client.close()
+            sink.close()
 
 
 def test_the_receipt_expires(browser: PortalClient, people: PersonFactory, clock: Clock) -> None:

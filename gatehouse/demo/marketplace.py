@@ -133,8 +133,25 @@ def _recipients(count: int, seed: int) -> list[recipient_service.RecipientInput]
             officer = PrivacyOfficer()  # no privacy officer named yet
         certifications: list[Certification] = []
         if kind != "seller" and rnd.random() < 0.5:
-            expires = date(2026, 1, 1) + timedelta(days=rnd.randint(0, 1400))
-            certifications.append(Certification("ISMS-P", f"ISMS-P-{index:05d}", expires))
+            # ISMS-P runs three years; some demo certificates have lapsed already.
+            issued = date(2023, 6, 1) + timedelta(days=rnd.randint(0, 1000))
+            certifications.append(
+                Certification(
+                    scheme="ISMS-P",
+                    id=f"ISMS-P-{index:05d}",
+                    issuer=rnd.choice(["KISA", "FSI"]),
+                    issued_on=issued,
+                    expires_on=issued + timedelta(days=3 * 365 - 1),
+                    covers=("entrustment", "storage"),
+                    safety_and_rights_measures=(
+                        "Access control, encryption at rest, access logs kept one year; "
+                        "rights requests answered within 10 days."
+                    ),
+                    implementation_measures=(
+                        "The certified controls are audited yearly at the overseas site."
+                    ),
+                )
+            )
         inputs.append(
             recipient_service.RecipientInput(
                 kind=kind,
@@ -268,6 +285,7 @@ def seed_marketplace(
         item
         for item in accepted
         if item.standing.recipient.id not in banned
+        and item.standing.recipient.kind.value == "seller"
         and item.standing.recipient.privacy_officer.has_contact
         and (item.standing.recipient.contact_phone or item.standing.recipient.contact_email)
     ]

@@ -9,17 +9,26 @@ and recipients are always named one by one with their own country (R4).
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import phonenumbers
 
 from gatehouse.domain.errors import InvalidInput
 from gatehouse.domain.group_names import match_group_name
-from gatehouse.domain.recipients import OnwardTransfer, PrivacyOfficer, Recipient
+from gatehouse.domain.notice_items import (
+    NOTICE_KINDS,
+    RECIPIENT_ITEMS,
+    Notice,
+    NoticeItem,
+    RecipientEntry,
+    canonical,
+    ordered_onward,
+    recipient_fingerprint,
+)
+from gatehouse.domain.recipients import PrivacyOfficer, Recipient
 
 if TYPE_CHECKING:
     from gatehouse.rules.pack import Basis, Label, RulePack
@@ -35,167 +44,7 @@ __all__ = [
     "render_notice",
 ]
 
-# A consent notice asks for separate consent (Art. 28-8(1) 1); a disclosure informs of
-# entrustment or storage (Art. 28-8(1) 3) and asks nothing. Each has its own basis and wording.
-NOTICE_KINDS = ("consent", "disclosure")
-_BASIS_OF_KIND = {"consent": "consent", "disclosure": "disclosure"}
-
-# Items whose value differs per recipient; every other item is shared by the whole notice.
-RECIPIENT_ITEMS = (
-    "dest_country",
-    "recipient_name",
-    "recipient_contact",
-    "recipient_privacy_officer_contact",
-    "recipient_purpose",
-    "recipient_retention",
-    "onward_transfers",
-)
-
 _LOCALE_RE = re.compile(r"([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]{1,8})*")
-
-
-def _canonical(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
-        "utf-8"
-    )
-
-
-def recipient_fingerprint(recipient: Recipient) -> str:
-    """SHA-256 (hex) over the recipient facts a notice shows, as canonical JSON.
-
-    A consent is valid only while the fingerprint recorded when its notice was rendered equals
-    the recipient's current one: changing any shown fact (name, country, contacts, privacy
-    officer, purposes, retention, kind, onward transfers) needs a new notice and a new consent
-    (R5). Facts the
-    notice does not show, such as status or the accepted terms version, leave it unchanged.
-    """
-    officer = recipient.privacy_officer
-    shown: dict[str, Any] = {
-        "kind": recipient.kind.value,
-        "legal_name": recipient.legal_name,
-        "country": recipient.country,
-        "contact_phone": recipient.contact_phone,
-        "contact_email": recipient.contact_email,
-        "privacy_officer": {"name": officer.name, "email": officer.email, "phone": officer.phone},
-        # Registration order carries no meaning, so it must not change the fingerprint.
-        "purposes": sorted(recipient.purposes),
-        "retention_days": recipient.retention_days,
-    }
-    if recipient.onward_transfers:
-        # Only when declared, so recipients without any keep the fingerprints their consents
-        # were given under.
-        shown["onward_transfers"] = [
-            [o.legal_name, o.country, o.purpose, sorted(o.items)]
-            for o in _ordered(recipient.onward_transfers)
-        ]
-    return hashlib.sha256(_canonical(shown)).hexdigest()
-
-
-def _ordered(onward: Sequence[OnwardTransfer]) -> list[OnwardTransfer]:
-    # Declaration order carries no meaning, so neither the fingerprint nor the notice follow it.
-    return sorted(onward, key=lambda o: (o.legal_name, o.country, o.purpose, sorted(o.items)))
-
-
-@dataclass(frozen=True)
-class NoticeItem:
-    """One filled notice item: the pack's key, its label in the notice language, the value."""
-
-    key: str
-    label: str
-    value: str
-
-
-@dataclass(frozen=True)
-class RecipientEntry:
-    """One recipient as the notice names it; ``items`` is the complete notice for it."""
-
-    recipient_id: str
-    kind: str
-    legal_name: str
-    country: str
-    country_name: str
-    contact: str
-    privacy_officer_contact: str
-    purpose: str
-    retention: str
-    fingerprint: str
-    # Every notice item in pack order, shared ones included, as this recipient's consent sees it.
-    items: tuple[NoticeItem, ...]
-
-
-@dataclass(frozen=True)
-class Notice:
-    """A rendered notice; ``hash`` is SHA-256 (hex) of ``canonical_body()``.
-
-    ``items`` holds the items shared by all recipients, in pack order; each entry of
-    ``recipients`` holds every item for that recipient. ``fields`` are the fields the purpose
-    releases, and ``text`` is the plain-text notice shown to the customer.
-    """
-
-    hash: str
-    pack_id: str
-    pack_version: str
-    locale: str
-    purpose: str
-    flow: str
-    kind: str
-    # Whether the order cannot proceed without this consent; None for a disclosure.
-    required: bool | None
-    # Digest of everything shown that is not a recipient's own fact (see ``notice_digest``).
-    content_digest: str
-    recipients: tuple[RecipientEntry, ...]
-    countries: tuple[str, ...]
-    items: tuple[NoticeItem, ...]
-    fields: tuple[str, ...]
-    text: str
-    # A consent notice in the pack's required language; any other is shown beside it only.
-    carries_consent: bool = False
-
-    @property
-    def heading(self) -> str:
-        """The notice's heading, as its text opens."""
-        return self.text.split("\n", 1)[0]
-
-    def body(self) -> dict[str, Any]:
-        """Everything the notice says except its hash, as JSON-ready data."""
-        return {
-            "pack_id": self.pack_id,
-            "pack_version": self.pack_version,
-            "locale": self.locale,
-            "purpose": self.purpose,
-            "flow": self.flow,
-            "kind": self.kind,
-            "required": self.required,
-            "content_digest": self.content_digest,
-            "recipients": [
-                {
-                    "recipient_id": r.recipient_id,
-                    "kind": r.kind,
-                    "legal_name": r.legal_name,
-                    "country": r.country,
-                    "country_name": r.country_name,
-                    "contact": r.contact,
-                    "privacy_officer_contact": r.privacy_officer_contact,
-                    "purpose": r.purpose,
-                    "retention": r.retention,
-                    "fingerprint": r.fingerprint,
-                    "items": _items_body(r.items),
-                }
-                for r in self.recipients
-            ],
-            "countries": list(self.countries),
-            "items": _items_body(self.items),
-            "fields": list(self.fields),
-            "text": self.text,
-        }
-
-    def canonical_body(self) -> bytes:
-        """``body()`` as compact UTF-8 JSON with sorted keys: the bytes the hash covers."""
-        return _canonical(self.body())
-
-
-def _items_body(items: tuple[NoticeItem, ...]) -> list[dict[str, str]]:
-    return [{"key": i.key, "label": i.label, "value": i.value} for i in items]
 
 
 def _language(pack: RulePack, locale: str) -> str:
@@ -217,10 +66,10 @@ def _basis_for(pack: RulePack, kind: str, flow: str) -> Basis:
             f"a notice is one of {', '.join(NOTICE_KINDS)}", code="unknown_notice_kind"
         )
     for basis in pack.bases.values():
-        if basis.requires == _BASIS_OF_KIND[kind] and flow in basis.flows:
+        if basis.requires == kind and flow in basis.flows:
             return basis
     flows = sorted(
-        {f for b in pack.bases.values() if b.requires == _BASIS_OF_KIND[kind] for f in b.flows}
+        {f for b in pack.bases.values() if b.requires == kind for f in b.flows}
     )
     raise InvalidInput(
         f"{pack.id} has no {kind} basis for the flow '{flow}'; a {kind} covers "
@@ -331,7 +180,7 @@ class _Renderer:
             "shared": self.shared(),
             "kinds": {k: self.text(v) for k, v in pack.recipient_kind_labels.items()},
         }
-        return hashlib.sha256(_canonical(shown)).hexdigest()
+        return hashlib.sha256(canonical(shown)).hexdigest()
 
     def own(self, recipient: Recipient) -> dict[str, str]:
         country = recipient.country or ""
@@ -367,7 +216,7 @@ class _Renderer:
                 purpose=o.purpose,
                 items=", ".join(self.text(labels[f]) if f in labels else f for f in o.items),
             )
-            for o in _ordered(recipient.onward_transfers)
+            for o in ordered_onward(recipient.onward_transfers)
         )
 
     def items(self, values: dict[str, str]) -> tuple[NoticeItem, ...]:
@@ -387,13 +236,16 @@ class _Renderer:
 def _check_kinds(renderer: _Renderer, recipients: Sequence[Recipient]) -> None:
     """Each recipient's kind must take this flow, and the notice's basis must reach it."""
     pack, flow = renderer.pack, renderer.flow
-    wrong_flow = [r.id for r in recipients if flow not in pack.kind_flows.get(r.kind.value, [])]
+    wrong_flow = [r for r in recipients if flow not in pack.kind_flows.get(r.kind.value, [])]
     if wrong_flow:
+        ids = [r.id for r in wrong_flow]
+        permitted = {r.kind.value: pack.kind_flows.get(r.kind.value, []) for r in wrong_flow}
+        why = "; ".join(f"a {kind} takes {', '.join(flows)}" for kind, flows in permitted.items())
         raise InvalidInput(
-            f"recipient {', '.join(wrong_flow)} cannot receive data by {flow}: a seller is an "
+            f"recipient {', '.join(ids)} cannot receive data by {flow} ({why}); a seller is an "
             "independent controller and receives data only by provision, with consent",
             code="flow_not_permitted",
-            details={"flow": flow, "recipient_ids": wrong_flow},
+            details={"flow": flow, "recipient_ids": ids, "permitted_flows": permitted},
         )
     unreachable = [r.id for r in recipients if r.kind.value not in renderer.basis.kinds]
     if unreachable:

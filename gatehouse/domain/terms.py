@@ -1,4 +1,4 @@
-"""Recipient data-protection terms: the clauses Art. 28-8(4)-(5) and R6 require."""
+"""Recipient data-protection terms: the clauses Enforcement Decree Art. 29-10 and R6 require."""
 
 from __future__ import annotations
 
@@ -10,13 +10,31 @@ from gatehouse.domain.errors import InvalidInput
 
 __all__ = ["REQUIRED_CLAUSES", "Terms", "check_terms"]
 
-# Each clause a recipient's contract must contain, with the reason the law gives for it.
+# Each clause a recipient's contract must contain, with the provision it comes from. PIPA
+# Art. 28-8(4) requires "the protective measures prescribed by Presidential Decree"; the list
+# itself is in Enforcement Decree Art. 29-10(1), and Art. 29-10(2) has them agreed with the
+# recipient in advance and written into the contract.
 REQUIRED_CLAUSES: Mapping[str, str] = {
-    "safety_measures": "safety measures required by PIPA (Art. 28-8(4) i)",
-    "complaint_handling": "complaint handling and dispute resolution (Art. 28-8(4) ii)",
-    "purpose_limitation": "use only for the stated purpose, such as fulfilment (R6)",
-    "deletion": "deletion on request or when the retention period ends (R6, R13)",
-    "onward_transfer": "onward transfer only with equivalent protection (Art. 28-11)",
+    "safety_measures": (
+        "safety measures for protecting personal data (Enforcement Decree Art. 29-10(1) 1, "
+        "referring to Art. 30(1))"
+    ),
+    "complaint_handling": (
+        "handling of complaints and resolution of disputes over infringements "
+        "(Enforcement Decree Art. 29-10(1) 2)"
+    ),
+    "purpose_limitation": (
+        "use only for the stated purpose, such as fulfilment (Enforcement Decree "
+        "Art. 29-10(1) 3, other necessary measures; R6)"
+    ),
+    "deletion": (
+        "deletion on request or when the retention period ends (Enforcement Decree "
+        "Art. 29-10(1) 3; R6, R13)"
+    ),
+    "onward_transfer": (
+        "onward transfer only with equivalent protection (PIPA Art. 28-11, applying Art. 28-8 "
+        "to onward transfers)"
+    ),
 }
 
 _MIN_CLAUSE_CHARS = 20

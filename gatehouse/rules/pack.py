@@ -40,6 +40,12 @@ from gatehouse.rules.model import (
     Text,
 )
 from gatehouse.rules.naming import OnwardTransferTexts, naming_problems
+from gatehouse.rules.wording import (
+    ConsentWording,
+    DisclosureTexts,
+    NoticeItem,
+    NoticeTexts,
+)
 
 __all__ = [
     "Basis",
@@ -66,53 +72,6 @@ _NOT_RELEASED_TRANSFORM = "drop"
 
 # The values notice texts may use, so the wording follows the pack's view clock.
 _TEXT_PLACEHOLDERS = ("close_days", "max_days")
-
-
-class NoticeItem(Model):
-    """One item the transfer notice must state."""
-
-    key: Key
-    label: Label
-
-
-class ConsentWording(Model):
-    """The words that differ between a consent the order needs and an optional one."""
-
-    heading: Label
-    intro: Label
-    refusal_method: Label
-    refusal_effect: Label
-
-
-class NoticeTexts(Model):
-    """The fixed wording of the overseas-transfer notice shown before consent is asked.
-
-    Texts may use ``{close_days}`` and ``{max_days}`` (from ``views``); ``retention`` must use
-    ``{days}`` and ``field_form`` both ``{field}`` and ``{form}``.
-    """
-
-    # A consent the order cannot proceed without is never labelled optional (R10).
-    required: ConsentWording
-    optional: ConsentWording
-    transfer_timing: Label
-    transfer_method: Label
-    refusal_procedure: Label
-    # What a recipient sees of the order besides the customer's fields, as the items list says.
-    order_items: Label
-    # How a recipient's retention_days reads, e.g. "{days}일".
-    retention: Label
-    # How a released field reads with its form, e.g. "{field}({form})" for "성명(일부 가림 처리)".
-    field_form: Label
-
-
-class DisclosureTexts(Model):
-    """The wording of an Art. 28-8(2) disclosure for entrustment or storage: no consent asked."""
-
-    heading: Label
-    intro: Label
-    refusal_method: Label
-    refusal_procedure: Label
-    refusal_effect: Label
 
 
 class Purpose(Model):

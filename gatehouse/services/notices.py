@@ -99,13 +99,13 @@ def _store(connection: Connection, notice: Notice, gh: Gatehouse) -> None:
 
 def _pack_for_subject(
     gh: Gatehouse, connection: Connection, subject_id: str
-) -> tuple[RulePack, str]:
+) -> RulePack:
     subject = SubjectRepository(connection).get(subject_id)
     if subject is None:
         raise NotFound(f"no subject with id {subject_id!r}", code="subject_not_found")
     if subject.deleted:
         raise KeyShredded(f"subject {subject_id} was erased", details={"subject_id": subject_id})
-    return gh.packs.by_id(subject.rule_pack), subject.locale
+    return gh.packs.by_id(subject.rule_pack)
 
 
 def render_for_subject(
@@ -118,12 +118,22 @@ def render_for_subject(
     flow: str,
     locale: str | None,
 ) -> Notice:
-    """Render the checkout notice in the subject's pack and language, and store it once."""
+    """Render the checkout notice in the subject's pack, and store it once.
+
+    Without ``locale`` it is in the pack's required language: the only notice a consent can
+    be recorded against.
+    """
     with gh.engine.begin() as connection:
-        pack, subject_locale = _pack_for_subject(gh, connection, subject_id)
+        pack = _pack_for_subject(gh, connection, subject_id)
         chosen = _recipients_in_scope(connection, pack, recipient_ids, countries, purpose, flow)
         notice = render_notice(
-            pack, purpose=purpose, flow=flow, recipients=chosen, locale=locale or subject_locale
+            # The notice that carries consent is in the pack's required language, whatever the
+            # customer's locale; another language is rendered on request, to show beside it.
+            pack,
+            purpose=purpose,
+            flow=flow,
+            recipients=chosen,
+            locale=locale or pack.required_language,
         )
         _store(connection, notice, gh)
     return notice
