@@ -24,6 +24,7 @@ from gatehouse.services.worker import load_handlers
 from tests.conftest import Fresh, LiveServer
 from tests.factories import recipient_body, subject_body
 from tests.gateway_helpers import Seller, allowed_transfer, publish_terms
+from tests.test_web_portal import PortalClient
 from tests.webhook_sink import WebhookSink, verify_standard_webhook
 
 
@@ -143,6 +144,11 @@ def test_withdrawal_asks_each_recipient_of_the_consent_to_erase(world: World) ->
             assert closed.status_code == 410
             assert closed.json()["error"]["details"]["reason"] == "consent_withdrawn"
     assert _erasures(c) == []
+    portal = PortalClient(world.url)
+    assert portal.login(b.seller.key).status_code == 303
+    page = portal.get("/recipient/erasures?lang=ko").text
+    assert 'data-cause="consent_withdrawn"' in page and "고객이 동의를 철회했습니다" in page
+    portal.close()
     (c_transfer,) = transfers[c.id]
     assert c.http.get(f"/v1/recipient/transfers/{c_transfer}").status_code == 200
 

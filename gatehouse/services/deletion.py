@@ -3,7 +3,8 @@
 It (a) crypto-shreds the subject's data key, (b) closes every open view, (c) moves what the
 law makes us keep into the separate retention store, (d) queues an erasure notice for every
 recipient that ever received the subject's data, (e) queues a signed notice to the marketplace
-so it closes the account too, and (f) writes a receipt to the ledger.
+so it closes the account too (when the operator set its webhook), and (f) writes a receipt to
+the ledger.
 Operators call it through ``DELETE /v1/subjects/{id}``; customers through ``DELETE /v1/me``.
 """
 
@@ -95,6 +96,7 @@ def _retain(
             "name": pii.name,
             "address": address if order.delivered_at else None,
         }
+        assert set(facts) == set(_ORDER_FACTS), "retained_fields must name what is kept"
         # The statutory period runs from the transaction, not from the deletion.
         start = order.cancelled_at or order.delivered_at or order.created_at
         # Every order is a contract; only a delivered one is a record of supply.
@@ -123,6 +125,7 @@ def _retain(
             "name": pii.name,
             "email": pii.email,
         }
+        assert set(facts) == set(_COMPLAINT_FACTS), "retained_fields must name what is kept"
         summary = keep(
             gh,
             connection,

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from gatehouse.domain.errors import InvalidInput
 from gatehouse.domain.ids import new_id
@@ -93,12 +94,15 @@ def set_operator_webhook(gh: Gatehouse, url: str) -> tuple[OperatorWebhook, str]
         "secret_wrapped": wrapped.blob,
         "updated_at": now,
     }
+    replace = update(operator_webhooks).where(operator_webhooks.c.name == _NAME).values(**values)
     with gh.engine.begin() as connection:
-        changed = connection.execute(
-            update(operator_webhooks).where(operator_webhooks.c.name == _NAME).values(**values)
-        )
-        if changed.rowcount != 1:
-            connection.execute(insert(operator_webhooks).values(name=_NAME, **values))
+        if connection.execute(replace).rowcount != 1:
+            try:
+                with connection.begin_nested():
+                    connection.execute(insert(operator_webhooks).values(name=_NAME, **values))
+            except IntegrityError:
+                # A concurrent first setting won the insert; this one replaces it.
+                connection.execute(replace)
     return OperatorWebhook(valid, now), format_secret(fresh)
 
 
