@@ -208,7 +208,8 @@ def test_notice_labels_cover_fields_transforms_and_flows(pack: RulePack) -> None
     assert pack.field_form("customs_only", "ko") == "통관이 필요한 주문에 한함"
     assert pack.field_form("customs_only", "en") == "only for orders that need customs clearance"
     # It says what the code does: a substitute number, not a promise to put calls through.
-    assert pack.field_form("safe_number", "en") == "replaced by a temporary 0505 number for the order"
+    safe_number = pack.field_form("safe_number", "en")
+    assert safe_number == "replaced by a temporary 0505 number for the order"
     # Released as is: the field name alone says it.
     assert pack.field_form("plain", "ko") == ""
     assert "drop" not in pack.transform_labels

@@ -94,7 +94,8 @@ _ERASURE_STATUS = {
     "acknowledged": N_("Acknowledged"),
 }
 _REFUSALS = {
-    "no_lawful_basis": N_("No lawful basis (no consent in force)"),
+    "no_lawful_basis": N_("No lawful basis"),
+    "flow_not_permitted": N_("Flow not permitted for this kind of recipient"),
     "recipient_not_eligible": N_("Recipient not eligible"),
     "recipient_suspended": N_("Recipient suspended"),
     "country_suspended": N_("Country suspended"),
