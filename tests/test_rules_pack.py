@@ -31,7 +31,7 @@ def test_identity(pack: RulePack) -> None:
     assert pack.languages == ["ko", "en"]
     assert pack.flows == ["provision", "entrustment", "storage", "inquiry"]
     assert pack.adequate_countries == []
-    assert pack.title["ko"].startswith("개인정보 보호법")
+    assert pack.title["ko"].startswith("「개인정보 보호법」")
 
 
 def test_bases(pack: RulePack) -> None:

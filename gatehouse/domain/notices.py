@@ -305,14 +305,10 @@ def render_notice(
     locale: str,
     kind: str = "consent",
 ) -> Notice:
-    """Render the notice for ``recipients``: a consent notice, or a disclosure.
+    """Render a consent notice or a disclosure for ``recipients`` in one of the pack's languages.
 
-    ``locale`` picks one of the pack's languages (``ko``, ``ko-KR``, ``en-US``...). Raises
-    InvalidInput with code ``unsupported_locale``, ``unknown_purpose``, ``unknown_flow``,
-    ``no_consent_basis`` (or ``no_disclosure_basis``), ``flow_not_permitted``,
-    ``disclosure_not_permitted``, ``duplicate_recipient``, ``purpose_not_registered`` or, when
-    a required item would be empty for any recipient, ``notice_incomplete`` with every gap in
-    ``details["missing"]`` as ``{"recipient_id", "item"}``.
+    Raises InvalidInput naming the problem; when a required item would be empty for any
+    recipient, ``notice_incomplete`` lists every gap as ``{"recipient_id", "item"}``.
     """
     language = _language(pack, locale)
     _check_request(pack, purpose, flow, recipients)

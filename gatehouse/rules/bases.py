@@ -84,6 +84,14 @@ def _unknown(path: str, values: Iterable[str], known: Iterable[str], what: str) 
             yield f"{path}[{index}]", f"{what} '{value}' is not one of {', '.join(allowed)}"
 
 
+def _reserved(path: str, kinds: Iterable[str], consent_only: list[str]) -> Iterator[
+    tuple[str, str]
+]:
+    for index, kind in enumerate(kinds):
+        if kind in consent_only:
+            yield f"{path}[{index}]", f"'{kind}' receives data only with the subject's consent"
+
+
 def basis_problems(
     *,
     flows: list[str],
@@ -108,23 +116,14 @@ def basis_problems(
         yield from _unknown(f"bases.{code}.flows", basis.flows, flows, "flow")
         yield from _unknown(f"bases.{code}.kinds", basis.kinds, kinds, "kind")
         if basis.requires in _NOT_CONSENT:
-            for index, kind in enumerate(basis.kinds):
-                if kind in consent_only_kinds:
-                    yield (
-                        f"bases.{code}.kinds[{index}]",
-                        f"'{kind}' receives data only with the subject's consent",
-                    )
+            yield from _reserved(f"bases.{code}.kinds", basis.kinds, consent_only_kinds)
     for key, provision in law_provisions.items():
         path = f"law_provisions.{key}"
         yield from _unknown(f"{path}.flows", provision.flows, flows, "flow")
         yield from _unknown(f"{path}.recipient_kinds", provision.recipient_kinds, kinds, "kind")
         yield from _unknown(f"{path}.purposes", provision.purposes, purposes, "purpose")
-        for index, kind in enumerate(provision.recipient_kinds):
-            if kind in consent_only_kinds:
-                yield (
-                    f"{path}.recipient_kinds[{index}]",
-                    f"'{kind}' receives data only with the subject's consent",
-                )
+        kinds_path = f"{path}.recipient_kinds"
+        yield from _reserved(kinds_path, provision.recipient_kinds, consent_only_kinds)
         for purpose in provision.purposes:
             beyond = sorted(set(purposes.get(purpose, {})) - set(provision.fields))
             if purpose in purposes and beyond:
@@ -137,9 +136,5 @@ def basis_problems(
         path = f"certification_schemes.{name}"
         yield from _unknown(f"{path}.flows", scheme.flows, flows, "flow")
         yield from _unknown(f"{path}.recipient_kinds", scheme.recipient_kinds, kinds, "kind")
-        for index, kind in enumerate(scheme.recipient_kinds):
-            if kind in consent_only_kinds:
-                yield (
-                    f"{path}.recipient_kinds[{index}]",
-                    f"'{kind}' receives data only with the subject's consent",
-                )
+        kinds_path = f"{path}.recipient_kinds"
+        yield from _reserved(kinds_path, scheme.recipient_kinds, consent_only_kinds)
