@@ -24,7 +24,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: lint typecheck $(AXE)
+# The import contracts in pyproject.toml: the domain, ledger, vault and store stay inward.
+.PHONY: imports
+imports: $(STAMP)
+	$(BIN)/lint-imports
+
+test: lint typecheck imports $(AXE)
 	$(BIN)/pytest
 
 # axe-core, which the privacy center's browser test injects into each page, from its npm
@@ -39,6 +44,7 @@ $(AXE):
 
 bench: $(STAMP)
 	$(BIN)/python bench/vault.py
+	$(BIN)/python bench/pages.py
 
 # The portal's compiled message catalogs (.mo) are committed; rebuild them after editing a .po.
 .PHONY: catalogs

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from gatehouse.domain.decision import ConsentFact, DisclosureFact, Refusal, TransferFacts, decide
 from gatehouse.domain.notices import notice_digest
+from gatehouse.domain.policy import Label, LawProvision, RulePack
 from gatehouse.domain.recipients import (
     Certification,
     PrivacyOfficer,
@@ -18,7 +19,6 @@ from gatehouse.domain.recipients import (
     RecipientStatus,
 )
 from gatehouse.rules import load_packs
-from gatehouse.rules.pack import Label, LawProvision, RulePack
 
 PACK = load_packs().by_id("KR-PIPA")
 AT = datetime(2026, 11, 28, tzinfo=UTC)

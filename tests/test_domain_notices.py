@@ -24,6 +24,7 @@ from gatehouse.domain.notices import (
     recipient_fingerprint,
     render_notice,
 )
+from gatehouse.domain.policy import RulePack
 from gatehouse.domain.recipients import (
     Certification,
     OnwardTransfer,
@@ -32,7 +33,7 @@ from gatehouse.domain.recipients import (
     RecipientKind,
     RecipientStatus,
 )
-from gatehouse.rules import PACKS_DIR, RulePack, load_pack
+from gatehouse.rules import PACKS_DIR, load_pack
 
 AT = datetime(2025, 5, 14, 9, 0, tzinfo=UTC)
 

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from gatehouse.domain.policy import RulePack
 from gatehouse.domain.transforms import get_transform
-from gatehouse.rules import PACKS_DIR, RulePack, load_pack
+from gatehouse.rules import PACKS_DIR, load_pack
 
 
 @pytest.fixture(scope="module")

@@ -18,8 +18,8 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from gatehouse.domain.policy import Basis, RulePack
 from gatehouse.domain.recipients import Certification, Recipient, RecipientStatus
-from gatehouse.rules.pack import Basis, RulePack
 
 __all__ = [
     "Refusal",

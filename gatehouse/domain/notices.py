@@ -31,7 +31,7 @@ from gatehouse.domain.notice_items import (
 from gatehouse.domain.recipients import PrivacyOfficer, Recipient
 
 if TYPE_CHECKING:
-    from gatehouse.rules.pack import Basis, Label, RulePack
+    from gatehouse.domain.policy import Basis, Label, RulePack
 
 __all__ = [
     "RECIPIENT_ITEMS",

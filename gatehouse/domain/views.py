@@ -9,8 +9,8 @@ from enum import StrEnum
 
 from gatehouse.domain.contact import RoadAddress
 from gatehouse.domain.errors import GatehouseError
+from gatehouse.domain.policy import Purpose, Views
 from gatehouse.domain.transforms import TransformContext, get_transform
-from gatehouse.rules.pack import Purpose, Views
 
 __all__ = [
     "CloseReason",

@@ -1,33 +1,14 @@
-"""Rule packs: one declarative file per jurisdiction, loaded and checked at start-up."""
+"""Rule packs: one declarative file per jurisdiction, loaded and checked at start-up.
+
+The model the files are validated into is ``gatehouse.domain.policy``.
+"""
 
 from gatehouse.rules.loader import PACKS_DIR, RulePackError, RulePackSet, load_pack, load_packs
-from gatehouse.rules.pack import (
-    Basis,
-    Deadlines,
-    Label,
-    NoticeItem,
-    Purpose,
-    Remedy,
-    Requirement,
-    RetentionHold,
-    RulePack,
-    Views,
-)
 
 __all__ = [
     "PACKS_DIR",
-    "Basis",
-    "Deadlines",
-    "Label",
-    "NoticeItem",
-    "Purpose",
-    "Remedy",
-    "Requirement",
-    "RetentionHold",
-    "RulePack",
     "RulePackError",
     "RulePackSet",
-    "Views",
     "load_pack",
     "load_packs",
 ]

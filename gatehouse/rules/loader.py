@@ -11,7 +11,7 @@ from pydantic_core import ErrorDetails
 
 from gatehouse.domain.contact import normalise_country
 from gatehouse.domain.errors import InvalidInput, NotFound
-from gatehouse.rules.pack import RulePack
+from gatehouse.domain.policy import RulePack
 
 __all__ = ["PACKS_DIR", "RulePackError", "RulePackSet", "load_pack", "load_packs"]
 

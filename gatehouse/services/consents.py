@@ -7,9 +7,9 @@ from sqlalchemy import Connection
 from gatehouse.domain.consents import Channel, ConsentRecord, ConsentState, current_consents
 from gatehouse.domain.errors import Conflict, InvalidInput, NotFound
 from gatehouse.domain.ids import new_id
+from gatehouse.domain.policy import RulePack
 from gatehouse.domain.subjects import Subject
 from gatehouse.domain.views import CloseReason
-from gatehouse.rules.pack import RulePack
 from gatehouse.services import erasures, ledger
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.services.view_closing import close_views

@@ -15,8 +15,8 @@ from sqlalchemy import Connection, Row, and_, func, or_, select
 
 from gatehouse.domain.errors import NotFound
 from gatehouse.domain.masking import mask_customs_code
+from gatehouse.domain.policy import RulePack
 from gatehouse.domain.subjects import Subject, unmasked_pii
-from gatehouse.rules.pack import RulePack
 from gatehouse.services import ledger
 from gatehouse.services.consents import consent_states
 from gatehouse.services.customer_sessions import revoke_sessions

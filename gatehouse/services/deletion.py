@@ -18,8 +18,8 @@ from sqlalchemy import Connection, select, update
 
 from gatehouse.domain.errors import NotFound
 from gatehouse.domain.ids import new_id
+from gatehouse.domain.policy import RulePack
 from gatehouse.domain.views import CloseReason
-from gatehouse.rules.pack import RulePack
 from gatehouse.services import ledger
 from gatehouse.services.erasures import (
     ERASURE_EVENT,

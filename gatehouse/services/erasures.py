@@ -36,6 +36,7 @@ __all__ = [
     "escalate_overdue",
     "deletion_progress",
     "list_erasures",
+    "outstanding_erasures",
 ]
 
 
@@ -165,6 +166,14 @@ def list_erasures(
             status=status, now=gh.clock(), after=after, limit=limit + 1
         )
     return split_page(rows, limit, lambda row: str(row.id))
+
+
+def outstanding_erasures(gh: Gatehouse, *, overdue: bool, limit: int) -> list[Row[Any]]:
+    """Unacknowledged erasure requests, overdue or still pending, earliest due date first."""
+    with gh.engine.connect() as connection:
+        return ErasureRepository(connection).outstanding(
+            now=gh.clock(), overdue=overdue, limit=limit
+        )
 
 
 def acknowledge(

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from gatehouse.domain.errors import InvalidInput, NotFound
 from gatehouse.domain.ids import new_id
 from gatehouse.domain.notices import Notice, render_notice
+from gatehouse.domain.policy import RulePack
 from gatehouse.domain.recipients import Recipient, RecipientStatus
-from gatehouse.rules.pack import RulePack
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.store.notices import NoticeRepository, NoticeRow
 from gatehouse.store.recipients import RecipientRepository
 from gatehouse.store.subjects import SubjectRepository
-from gatehouse.store.tables import recipients as recipients_table
 from gatehouse.vault import KeyShredded
 
 __all__ = [
@@ -45,25 +44,22 @@ def _recipients_in_scope(
             raise NotFound(f"no recipient with id {recipient_id!r}", code="recipient_not_found")
         chosen[recipient.id] = recipient
     for country in countries:
-        # A country scope still lists each recipient by name: never "sellers in CN".
-        ids = connection.execute(
-            select(recipients_table.c.id)
-            .where(
-                recipients_table.c.country == country,
-                recipients_table.c.status == RecipientStatus.ACTIVE.value,
+        # A country scope still lists each recipient by name: never "sellers in CN". It takes
+        # the recipients this purpose and flow can reach (named ones are checked instead), so
+        # they are filtered before the size limit, a page at a time, until past the limit.
+        after: str | None = None
+        while len(chosen) <= MAX_NOTICE_RECIPIENTS:
+            page = repo.list(
+                country=country, status=RecipientStatus.ACTIVE.value, after=after, limit=500
             )
-            .order_by(recipients_table.c.id)
-            .limit(MAX_NOTICE_RECIPIENTS + 1)
-        ).scalars()
-        for recipient_id in ids:
-            recipient = repo.get(recipient_id)
-            # A country scope takes the recipients this flow can reach; named ones are checked.
-            if (
-                recipient is not None
-                and purpose in recipient.purposes
-                and flow in pack.kind_flows.get(recipient.kind.value, [])
-            ):
-                chosen[recipient.id] = recipient
+            for recipient in page:
+                if purpose in recipient.purposes and flow in pack.kind_flows.get(
+                    recipient.kind.value, []
+                ):
+                    chosen[recipient.id] = recipient
+            if len(page) < 500:
+                break
+            after = page[-1].id
     if not chosen:
         raise InvalidInput(
             "the notice's scope names no recipient; give recipient_id or a country with recipients",

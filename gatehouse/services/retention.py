@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from gatehouse.domain.ids import new_id
-from gatehouse.rules.pack import RetentionHold, RulePack
+from gatehouse.domain.policy import RetentionHold, RulePack
 from gatehouse.services import ledger
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.store.erasures import RetentionRepository

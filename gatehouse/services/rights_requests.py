@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Row, and_, insert, or_, select, update
 from gatehouse.domain.consents import Channel
 from gatehouse.domain.errors import Conflict, InvalidInput, NotFound
 from gatehouse.domain.ids import new_id
+from gatehouse.domain.policy import RulePack
 from gatehouse.domain.requests import (
     Deadline,
     Outcome,
@@ -33,7 +34,6 @@ from gatehouse.domain.requests import (
     validate_message,
 )
 from gatehouse.domain.subjects import Subject
-from gatehouse.rules.pack import RulePack
 from gatehouse.services import ledger
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.store.customer_tables import rights_requests

@@ -16,10 +16,10 @@ from gatehouse.domain.errors import Conflict, InvalidInput, NotFound
 from gatehouse.domain.ids import new_id
 from gatehouse.domain.notices import NOTICE_KINDS, notice_digest, recipient_fingerprint
 from gatehouse.domain.orders import OrderStatus
+from gatehouse.domain.policy import RulePack
 from gatehouse.domain.recipients import Recipient, eligibility_gaps
 from gatehouse.domain.subjects import Subject
 from gatehouse.domain.views import released_fields, view_expiry
-from gatehouse.rules.pack import RulePack
 from gatehouse.services import ledger
 from gatehouse.services.paging import split_page
 from gatehouse.services.runtime import Gatehouse

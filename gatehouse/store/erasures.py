@@ -63,6 +63,23 @@ class ErasureRepository:
             query = query.where(erasure_requests.c.id > after)
         return list(self._c.execute(query))
 
+    def outstanding(self, *, now: datetime, overdue: bool, limit: int) -> list[Row[Any]]:
+        """Unacknowledged requests past (or within) their deadline, the earliest due first.
+
+        The id breaks ties, so the list is stable. Ids are random, so ``requests`` (ordered by
+        id for its cursor) would return an arbitrary ``limit`` of a longer backlog; a panel
+        that shows a few must show the worst.
+        """
+        query = (
+            select(erasure_requests)
+            .where(erasure_requests.c.acknowledged_at.is_(None))
+            .order_by(erasure_requests.c.due_at, erasure_requests.c.id)
+            .limit(limit)
+        )
+        late = erasure_requests.c.due_at <= now
+        query = query.where(late if overdue else ~late)
+        return list(self._c.execute(query))
+
     def acknowledge(self, erasure_id: str, attestation: str | None, at: datetime) -> bool:
         """Record the recipient's confirmation; False when it was confirmed already."""
         result = self._c.execute(

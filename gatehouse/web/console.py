@@ -29,7 +29,7 @@ from gatehouse.api.auth import gatehouse_of
 from gatehouse.domain.errors import Conflict, GatehouseError, NotFound
 from gatehouse.services import outbox
 from gatehouse.services.access import Audience
-from gatehouse.services.erasures import erasure_status, list_erasures
+from gatehouse.services.erasures import erasure_status, outstanding_erasures
 from gatehouse.services.rights_requests import list_requests
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.store.tables import api_keys, recipients, transfers
@@ -278,8 +278,10 @@ def _requests_panel(gh: Gatehouse, locale: str) -> list[dict[str, Any]]:
 
 def _erasures_panel(gh: Gatehouse, locale: str) -> list[dict[str, Any]]:
     now = gh.clock()
-    overdue, _ = list_erasures(gh, status="overdue", after=None, limit=PANEL_ROWS)
-    pending, _ = list_erasures(gh, status="pending", after=None, limit=PANEL_ROWS)
+    # By due date, not by id: past PANEL_ROWS the panel must show the most overdue ones, and
+    # a long overdue backlog must not crowd out the ones falling due next.
+    overdue = outstanding_erasures(gh, overdue=True, limit=PANEL_ROWS)
+    pending = outstanding_erasures(gh, overdue=False, limit=PANEL_ROWS)
     seen: dict[str, Any] = {}
     for row in [*overdue, *pending]:
         seen.setdefault(row.id, row)

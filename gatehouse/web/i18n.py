@@ -8,7 +8,7 @@ are marked with :func:`N_` here and translated when the page is rendered.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from functools import cache
 from pathlib import Path
 
@@ -107,6 +107,11 @@ def choose_locale(query_lang: str | None, cookie_lang: str | None) -> str:
     return DEFAULT_LOCALE
 
 
-def format_when(value: datetime, locale: str) -> str:
-    """A date and time in the reader's language, always in UTC and saying so."""
-    return format_datetime(value.astimezone(UTC), "medium", tzinfo=UTC, locale=locale) + " UTC"
+def format_when(value: datetime, locale: str, zone: tzinfo = UTC) -> str:
+    """A date and time in the reader's language and ``zone`` (UTC unless given), saying which.
+
+    The zone's abbreviation follows the time (``UTC``, ``KST``), so a reader abroad and a
+    customer at home each know what clock a time is on.
+    """
+    local = value.astimezone(zone)
+    return f"{format_datetime(local, 'medium', tzinfo=zone, locale=locale)} {local.tzname()}"

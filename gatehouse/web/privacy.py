@@ -20,7 +20,7 @@ import binascii
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Annotated, Any
 
 from babel.dates import format_date
@@ -63,6 +63,7 @@ from gatehouse.vault import KeyShredded, VaultError, WrappedKey, new_data_key, u
 from gatehouse.web import privacy_content as content
 from gatehouse.web.i18n import LANG_COOKIE, SUPPORTED_LOCALES, format_when, translations
 from gatehouse.web.rendering import environment, protect
+from gatehouse.web.zones import customer_zone
 
 __all__ = [
     "router",
@@ -112,12 +113,16 @@ def _text(locale: str, message: str) -> str:
     return translations(locale).gettext(message)
 
 
-def _helpers(locale: str) -> dict[str, Any]:
+def _helpers(locale: str, zone: tzinfo) -> dict[str, Any]:
     def when(value: datetime | None) -> str:
-        return "" if value is None else format_when(value, locale)
+        return "" if value is None else format_when(value, locale, zone)
 
     def day(value: datetime | None) -> str:
-        return "" if value is None else format_date(value, "long", locale=locale)
+        if value is None:
+            return ""
+        # The customer's own calendar day: 15:30 UTC is already tomorrow in Seoul.
+        local = value.astimezone(zone) if value.tzinfo is not None else value
+        return format_date(local, "long", locale=locale)
 
     return {"when": when, "day": day}
 
@@ -129,8 +134,13 @@ def _render(
     *,
     status: int = 200,
     lang_path: str | None = None,
+    zone: tzinfo = UTC,
 ) -> HTMLResponse:
-    """Render a privacy-center page in the request's language, remembering a chosen one."""
+    """Render a privacy-center page in the request's language, remembering a chosen one.
+
+    Times show in ``zone``, the customer's (see :mod:`gatehouse.web.zones`); pages without a
+    known customer show none, and would show UTC.
+    """
     locale = _locale(request)
     if lang_path is None:
         # The language links point back at this page, unless it answered a form.
@@ -140,7 +150,7 @@ def _render(
         "signed_in": False,
         "csrf_token": "",
         "remedies": [],
-        **_helpers(locale),
+        **_helpers(locale, zone),
     }
     html = environment(locale).get_template(template).render(**{**frame, **context})
     response = protect(HTMLResponse(html, status_code=status))
@@ -284,13 +294,14 @@ def _home(
     gh = gatehouse_of(request)
     locale = _locale(request)
     try:
-        _subject_row, pack = content.subject(gh, customer.subject_id)
+        subject_row, pack = content.subject(gh, customer.subject_id)
         transfers, by_country = content.all_transfers(gh, customer.subject_id)
         consents = content.consents(gh, customer.subject_id, pack, locale)
         requests = content.requests(gh, customer.subject_id, transfers, locale)
     except GatehouseError as exc:
         return _failure(request, customer, exc)
     recipients = content.recipients(transfers, pack, locale)
+    zone = customer_zone(subject_row, pack.jurisdictions)
     countries = sorted(by_country.items(), key=lambda kv: (-kv[1], kv[0]))
     context: dict[str, Any] = {
         "signed_in": True,
@@ -307,7 +318,7 @@ def _home(
             {"value": value, "label": _text(locale, label)}
             for value, label in content.REQUEST_TYPES.items()
         ],
-        "transfer_choices": content.transfer_choices(transfers, pack, locale),
+        "transfer_choices": content.transfer_choices(transfers, pack, locale, zone),
         "form": form or {"type": "", "transfer_id": "", "message": ""},
         "error": error,
         "done": request.query_params.get("done"),
@@ -315,7 +326,7 @@ def _home(
         "request_days": pack.deadlines.rights_request_days,
         "remedies": request_service.remedies(pack, locale),
     }
-    return _render(request, "privacy/home.html", context, status=status)
+    return _render(request, "privacy/home.html", context, status=status, zone=zone)
 
 
 # --- the deletion receipt ticket ----------------------------------------------------------
@@ -410,6 +421,7 @@ def _receipt_page(
     with gh.engine.connect() as connection:
         subject = SubjectRepository(connection).get(subject_id)
     pack = gh.packs.by_id(subject.rule_pack if subject else gh.packs.ids()[0])
+    zone = customer_zone(subject, pack.jurisdictions) if subject else UTC
     erased = [
         _text(locale, content.ERASED[item])
         if item in content.ERASED
@@ -464,6 +476,7 @@ def _receipt_page(
         context,
         status=status,
         lang_path=f"{PRIVACY_PATH}/receipt",
+        zone=zone,
     )
 
 
@@ -578,7 +591,7 @@ def confirm_deletion(request: Request) -> Response:
     gh = gatehouse_of(request)
     locale = _locale(request)
     try:
-        _subject_row, pack = content.subject(gh, customer.subject_id)
+        subject_row, pack = content.subject(gh, customer.subject_id)
         transfers, _by_country = content.all_transfers(gh, customer.subject_id)
         holds = content.retention_preview(gh, customer.subject_id, pack, locale)
         marketplace = content.marketplace_told(gh)
@@ -594,7 +607,8 @@ def confirm_deletion(request: Request) -> Response:
         "ack_days": pack.deadlines.erasure_ack_days,
         "remedies": request_service.remedies(pack, locale),
     }
-    return _render(request, "privacy/delete.html", context)
+    zone = customer_zone(subject_row, pack.jurisdictions)
+    return _render(request, "privacy/delete.html", context, zone=zone)
 
 
 @router.post("/delete")

@@ -8,7 +8,7 @@ deletion keeps), that one handles requests, sessions and receipts.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from babel.dates import format_date
@@ -17,9 +17,9 @@ from sqlalchemy import select
 from gatehouse.domain.errors import (
     NotFound,
 )
+from gatehouse.domain.policy import RulePack
 from gatehouse.domain.requests import RequestType
 from gatehouse.domain.subjects import Subject
-from gatehouse.rules.pack import RulePack
 from gatehouse.services import customer as customer_service
 from gatehouse.services import rights_requests as request_service
 from gatehouse.services.deletion import retained_fields
@@ -162,12 +162,19 @@ def field_label(pack: RulePack, field: str, locale: str) -> str:
 
 
 def all_transfers(gh: Gatehouse, subject_id: str) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    """The customer's allowed transfers, newest first, and how many went to each country."""
+    """The customer's allowed transfers, newest first, and how many went to each country.
+
+    Without inclusion proofs: the pages only list transfers and show no proof, and each proof
+    reads its whole ledger shard, so proving every transfer on every view made a page's time
+    grow with the ledger. The proofs stay in the customer API (``/v1/me/transfers``).
+    """
     items: list[dict[str, Any]] = []
     by_country: dict[str, int] = {}
     after: str | None = None
     for _ in range(TRANSFER_PAGES):
-        page = customer_service.transfers_of(gh, subject_id, after=after, limit=TRANSFER_PAGE)
+        page = customer_service.transfers_of(
+            gh, subject_id, after=after, limit=TRANSFER_PAGE, with_proofs=False
+        )
         items.extend(page.items)
         by_country = page.by_country
         if page.next_cursor is None:
@@ -288,13 +295,14 @@ def requests(
 
 
 def transfer_choices(
-    transfers: list[dict[str, Any]], pack: RulePack, locale: str
+    transfers: list[dict[str, Any]], pack: RulePack, locale: str, zone: tzinfo
 ) -> list[dict[str, str]]:
     choices = []
     for item in transfers:
         name = item["recipient"]["legal_name"]
         where = country(pack, item["country"], locale)
-        day = format_date(item["when"], "medium", locale=locale)
+        # The day the customer lived it, in their zone; the API keeps UTC.
+        day = format_date(item["when"].astimezone(zone), "medium", locale=locale)
         choices.append(
             {"id": item["transfer_id"], "label": f"{item['order_ref']} · {name} ({where}) · {day}"}
         )

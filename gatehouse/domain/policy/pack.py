@@ -20,9 +20,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from gatehouse.domain.group_names import find_group_term
-from gatehouse.domain.recipients import RecipientKind
-from gatehouse.domain.transforms import UnknownTransform, get_transform
-from gatehouse.rules.bases import (
+from gatehouse.domain.policy.bases import (
     Basis,
     CertificationScheme,
     LawProvision,
@@ -30,7 +28,7 @@ from gatehouse.rules.bases import (
     SchemeName,
     basis_problems,
 )
-from gatehouse.rules.model import (
+from gatehouse.domain.policy.model import (
     BasisCode,
     CountryCode,
     Key,
@@ -39,13 +37,15 @@ from gatehouse.rules.model import (
     Model,
     Text,
 )
-from gatehouse.rules.naming import OnwardTransferTexts, naming_problems
-from gatehouse.rules.wording import (
+from gatehouse.domain.policy.naming import OnwardTransferTexts, naming_problems
+from gatehouse.domain.policy.wording import (
     ConsentWording,
     DisclosureTexts,
     NoticeItem,
     NoticeTexts,
 )
+from gatehouse.domain.recipients import RecipientKind
+from gatehouse.domain.transforms import UnknownTransform, get_transform
 
 __all__ = [
     "Basis",

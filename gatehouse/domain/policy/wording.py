@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gatehouse.rules.model import Key, Label, Model
+from gatehouse.domain.policy.model import Key, Label, Model
 
 __all__ = ["ConsentWording", "DisclosureTexts", "NoticeItem", "NoticeTexts"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from gatehouse.domain.group_names import find_group_term, match_group_name
-from gatehouse.rules.model import Label, Model
+from gatehouse.domain.policy.model import Label, Model
 
 __all__ = ["OnwardTransferTexts", "naming_problems"]
 

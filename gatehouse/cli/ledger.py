@@ -9,9 +9,10 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from gatehouse.cli.common import console, err, load_settings, open_or_exit
 from gatehouse.ledger import VerifyResult
 
-__all__ = ["ledger_app"]
+__all__ = ["checkpoint", "ledger_app", "verify"]
 
 ledger_app = typer.Typer(
     help="The tamper-evident ledger: verify it and sign checkpoints.", no_args_is_help=True
@@ -19,9 +20,6 @@ ledger_app = typer.Typer(
 
 
 def _report(result: VerifyResult) -> None:
-    # Imported here: gatehouse.cli imports this module to register it.
-    from gatehouse.cli import console
-
     if result.ok:
         console.print(f"[green]ok[/]: the ledger verifies ({result.entries} entries)")
         return
@@ -47,10 +45,9 @@ def verify(
     ] = False,
 ) -> None:
     """Re-check every entry, chain, shard head and checkpoint; exit 1 if it does not verify."""
-    from gatehouse.cli import _open, _settings, err
     from gatehouse.services import ledger as ledger_service
 
-    gh = _open(_settings())
+    gh = open_or_exit(load_settings())
     try:
         # On stderr, so that stdout carries only the verdict (or the JSON).
         with Progress(
@@ -78,10 +75,9 @@ def verify(
 @ledger_app.command("checkpoint")
 def checkpoint() -> None:
     """Sign every shard's current head as the next checkpoint; print its sequence and root."""
-    from gatehouse.cli import _open, _settings, console
     from gatehouse.services import ledger as ledger_service
 
-    gh = _open(_settings())
+    gh = open_or_exit(load_settings())
     try:
         signed = ledger_service.make_checkpoint(gh)
         key = ledger_service.public_key(gh)

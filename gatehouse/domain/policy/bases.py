@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, PositiveInt, StringConstraints
 
-from gatehouse.rules.model import Key, Label, Model, Text
+from gatehouse.domain.policy.model import Key, Label, Model, Text
 
 __all__ = [
     "Basis",

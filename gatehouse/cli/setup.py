@@ -1,4 +1,4 @@
-"""The ``gatehouse`` command: init, serve, demo and key rotation."""
+"""``gatehouse init``, ``serve`` and ``demo``: set a database up and serve it."""
 
 from __future__ import annotations
 
@@ -7,34 +7,16 @@ import threading
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from gatehouse.cli_ledger import ledger_app
-from gatehouse.cli_worker import worker
+from gatehouse.cli.common import console, err, load_settings, open_or_exit
 from gatehouse.config import Settings
-from gatehouse.domain.errors import GatehouseError
-from gatehouse.rules import RulePackError
 from gatehouse.services.access import issue_operator_key
-from gatehouse.services.runtime import Gatehouse, open_gatehouse
+from gatehouse.services.runtime import Gatehouse
 from gatehouse.store.db import is_sqlite
-from gatehouse.vault import MasterKey, create_key_file, load_keyring, write_key_file
+from gatehouse.vault import create_key_file
 
-__all__ = ["app"]
-
-app = typer.Typer(
-    help="Gatehouse: privacy gateway for cross-border marketplaces.", no_args_is_help=True
-)
-keys_app = typer.Typer(help="Master-key management.", no_args_is_help=True)
-app.add_typer(keys_app, name="keys")
-app.add_typer(ledger_app, name="ledger")
-app.command("worker")(worker)
-console = Console()
-err = Console(stderr=True)
-
-
-def _settings() -> Settings:
-    return Settings.from_env()
+__all__ = ["demo", "init", "serve"]
 
 
 def _ensure_key(settings: Settings) -> None:
@@ -44,37 +26,24 @@ def _ensure_key(settings: Settings) -> None:
     console.print(f"created master key file [bold]{settings.key_file}[/] (mode 0600); back it up")
 
 
-def _open(settings: Settings) -> Gatehouse:
-    try:
-        return open_gatehouse(settings)
-    except RulePackError as exc:
-        err.print(f"[red]rule pack error:[/] {exc}")
-        raise typer.Exit(2) from None
-    except GatehouseError as exc:
-        err.print(f"[red]{exc.code}:[/] {exc.message}")
-        raise typer.Exit(2) from None
-
-
-@app.command()
 def init() -> None:
     """Create the master key file if needed, migrate the database, print an operator key."""
-    settings = _settings()
+    settings = load_settings()
     _ensure_key(settings)
-    gh = _open(settings)
+    gh = open_or_exit(settings)
     key = issue_operator_key(gh.engine, gh.clock(), label="init")
     gh.close()
     console.print(f"database ready: {_describe(settings.database_url)}")
     print(f"operator key: {key}")
 
 
-@app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
 ) -> None:
     """Serve the API (migrations run first)."""
-    settings = _settings()
-    gh = _open(settings)
+    settings = load_settings()
+    gh = open_or_exit(settings)
     _run(gh, host, port)
 
 
@@ -103,7 +72,6 @@ def _describe(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-@app.command()
 def demo(
     recipients: Annotated[int, typer.Option(min=1, help="How many recipients abroad.")] = 2000,
     subjects: Annotated[int, typer.Option(min=1, help="How many Korean customers.")] = 10000,
@@ -114,14 +82,14 @@ def demo(
     """Build a realistic marketplace in a fresh database, then serve it."""
     from gatehouse.demo import seed_marketplace
 
-    settings = _settings()
+    settings = load_settings()
     if "GATEHOUSE_DATABASE_URL" not in settings.environ:
         settings = Settings.from_env(
             {**settings.environ, "GATEHOUSE_DATABASE_URL": "sqlite:///gatehouse-demo.db"}
         )
     _fresh(settings.database_url)
     _ensure_key(settings)
-    gh = _open(settings)
+    gh = open_or_exit(settings)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -179,64 +147,3 @@ def _fresh(url: str) -> None:
     if tables:
         err.print("[red]the demo needs an empty database;[/] this one has tables")
         raise typer.Exit(2)
-
-
-@keys_app.command("rotate")
-def rotate(
-    batch: Annotated[
-        int, typer.Option(min=1, max=10000, help="Keys re-wrapped per transaction.")
-    ] = 500,
-) -> None:
-    """Re-wrap every data key under a new master key, while Gatehouse keeps serving."""
-    from gatehouse.services.key_rotation import rewrap_all
-
-    settings = _settings()
-    if "GATEHOUSE_MASTER_KEY" in settings.environ:
-        new_text = settings.environ.get("GATEHOUSE_NEW_MASTER_KEY")
-        if not new_text:
-            err.print(
-                "the master key comes from GATEHOUSE_MASTER_KEY: set GATEHOUSE_NEW_MASTER_KEY to "
-                "the new key, and after rotation deploy it as GATEHOUSE_MASTER_KEY with the old "
-                "one in GATEHOUSE_MASTER_KEY_PREVIOUS until every process has restarted"
-            )
-            raise typer.Exit(2)
-        old = load_keyring(settings.environ, settings.key_file)
-        new_key = MasterKey.from_b64(new_text)
-        from gatehouse.vault import Keyring
-
-        keyring = Keyring([new_key, *[old.get(i) for i in old.key_ids]])
-    else:
-        old = load_keyring(settings.environ, settings.key_file)
-        new_key = MasterKey.generate()
-        previous = [old.get(i) for i in old.key_ids]
-        # The new key goes first in the file; running servers reload it on the first
-        # unknown key id, and the old keys stay so nothing wrapped earlier becomes unreadable.
-        write_key_file(settings.key_file, [new_key, *previous])
-        keyring = load_keyring(settings.environ, settings.key_file)
-    gh = _open(settings)
-    with Progress(
-        TextColumn("re-wrapping data keys"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    ) as bar:
-        task = bar.add_task("rewrap", total=None)
-        report = rewrap_all(
-            gh,
-            keyring,
-            batch=batch,
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
-        )
-    gh.close()
-    console.print(
-        f"re-wrapped {report.data_keys} data keys and {report.secrets} secrets under key "
-        f"{new_key.key_id}; {report.remaining} still under an older key"
-    )
-    if report.remaining:
-        raise typer.Exit(1)
-
-
-def main() -> None:
-    """Entry point for ``python -m gatehouse``."""
-    app()

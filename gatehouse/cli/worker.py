@@ -17,7 +17,9 @@ from typing import Annotated
 
 import typer
 
-__all__ = ["LEASE_ENV", "worker"]
+from gatehouse.cli.common import err, load_settings, open_or_exit
+
+__all__ = ["LEASE_ENV", "run"]
 
 LEASE_ENV = "GATEHOUSE_JOB_LEASE_SECONDS"
 
@@ -40,7 +42,7 @@ def _stop_on_signals(stop: threading.Event) -> None:
     signal.signal(signal.SIGINT, handle)
 
 
-def worker(
+def run(
     once: Annotated[
         bool, typer.Option("--once", help="Run until no job is due, then exit.")
     ] = False,
@@ -53,18 +55,16 @@ def worker(
     ] = 1.0,
 ) -> None:
     """Run background jobs: webhooks, checkpoints and sweeps."""
-    # Imported here: gatehouse.cli imports this module to register the command.
-    from gatehouse.cli import _open, _settings, err
     from gatehouse.services import worker as worker_service
 
-    settings = _settings()
+    settings = load_settings()
     lease = _lease(settings.environ.get(LEASE_ENV))
     name = worker_id or f"{socket.gethostname()[:80]}:{os.getpid()}"
     if not 0 < len(name) <= 100:
         raise typer.BadParameter("the worker id must be 1 to 100 characters", param_hint="--id")
     stop = threading.Event()
     _stop_on_signals(stop)
-    gh = _open(settings)
+    gh = open_or_exit(settings)
     try:
         kinds = worker_service.load_handlers()
         if once:

@@ -1,0 +1,24 @@
+"""The ``gatehouse`` command: one module per command group, assembled here."""
+
+from __future__ import annotations
+
+import typer
+
+from gatehouse.cli import keys, ledger, setup, worker
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    help="Gatehouse: privacy gateway for cross-border marketplaces.", no_args_is_help=True
+)
+app.command("init")(setup.init)
+app.command("serve")(setup.serve)
+app.command("demo")(setup.demo)
+app.command("worker")(worker.run)
+app.add_typer(keys.keys_app, name="keys")
+app.add_typer(ledger.ledger_app, name="ledger")
+
+
+def main() -> None:
+    """Entry point for ``python -m gatehouse``."""
+    app()
