@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -343,9 +344,11 @@ def test_the_account_is_deleted_in_two_requests_after_home(
     # The contract records run five years (60 months of 30.44 days) from each order; this
     # customer has no delivered order and no complaint, so nothing else is kept.
     until = clock() + timedelta(days=round(60 * 30.44))
+    # The page shows the date in the customer's zone; the datetime attribute stays in UTC.
+    seoul = until.astimezone(ZoneInfo("Asia/Seoul"))
     contracts = page.split('data-hold="contracts"', 1)[1].split("</tr>", 1)[0]
     assert (
-        f'<time datetime="{until.isoformat()}">{until.year}년 {until.month}월 {until.day}일'
+        f'<time datetime="{until.isoformat()}">{seoul.year}년 {seoul.month}월 {seoul.day}일'
         in contracts
     )
     for hold in ("payments", "complaints"):
