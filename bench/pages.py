@@ -34,7 +34,7 @@ from typing import Any
 import httpx
 import uvicorn
 
-from gatehouse.api.app import create_app
+from gatehouse.app import create_app
 from gatehouse.config import Settings
 from gatehouse.demo.korea import KoreanCustomers
 from gatehouse.demo.marketplace import DEMO_TERMS

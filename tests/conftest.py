@@ -20,7 +20,7 @@ import pytest
 import uvicorn
 from sqlalchemy.engine import make_url
 
-from gatehouse.api.app import create_app
+from gatehouse.app import create_app
 from gatehouse.config import Settings
 from gatehouse.services.access import issue_operator_key
 from gatehouse.services.runtime import Gatehouse, open_gatehouse

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,10 +11,12 @@ import pytest
 
 from gatehouse.ledger.checkpoint import Checkpoint, CheckpointSigner
 from gatehouse.ledger.entry import GENESIS_HASH, LedgerEntry, make_entry
-from gatehouse.ledger.merkle import root, verify_inclusion
+from gatehouse.ledger.merkle import inclusion_proof, root, verify_inclusion
 from gatehouse.ledger.proofs import (
     checkpoint_inclusion,
     inclusion_proof_for,
+    path_ranges,
+    streamed_audit_path,
     verify_inclusion_proof,
 )
 from gatehouse.ledger.verify import shard_head
@@ -164,3 +167,38 @@ def test_proofs_are_refused_for_bad_requests(signed: Checkpoint) -> None:
         inclusion_proof_for([entries[0], entries[2]], 0, 2)
     with pytest.raises(ValueError):
         checkpoint_inclusion(signed, len(SIZES))
+
+
+def _hashes(size: int) -> list[bytes]:
+    return [hashlib.sha256(bytes([i])).digest() for i in range(size)]
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 7, 8, 13, 32, 33])
+def test_streamed_audit_path_is_the_rfc_6962_path(size: int) -> None:
+    leaves = _hashes(size)
+    stream = [(i, leaf.hex()) for i, leaf in enumerate(leaves)]
+    for index in range(size):
+        expected = [node.hex() for node in inclusion_proof(leaves, index)]
+        assert streamed_audit_path(stream, index, size) == expected
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 8, 13, 33])
+def test_path_ranges_cover_every_other_leaf_once(size: int) -> None:
+    for index in range(size):
+        ranges = path_ranges(index, size)
+        covered = sorted(leaf for lo, hi in ranges for leaf in range(lo, hi))
+        assert covered == [leaf for leaf in range(size) if leaf != index]
+
+
+def test_path_ranges_of_a_known_tree() -> None:
+    assert path_ranges(0, 1) == []
+    assert path_ranges(2, 7) == [(3, 4), (0, 2), (4, 7)]
+    assert path_ranges(6, 7) == [(4, 6), (0, 4)]
+
+
+def test_a_streamed_audit_path_refuses_a_gap_or_a_wrong_count() -> None:
+    stream = [(i, leaf.hex()) for i, leaf in enumerate(_hashes(5))]
+    with pytest.raises(ValueError, match="entry 2 is missing"):
+        streamed_audit_path([*stream[:2], *stream[3:]], 0, 5)
+    with pytest.raises(ValueError, match="found 4 entries, expected 5"):
+        streamed_audit_path(stream[:4], 0, 5)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
 from datetime import timedelta
 from typing import Any
@@ -17,7 +16,6 @@ from gatehouse.domain.errors import InvalidInput, NotFound
 from gatehouse.ledger import (
     LedgerEntry,
     format_at,
-    inclusion_proof,
     inclusion_proof_for,
     parse_at,
     shard_for,
@@ -148,15 +146,6 @@ def test_proofs_need_a_covering_checkpoint(gatehouse: Gatehouse) -> None:
     checkpoint = ledger.make_checkpoint(gatehouse)
     proof = ledger.inclusion_proof(gatehouse, entry.shard, entry.seq)
     assert verify_inclusion_proof(proof, checkpoint, ledger.public_key(gatehouse))
-
-
-@pytest.mark.parametrize("size", [1, 2, 3, 5, 7, 8, 13, 32, 33])
-def test_streamed_audit_path_is_the_rfc_6962_path(size: int) -> None:
-    leaves = [hashlib.sha256(bytes([i])).digest() for i in range(size)]
-    stream = [(i, leaf.hex()) for i, leaf in enumerate(leaves)]
-    for index in range(size):
-        expected = [node.hex() for node in inclusion_proof(leaves, index)]
-        assert ledger._streamed_audit_path(stream, index, size) == expected
 
 
 def test_listing_filters_and_pages(gatehouse: Gatehouse) -> None:

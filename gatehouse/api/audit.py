@@ -8,7 +8,7 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from gatehouse.api.auth import GatehouseDep, OperatorDep
+from gatehouse.http.deps import GatehouseDep, OperatorDep
 from gatehouse.services.suspension_audit import audit_suspensions
 
 __all__ = ["router"]

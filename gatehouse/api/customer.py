@@ -9,114 +9,37 @@ Two ways to authenticate, one per client:
 - the marketplace's **app** calls this API directly with ``Authorization: Bearer <token>``,
   where the token is the sign-in link's token (valid 15 minutes);
 - the **browser** is signed in by the privacy-center pages, which set the ``gh_session``
-  cookie with :func:`set_session_cookie` (HttpOnly, Secure, SameSite=Lax, path ``/``).
+  cookie with :func:`gatehouse.http.cookies.set_session_cookie` (HttpOnly, Secure,
+  SameSite=Lax, path ``/``).
 
-A cookie rides along with any request the browser makes, so a state-changing request signed
-in by cookie must also come from our own origin; a bearer token is never sent implicitly.
+Both are read by :data:`gatehouse.http.deps.CustomerDep`, which also refuses a cookie-signed
+state-changing request from another origin.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StrictStr
 
-from gatehouse.api.auth import GatehouseDep, gatehouse_of
 from gatehouse.api.schemas import Body
-from gatehouse.domain.errors import Forbidden, Unauthorized
 from gatehouse.domain.requests import MAX_MESSAGE_CHARS
+from gatehouse.http.cookies import clear_session_cookie
+from gatehouse.http.deps import CustomerDep, GatehouseDep
 from gatehouse.services import consents as consent_service
 from gatehouse.services import customer as customer_service
 from gatehouse.services import rights_requests as request_service
-from gatehouse.services.customer_sessions import (
-    COOKIE_PATH,
-    COOKIE_SAMESITE,
-    SESSION_COOKIE,
-    CustomerPrincipal,
-    authenticate_customer,
-)
 from gatehouse.services.rights_requests import RequestRecord
 
-__all__ = [
-    "router",
-    "CustomerDep",
-    "set_session_cookie",
-    "clear_session_cookie",
-    "customer_request_out",
-]
+__all__ = ["router", "customer_request_out"]
 
 router = APIRouter(prefix="/v1/me", tags=["customer"])
 
 IdPath = Annotated[str, Path(max_length=64)]
-_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-def set_session_cookie(response: Response, token: str, lifetime: timedelta) -> None:
-    """Set the privacy-center session cookie with the flags every page must use.
-
-    A relative Max-Age rather than an absolute Expires: a browser whose clock runs ahead of
-    the server's would otherwise drop the cookie at once.
-    """
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=max(int(lifetime.total_seconds()), 0),
-        path=COOKIE_PATH,
-        # Always Secure: browsers treat localhost as a secure origin, so development is fine.
-        secure=True,
-        httponly=True,
-        samesite=COOKIE_SAMESITE,
-    )
-
-
-def clear_session_cookie(response: Response) -> None:
-    """Remove the session cookie (same name, path and flags, or browsers keep it)."""
-    response.delete_cookie(
-        SESSION_COOKIE, path=COOKIE_PATH, secure=True, httponly=True, samesite=COOKIE_SAMESITE
-    )
-
-
-def _same_origin(request: Request) -> bool:
-    """Whether a browser request comes from this site (Origin, else Fetch Metadata).
-
-    The Origin is compared with the Host header, so a proxy in front must pass Host through.
-    Without either header the request did not come from a modern browser's cross-site page.
-    """
-    origin = request.headers.get("origin")
-    if origin is not None:
-        return urlsplit(origin).netloc == request.headers.get("host")
-    return request.headers.get("sec-fetch-site") in (None, "same-origin", "none")
-
-
-def customer(request: Request, response: Response) -> CustomerPrincipal:
-    """The customer calling, from a bearer token or the session cookie; or 401."""
-    gh = gatehouse_of(request)
-    header = request.headers.get("authorization")
-    if header is not None:
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthorized("send the session token as 'Authorization: Bearer <token>'")
-        principal = authenticate_customer(gh, token.strip())
-    else:
-        cookie = request.cookies.get(SESSION_COOKIE)
-        if not cookie:
-            raise Unauthorized("sign in to the privacy center, or send a session token")
-        principal = authenticate_customer(gh, cookie)
-        if request.method not in _SAFE_METHODS and not _same_origin(request):
-            raise Forbidden(
-                "this request did not come from the privacy center", code="cross_origin"
-            )
-    # The answers carry the customer's own personal data: no cache may keep them.
-    response.headers["Cache-Control"] = "no-store"
-    return principal
-
-
-CustomerDep = Annotated[CustomerPrincipal, Depends(customer)]
 
 
 class AddressOut(BaseModel):

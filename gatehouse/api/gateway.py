@@ -8,8 +8,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 
-from gatehouse.api.auth import GatehouseDep, OperatorDep
-from gatehouse.api.errors import error_response
 from gatehouse.api.schemas import (
     ConsentIn,
     ConsentList,
@@ -33,6 +31,8 @@ from gatehouse.domain.consents import ConsentRecord
 from gatehouse.domain.contact import normalise_country
 from gatehouse.domain.notices import Notice
 from gatehouse.domain.orders import OrderEvent, OrderItem
+from gatehouse.http.deps import GatehouseDep, OperatorDep
+from gatehouse.http.errors import error_response
 from gatehouse.services import consents as consent_service
 from gatehouse.services import notices as notice_service
 from gatehouse.services import orders as order_service

@@ -11,8 +11,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from gatehouse.api.auth import GatehouseDep, OperatorDep
 from gatehouse.domain.errors import NotFound
+from gatehouse.http.deps import GatehouseDep, OperatorDep
 from gatehouse.ledger import Checkpoint
 from gatehouse.services import ledger as ledger_service
 from gatehouse.services.runtime import Gatehouse

@@ -7,7 +7,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 
-from gatehouse.api.auth import GatehouseDep, OperatorDep
 from gatehouse.api.presenters import erasure_out, recipient_out, subject_out, terms_out
 from gatehouse.api.schemas import (
     CountryStatusOut,
@@ -34,6 +33,7 @@ from gatehouse.domain.contact import normalise_country, normalise_email, normali
 from gatehouse.domain.errors import InvalidInput
 from gatehouse.domain.recipients import OnwardTransfer, PrivacyOfficer
 from gatehouse.domain.subjects import validate_subject_pii
+from gatehouse.http.deps import GatehouseDep, OperatorDep
 from gatehouse.services import abuse as abuse_service
 from gatehouse.services import deletion as deletion_service
 from gatehouse.services import erasures as erasure_service

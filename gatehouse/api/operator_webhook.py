@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, StrictStr
 
-from gatehouse.api.auth import GatehouseDep, OperatorDep
 from gatehouse.api.schemas import Body
+from gatehouse.http.deps import GatehouseDep, OperatorDep
 from gatehouse.services import operator_webhook as service
 
 __all__ = ["router"]

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
-from gatehouse.api.auth import GatehouseDep, OperatorDep
+from gatehouse.http.deps import GatehouseDep, OperatorDep
 from gatehouse.services import outbox as outbox_service
 from gatehouse.services.outbox import Job
 

@@ -6,7 +6,6 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 
-from gatehouse.api.auth import GatehouseDep, RecipientDep
 from gatehouse.api.presenters import erasure_out, recipient_out, terms_out
 from gatehouse.api.schemas import (
     ErasureAckIn,
@@ -19,6 +18,7 @@ from gatehouse.api.schemas import (
     ViewPage,
     ViewSummary,
 )
+from gatehouse.http.deps import GatehouseDep, RecipientDep
 from gatehouse.services import erasures as erasure_service
 from gatehouse.services import recipients as recipient_service
 from gatehouse.services import terms as terms_service

@@ -8,9 +8,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field, StrictStr
 
-from gatehouse.api.auth import GatehouseDep, OperatorDep
 from gatehouse.api.schemas import Body
 from gatehouse.domain.requests import MAX_MESSAGE_CHARS, MAX_REASON_CHARS, RightsRequest
+from gatehouse.http.deps import GatehouseDep, OperatorDep
 from gatehouse.services import customer_sessions as session_service
 from gatehouse.services import rights_requests as request_service
 from gatehouse.services.rights_requests import RequestRecord

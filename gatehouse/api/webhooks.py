@@ -11,8 +11,8 @@ from typing import Annotated
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, StrictStr
 
-from gatehouse.api.auth import GatehouseDep, RecipientDep
 from gatehouse.api.schemas import Body
+from gatehouse.http.deps import GatehouseDep, RecipientDep
 from gatehouse.services import webhooks as webhook_service
 from gatehouse.services.webhooks import WebhookSettings
 

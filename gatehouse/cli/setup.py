@@ -60,7 +60,7 @@ def _worker_in_background(gh: Gatehouse) -> None:
 def _run(gh: Gatehouse, host: str, port: int) -> None:
     import uvicorn
 
-    from gatehouse.api.app import create_app
+    from gatehouse.app import create_app
 
     uvicorn.run(create_app(gh), host=host, port=port, log_level="info", access_log=False)
 

@@ -37,6 +37,8 @@ from gatehouse.ledger.merkle import (
 from gatehouse.ledger.proofs import (
     checkpoint_inclusion,
     inclusion_proof_for,
+    path_ranges,
+    streamed_audit_path,
     verify_inclusion_proof,
 )
 from gatehouse.ledger.verify import (
@@ -75,9 +77,11 @@ __all__ = [
     "make_entry",
     "node_hash",
     "parse_at",
+    "path_ranges",
     "root",
     "shard_for",
     "shard_head",
+    "streamed_audit_path",
     "verify_checkpoint",
     "verify_consistency",
     "verify_inclusion",

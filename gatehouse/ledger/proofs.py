@@ -6,14 +6,20 @@ any Certificate Transparency library given the checkpoint and its public key.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from gatehouse.ledger.checkpoint import Checkpoint, verify_checkpoint
 from gatehouse.ledger.entry import LedgerEntry
-from gatehouse.ledger.merkle import inclusion_proof, root, verify_inclusion
+from gatehouse.ledger.merkle import CompactRange, inclusion_proof, root, verify_inclusion
 
-__all__ = ["inclusion_proof_for", "checkpoint_inclusion", "verify_inclusion_proof"]
+__all__ = [
+    "inclusion_proof_for",
+    "checkpoint_inclusion",
+    "verify_inclusion_proof",
+    "path_ranges",
+    "streamed_audit_path",
+]
 
 
 def checkpoint_inclusion(checkpoint: Checkpoint, shard: int) -> list[str]:
@@ -22,6 +28,49 @@ def checkpoint_inclusion(checkpoint: Checkpoint, shard: int) -> list[str]:
         raise ValueError(f"checkpoint #{checkpoint.sequence} has no head for shard {shard}")
     leaves = [head.leaf() for head in checkpoint.shards]
     return [node.hex() for node in inclusion_proof(leaves, shard)]
+
+
+def path_ranges(index: int, size: int) -> list[tuple[int, int]]:
+    """The leaf ranges whose subtree roots make up RFC 6962 PATH(index), nearest first."""
+    ranges: list[tuple[int, int]] = []
+    lo, hi = 0, size
+    while hi - lo > 1:
+        k = 1 << ((hi - lo - 1).bit_length() - 1)
+        if index < lo + k:
+            ranges.append((lo + k, hi))
+            hi = lo + k
+        else:
+            ranges.append((lo, lo + k))
+            lo += k
+    ranges.reverse()
+    return ranges
+
+
+def streamed_audit_path(hashes: Iterable[tuple[int, str]], index: int, size: int) -> list[str]:
+    """The audit path of leaf ``index``, from leaf hashes streamed in order, in O(log n) memory.
+
+    ``hashes`` yields ``(seq, hex leaf hash)`` from seq 0; a gap or a count other than
+    ``size`` raises ValueError. The ranges of the path are disjoint and cover every leaf but
+    ``index``, so one pass that feeds each leaf to its range's compact range yields every
+    subtree root.
+    """
+    ranges = path_ranges(index, size)
+    ordered = sorted(ranges)
+    subtrees = {bounds: CompactRange() for bounds in ranges}
+    current = 0
+    expected = 0
+    for seq, entry_hash in hashes:
+        if seq != expected:
+            raise ValueError(f"entry {expected} is missing")
+        expected += 1
+        if seq == index:
+            continue
+        while ordered[current][1] <= seq:
+            current += 1
+        subtrees[ordered[current]].append(bytes.fromhex(entry_hash))
+    if expected != size:
+        raise ValueError(f"found {expected} entries, expected {size}")
+    return [subtrees[bounds].root().hex() for bounds in ranges]
 
 
 def inclusion_proof_for(

@@ -50,7 +50,7 @@ __all__ = [
 ]
 
 SESSION_COOKIE = "gh_session"
-# The cookie is always HttpOnly and Secure (see ``gatehouse.api.customer.set_session_cookie``).
+# The cookie is always HttpOnly and Secure (see ``gatehouse.http.cookies.set_session_cookie``).
 # Path "/" because the same cookie authenticates the /privacy pages and the /v1/me API.
 COOKIE_PATH = "/"
 # Lax, not Strict: the customer arrives by a link from the marketplace's site or app, and the

@@ -29,15 +29,16 @@ from gatehouse.services.erasures import (
 )
 from gatehouse.services.operator_webhook import SUBJECT_DELETED_EVENT, enqueue_operator_event
 from gatehouse.services.orders import order_contents
+from gatehouse.services.request_records import complaints_of
 from gatehouse.services.retention import keep
-from gatehouse.services.rights_requests import complaints_of
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.services.subjects import decrypt_pii
 from gatehouse.services.view_closing import close_views
+from gatehouse.store.erasure_tables import deletions
 from gatehouse.store.erasures import ErasureRepository
 from gatehouse.store.orders import TransferRepository
 from gatehouse.store.subjects import SubjectRepository
-from gatehouse.store.tables import deletions, orders, subjects
+from gatehouse.store.tables import orders, subjects
 from gatehouse.vault import KeyShredded
 
 __all__ = ["delete_subject", "retained_fields", "ERASED", "ERASURE_EVENT"]

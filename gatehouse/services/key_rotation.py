@@ -17,13 +17,14 @@ from gatehouse.services.recipients import webhook_secret_context
 from gatehouse.services.retention import retention_context
 from gatehouse.services.runtime import BLIND_INDEX_SECRET, Gatehouse
 from gatehouse.services.webhooks import previous_webhook_secret_context
+from gatehouse.store.erasure_tables import retention_records
 from gatehouse.store.outbox_tables import (
     operator_events,
     operator_webhooks,
     webhook_previous_secrets,
 )
 from gatehouse.store.subjects import SubjectRepository, VaultSecretRepository
-from gatehouse.store.tables import recipients, retention_records
+from gatehouse.store.tables import recipients
 from gatehouse.vault import Keyring, WrappedKey, rewrap_key
 
 __all__ = ["RotationReport", "rewrap_all"]

@@ -16,7 +16,8 @@ records the outcome.
 
 Recurring work (:func:`enqueue_periodic`) keeps exactly one live job per kind: the job holds
 the key ``periodic:<kind>``, and the transaction that finishes it hands the key to its
-successor, due one interval later.
+successor, due one interval later. Looking jobs up, re-queueing and purging them live in
+``outbox_admin`` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -34,8 +35,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from gatehouse.domain.errors import Conflict, InvalidInput, NotFound
-from gatehouse.services.paging import split_page
+from gatehouse.services.outbox_admin import counts, get_job, jobs, purge_done, retry_dead
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.store.outbox import Job, JobStatus, OutboxRepository
 from gatehouse.store.outbox_tables import (
@@ -339,68 +339,3 @@ def run_once(
             break
         counted[_run(gh, claimed[0])] += 1
     return RunReport(counted["done"], counted["retried"], counted["dead"])
-
-
-# -- operating --------------------------------------------------------------------------
-
-
-def get_job(gh: Gatehouse, job_id: str) -> Job:
-    """One job, or ``NotFound``."""
-    with gh.engine.connect() as connection:
-        job = OutboxRepository(connection).get(job_id)
-    if job is None:
-        raise NotFound(f"no job with id {job_id!r}", code="job_not_found")
-    return job
-
-
-def jobs(
-    gh: Gatehouse,
-    status: str | None = None,
-    kind: str | None = None,
-    after: str | None = None,
-    limit: int = 50,
-) -> tuple[list[Job], str | None]:
-    """A page of jobs, oldest first, and the cursor of the next page (None at the end)."""
-    if status is not None and status not in {s.value for s in JobStatus}:
-        raise InvalidInput(f"unknown job status {status!r}", code="invalid_status")
-    with gh.engine.connect() as connection:
-        page = OutboxRepository(connection).page(
-            status=status, kind=kind, after=after, limit=limit + 1
-        )
-    return split_page(page, limit, lambda job: job.id)
-
-
-def counts(gh: Gatehouse) -> dict[str, int]:
-    """How many jobs are pending, running, done and dead."""
-    with gh.engine.connect() as connection:
-        return OutboxRepository(connection).counts()
-
-
-def retry_dead(gh: Gatehouse, job_id: str) -> Job:
-    """Re-queue a dead job with a fresh set of attempts, due now; ``Conflict`` unless dead."""
-    with gh.engine.begin() as connection:
-        repo = OutboxRepository(connection)
-        if not repo.requeue_dead(job_id, gh.clock()):
-            job = repo.get(job_id)
-            if job is None:
-                raise NotFound(f"no job with id {job_id!r}", code="job_not_found")
-            raise Conflict(
-                f"only dead jobs can be retried; this one is {job.status.value}",
-                code="job_not_dead",
-                details={"status": job.status.value},
-            )
-        job = repo.get(job_id)
-    assert job is not None
-    return job
-
-
-def purge_done(gh: Gatehouse, older_than: timedelta, *, batch: int = 1000) -> int:
-    """Delete jobs that finished successfully more than ``older_than`` ago; dead ones stay."""
-    cutoff = gh.clock() - older_than
-    removed = 0
-    while True:
-        with gh.engine.begin() as connection:
-            count = OutboxRepository(connection).purge_done(cutoff, batch)
-        removed += count
-        if count < batch:
-            return removed

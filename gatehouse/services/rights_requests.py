@@ -4,14 +4,14 @@ Each request runs on the clock of the customer's rule pack (KR-PIPA: answer with
 alert from day 7). Free text is sealed under the subject's key (scope ``request:<id>``) like an
 order's contents, so it is shredded with the subject. The ledger records that a request was
 made and how and when it was answered; never what it said.
+
+Reading stored requests back, paging cursors and remedies live in ``request_records``,
+``paging`` and ``remedies`` beside this module, and are re-exported here.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, and_, insert, or_, select, update
@@ -19,13 +19,8 @@ from sqlalchemy import Connection, Row, and_, insert, or_, select, update
 from gatehouse.domain.consents import Channel
 from gatehouse.domain.errors import Conflict, InvalidInput, NotFound
 from gatehouse.domain.ids import new_id
-from gatehouse.domain.policy import RulePack
 from gatehouse.domain.requests import (
-    Deadline,
-    Outcome,
     RequestStatus,
-    RequestType,
-    Resolution,
     RightsRequest,
     deadline_for,
     parse_outcome,
@@ -33,13 +28,25 @@ from gatehouse.domain.requests import (
     resolve,
     validate_message,
 )
-from gatehouse.domain.subjects import Subject
 from gatehouse.services import ledger
+from gatehouse.services.paging import page_cursor, parse_page_cursor
+from gatehouse.services.remedies import language_of, remedies, remedies_for
+from gatehouse.services.request_records import (
+    MESSAGE_FIELD,
+    RESPONSE_FIELD,
+    RequestRecord,
+    complaints_of,
+    open_records,
+    request_cipher,
+    request_scope,
+    seal_text,
+    to_request,
+)
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.store.customer_tables import rights_requests
 from gatehouse.store.subjects import SubjectRepository
-from gatehouse.store.tables import pii_fields, transfers
-from gatehouse.vault import FieldCipher, KeyShredded, unwrap_key
+from gatehouse.store.tables import transfers
+from gatehouse.vault import KeyShredded
 
 __all__ = [
     "complaints_of",
@@ -56,169 +63,6 @@ __all__ = [
     "get_request",
     "resolve_request",
 ]
-
-_MESSAGE = "message"
-_RESPONSE = "response"
-_CURSOR = re.compile(r"([0-9]{8}T[0-9]{12})\.([A-Za-z0-9_]{1,40})")
-_CURSOR_TIME = "%Y%m%dT%H%M%S%f"
-
-
-def page_cursor(at: datetime, last_id: str) -> str:
-    """The cursor after the row at ``(at, last_id)`` in a list ordered by time, then id."""
-    return f"{at.strftime(_CURSOR_TIME)}.{last_id}"
-
-
-def parse_page_cursor(cursor: str) -> tuple[datetime, str]:
-    """The ``(at, last_id)`` of a :func:`page_cursor`, or ``InvalidInput``."""
-    match = _CURSOR.fullmatch(cursor)
-    try:
-        if match is None:
-            raise ValueError(cursor)
-        return datetime.strptime(match[1], _CURSOR_TIME).replace(tzinfo=UTC), match[2]
-    except ValueError:
-        raise InvalidInput(
-            "cursor is not one this endpoint returned", code="invalid_cursor"
-        ) from None
-
-
-def request_scope(request_id: str) -> str:
-    """The vault scope of a request's sealed text (under the subject's key)."""
-    return f"request:{request_id}"
-
-
-@dataclass(frozen=True)
-class RequestRecord:
-    """A request with its texts opened; texts are None once the subject was erased."""
-
-    request: RightsRequest
-    channel: str
-    message: str | None
-    erased: bool
-
-
-def remedies(pack: RulePack, language: str) -> list[dict[str, str]]:
-    """The pack's public remedies (e.g. 118, 1833-6972, 1301, 182) in ``language``."""
-    return [
-        {
-            "name": remedy.name.text(language, pack.required_language),
-            "phone": remedy.phone,
-            "url": remedy.url,
-        }
-        for remedy in pack.remedies
-    ]
-
-
-def language_of(subject: Subject, pack: RulePack) -> str:
-    """The pack language to speak to this subject in: their locale's, else the required one."""
-    language = subject.locale.split("-")[0].lower()
-    return language if language in pack.languages else pack.required_language
-
-
-def remedies_for(gh: Gatehouse, subject_id: str) -> list[dict[str, str]]:
-    """The remedies of the subject's rule pack, in the subject's language (erased or not)."""
-    with gh.engine.connect() as connection:
-        subject = SubjectRepository(connection).get(subject_id)
-    if subject is None:
-        raise NotFound(f"no subject with id {subject_id!r}", code="subject_not_found")
-    pack = gh.packs.by_id(subject.rule_pack)
-    return remedies(pack, language_of(subject, pack))
-
-
-def _cipher(gh: Gatehouse, connection: Connection, subject_id: str) -> FieldCipher | None:
-    wrapped = SubjectRepository(connection).wrapped_key(subject_id)
-    if wrapped is None:
-        return None
-    return FieldCipher(subject_id, unwrap_key(wrapped, subject_id, gh.keyring))
-
-
-def _seal(
-    connection: Connection, cipher: FieldCipher, request_id: str, field: str, text: str
-) -> None:
-    scope = request_scope(request_id)
-    connection.execute(
-        insert(pii_fields).values(
-            subject_id=cipher.subject_id,
-            scope=scope,
-            field=field,
-            ciphertext=cipher.encrypt(scope, field, text),
-        )
-    )
-
-
-def _texts(
-    gh: Gatehouse, connection: Connection, subject_id: str, request_ids: Sequence[str]
-) -> dict[str, dict[str, str]] | None:
-    """Every sealed text of the given requests, by request id; None once the key is gone."""
-    cipher = _cipher(gh, connection, subject_id)
-    if cipher is None:
-        return None
-    scopes = {request_scope(rid): rid for rid in request_ids}
-    opened: dict[str, dict[str, str]] = {rid: {} for rid in request_ids}
-    if not scopes:
-        return opened
-    rows = connection.execute(
-        select(pii_fields).where(
-            pii_fields.c.subject_id == subject_id, pii_fields.c.scope.in_(list(scopes))
-        )
-    )
-    for row in rows:
-        opened[scopes[row.scope]][row.field] = cipher.decrypt(row.scope, row.field, row.ciphertext)
-    return opened
-
-
-def _to_request(row: Row[Any], response: str | None) -> RightsRequest:
-    resolution = None
-    if row.status == RequestStatus.RESOLVED.value:
-        resolution = Resolution(
-            outcome=Outcome(row.outcome),
-            message=response,
-            refusal_reason=row.refusal_reason,
-            appeal_route=row.appeal_route,
-            resolved_at=row.resolved_at,
-        )
-    return RightsRequest(
-        id=row.id,
-        subject_id=row.subject_id,
-        type=RequestType(row.type),
-        transfer_id=row.transfer_id,
-        deadline=Deadline(row.created_at, row.alert_at, row.due_at),
-        resolution=resolution,
-    )
-
-
-def _records(
-    gh: Gatehouse, connection: Connection, rows: Sequence[Row[Any]]
-) -> list[RequestRecord]:
-    by_subject: dict[str, list[str]] = {}
-    for row in rows:
-        by_subject.setdefault(row.subject_id, []).append(row.id)
-    texts = {sid: _texts(gh, connection, sid, ids) for sid, ids in by_subject.items()}
-    records = []
-    for row in rows:
-        opened = texts[row.subject_id]
-        mine = {} if opened is None else opened.get(row.id, {})
-        records.append(
-            RequestRecord(
-                request=_to_request(row, mine.get(_RESPONSE)),
-                channel=row.channel,
-                message=mine.get(_MESSAGE),
-                erased=opened is None,
-            )
-        )
-    return records
-
-
-def complaints_of(gh: Gatehouse, connection: Connection, subject_id: str) -> list[RequestRecord]:
-    """The subject's complaints with their texts, on the caller's connection (for retention)."""
-    rows = connection.execute(
-        select(rights_requests)
-        .where(
-            rights_requests.c.subject_id == subject_id,
-            rights_requests.c.type == RequestType.COMPLAINT.value,
-        )
-        .order_by(rights_requests.c.created_at, rights_requests.c.id)
-    ).all()
-    return _records(gh, connection, rows)
 
 
 def submit_request(
@@ -243,7 +87,7 @@ def submit_request(
         subject = SubjectRepository(connection).get(subject_id)
         if subject is None:
             raise NotFound(f"no subject with id {subject_id!r}", code="subject_not_found")
-        cipher = _cipher(gh, connection, subject_id)
+        cipher = request_cipher(gh, connection, subject_id)
         if subject.deleted or cipher is None:
             raise KeyShredded(
                 f"subject {subject_id} was erased", details={"subject_id": subject_id}
@@ -274,7 +118,7 @@ def submit_request(
                 due_at=deadline.due_at,
             )
         )
-        _seal(connection, cipher, request_id, _MESSAGE, text)
+        seal_text(connection, cipher, request_id, MESSAGE_FIELD, text)
         ledger.append(
             connection,
             kind="request.created",
@@ -301,7 +145,7 @@ def requests_of_subject(gh: Gatehouse, subject_id: str) -> list[RequestRecord]:
             .where(rights_requests.c.subject_id == subject_id)
             .order_by(rights_requests.c.created_at.desc(), rights_requests.c.id)
         ).all()
-        return _records(gh, connection, rows)
+        return open_records(gh, connection, rows)
 
 
 def list_requests(
@@ -337,7 +181,7 @@ def list_requests(
     with gh.engine.connect() as connection:
         rows = connection.execute(query.limit(limit + 1)).all()
     more = len(rows) > limit
-    page = [_to_request(row, None) for row in rows[:limit]]
+    page = [to_request(row, None) for row in rows[:limit]]
     next_cursor = None
     if more and page:
         last = page[-1]
@@ -368,10 +212,14 @@ def get_request(
         row = _row(connection, request_id)
         if subject_id is not None and row.subject_id != subject_id:
             raise NotFound(f"no request with id {request_id!r}", code="request_not_found")
-        (record,) = _records(gh, connection, [row])
+        (record,) = open_records(gh, connection, [row])
         if api_key_id is not None and not record.erased:
             SubjectRepository(connection).record_pii_read(
-                row.subject_id, api_key_id, f"rights request {request_id}", [_MESSAGE], gh.clock()
+                row.subject_id,
+                api_key_id,
+                f"rights request {request_id}",
+                [MESSAGE_FIELD],
+                gh.clock(),
             )
     return record
 
@@ -391,7 +239,7 @@ def resolve_request(
         # Locked, so two operators answering at once cannot both succeed.
         row = _row(connection, request_id, lock=True)
         resolution = resolve(
-            _to_request(row, None),
+            to_request(row, None),
             outcome=parse_outcome(outcome),
             message=message,
             refusal_reason=refusal_reason,
@@ -415,11 +263,11 @@ def resolve_request(
         if done.rowcount != 1:
             # SQLite takes no row lock; the status condition stops the second writer instead.
             raise Conflict("this request was resolved already", code="request_resolved")
-        cipher = _cipher(gh, connection, row.subject_id)
+        cipher = request_cipher(gh, connection, row.subject_id)
         # After erasure no one is left to read the answer, so its text is not kept.
         if cipher is not None and resolution.message is not None:
-            _seal(connection, cipher, request_id, _RESPONSE, resolution.message)
-        (record,) = _records(gh, connection, [_row(connection, request_id)])
+            seal_text(connection, cipher, request_id, RESPONSE_FIELD, resolution.message)
+        (record,) = open_records(gh, connection, [_row(connection, request_id)])
         ledger.append(
             connection,
             kind="request.resolved",

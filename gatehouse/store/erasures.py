@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, func, insert, select, update
 
-from gatehouse.store.tables import deletions, erasure_requests, retention_records
+from gatehouse.store.erasure_tables import deletions, erasure_requests, retention_records
 
 __all__ = ["ErasureRepository", "RetentionRepository"]
 

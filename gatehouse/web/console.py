@@ -25,8 +25,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import delete, false, func, insert, select, true
 from sqlalchemy import update as sql_update
 
-from gatehouse.api.auth import gatehouse_of
 from gatehouse.domain.errors import Conflict, GatehouseError, NotFound
+from gatehouse.http.deps import gatehouse_of
+from gatehouse.http.errors import refusal
 from gatehouse.services import outbox
 from gatehouse.services.access import Audience
 from gatehouse.services.erasures import erasure_status, outstanding_erasures
@@ -465,8 +466,8 @@ def retry_job(request: Request, job_id: str, csrf_token: CsrfField = "") -> Resp
         return _problem(request, session, "not_found", 404)
     except Conflict:
         return _problem(request, session, "not_dead", 409)
-    except GatehouseError:
-        return _problem(request, session, "other", 400)
+    except GatehouseError as exc:
+        return _problem(request, session, "other", refusal(exc)[0])
     return _redirect(f"{CONSOLE_PATH}?done=retried#jobs")
 
 

@@ -12,10 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from gatehouse.api.auth import gatehouse_of
 from gatehouse.domain.errors import (
-    Conflict,
-    Forbidden,
     GatehouseError,
     InvalidInput,
     NotFound,
@@ -23,6 +20,8 @@ from gatehouse.domain.errors import (
 )
 from gatehouse.domain.terms import Terms
 from gatehouse.domain.views import ViewClosed
+from gatehouse.http.deps import gatehouse_of
+from gatehouse.http.errors import refusal
 from gatehouse.services.abuse import RateLimited, RateLimiter
 from gatehouse.services.access import Audience
 from gatehouse.services.erasures import acknowledge, erasure_status, list_for_recipient
@@ -35,7 +34,6 @@ from gatehouse.services.webhooks import (
     set_webhook_url,
     webhook_settings,
 )
-from gatehouse.vault import KeyShredded
 from gatehouse.web.rendering import PORTAL_PATH, render
 from gatehouse.web.sessions import (
     SESSION_COOKIE,
@@ -153,20 +151,11 @@ def _failure(request: Request, session: PortalSession, exc: GatehouseError) -> R
     """Map a service's refusal to a page with the status the API would have used."""
     if isinstance(exc, Unauthorized):
         return _to_login(request)
-    status = 400
-    for kind, code in (
-        (NotFound, 404),
-        (Conflict, 409),
-        (Forbidden, 403),
-        (InvalidInput, 422),
-        (KeyShredded, 410),
-        (ViewClosed, 410),
-    ):
-        if isinstance(exc, kind):
-            status = code
-            break
+    status, headers = refusal(exc)
     problem = exc.code if exc.code in _KNOWN_PROBLEMS else {404: "not_found"}.get(status, "other")
-    return _problem(request, session, problem, status)
+    response = _problem(request, session, problem, status)
+    response.headers.update(headers)
+    return response
 
 
 # --- signing in and out -------------------------------------------------------------------

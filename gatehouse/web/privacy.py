@@ -29,18 +29,17 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from gatehouse.api.auth import gatehouse_of
-from gatehouse.api.customer import clear_session_cookie, set_session_cookie
-from gatehouse.api.errors import error_response
 from gatehouse.domain.errors import (
     Conflict,
-    Forbidden,
     GatehouseError,
     InvalidInput,
     NotFound,
     Unauthorized,
 )
 from gatehouse.domain.requests import MAX_MESSAGE_CHARS
+from gatehouse.http.cookies import clear_session_cookie, set_session_cookie
+from gatehouse.http.deps import gatehouse_of
+from gatehouse.http.errors import error_response, refusal
 from gatehouse.services import customer as customer_service
 from gatehouse.services import ledger
 from gatehouse.services import rights_requests as request_service
@@ -271,15 +270,15 @@ def _failure(request: Request, customer: _Customer, exc: GatehouseError) -> Resp
         return _signed_out(request)
     if isinstance(exc, KeyShredded):
         return _gone(request, "account")
-    for kind, status, problem in (
-        (NotFound, 404, "not_found"),
-        (Conflict, 409, "conflict"),
-        (Forbidden, 403, "other"),
-        (InvalidInput, 422, "invalid"),
-    ):
+    status, headers = refusal(exc)
+    # The text follows the kind of refusal; a vault error is a 409 but no "conflict" to fix.
+    problem = "other"
+    for kind, text in ((NotFound, "not_found"), (Conflict, "conflict"), (InvalidInput, "invalid")):
         if isinstance(exc, kind):
-            return _problem(request, customer, problem, status)
-    return _problem(request, customer, "other", 400)
+            problem = text
+    response = _problem(request, customer, problem, status)
+    response.headers.update(headers)
+    return response
 
 
 # --- what the pages show ------------------------------------------------------------------

@@ -1,4 +1,8 @@
-"""The FastAPI application: routers per audience, the error shape and the body limit."""
+"""The composition root: the API's routers and the pages, in one FastAPI application.
+
+Only this module knows both ``gatehouse.api`` and ``gatehouse.web``; they share nothing but
+``gatehouse.http``.
+"""
 
 from __future__ import annotations
 
@@ -20,9 +24,9 @@ from gatehouse.api import (
     requests,
     webhooks,
 )
-from gatehouse.api.errors import install_error_handlers
-from gatehouse.api.limits import BodyLimitMiddleware
 from gatehouse.config import MAX_BODY_BYTES
+from gatehouse.http.errors import install_error_handlers
+from gatehouse.http.limits import BodyLimitMiddleware
 from gatehouse.services.abuse import RateLimiter
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.web import STATIC_DIR, console, portal, privacy
@@ -41,22 +45,25 @@ def create_app(gatehouse: Gatehouse) -> FastAPI:
         openapi_url="/openapi.json",
     )
     app.state.gatehouse = gatehouse
+    # One limiter for the app: the portal spends from the same per-key budget as the API.
     app.state.rate_limiter = RateLimiter()
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
-    app.include_router(operator.router)
-    app.include_router(operator_webhook.router)
-    app.include_router(audit.router)
-    app.include_router(gateway.router)
-    app.include_router(recipient.router)
-    app.include_router(ledger.router)
-    app.include_router(outbox.router)
-    app.include_router(webhooks.router)
-    app.include_router(requests.router)
-    app.include_router(customer.router)
-    app.include_router(portal.router)
-    app.include_router(privacy.router)
-    app.include_router(console.router)
+    for api_router in (
+        operator.router,
+        operator_webhook.router,
+        audit.router,
+        gateway.router,
+        recipient.router,
+        ledger.router,
+        outbox.router,
+        webhooks.router,
+        requests.router,
+        customer.router,
+    ):
+        app.include_router(api_router)
+    for page_router in (portal.router, privacy.router, console.router):
+        app.include_router(page_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/healthz", tags=["meta"])

@@ -1,4 +1,9 @@
-"""One error shape for every failure: ``{"error": {"code", "message", "details"}}``."""
+"""One error shape for every failure, and one map from domain errors to HTTP statuses.
+
+The API answers ``{"error": {"code", "message", "details"}}``; the pages render their own
+problem page. Both take the status from :func:`refusal`, so the same domain error gets the
+same status wherever it surfaces.
+"""
 
 from __future__ import annotations
 
@@ -22,9 +27,9 @@ from gatehouse.domain.views import ViewClosed
 from gatehouse.services.abuse import RateLimited
 from gatehouse.vault import KeyShredded, VaultError
 
-__all__ = ["error_response", "install_error_handlers"]
+__all__ = ["error_response", "install_error_handlers", "refusal", "status_for"]
 
-log = logging.getLogger("gatehouse.api")
+log = logging.getLogger("gatehouse.http")
 
 _STATUS_BY_TYPE: list[tuple[type[GatehouseError], int]] = [
     (InvalidInput, 422),
@@ -61,22 +66,33 @@ def error_response(
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-def _status_for(exc: GatehouseError) -> int:
+def status_for(exc: GatehouseError) -> int:
+    """The HTTP status of a domain error: the first matching type, else 400."""
     for kind, status in _STATUS_BY_TYPE:
         if isinstance(exc, kind):
             return status
     return 400
 
 
+def refusal(exc: GatehouseError) -> tuple[int, dict[str, str]]:
+    """The status and headers that answer a domain error, logging an integrity failure.
+
+    The headers that matter to a browser as much as to a client (Retry-After) are here too;
+    WWW-Authenticate is the API's alone and is added by its handler.
+    """
+    if isinstance(exc, VaultError) and not isinstance(exc, KeyShredded):
+        # Stored data was moved or altered: operators must hear of it whoever tripped on it.
+        log.error("vault integrity failure: %s", exc.code)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else {}
+    return status_for(exc), headers
+
+
 async def _gatehouse_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, GatehouseError)
-    status = _status_for(exc)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    if isinstance(exc, RateLimited):
-        headers = {"Retry-After": str(exc.retry_after)}
-    if isinstance(exc, VaultError) and not isinstance(exc, KeyShredded):
-        log.error("vault integrity failure: %s", exc.code)
-    return error_response(status, exc.code, exc.message, exc.details, headers)
+    status, headers = refusal(exc)
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    return error_response(status, exc.code, exc.message, exc.details, headers or None)
 
 
 def _clean_validation_errors(errors: Any) -> list[dict[str, Any]]:
