@@ -19,7 +19,7 @@ demo: $(STAMP)
 	$(BIN)/gatehouse demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check gatehouse tests bench
+	$(BIN)/ruff check gatehouse tests bench tools
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -29,8 +29,14 @@ typecheck: $(STAMP)
 imports: $(STAMP)
 	$(BIN)/lint-imports
 
-test: lint typecheck imports $(AXE)
-	$(BIN)/pytest
+# Module size and private names across modules: tools/check_layout.py says what it checks.
+.PHONY: layout
+layout: $(STAMP)
+	$(BIN)/python tools/check_layout.py
+
+# The coverage floor (fail_under) is in pyproject.toml's [tool.coverage.report].
+test: lint typecheck imports layout $(AXE)
+	$(BIN)/pytest --cov=gatehouse --cov-report=term:skip-covered
 
 # axe-core, which the privacy center's browser test injects into each page, from its npm
 # package; installed once into .cache/. Without npm the test skips (and fails in CI).
@@ -52,4 +58,4 @@ catalogs: $(STAMP)
 	$(BIN)/pybabel compile -d gatehouse/web/locale -D messages
 
 clean:
-	rm -rf $(VENV) gatehouse-demo.db* .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) gatehouse-demo.db* .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.*

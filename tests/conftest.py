@@ -7,9 +7,6 @@ GATEHOUSE_TEST_POSTGRES_URL is set) and drops them at the end.
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,15 +14,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy.engine import make_url
 
-from gatehouse.app import create_app
 from gatehouse.config import Settings
 from gatehouse.services.access import issue_operator_key
 from gatehouse.services.runtime import Gatehouse, open_gatehouse
 from gatehouse.store.scratch import scratch_database
 from gatehouse.vault import MasterKey
+from tests.support.server import LiveServer
 
 POSTGRES_ENV = "GATEHOUSE_TEST_POSTGRES_URL"
 
@@ -143,40 +139,6 @@ def gatehouse(
     gh = open_gatehouse(settings, clock=clock)
     yield gh
     gh.close()
-
-
-class LiveServer:
-    """Uvicorn serving the app on a free loopback port, in a thread."""
-
-    def __init__(self, gh: Gatehouse) -> None:
-        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.socket.bind(("127.0.0.1", 0))
-        self.port = self.socket.getsockname()[1]
-        config = uvicorn.Config(
-            create_app(gh), log_level="warning", access_log=False, lifespan="off"
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(
-            target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> LiveServer:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("the test server did not start")
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-        self.socket.close()
 
 
 @pytest.fixture(scope="session")

@@ -14,11 +14,17 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from gatehouse.services.access import issue_operator_key
 from gatehouse.services.runtime import Limits
-from tests.conftest import Clock, Fresh, LiveServer
-from tests.factories import subject_body
-from tests.gateway_helpers import Seller, allowed_transfer, consent, new_seller, publish_terms
+from tests.conftest import Clock, Fresh
+from tests.support.gateway import (
+    Seller,
+    allowed_transfer,
+    consent,
+    new_seller,
+    new_subject,
+    publish_terms,
+)
+from tests.support.server import operator_api
 
 THRESHOLD = 5
 WINDOW = timedelta(minutes=10)
@@ -36,20 +42,15 @@ class Site:
 def site(fresh: Fresh) -> Iterator[Site]:
     """One seller abroad with one more transfer than the threshold, on a fresh Gatehouse."""
     fresh.gatehouse.limits = Limits(scrape_threshold=THRESHOLD, scrape_window=WINDOW)
-    key = issue_operator_key(fresh.gatehouse.engine, fresh.clock(), label="tests")
-    with LiveServer(fresh.gatehouse) as server:
-        headers = {"Authorization": f"Bearer {key}"}
-        with httpx.Client(base_url=server.url, headers=headers, timeout=30) as api:
-            seller = new_seller(api, server.url, "CN", publish_terms(api))
-            created = api.post("/v1/subjects", json=subject_body())
-            assert created.status_code == 201, created.text
-            subject_id = str(created.json()["id"])
-            consent(api, subject_id, seller)
-            transfers = [allowed_transfer(api, subject_id, seller)[1] for _ in range(THRESHOLD + 1)]
-            try:
-                yield Site(api, fresh.clock, seller, transfers)
-            finally:
-                seller.client.close()
+    with operator_api(fresh.gatehouse) as (server, api):
+        seller = new_seller(api, server.url, "CN", publish_terms(api))
+        subject_id = new_subject(api)
+        consent(api, subject_id, seller)
+        transfers = [allowed_transfer(api, subject_id, seller)[1] for _ in range(THRESHOLD + 1)]
+        try:
+            yield Site(api, fresh.clock, seller, transfers)
+        finally:
+            seller.client.close()
 
 
 def read(seller: Seller, transfer_id: str) -> None:

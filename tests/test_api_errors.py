@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.factories import recipient_body, subject_body
+from tests.support.factories import recipient_body, subject_body
 
 POST_ENDPOINTS = [
     "/v1/recipients",

@@ -34,7 +34,7 @@ from gatehouse.store.ledger import LedgerRepository
 from gatehouse.store.ledger_tables import ledger_checkpoints, ledger_entries, ledger_shards
 from gatehouse.vault import MasterKey
 from tests.conftest import Backend, Clock, LiveServer, fresh_backend
-from tests.factories import unique
+from tests.support.factories import unique
 
 GATEHOUSE = [sys.executable, "-m", "gatehouse"]
 ROUNDS = 6

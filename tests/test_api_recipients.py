@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.factories import TERMS_CLAUSES, recipient_body, unique
+from tests.support.factories import TERMS_CLAUSES, recipient_body, unique
 
 
 @pytest.fixture

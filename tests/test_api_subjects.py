@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.store.tables import pii_fields, pii_reads
-from tests.factories import subject_body
+from tests.support.factories import subject_body
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from tests.conftest import Backend, LiveServer, repo_root
-from tests.gateway_helpers import new_order
+from tests.support.gateway import new_order
 from tests.test_browser_portal import Steps, _unavailable, chromium  # noqa: F401
 from tests.test_web_privacy import Person, ledger_recipients, new_person
 

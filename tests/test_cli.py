@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.factories import subject_body
+from tests.support.factories import subject_body
 
 GATEHOUSE = [sys.executable, "-m", "gatehouse"]
 PACKS = Path(__file__).resolve().parent.parent / "gatehouse" / "rules" / "packs"

@@ -18,14 +18,14 @@ import httpx
 import pytest
 
 from gatehouse.services import outbox
-from gatehouse.services.access import issue_operator_key
 from gatehouse.services.erasures import escalate_overdue
 from gatehouse.services.worker import load_handlers
-from tests.conftest import Fresh, LiveServer
-from tests.factories import recipient_body, subject_body
-from tests.gateway_helpers import Seller, allowed_transfer, publish_terms
+from tests.conftest import Fresh
+from tests.support.factories import recipient_body, subject_body
+from tests.support.gateway import Seller, allowed_transfer, publish_terms
+from tests.support.server import operator_api
+from tests.support.webhook_sink import WebhookSink, verify_standard_webhook
 from tests.test_web_portal import PortalClient
-from tests.webhook_sink import WebhookSink, verify_standard_webhook
 
 
 @dataclass
@@ -55,25 +55,23 @@ class World:
 
 @pytest.fixture
 def world(fresh: Fresh) -> Iterator[World]:
-    with LiveServer(fresh.gatehouse) as server:
-        key = issue_operator_key(fresh.gatehouse.engine, fresh.clock(), label="tests")
-        with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {key}"}) as api:
-            terms = publish_terms(api)
-            sellers = []
-            for country in ("CN", "US", "JP"):
-                sink = WebhookSink()
-                body = recipient_body(country=country, webhook_url=sink.url)
-                created = api.post("/v1/recipients", json=body).json()
-                client = httpx.Client(
-                    base_url=server.url, headers={"Authorization": f"Bearer {created['api_key']}"}
-                )
-                assert client.post(f"/v1/recipient/terms/{terms}/accept").status_code == 200
-                seller = Seller(created["id"], created["api_key"], client)
-                sellers.append(Party(seller, created["webhook_secret"], sink))
-            yield World(fresh, api, server.url, sellers)
-            for party in sellers:
-                party.http.close()
-                party.sink.close()
+    with operator_api(fresh.gatehouse) as (server, api):
+        terms = publish_terms(api)
+        sellers = []
+        for country in ("CN", "US", "JP"):
+            sink = WebhookSink()
+            body = recipient_body(country=country, webhook_url=sink.url)
+            created = api.post("/v1/recipients", json=body).json()
+            client = httpx.Client(
+                base_url=server.url, headers={"Authorization": f"Bearer {created['api_key']}"}
+            )
+            assert client.post(f"/v1/recipient/terms/{terms}/accept").status_code == 200
+            seller = Seller(created["id"], created["api_key"], client)
+            sellers.append(Party(seller, created["webhook_secret"], sink))
+        yield World(fresh, api, server.url, sellers)
+        for party in sellers:
+            party.http.close()
+            party.sink.close()
 
 
 def _consent(api: httpx.Client, subject_id: str, sellers: list[Party]) -> str:

@@ -22,8 +22,8 @@ from gatehouse.services.runtime import Gatehouse
 from gatehouse.store.customer_tables import customer_sessions
 from gatehouse.store.tables import metadata
 from tests.conftest import Clock, LiveServer
-from tests.factories import TERMS_CLAUSES
-from tests.gateway_helpers import Seller, consent
+from tests.support import gateway
+from tests.support.gateway import Seller, consent
 
 ME_ROUTES = [
     ("GET", "/v1/me"),
@@ -34,8 +34,8 @@ ME_ROUTES = [
 ]
 
 
-# These helpers draw their unique values from uuid4 rather than tests.factories.unique(), so
-# that adding these tests leaves the sequence other modules' bodies are built from unchanged.
+# These helpers draw their unique values from uuid4 rather than tests.support.factories.unique(),
+# so that adding these tests leaves the sequence other modules' bodies are built from unchanged.
 
 
 def _n() -> int:
@@ -64,10 +64,7 @@ def customer_body(**overrides: Any) -> dict[str, Any]:
 
 
 def publish_terms(api: httpx.Client) -> str:
-    version = f"me{_n() % 10**12}"
-    response = api.post("/v1/terms", json={"version": version, "clauses": TERMS_CLAUSES})
-    assert response.status_code == 201, response.text
-    return version
+    return gateway.publish_terms(api, f"me{_n() % 10**12}")
 
 
 def new_seller(
@@ -99,29 +96,12 @@ def new_seller(
 
 
 def new_order(api: httpx.Client, subject_id: str, seller: Seller) -> str:
-    response = api.post(
-        "/v1/orders",
-        json={
-            "subject_id": subject_id,
-            "recipient_id": seller.id,
-            "external_ref": f"ME-{_n() % 10**12}",
-            "items": [{"sku": "CASE-01", "name": "휴대폰 케이스", "quantity": 2}],
-            "delivery_note": "문 앞에 두세요. 부재 시 010-9876-5432 로 연락",
-            "customs_required": False,
-        },
-    )
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
+    return gateway.new_order(api, subject_id, seller, ref=f"ME-{_n() % 10**12}")
 
 
 def allowed_transfer(api: httpx.Client, subject_id: str, seller: Seller) -> str:
     """An order with an allowed fulfilment transfer; returns the transfer id."""
-    order_id = new_order(api, subject_id, seller)
-    response = api.post(
-        f"/v1/orders/{order_id}/transfers", json={"purpose": "fulfilment", "flow": "provision"}
-    )
-    assert response.status_code == 201, response.text
-    return str(response.json()["transfer_id"])
+    return gateway.allowed_transfer(api, subject_id, seller, ref=f"ME-{_n() % 10**12}")[1]
 
 
 @dataclass

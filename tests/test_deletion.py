@@ -22,8 +22,8 @@ from gatehouse.store.erasures import RetentionRepository
 from gatehouse.store.tables import pii_fields
 from gatehouse.vault import KeyShredded
 from tests.conftest import Fresh, LiveServer
-from tests.factories import TERMS_CLAUSES, recipient_body, subject_body
-from tests.webhook_sink import WebhookSink, verify_standard_webhook
+from tests.support.factories import TERMS_CLAUSES, recipient_body, subject_body
+from tests.support.webhook_sink import WebhookSink, verify_standard_webhook
 
 PACK = load_packs().by_id("KR-PIPA")
 

@@ -8,42 +8,18 @@ ledger.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import httpx
 import pytest
 
 from tests.conftest import Clock
-from tests.factories import TERMS_CLAUSES, recipient_body, subject_body, unique
-
-
-@dataclass
-class Seller:
-    id: str
-    key: str
-    client: httpx.Client
+from tests.support.factories import recipient_body, subject_body, unique
+from tests.support.gateway import DELIVERY_NOTE, Seller, new_order, new_seller, publish_terms
 
 
 @pytest.fixture
 def terms(api: httpx.Client) -> str:
-    version = f"flow{unique()}"
-    assert (
-        api.post("/v1/terms", json={"version": version, "clauses": TERMS_CLAUSES}).status_code
-        == 201
-    )
-    return version
-
-
-def _seller(
-    api: httpx.Client, live_server_url: str, country: str, accept: str | None, kind: str = "seller"
-) -> Seller:
-    created = api.post("/v1/recipients", json=recipient_body(country=country, kind=kind)).json()
-    client = httpx.Client(
-        base_url=live_server_url, headers={"Authorization": f"Bearer {created['api_key']}"}
-    )
-    if accept:
-        assert client.post(f"/v1/recipient/terms/{accept}/accept").status_code == 200
-    return Seller(created["id"], created["api_key"], client)
+    return publish_terms(api)
 
 
 def _entries(api: httpx.Client, subject_id: str) -> list[dict[str, object]]:
@@ -53,19 +29,9 @@ def _entries(api: httpx.Client, subject_id: str) -> list[dict[str, object]]:
 
 
 def _order(api: httpx.Client, subject_id: str, seller: Seller, *, customs: bool = False) -> str:
-    response = api.post(
-        "/v1/orders",
-        json={
-            "subject_id": subject_id,
-            "recipient_id": seller.id,
-            "external_ref": f"AE-{unique()}",
-            "items": [{"sku": "CASE-01", "name": "휴대폰 케이스", "quantity": 2}],
-            "delivery_note": "문 앞에 두세요. 부재 시 010-9876-5432 로 연락, 메일 buyer@example.kr",
-            "customs_required": customs,
-        },
-    )
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
+    """An order whose delivery note carries the buyer's phone number and email address."""
+    note = f"{DELIVERY_NOTE}, 메일 buyer@example.kr"
+    return new_order(api, subject_id, seller, customs=customs, ref=f"AE-{unique()}", note=note)
 
 
 def test_aliexpress_case_end_to_end(
@@ -78,7 +44,7 @@ def test_aliexpress_case_end_to_end(
     subject_id = api.post("/v1/subjects", json=body).json()["id"]
 
     # 1. A seller that never accepted the terms is refused: its contract lacks the protections.
-    unsigned = _seller(api, live_server.url, "CN", accept=None)
+    unsigned = new_seller(api, live_server.url, "CN", accept=None)
     order = _order(api, subject_id, unsigned)
     refused = api.post(
         f"/v1/orders/{order}/transfers", json={"purpose": "fulfilment", "flow": "provision"}
@@ -88,7 +54,7 @@ def test_aliexpress_case_end_to_end(
     assert "accept the current terms" in refused.json()["error"]["message"]
 
     # 2. A seller in good standing, but the buyer never consented: no lawful basis.
-    seller = _seller(api, live_server.url, "CN", accept=terms)
+    seller = new_seller(api, live_server.url, "CN", accept=terms)
     order = _order(api, subject_id, seller)
     transfer = {"purpose": "fulfilment", "flow": "provision"}
     refused = api.post(f"/v1/orders/{order}/transfers", json=transfer)
@@ -138,7 +104,7 @@ def test_aliexpress_case_end_to_end(
     assert "2468" not in raw and body["customs_code"] not in raw and body["email"] not in raw
 
     # 5. Another seller's key cannot see it: 404, as if it did not exist.
-    other = _seller(api, live_server.url, "CN", accept=terms)
+    other = new_seller(api, live_server.url, "CN", accept=terms)
     assert other.client.get(f"/v1/recipient/transfers/{decision['transfer_id']}").status_code == 404
 
     # 6. The regulator suspends transfers to the country: open views close at once, and the
@@ -197,7 +163,7 @@ def test_aliexpress_case_end_to_end(
 def test_refused_transfer_releases_nothing(api: httpx.Client, live_server, terms: str) -> None:  # type: ignore[no-untyped-def]
     """Invariant 3: a refusal creates no view, leases no safe number, and names no fields."""
     subject_id = api.post("/v1/subjects", json=subject_body()).json()["id"]
-    seller = _seller(api, live_server.url, "VN", accept=terms)
+    seller = new_seller(api, live_server.url, "VN", accept=terms)
     order = _order(api, subject_id, seller, customs=True)
     refused = api.post(
         f"/v1/orders/{order}/transfers", json={"purpose": "fulfilment", "flow": "provision"}
@@ -216,7 +182,7 @@ def test_refused_transfer_releases_nothing(api: httpx.Client, live_server, terms
 def test_changed_recipient_needs_a_new_consent(api: httpx.Client, live_server, terms: str) -> None:  # type: ignore[no-untyped-def]
     """Art. 28-8(3), R5: once what the notice said about the seller changes, ask again."""
     subject_id = api.post("/v1/subjects", json=subject_body()).json()["id"]
-    seller = _seller(api, live_server.url, "JP", accept=terms)
+    seller = new_seller(api, live_server.url, "JP", accept=terms)
     params = {"subject_id": subject_id, "recipient_id": seller.id, "purpose": "fulfilment"}
     first = api.get("/v1/notices/render", params=params).json()
     api.post(
@@ -254,7 +220,7 @@ def test_consent_is_explicit_and_history_is_append_only(
     api: httpx.Client, live_server, terms: str
 ) -> None:  # type: ignore[no-untyped-def]
     subject_id = api.post("/v1/subjects", json=subject_body()).json()["id"]
-    seller = _seller(api, live_server.url, "SG", accept=terms)
+    seller = new_seller(api, live_server.url, "SG", accept=terms)
     notice = api.get(
         "/v1/notices/render",
         params={
@@ -348,7 +314,7 @@ def test_published_disclosure_is_the_basis_for_entrustment_only(
     terms: str,  # type: ignore[no-untyped-def]
 ) -> None:
     subject_id = api.post("/v1/subjects", json=subject_body()).json()["id"]
-    carrier = _seller(api, live_server.url, "SG", accept=terms, kind="logistics")
+    carrier = new_seller(api, live_server.url, "SG", accept=terms, kind="logistics")
     published = api.post(
         "/v1/disclosures",
         json={"recipient_ids": [carrier.id], "purpose": "fulfilment", "flow": "entrustment"},

@@ -16,7 +16,6 @@ from gatehouse.domain.errors import InvalidInput, NotFound
 from gatehouse.ledger import (
     LedgerEntry,
     format_at,
-    inclusion_proof_for,
     parse_at,
     shard_for,
     verify_checkpoint,
@@ -28,7 +27,8 @@ from gatehouse.store.ledger import LedgerRepository, consistent_read
 from gatehouse.store.ledger_tables import ledger_meta, ledger_shards
 from gatehouse.store.tables import metadata
 from tests.conftest import Clock, Fresh
-from tests.factories import unique
+from tests.support.factories import unique
+from tests.support.ledger import inclusion_proof_for
 
 
 def _subject() -> str:

@@ -11,14 +11,8 @@ import pytest
 
 from gatehouse.ledger.checkpoint import Checkpoint, CheckpointSigner, ShardHead
 from gatehouse.ledger.entry import GENESIS_HASH, LedgerEntry, make_entry
-from gatehouse.ledger.verify import (
-    BadEntry,
-    ShardBroken,
-    VerifyResult,
-    shard_head,
-    verify_ledger,
-    verify_shard,
-)
+from gatehouse.ledger.verify import BadEntry, VerifyResult, verify_ledger
+from tests.support.ledger import shard_head
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 SIZES = {0: 12, 1: 0, 2: 7, 3: 20}
@@ -386,7 +380,7 @@ def test_a_shard_without_a_head_counts_as_empty() -> None:
 
 
 def test_an_entry_filed_under_the_wrong_shard_is_named() -> None:
-    result = verify_shard(chain(2, 3), 0)
+    result = verify_ledger({0: chain(2, 3)})
     assert result.first_bad == BadEntry(0, 0, "entry belongs to shard 2")
 
 
@@ -399,26 +393,11 @@ def test_a_malformed_entry_is_named() -> None:
     assert first_bad.reason.startswith("malformed entry: ")
 
 
-def test_verify_shard_reads_a_stream_once() -> None:
+def test_a_shard_is_read_once_so_it_may_be_a_stream() -> None:
     entries = chain(3, 20)
-    result = verify_shard(iter(entries), 3, shard_head(entries, 3))
+    result = verify_ledger({3: iter(entries)}, {3: shard_head(entries, 3)})
     assert result == VerifyResult(ok=True, entries=20, first_bad=None)
     stale = dataclasses.replace(shard_head(entries, 3), size=21)
-    assert verify_shard(iter(entries), 3, stale).first_bad == BadEntry(
+    assert verify_ledger({3: iter(entries)}, {3: stale}).first_bad == BadEntry(
         3, 20, "shard head says size 21, found 20 entries"
     )
-
-
-def test_shard_head_summarises_a_verified_shard() -> None:
-    entries = chain(3, 5)
-    head = shard_head(entries, 3)
-    assert (head.shard, head.size, head.head_hash) == (3, 5, entries[-1].entry_hash)
-    assert shard_head([], 3) == ShardHead.empty(3)
-
-
-def test_shard_head_refuses_a_broken_shard() -> None:
-    entries = chain(3, 5)
-    del entries[2]
-    with pytest.raises(ShardBroken) as raised:
-        shard_head(entries, 3)
-    assert raised.value.bad == BadEntry(3, 2, "sequence gap: expected 2, found 3 (missing entry)")

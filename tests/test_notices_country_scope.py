@@ -17,11 +17,12 @@ import pytest
 
 from gatehouse.domain.recipients import PrivacyOfficer
 from gatehouse.services import recipients
-from gatehouse.services.access import issue_operator_key
 from gatehouse.services.notices import MAX_NOTICE_RECIPIENTS
 from gatehouse.services.runtime import Gatehouse
-from tests.conftest import Fresh, LiveServer
-from tests.factories import recipient_body, subject_body
+from tests.conftest import Fresh
+from tests.support.factories import recipient_body
+from tests.support.gateway import new_subject
+from tests.support.server import operator_api
 
 
 @dataclass
@@ -33,13 +34,8 @@ class Site:
 
 @pytest.fixture
 def site(fresh: Fresh) -> Iterator[Site]:
-    key = issue_operator_key(fresh.gatehouse.engine, fresh.clock(), label="tests")
-    with LiveServer(fresh.gatehouse) as server:
-        headers = {"Authorization": f"Bearer {key}"}
-        with httpx.Client(base_url=server.url, headers=headers, timeout=60) as api:
-            created = api.post("/v1/subjects", json=subject_body())
-            assert created.status_code == 201, created.text
-            yield Site(fresh.gatehouse, api, str(created.json()["id"]))
+    with operator_api(fresh.gatehouse, timeout=60) as (_, api):
+        yield Site(fresh.gatehouse, api, new_subject(api))
 
 
 def register(api: httpx.Client, **overrides: Any) -> dict[str, Any]:

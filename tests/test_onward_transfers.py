@@ -7,8 +7,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.factories import recipient_body, subject_body
-from tests.gateway_helpers import (
+from tests.support.factories import recipient_body, subject_body
+from tests.support.gateway import (
     allowed_transfer,
     consent,
     new_order,

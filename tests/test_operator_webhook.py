@@ -18,15 +18,15 @@ import pytest
 from sqlalchemy import select
 
 from gatehouse.services import outbox, worker
-from gatehouse.services.access import issue_operator_key
 from gatehouse.services.key_rotation import rewrap_all
 from gatehouse.services.operator_webhook import DELIVER
 from gatehouse.store.outbox_tables import operator_events, operator_webhooks, outbox_jobs
 from gatehouse.vault import Keyring, MasterKey
-from tests.conftest import Fresh, LiveServer
-from tests.factories import subject_body
-from tests.gateway_helpers import allowed_transfer, consent, new_seller, publish_terms
-from tests.webhook_sink import WebhookSink, verify_standard_webhook
+from tests.conftest import Fresh
+from tests.support.factories import subject_body
+from tests.support.gateway import allowed_transfer, consent, new_seller, publish_terms
+from tests.support.server import operator_api
+from tests.support.webhook_sink import WebhookSink, verify_standard_webhook
 
 
 @dataclass
@@ -38,10 +38,8 @@ class World:
 
 @pytest.fixture
 def world(fresh: Fresh) -> Iterator[World]:
-    with LiveServer(fresh.gatehouse) as server:
-        key = issue_operator_key(fresh.gatehouse.engine, fresh.clock(), label="tests")
-        with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {key}"}) as api:
-            yield World(fresh, api, server.url)
+    with operator_api(fresh.gatehouse) as (server, api):
+        yield World(fresh, api, server.url)
 
 
 @pytest.fixture

@@ -11,13 +11,13 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from gatehouse.services.access import issue_operator_key
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.store.customer_tables import rights_requests
 from gatehouse.store.subjects import SubjectRepository
 from gatehouse.store.tables import pii_fields
 from tests.conftest import Clock, Fresh, LiveServer
-from tests.gateway_helpers import consent
+from tests.support.gateway import consent
+from tests.support.server import operator_api
 from tests.test_customer_api import (
     Customer,
     allowed_transfer,
@@ -215,7 +215,7 @@ def test_a_refusal_needs_reasons_and_appeal_route_and_carries_the_remedies(
     assert detail.status_code == 200 and detail.json()["message"] == "주문 기록도 지워 주세요"
     with gatehouse.engine.connect() as connection:
         reads = SubjectRepository(connection).pii_reads(person.subject_id)
-    assert [r["reason"] for r in reads] == [f"rights request {refused['id']}"]
+    assert [r.reason for r in reads] == [f"rights request {refused['id']}"]
     for bad in (
         api.post("/v1/requests/req_nope/resolve", json={"outcome": "completed"}),
         api.get("/v1/requests/req_nope"),
@@ -244,10 +244,8 @@ def test_a_deleted_customers_request_can_still_be_answered(
 
 @pytest.fixture
 def world(fresh: Fresh) -> Iterator[tuple[Fresh, httpx.Client, LiveServer]]:
-    with LiveServer(fresh.gatehouse) as server:
-        key = issue_operator_key(fresh.gatehouse.engine, fresh.clock(), label="tests")
-        with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {key}"}) as api:
-            yield fresh, api, server
+    with operator_api(fresh.gatehouse) as (server, api):
+        yield fresh, api, server
 
 
 def test_the_queue_is_in_due_order_and_filters_and_pages(

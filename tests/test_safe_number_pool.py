@@ -17,13 +17,19 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from gatehouse.services.access import issue_operator_key
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.store.orders import SafeNumberPool
 from gatehouse.store.tables import safe_numbers
-from tests.conftest import Fresh, LiveServer
-from tests.factories import subject_body
-from tests.gateway_helpers import Seller, allowed_transfer, consent, new_seller, publish_terms
+from tests.conftest import Fresh
+from tests.support.gateway import (
+    Seller,
+    allowed_transfer,
+    consent,
+    new_seller,
+    new_subject,
+    publish_terms,
+)
+from tests.support.server import operator_api
 
 FRESH_NUMBER = "0505-1000-0000"
 
@@ -38,27 +44,20 @@ class Site:
 
 @pytest.fixture
 def site(fresh: Fresh) -> Iterator[Site]:
-    key = issue_operator_key(fresh.gatehouse.engine, fresh.clock(), label="tests")
-    with LiveServer(fresh.gatehouse) as server:
-        headers = {"Authorization": f"Bearer {key}"}
-        with httpx.Client(base_url=server.url, headers=headers, timeout=30) as api:
-            seller = new_seller(api, server.url, "CN", publish_terms(api))
-            created = api.post("/v1/subjects", json=subject_body())
-            assert created.status_code == 201, created.text
-            subject_id = str(created.json()["id"])
-            consent(api, subject_id, seller)
-            try:
-                yield Site(fresh, api, seller, subject_id)
-            finally:
-                seller.client.close()
+    with operator_api(fresh.gatehouse) as (server, api):
+        seller = new_seller(api, server.url, "CN", publish_terms(api))
+        subject_id = new_subject(api)
+        consent(api, subject_id, seller)
+        try:
+            yield Site(fresh, api, seller, subject_id)
+        finally:
+            seller.client.close()
 
 
 def lease_row(gh: Gatehouse, number: str) -> tuple[str | None, datetime | None, datetime | None]:
     """(transfer, released at, reusable after) of one number."""
     with gh.engine.connect() as connection:
-        row = connection.execute(
-            select(safe_numbers).where(safe_numbers.c.number == number)
-        ).one()
+        row = connection.execute(select(safe_numbers).where(safe_numbers.c.number == number)).one()
     return row.transfer_id, row.released_at, row.reusable_after
 
 

@@ -22,7 +22,7 @@ from gatehouse.services.access import issue_operator_key
 from gatehouse.services.runtime import Gatehouse, open_gatehouse
 from gatehouse.vault import MasterKey
 from tests.conftest import Clock, LiveServer, fresh_backend
-from tests.factories import TERMS_CLAUSES, recipient_body, subject_body, unique
+from tests.support.factories import TERMS_CLAUSES, recipient_body, subject_body, unique
 
 TEST_PROVISION = """
 [law_provisions.test_import_declaration]

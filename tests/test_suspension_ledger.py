@@ -15,10 +15,9 @@ import httpx
 import pytest
 
 from gatehouse.services import ledger
-from gatehouse.services.access import issue_operator_key
-from tests.conftest import Fresh, LiveServer
-from tests.factories import subject_body
-from tests.gateway_helpers import Seller, consent, new_order, new_seller, publish_terms
+from tests.conftest import Fresh
+from tests.support.gateway import Seller, consent, new_order, new_seller, new_subject, publish_terms
+from tests.support.server import operator_api
 
 REASON = "PIPC corrective order 2026-41 after a complaint by 홍길동 (010-1234-5678)"
 
@@ -33,16 +32,12 @@ class World:
 
 @pytest.fixture
 def world(fresh: Fresh) -> Iterator[World]:
-    with LiveServer(fresh.gatehouse) as server:
-        key = issue_operator_key(fresh.gatehouse.engine, fresh.clock(), label="tests")
-        with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {key}"}) as api:
-            seller = new_seller(api, server.url, "CN", publish_terms(api))
-            created = api.post("/v1/subjects", json=subject_body())
-            assert created.status_code == 201, created.text
-            subject_id = str(created.json()["id"])
-            consent(api, subject_id, seller)
-            yield World(fresh, api, seller, subject_id)
-            seller.client.close()
+    with operator_api(fresh.gatehouse) as (server, api):
+        seller = new_seller(api, server.url, "CN", publish_terms(api))
+        subject_id = new_subject(api)
+        consent(api, subject_id, seller)
+        yield World(fresh, api, seller, subject_id)
+        seller.client.close()
 
 
 def _transfer(world: World) -> httpx.Response:

@@ -2,45 +2,39 @@
 
 from __future__ import annotations
 
-import httpx
-
 from gatehouse.services import outbox
-from gatehouse.services.access import issue_operator_key
 from gatehouse.services.worker import PERIODIC, run_until_idle
-from tests.conftest import Fresh, LiveServer
-from tests.factories import subject_body
-from tests.gateway_helpers import allowed_transfer, consent, new_seller, publish_terms
+from tests.conftest import Fresh
+from tests.support.gateway import allowed_transfer, consent, new_seller, new_subject, publish_terms
+from tests.support.server import operator_api
 
 
 def test_worker_closes_expired_views_and_escalates_overdue_erasures(fresh: Fresh) -> None:
     assert {"views.sweep", "erasures.escalate", "retention.sweep"} <= set(PERIODIC)
     gh = fresh.gatehouse
-    with LiveServer(gh) as server:
-        key = issue_operator_key(gh.engine, fresh.clock(), label="tests")
-        with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {key}"}) as api:
-            terms = publish_terms(api)
-            seller = new_seller(api, server.url, "TW", accept=terms)
-            kept = api.post("/v1/subjects", json=subject_body()).json()["id"]
-            gone = api.post("/v1/subjects", json=subject_body()).json()["id"]
-            for subject_id in (kept, gone):
-                consent(api, subject_id, seller)
-            _, transfer = allowed_transfer(api, kept, seller)
-            allowed_transfer(api, gone, seller)
-            api.delete(f"/v1/subjects/{gone}")
+    with operator_api(gh) as (server, api):
+        terms = publish_terms(api)
+        seller = new_seller(api, server.url, "TW", accept=terms)
+        kept = new_subject(api)
+        gone = new_subject(api)
+        for subject_id in (kept, gone):
+            consent(api, subject_id, seller)
+        _, transfer = allowed_transfer(api, kept, seller)
+        allowed_transfer(api, gone, seller)
+        api.delete(f"/v1/subjects/{gone}")
 
-            fresh.clock.advance(days=90, minutes=1)
-            run_until_idle(gh, "sweeper")
-            kinds = [
-                e["kind"]
-                for e in api.get("/v1/ledger/entries", params={"limit": 500}).json()["items"]
-            ]
-            assert "erasure.escalated" in kinds
-            views = api.get("/v1/ledger/entries", params={"subject_id": kept, "limit": 100}).json()
-            closings = [e for e in views["items"] if e["kind"] == "view.closed"]
-            assert [c["payload"]["reason"] for c in closings] == ["max_window_ended"]
-            assert seller.client.get(f"/v1/recipient/transfers/{transfer}").status_code == 410
-            # Each periodic kind keeps exactly one future run.
-            pending = outbox.jobs(gh, status="pending", limit=100)[0]
-            scheduled = [job.kind for job in pending if job.kind in PERIODIC]
-            assert sorted(scheduled) == sorted(PERIODIC)
-            seller.client.close()
+        fresh.clock.advance(days=90, minutes=1)
+        run_until_idle(gh, "sweeper")
+        kinds = [
+            e["kind"] for e in api.get("/v1/ledger/entries", params={"limit": 500}).json()["items"]
+        ]
+        assert "erasure.escalated" in kinds
+        views = api.get("/v1/ledger/entries", params={"subject_id": kept, "limit": 100}).json()
+        closings = [e for e in views["items"] if e["kind"] == "view.closed"]
+        assert [c["payload"]["reason"] for c in closings] == ["max_window_ended"]
+        assert seller.client.get(f"/v1/recipient/transfers/{transfer}").status_code == 410
+        # Each periodic kind keeps exactly one future run.
+        pending = outbox.jobs(gh, status="pending", limit=100)[0]
+        scheduled = [job.kind for job in pending if job.kind in PERIODIC]
+        assert sorted(scheduled) == sorted(PERIODIC)
+        seller.client.close()

@@ -14,7 +14,7 @@ from gatehouse.store.erasures import RetentionRepository
 from gatehouse.store.subjects import SubjectRepository
 from gatehouse.store.tables import api_keys, pii_fields, subject_keys
 from gatehouse.vault import Keyring, KeyShredded, MasterKey, VaultTamperError
-from tests.factories import subject_body
+from tests.support.factories import subject_body
 
 
 def _ciphertext(gh: Gatehouse, subject_id: str, field: str) -> bytes:

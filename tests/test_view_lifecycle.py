@@ -10,8 +10,8 @@ import pytest
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.services.sweeps import sweep_views
 from tests.conftest import Clock, LiveServer
-from tests.factories import subject_body
-from tests.gateway_helpers import Seller, allowed_transfer, consent, new_seller, publish_terms
+from tests.support.factories import subject_body
+from tests.support.gateway import Seller, allowed_transfer, consent, new_seller, publish_terms
 
 
 @pytest.fixture

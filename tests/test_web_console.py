@@ -18,11 +18,12 @@ from gatehouse.services import outbox, worker
 from gatehouse.services.access import issue_operator_key
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.store.tables import api_keys, metadata
-from gatehouse.web.console import console_sessions
+from gatehouse.store.web_tables import console_sessions
+from gatehouse.web.site import text
 from tests.conftest import Clock, LiveServer
-from tests.factories import subject_body
-from tests.gateway_helpers import Seller, allowed_transfer, consent, new_order, new_seller
-from tests.gateway_helpers import publish_terms as publish
+from tests.support.factories import subject_body
+from tests.support.gateway import Seller, allowed_transfer, consent, new_order, new_seller
+from tests.support.gateway import publish_terms as publish
 from tests.test_web_portal import PortalClient, hidden, set_cookie_header
 
 
@@ -135,6 +136,30 @@ def test_an_operator_key_signs_in_and_a_recipient_key_does_not(
     # Recipient API keys see nothing here, and operator API routes are not the console.
     assert console.get("/console/nothing").status_code == 404
     assert api.get("/console").status_code == 303
+
+
+def test_the_console_and_the_portal_share_one_sign_in_page(
+    console: Console, live_server: LiveServer
+) -> None:
+    portal = PortalClient(live_server.url)
+    try:
+        pages = {
+            "/console": console.get("/console/login?lang=ko"),
+            "/recipient": portal.get("/recipient/login?lang=ko"),
+        }
+    finally:
+        portal.close()
+    labels = {"/console": "Operator API key", "/recipient": "Recipient API key"}
+    nonces = {"/console": "gh_console_login", "/recipient": "gh_portal_login"}
+    for path, page in pages.items():
+        assert page.status_code == 200 and '<html lang="ko">' in page.text
+        assert f'<form class="stacked" method="post" action="{path}/login">' in page.text
+        assert f'<label for="api_key">{text("ko", labels[path])}</label>' in page.text
+        header = set_cookie_header(page, nonces[path])
+        assert f"path={path}/login" in header.lower() and "samesite=strict" in header.lower()
+    # Each site frames it as its own.
+    assert text("ko", "Gatehouse console") in pages["/console"].text
+    assert text("ko", "Gatehouse recipient portal") in pages["/recipient"].text
 
 
 def test_logout_and_a_revoked_key_end_the_session(console: Console, gatehouse: Gatehouse) -> None:

@@ -13,11 +13,11 @@ from datetime import timedelta
 import httpx
 
 from gatehouse.services.access import issue_operator_key
+from gatehouse.services.console import PANEL_ROWS
 from gatehouse.store.erasures import ErasureRepository
-from gatehouse.web.console import PANEL_ROWS
 from tests.conftest import Fresh, LiveServer
-from tests.gateway_helpers import new_seller
-from tests.gateway_helpers import publish_terms as publish
+from tests.support.gateway import new_seller
+from tests.support.gateway import publish_terms as publish
 from tests.test_web_console import Console
 
 ERASURE_ROW = re.compile(r'<tr class="erasure" id="erasure-([^"]+)" data-status="([a-z]+)"')

@@ -27,7 +27,7 @@ from gatehouse.services.runtime import Gatehouse
 from gatehouse.store.tables import pii_fields
 from gatehouse.vault import KeyShredded, VaultTamperError
 from tests.conftest import LiveServer
-from tests.factories import subject_body
+from tests.support.factories import subject_body
 from tests.test_web_portal import PortalClient, open_view, signed_in
 
 

@@ -28,7 +28,7 @@ from gatehouse.store.tables import api_keys, metadata
 from gatehouse.store.web_tables import portal_sessions
 from gatehouse.web.i18n import LOCALE_DIR, SUPPORTED_LOCALES
 from tests.conftest import Clock, LiveServer
-from tests.factories import TERMS_CLAUSES, recipient_body, subject_body, unique
+from tests.support.factories import TERMS_CLAUSES, recipient_body, subject_body, unique
 
 WEB_DIR = LOCALE_DIR.parent
 SAFE_NUMBER = re.compile(r"0505-\d{4}-\d{4}")

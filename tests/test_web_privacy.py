@@ -28,11 +28,11 @@ from gatehouse.store.customer_tables import customer_sessions
 from gatehouse.store.ledger import LedgerRepository
 from gatehouse.web.privacy import RECEIPT_EVENT
 from tests.conftest import Clock, Fresh, LiveServer
-from tests.factories import subject_body
-from tests.gateway_helpers import Seller, allowed_transfer, consent, new_order, new_seller
-from tests.gateway_helpers import publish_terms as publish
+from tests.support.factories import subject_body
+from tests.support.gateway import Seller, allowed_transfer, consent, new_order, new_seller
+from tests.support.gateway import publish_terms as publish
+from tests.support.webhook_sink import WebhookSink
 from tests.test_web_portal import PortalClient, hidden, set_cookie_header
-from tests.webhook_sink import WebhookSink
 
 STATUTE = "전자상거래 등에서의 소비자보호에 관한 법률"
 ROW = re.compile(r'<tr class="recipient" data-recipient-id="([^"]+)" data-country="([A-Z]{2})"')

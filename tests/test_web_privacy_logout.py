@@ -15,7 +15,7 @@ from sqlalchemy import select
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.store.customer_tables import customer_sessions
 from tests.conftest import LiveServer
-from tests.factories import subject_body
+from tests.support.factories import subject_body
 from tests.test_web_portal import PortalClient, hidden, set_cookie_header
 
 

@@ -13,7 +13,7 @@ from gatehouse.services import ledger
 from gatehouse.services.access import issue_operator_key
 from gatehouse.services.runtime import Gatehouse
 from tests.conftest import Fresh, LiveServer
-from tests.gateway_helpers import allowed_transfer
+from tests.support.gateway import allowed_transfer
 from tests.test_web_portal import PortalClient
 from tests.test_web_privacy import ROW, new_person, signed_in
 

@@ -30,7 +30,7 @@ from gatehouse.services.recipients import RecipientInput, Registered, register_r
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.services.webhooks import enqueue_webhook
 from tests.conftest import Fresh, LiveServer
-from tests.factories import unique
+from tests.support.factories import unique
 
 # -- a recipient's endpoint ---------------------------------------------------------------
 

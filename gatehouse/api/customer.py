@@ -26,12 +26,16 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StrictStr
 
+from gatehouse.api.customer_json import consent_json, export_json
 from gatehouse.api.schemas import Body
 from gatehouse.domain.requests import MAX_MESSAGE_CHARS
 from gatehouse.http.cookies import clear_session_cookie
 from gatehouse.http.deps import CustomerDep, GatehouseDep
 from gatehouse.services import consents as consent_service
 from gatehouse.services import customer as customer_service
+from gatehouse.services import customer_consents as consents_service
+from gatehouse.services import customer_export as export_service
+from gatehouse.services import customer_profile as profile_service
 from gatehouse.services import rights_requests as request_service
 from gatehouse.services.rights_requests import RequestRecord
 
@@ -140,7 +144,22 @@ def customer_request_out(
 @router.get("", response_model=MeOut)
 def me(who: CustomerDep, gh: GatehouseDep) -> MeOut:
     """The customer's own data; the customs code is masked (the export has it whole)."""
-    return MeOut.model_validate(customer_service.profile(gh, who.subject_id))
+    mine = profile_service.profile(gh, who.subject_id)
+    return MeOut(
+        subject_id=mine.subject_id,
+        locale=mine.locale,
+        residence_country=mine.residence_country,
+        name=mine.name,
+        email=mine.email,
+        phone=mine.phone,
+        address=AddressOut(
+            postal_code=mine.address.postal_code,
+            line1=mine.address.line1,
+            line2=mine.address.line2,
+        ),
+        customs_code=mine.customs_code,
+        created_at=mine.created_at,
+    )
 
 
 @router.get("/transfers")
@@ -165,7 +184,8 @@ def my_transfer(transfer_id: IdPath, who: CustomerDep, gh: GatehouseDep) -> dict
 @router.get("/consents")
 def my_consents(who: CustomerDep, gh: GatehouseDep) -> dict[str, Any]:
     """My consents to overseas transfer, one per notice, with recipients and countries."""
-    return {"items": customer_service.consents_of(gh, who.subject_id), "next_cursor": None}
+    consents = consents_service.customer_consents(gh, who.subject_id)
+    return {"items": [consent_json(c) for c in consents], "next_cursor": None}
 
 
 @router.post("/consents/{consent_id}/withdraw")
@@ -176,8 +196,8 @@ def withdraw(
     consent_service.withdraw_consent(
         gh, who.subject_id, consent_id, channel=body.channel if body else "web"
     )
-    states = customer_service.consents_of(gh, who.subject_id)
-    return next(state for state in states if state["id"] == consent_id)
+    consents = consents_service.customer_consents(gh, who.subject_id)
+    return consent_json(next(c for c in consents if c.id == consent_id))
 
 
 @router.post("/requests", status_code=201, response_model=RequestCreated)
@@ -223,10 +243,10 @@ def my_request(request_id: IdPath, who: CustomerDep, gh: GatehouseDep) -> Custom
 def export(who: CustomerDep, gh: GatehouseDep) -> JSONResponse:
     """Everything held about me as one JSON file: profile, consents with their notice texts,
     orders, transfers, requests and the ledger entries about me."""
-    data = customer_service.export(gh, who.subject_id)
-    stamp = data["generated_at"].strftime("%Y%m%d")
+    data = export_service.export(gh, who.subject_id)
+    stamp = data.generated_at.strftime("%Y%m%d")
     return JSONResponse(
-        jsonable_encoder(data),
+        jsonable_encoder(export_json(data)),
         headers={
             "Content-Disposition": f'attachment; filename="my-data-{stamp}.json"',
             "Cache-Control": "no-store",

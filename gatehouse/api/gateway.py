@@ -218,7 +218,7 @@ def record_order_event(
 ) -> OrderEventOut:
     """Report shipped, delivered, purchase_confirmed or cancelled."""
     result = order_service.record_event(gh, order_id, OrderEvent(body.type))
-    return OrderEventOut.model_validate(result)
+    return OrderEventOut(order_id=result.order_id, status=result.status, at=result.at)
 
 
 @router.post(

@@ -138,4 +138,4 @@ def inclusion_proof(
     seq: Annotated[int, Query(ge=0, le=2**62)],
 ) -> ProofOut:
     """An RFC 6962 inclusion proof of one entry in the latest checkpoint, two levels deep."""
-    return ProofOut.model_validate(ledger_service.inclusion_proof(gh, shard, seq))
+    return ProofOut.model_validate(ledger_service.entry_proof(gh, shard, seq).to_dict())

@@ -7,9 +7,8 @@ delivery notes; the note itself must still reach the courier, so only those piec
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
 
-__all__ = ["PII_TOKENS", "PiiMatch", "find_pii", "redact_pii"]
+__all__ = ["PII_TOKENS", "redact_pii"]
 
 PII_TOKENS: dict[str, str] = {
     "rrn": "[주민등록번호]",
@@ -52,22 +51,6 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
 )
-
-
-class PiiMatch(NamedTuple):
-    """One piece of personal data found in a text."""
-
-    kind: str
-    text: str
-
-
-def find_pii(text: str) -> list[PiiMatch]:
-    """List the personal data found in ``text``, in the order the redaction removes it."""
-    found: list[PiiMatch] = []
-    for kind, pattern in _PATTERNS:
-        found.extend(PiiMatch(kind, m.group(0)) for m in pattern.finditer(text))
-        text = pattern.sub(" ", text)
-    return found
 
 
 def redact_pii(text: str) -> str:

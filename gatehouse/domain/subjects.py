@@ -26,7 +26,6 @@ from gatehouse.domain.masking import (
 )
 
 __all__ = [
-    "PII_FIELDS",
     "Subject",
     "SubjectPII",
     "mask_pii",
@@ -34,18 +33,6 @@ __all__ = [
     "validate_residence",
     "validate_subject_pii",
 ]
-
-# The vault's field names for a subject; the address is split so each part is its own cipher.
-PII_FIELDS = (
-    "external_ref",
-    "name",
-    "email",
-    "phone",
-    "address_postal_code",
-    "address_line1",
-    "address_line2",
-    "customs_code",
-)
 
 
 @dataclass(frozen=True)

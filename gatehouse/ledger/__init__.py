@@ -36,18 +36,14 @@ from gatehouse.ledger.merkle import (
 )
 from gatehouse.ledger.proofs import (
     checkpoint_inclusion,
-    inclusion_proof_for,
     path_ranges,
     streamed_audit_path,
     verify_inclusion_proof,
 )
 from gatehouse.ledger.verify import (
     BadEntry,
-    ShardBroken,
     VerifyResult,
-    shard_head,
     verify_ledger,
-    verify_shard,
 )
 
 __all__ = [
@@ -60,7 +56,6 @@ __all__ = [
     "GENESIS_HASH",
     "HASH_SIZE",
     "LedgerEntry",
-    "ShardBroken",
     "ShardHead",
     "ShardState",
     "VerifyResult",
@@ -71,7 +66,6 @@ __all__ = [
     "consistency_proof",
     "format_at",
     "inclusion_proof",
-    "inclusion_proof_for",
     "key_id_for",
     "leaf_hash",
     "make_entry",
@@ -80,12 +74,10 @@ __all__ = [
     "path_ranges",
     "root",
     "shard_for",
-    "shard_head",
     "streamed_audit_path",
     "verify_checkpoint",
     "verify_consistency",
     "verify_inclusion",
     "verify_inclusion_proof",
     "verify_ledger",
-    "verify_shard",
 ]

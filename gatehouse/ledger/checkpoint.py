@@ -211,10 +211,6 @@ class CheckpointSigner:
         """Return the raw 32-byte private key; wrap it before it touches storage."""
         return self._private_key.private_bytes_raw()
 
-    def public_key_bytes(self) -> bytes:
-        """Return the raw 32-byte public key."""
-        return self._public_raw
-
     def public_key_b64(self) -> str:
         """Return the public key as standard base64, the form verifiers are given."""
         return base64.b64encode(self._public_raw).decode("ascii")

@@ -6,15 +6,13 @@ any Certificate Transparency library given the checkpoint and its public key.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from gatehouse.ledger.checkpoint import Checkpoint, verify_checkpoint
-from gatehouse.ledger.entry import LedgerEntry
-from gatehouse.ledger.merkle import CompactRange, inclusion_proof, root, verify_inclusion
+from gatehouse.ledger.merkle import CompactRange, inclusion_proof, verify_inclusion
 
 __all__ = [
-    "inclusion_proof_for",
     "checkpoint_inclusion",
     "verify_inclusion_proof",
     "path_ranges",
@@ -71,45 +69,6 @@ def streamed_audit_path(hashes: Iterable[tuple[int, str]], index: int, size: int
     if expected != size:
         raise ValueError(f"found {expected} entries, expected {size}")
     return [subtrees[bounds].root().hex() for bounds in ranges]
-
-
-def inclusion_proof_for(
-    entries_of_shard: Sequence[LedgerEntry],
-    seq: int,
-    tree_size: int,
-    checkpoint: Checkpoint | None = None,
-) -> dict[str, Any]:
-    """Prove entry ``seq`` is in the shard's tree of ``tree_size`` entries.
-
-    ``entries_of_shard`` must start at seq 0 and hold at least ``tree_size`` entries. With a
-    ``checkpoint`` (whose head for this shard must have that size), the checkpoint-level path
-    is added too, so the proof stands on its own next to the signed checkpoint.
-    """
-    if not 0 <= seq < tree_size <= len(entries_of_shard):
-        raise ValueError(f"need 0 <= seq < tree_size <= {len(entries_of_shard)} entries")
-    shard = entries_of_shard[0].shard
-    leaves: list[bytes] = []
-    for position, entry in enumerate(entries_of_shard[:tree_size]):
-        leaf = entry.leaf()
-        # Refuse to prove anything about a chain that does not verify.
-        if entry.shard != shard or entry.seq != position or leaf.hex() != entry.entry_hash:
-            raise ValueError(f"entry at position {position} does not verify")
-        leaves.append(leaf)
-    proof: dict[str, Any] = {
-        "shard": shard,
-        "seq": seq,
-        "tree_size": tree_size,
-        "leaf_hash": leaves[seq].hex(),
-        "audit_path": [node.hex() for node in inclusion_proof(leaves, seq)],
-        "shard_root": root(leaves).hex(),
-    }
-    if checkpoint is not None:
-        claimed = checkpoint.head(shard)
-        if claimed is None or claimed.size != tree_size or claimed.root != proof["shard_root"]:
-            raise ValueError(f"checkpoint #{checkpoint.sequence} does not cover this tree")
-        proof["checkpoint_sequence"] = checkpoint.sequence
-        proof["checkpoint_path"] = checkpoint_inclusion(checkpoint, shard)
-    return proof
 
 
 def _int(value: object) -> int:

@@ -19,10 +19,7 @@ from gatehouse.ledger.merkle import EMPTY_ROOT, HASH_SIZE, CompactRange
 __all__ = [
     "BadEntry",
     "VerifyResult",
-    "ShardBroken",
-    "verify_shard",
     "verify_ledger",
-    "shard_head",
 ]
 
 
@@ -52,14 +49,6 @@ class VerifyResult:
         """Return the API shape ``{"ok", "entries", "first_bad"}``."""
         first_bad = None if self.first_bad is None else self.first_bad.to_dict()
         return {"ok": self.ok, "entries": self.entries, "first_bad": first_bad}
-
-
-class ShardBroken(ValueError):
-    """Raised by :func:`shard_head` when the shard does not verify."""
-
-    def __init__(self, bad: BadEntry) -> None:
-        super().__init__(f"shard {bad.shard} does not verify at seq {bad.seq}: {bad.reason}")
-        self.bad = bad
 
 
 @dataclass
@@ -268,23 +257,6 @@ def _pair_problem(older: Checkpoint, newer: Checkpoint) -> BadEntry | None:
             )
             return BadEntry(after.shard, after.size, reason)
     return None
-
-
-def verify_shard(
-    entries: Iterable[LedgerEntry], shard: int, head: ShardHead | None = None
-) -> VerifyResult:
-    """Verify one shard's chain (entries in stored order), and its stored head if given."""
-    scan = _scan(entries, shard, set())
-    problem = _shard_problem(shard, scan, head, ())
-    return VerifyResult(ok=problem is None, entries=scan.count, first_bad=problem)
-
-
-def shard_head(entries: Iterable[LedgerEntry], shard: int) -> ShardHead:
-    """Summarise a shard as a head for a checkpoint, refusing to vouch for a broken chain."""
-    scan = _scan(entries, shard, set())
-    if scan.problem is not None:
-        raise ShardBroken(scan.problem)
-    return ShardHead(shard=shard, size=scan.count, root=scan.root.hex(), head_hash=scan.last_hash)
 
 
 def verify_ledger(

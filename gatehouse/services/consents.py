@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection
-
 from gatehouse.domain.consents import Channel, ConsentRecord, ConsentState, current_consents
 from gatehouse.domain.errors import Conflict, InvalidInput, NotFound
 from gatehouse.domain.ids import new_id
 from gatehouse.domain.policy import RulePack
-from gatehouse.domain.subjects import Subject
 from gatehouse.domain.views import CloseReason
-from gatehouse.services import erasures, ledger
+from gatehouse.services import erasures
 from gatehouse.services.runtime import Gatehouse
-from gatehouse.services.view_closing import close_views
-from gatehouse.store.notices import ConsentRepository, NoticeRepository
-from gatehouse.store.orders import TransferRepository
-from gatehouse.store.subjects import SubjectRepository
-from gatehouse.vault import KeyShredded
+from gatehouse.services.subjects import require_live_subject, require_subject
+from gatehouse.services.view_closing import close_views_in
 
 __all__ = ["record_consent", "withdraw_consent", "consent_states"]
-
-
-def _live_subject(connection: Connection, subject_id: str) -> Subject:
-    subject = SubjectRepository(connection).get(subject_id)
-    if subject is None:
-        raise NotFound(f"no subject with id {subject_id!r}", code="subject_not_found")
-    if subject.deleted:
-        raise KeyShredded(f"subject {subject_id} was erased", details={"subject_id": subject_id})
-    return subject
 
 
 def _channel(channel: str) -> str:
@@ -56,9 +41,9 @@ def record_consent(
 ) -> ConsentRecord:
     """Append the subject's answer to a notice; granted must have been given explicitly."""
     now = gh.clock()
-    with gh.engine.begin() as connection:
-        subject = _live_subject(connection, subject_id)
-        notice = NoticeRepository(connection).get(notice_hash)
+    with gh.unit_of_work() as uow:
+        subject = require_live_subject(uow.subjects, subject_id)
+        notice = uow.notices.get(notice_hash)
         if notice is None:
             raise NotFound(f"no notice with hash {notice_hash!r}", code="notice_not_found")
         if notice.kind != "consent":
@@ -81,9 +66,8 @@ def record_consent(
             content_digest=notice.content_digest,
             required=notice.required,
         )
-        ConsentRepository(connection).append(record)
-        ledger.append(
-            connection,
+        uow.consents.append(record)
+        uow.ledger.append(
             kind="consent.granted" if granted else "consent.refused",
             at=now,
             subject_id=subject_id,
@@ -105,12 +89,14 @@ def withdraw_consent(
     gh: Gatehouse, subject_id: str, consent_id: str, *, channel: str
 ) -> ConsentRecord:
     """Withdraw a granted consent: future transfers stop, views resting on it close, and each
-    recipient that held one of those views is asked to erase what it got (R13)."""
+    recipient that held one of those views is asked to erase what it got (R13).
+
+    All of it is one transaction: a failure anywhere leaves the consent in force.
+    """
     now = gh.clock()
-    with gh.engine.begin() as connection:
-        _live_subject(connection, subject_id)
-        repo = ConsentRepository(connection)
-        states = current_consents(repo.history(subject_id))
+    with gh.unit_of_work() as uow:
+        require_live_subject(uow.subjects, subject_id)
+        states = current_consents(uow.consents.history(subject_id))
         state = next((s for s in states if s.consent_id == consent_id), None)
         if state is None:
             raise NotFound(f"no consent with id {consent_id!r}", code="consent_not_found")
@@ -127,22 +113,19 @@ def withdraw_consent(
             recipients=state.recipients,
             withdraws=consent_id,
         )
-        repo.append(record)
-        views = TransferRepository(connection).open_views(
-            subject_id=subject_id, consent_notice=state.notice_hash
-        )
+        uow.consents.append(record)
+        views = uow.transfers.open_views(subject_id=subject_id, consent_notice=state.notice_hash)
         # Asked before the views close, from the views themselves: closing ends access, and
         # only the erasure request reaches the copies the recipients made meanwhile.
-        notices = erasures.request_erasures(
+        notices = erasures.send_erasure_requests(
             gh,
-            connection,
+            uow,
             subject_id=subject_id,
-            held=erasures.held_by_views(connection, [view.transfer_id for view in views]),
+            held=uow.transfers.held_by_views(view.transfer_id for view in views),
             cause=erasures.ErasureCause.CONSENT_WITHDRAWN,
             consent_id=consent_id,
         )
-        ledger.append(
-            connection,
+        uow.ledger.append(
             kind="consent.withdrawn",
             at=now,
             subject_id=subject_id,
@@ -150,17 +133,15 @@ def withdraw_consent(
             payload={
                 "consent_id": consent_id,
                 "notice_hash": state.notice_hash,
-                "erasure_ids": [notice["erasure_id"] for notice in notices],
+                "erasure_ids": [notice.erasure_id for notice in notices],
             },
         )
-        close_views(gh, connection, views, CloseReason.CONSENT_WITHDRAWN, now)
+        close_views_in(gh, uow, views, CloseReason.CONSENT_WITHDRAWN, now)
     return record
 
 
 def consent_states(gh: Gatehouse, subject_id: str) -> list[ConsentState]:
     """The subject's consents, one per notice, with their current state."""
-    with gh.engine.connect() as connection:
-        subject = SubjectRepository(connection).get(subject_id)
-        if subject is None:
-            raise NotFound(f"no subject with id {subject_id!r}", code="subject_not_found")
-        return current_consents(ConsentRepository(connection).history(subject_id))
+    with gh.unit_of_work(read_only=True) as uow:
+        require_subject(uow.subjects, subject_id)
+        return current_consents(uow.consents.history(subject_id))

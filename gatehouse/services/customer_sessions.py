@@ -27,6 +27,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from gatehouse.domain.errors import NotFound, Unauthorized
 from gatehouse.domain.ids import new_id
+from gatehouse.domain.subjects import Subject
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.store.customer_tables import customer_sessions
 from gatehouse.store.subjects import SubjectRepository
@@ -47,6 +48,8 @@ __all__ = [
     "authenticate_customer",
     "end_session",
     "revoke_sessions",
+    "customer_subject",
+    "belongs_to_erased_subject",
 ]
 
 SESSION_COOKIE = "gh_session"
@@ -91,7 +94,7 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _live_subject(connection: Connection, subject_id: str) -> None:
+def _live_subject(connection: Connection, subject_id: str) -> Subject:
     subject = SubjectRepository(connection).get(subject_id)
     if subject is None:
         raise NotFound(f"no subject with id {subject_id!r}", code="subject_not_found")
@@ -100,6 +103,7 @@ def _live_subject(connection: Connection, subject_id: str) -> None:
             f"subject {subject_id} was erased; it has no privacy center",
             details={"subject_id": subject_id},
         )
+    return subject
 
 
 def create_link(gh: Gatehouse, subject_id: str) -> SessionLink:
@@ -243,3 +247,30 @@ def revoke_sessions(gh: Gatehouse, subject_id: str) -> int:
             .values(revoked_at=now)
         )
     return int(result.rowcount)
+
+
+def customer_subject(gh: Gatehouse, subject_id: str) -> Subject:
+    """The live subject a customer session speaks for: NotFound, or KeyShredded once erased."""
+    with gh.engine.connect() as connection:
+        return _live_subject(connection, subject_id)
+
+
+def belongs_to_erased_subject(gh: Gatehouse, token: str | None) -> bool:
+    """Whether a link or cookie token, live or not, was issued to a subject since erased.
+
+    Authentication answers only "not signed in"; a customer coming back with the cookie of a
+    deleted account deserves to hear that the account is gone, not to be sent for a new link
+    that the marketplace can no longer give.
+    """
+    if not token or len(token) > _MAX_TOKEN_CHARS:
+        return False
+    with gh.engine.connect() as connection:
+        subject_id = connection.execute(
+            select(customer_sessions.c.subject_id).where(
+                customer_sessions.c.token_hash == _hash(token)
+            )
+        ).scalar()
+        if subject_id is None:
+            return False
+        subject = SubjectRepository(connection).get(subject_id)
+    return subject is not None and subject.deleted

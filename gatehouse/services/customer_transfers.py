@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,7 +19,7 @@ from gatehouse.services.runtime import Gatehouse
 from gatehouse.store.ledger import LedgerRepository
 from gatehouse.store.tables import orders, recipients, transfers, views
 
-__all__ = ["TransferPage", "transfers_of", "transfer_of"]
+__all__ = ["TransferPage", "transfers_of", "transfer_of", "order_refs"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,26 @@ def _transfer_rows(
     limit: int,
     transfer_id: str | None = None,
 ) -> list[Row[Any]]:
+    # Newest first: a customer asks who got their data lately.
+    newest = (transfers.c.decided_at.desc(), transfers.c.id.desc())
+    # The page's ids first, from the transfers alone, and only then the joins: joining every
+    # transfer of the customer to sort them made a page's time grow with their history.
+    page = (
+        select(transfers.c.id)
+        .where(transfers.c.subject_id == subject_id, transfers.c.allowed.is_(True))
+        .order_by(*newest)
+        .limit(limit + 1)
+    )
+    if transfer_id is not None:
+        page = page.where(transfers.c.id == transfer_id)
+    if after is not None:
+        decided, last_id = parse_page_cursor(after)
+        page = page.where(
+            or_(
+                transfers.c.decided_at < decided,
+                and_(transfers.c.decided_at == decided, transfers.c.id < last_id),
+            )
+        )
     query = (
         select(
             transfers,
@@ -56,21 +77,9 @@ def _transfer_rows(
         .join(orders, orders.c.id == transfers.c.order_id)
         .join(recipients, recipients.c.id == transfers.c.recipient_id)
         .outerjoin(views, views.c.transfer_id == transfers.c.id)
-        .where(transfers.c.subject_id == subject_id, transfers.c.allowed.is_(True))
-        # Newest first: a customer asks who got their data lately.
-        .order_by(transfers.c.decided_at.desc(), transfers.c.id.desc())
-        .limit(limit + 1)
+        .where(transfers.c.id.in_(page.scalar_subquery()))
+        .order_by(*newest)
     )
-    if transfer_id is not None:
-        query = query.where(transfers.c.id == transfer_id)
-    if after is not None:
-        decided, last_id = parse_page_cursor(after)
-        query = query.where(
-            or_(
-                transfers.c.decided_at < decided,
-                and_(transfers.c.decided_at == decided, transfers.c.id < last_id),
-            )
-        )
     return list(connection.execute(query))
 
 
@@ -166,7 +175,8 @@ def transfers_of(
     with gh.engine.connect() as connection:
         subject = live_subject(connection, subject_id)
         rows = _transfer_rows(connection, subject_id, after, limit)
-        positions = _ledger_positions(connection, subject_id)
+        # The positions read every ledger entry of the subject: only a proof needs them.
+        positions = _ledger_positions(connection, subject_id) if with_proofs else {}
         counts = connection.execute(
             select(transfers.c.country, func.count())
             .where(transfers.c.subject_id == subject_id, transfers.c.allowed.is_(True))
@@ -194,13 +204,18 @@ def transfers_of(
     )
 
 
-def transfer_of(gh: Gatehouse, subject_id: str, transfer_id: str) -> dict[str, Any]:
-    """One of the subject's allowed transfers with its proof; another's is not found."""
+def transfer_of(
+    gh: Gatehouse, subject_id: str, transfer_id: str, *, with_proof: bool = True
+) -> dict[str, Any]:
+    """One of the subject's allowed transfers with its proof; another's is not found.
+
+    A page that only names the transfer passes ``with_proof=False`` and gets ``proof: None``.
+    """
     now = gh.clock()
     with gh.engine.connect() as connection:
         subject = live_subject(connection, subject_id)
         rows = _transfer_rows(connection, subject_id, None, 1, transfer_id)
-        positions = _ledger_positions(connection, subject_id)
+        positions = _ledger_positions(connection, subject_id) if with_proof else {}
     if not rows:
         raise NotFound(f"no transfer with id {transfer_id!r}", code="transfer_not_found")
     pack = gh.packs.by_id(subject.rule_pack)
@@ -208,3 +223,19 @@ def transfer_of(gh: Gatehouse, subject_id: str, transfer_id: str) -> dict[str, A
     position = positions.get(transfer_id)
     item["proof"] = _proofs(gh, [position])[position] if position else None
     return item
+
+
+def order_refs(gh: Gatehouse, subject_id: str, transfer_ids: Collection[str]) -> dict[str, str]:
+    """The order number of each of the subject's transfers among ``transfer_ids``.
+
+    Another subject's transfer, or an unknown id, is left out.
+    """
+    if not transfer_ids:
+        return {}
+    with gh.engine.connect() as connection:
+        rows = connection.execute(
+            select(transfers.c.id, orders.c.external_ref)
+            .join(orders, orders.c.id == transfers.c.order_id)
+            .where(transfers.c.subject_id == subject_id, transfers.c.id.in_(sorted(transfer_ids)))
+        ).all()
+    return {str(transfer_id): str(ref) for transfer_id, ref in rows}

@@ -18,7 +18,6 @@ from sqlalchemy import Connection, select, update
 
 from gatehouse.domain.errors import NotFound
 from gatehouse.domain.ids import new_id
-from gatehouse.domain.policy import RulePack
 from gatehouse.domain.views import CloseReason
 from gatehouse.services import ledger
 from gatehouse.services.erasures import (
@@ -30,45 +29,29 @@ from gatehouse.services.erasures import (
 from gatehouse.services.operator_webhook import SUBJECT_DELETED_EVENT, enqueue_operator_event
 from gatehouse.services.orders import order_contents
 from gatehouse.services.request_records import complaints_of
-from gatehouse.services.retention import keep
+from gatehouse.services.retention import (
+    COMPLAINT_FACTS,
+    ORDER_FACTS,
+    complaint_dates,
+    hold_periods,
+    keep,
+    order_dates,
+    retained_fields,
+)
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.services.subjects import decrypt_pii
 from gatehouse.services.view_closing import close_views
 from gatehouse.store.erasure_tables import deletions
 from gatehouse.store.erasures import ErasureRepository
-from gatehouse.store.orders import TransferRepository
+from gatehouse.store.orders import OrderRepository, TransferRepository
 from gatehouse.store.subjects import SubjectRepository
-from gatehouse.store.tables import orders, subjects
+from gatehouse.store.tables import subjects
 from gatehouse.vault import KeyShredded
 
 __all__ = ["delete_subject", "retained_fields", "ERASED", "ERASURE_EVENT"]
 
 ERASED = ("name", "email", "phone", "address", "customs_code", "orders' delivery notes")
 """What the shredded key makes unreadable, as the receipt lists it."""
-
-# The facts this engine hands to each retention hold; a hold keeps only those among its fields.
-_ORDER_FACTS = (
-    "order_ref",
-    "items",
-    "ordered_at",
-    "cancelled_at",
-    "delivered_at",
-    "name",
-    "address",
-)
-_COMPLAINT_FACTS = ("request_ref", "type", "message", "resolved_at", "name", "email")
-_FACTS = {"contracts": _ORDER_FACTS, "payments": _ORDER_FACTS, "complaints": _COMPLAINT_FACTS}
-
-
-def retained_fields(pack: RulePack, hold_name: str) -> list[str]:
-    """The fields of a retention hold that a deletion can actually keep, in the pack's order.
-
-    A hold may list fields Gatehouse never holds (a payment amount, say); promising to keep
-    those would be untrue, so pages show this list instead of the pack's.
-    """
-    hold = pack.retention_holds.get(hold_name)
-    supplied = _FACTS.get(hold_name, ())
-    return [name for name in hold.fields if name in supplied] if hold else []
 
 
 def _retain(
@@ -80,10 +63,7 @@ def _retain(
     pack = gh.packs.by_id(subject.rule_pack)
     pii = decrypt_pii(gh, connection, subject_id)
     kept: list[dict[str, Any]] = []
-    rows = connection.execute(
-        select(orders).where(orders.c.subject_id == subject_id).order_by(orders.c.created_at)
-    ).all()
-    for order in rows:
+    for order in OrderRepository(connection).of_subject(subject_id):
         items, _note = order_contents(gh, connection, order)
         address = " ".join(
             part for part in (pii.address.postal_code, pii.address.line1, pii.address.line2) if part
@@ -97,24 +77,14 @@ def _retain(
             "name": pii.name,
             "address": address if order.delivered_at else None,
         }
-        assert set(facts) == set(_ORDER_FACTS), "retained_fields must name what is kept"
-        # The statutory period runs from the transaction, not from the deletion.
-        start = order.cancelled_at or order.delivered_at or order.created_at
-        # Every order is a contract; only a delivered one is a record of supply.
-        holds = ("contracts", "payments") if order.delivered_at else ("contracts",)
-        for hold in holds:
-            if hold in pack.retention_holds:
-                summary = keep(
-                    gh,
-                    connection,
-                    pack=pack,
-                    hold_name=hold,
-                    deletion_id=deletion_id,
-                    values=facts,
-                    start=start,
-                )
-                if summary:
-                    kept.append(summary)
+        assert set(facts) == set(ORDER_FACTS), "retained_fields must name what is kept"
+        # The holds and their periods are those the deletion page previewed.
+        for period in hold_periods(pack, order_dates(order)):
+            summary = keep(
+                gh, connection, pack=pack, period=period, deletion_id=deletion_id, values=facts
+            )
+            if summary:
+                kept.append(summary)
     for complaint in complaints_of(gh, connection, subject_id):
         request = complaint.request
         resolved = request.resolution.resolved_at if request.resolution else None
@@ -126,18 +96,13 @@ def _retain(
             "name": pii.name,
             "email": pii.email,
         }
-        assert set(facts) == set(_COMPLAINT_FACTS), "retained_fields must name what is kept"
-        summary = keep(
-            gh,
-            connection,
-            pack=pack,
-            hold_name="complaints",
-            deletion_id=deletion_id,
-            values=facts,
-            start=resolved or request.deadline.created_at,
-        )
-        if summary:
-            kept.append(summary)
+        assert set(facts) == set(COMPLAINT_FACTS), "retained_fields must name what is kept"
+        for period in hold_periods(pack, complaint_dates(request)):
+            summary = keep(
+                gh, connection, pack=pack, period=period, deletion_id=deletion_id, values=facts
+            )
+            if summary:
+                kept.append(summary)
     return kept
 
 

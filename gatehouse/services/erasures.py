@@ -7,28 +7,32 @@ the recipient's views rested on; both send the same request, webhook and deadlin
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Connection, Row
 
 from gatehouse.domain.errors import Conflict, NotFound
 from gatehouse.domain.ids import new_id
 from gatehouse.services import ledger
 from gatehouse.services.paging import split_page
 from gatehouse.services.runtime import Gatehouse
-from gatehouse.services.webhooks import enqueue_webhook
+from gatehouse.services.sql_unit_of_work import SqlUnitOfWork
+from gatehouse.services.unit_of_work import UnitOfWork
 from gatehouse.store.erasures import ErasureRepository
-from gatehouse.store.subjects import SubjectRepository
-from gatehouse.store.tables import orders, transfers, views
+from gatehouse.store.orders import TransferRepository
+from gatehouse.store.records import Held
 
 __all__ = [
     "ERASURE_EVENT",
     "ErasureCause",
+    "ErasureNotice",
     "Held",
     "held_by_transfers",
     "held_by_views",
+    "send_erasure_requests",
     "request_erasures",
     "erasure_status",
     "list_for_recipient",
@@ -50,33 +54,31 @@ class ErasureCause(StrEnum):
     CONSENT_WITHDRAWN = "consent_withdrawn"
 
 
-Held = tuple[str, str, str]
-"""What a recipient holds: ``(recipient_id, transfer_id, order_ref)``."""
+@dataclass(frozen=True)
+class ErasureNotice:
+    """One recipient asked to erase: the request's id and the acknowledgement deadline."""
+
+    recipient_id: str
+    erasure_id: str
+    due_at: datetime
+
+    def to_dict(self) -> dict[str, str]:
+        """The form a deletion receipt lists (``due_at`` as ISO 8601)."""
+        return {
+            "recipient_id": self.recipient_id,
+            "erasure_id": self.erasure_id,
+            "due_at": self.due_at.isoformat(),
+        }
 
 
 def held_by_transfers(connection: Connection, subject_id: str) -> list[Held]:
     """Every allowed transfer of the subject, open or closed: each recipient may keep a copy."""
-    rows = connection.execute(
-        select(transfers.c.recipient_id, transfers.c.id, orders.c.external_ref)
-        .join(orders, orders.c.id == transfers.c.order_id)
-        .where(transfers.c.subject_id == subject_id, transfers.c.allowed.is_(True))
-        .order_by(transfers.c.recipient_id, transfers.c.id)
-    ).all()
-    return [(row[0], row[1], row[2]) for row in rows]
+    return TransferRepository(connection).held_by_transfers(subject_id)
 
 
 def held_by_views(connection: Connection, transfer_ids: Iterable[str]) -> list[Held]:
     """The recipients, transfers and order references behind the given views."""
-    wanted = sorted(set(transfer_ids))
-    if not wanted:
-        return []
-    rows = connection.execute(
-        select(views.c.recipient_id, views.c.transfer_id, orders.c.external_ref)
-        .join(orders, orders.c.id == views.c.order_id)
-        .where(views.c.transfer_id.in_(wanted))
-        .order_by(views.c.recipient_id, views.c.transfer_id)
-    ).all()
-    return [(row[0], row[1], row[2]) for row in rows]
+    return TransferRepository(connection).held_by_views(transfer_ids)
 
 
 def request_erasures(
@@ -89,10 +91,34 @@ def request_erasures(
     deletion_id: str | None = None,
     consent_id: str | None = None,
 ) -> list[dict[str, Any]]:
+    """:func:`send_erasure_requests` in the caller's transaction on ``connection``; returns
+    ``{"recipient_id", "erasure_id", "due_at"}`` for each recipient."""
+    notices = send_erasure_requests(
+        gh,
+        SqlUnitOfWork.joining(connection),
+        subject_id=subject_id,
+        held=held,
+        cause=cause,
+        deletion_id=deletion_id,
+        consent_id=consent_id,
+    )
+    return [notice.to_dict() for notice in notices]
+
+
+def send_erasure_requests(
+    gh: Gatehouse,
+    uow: UnitOfWork,
+    *,
+    subject_id: str,
+    held: Iterable[Held],
+    cause: ErasureCause,
+    deletion_id: str | None = None,
+    consent_id: str | None = None,
+) -> list[ErasureNotice]:
     """One erasure request and one signed webhook per recipient in ``held``, in the caller's
-    transaction; returns ``{"recipient_id", "erasure_id", "due_at"}`` for each, by recipient."""
+    unit of work; returns one notice per recipient, by recipient id."""
     now = gh.clock()
-    subject = SubjectRepository(connection).get(subject_id)
+    subject = uow.subjects.get(subject_id)
     assert subject is not None
     due = now + timedelta(days=gh.packs.by_id(subject.rule_pack).deadlines.erasure_ack_days)
     by_recipient: dict[str, tuple[list[str], list[str]]] = {}
@@ -103,10 +129,9 @@ def request_erasures(
         if order_ref not in refs:
             refs.append(order_ref)
     notices = []
-    repo = ErasureRepository(connection)
     for recipient_id, (transfer_ids, order_refs) in sorted(by_recipient.items()):
         erasure_id = new_id("era")
-        repo.add_request(
+        uow.erasures.add_request(
             id=erasure_id,
             deletion_id=deletion_id,
             consent_id=consent_id,
@@ -118,8 +143,7 @@ def request_erasures(
             due_at=due,
         )
         # No PII in the notice: the recipient finds the data by its own order references.
-        enqueue_webhook(
-            connection,
+        uow.webhooks.enqueue(
             recipient_id=recipient_id,
             event_type=ERASURE_EVENT,
             webhook_id=erasure_id,
@@ -133,9 +157,7 @@ def request_erasures(
             },
             at=now,
         )
-        notices.append(
-            {"recipient_id": recipient_id, "erasure_id": erasure_id, "due_at": due.isoformat()}
-        )
+        notices.append(ErasureNotice(recipient_id, erasure_id, due))
     return notices
 
 

@@ -1,7 +1,8 @@
 """The ledger as a use case: append inside a caller's transaction, sign, verify and prove.
 
-Other services call :func:`append` on their own connection, so an entry commits or rolls back
-with the decision it records. Everything else opens its own connection. Appending, signing,
+A use case written against a unit of work appends through ``uow.ledger``; older ones call
+:func:`append` on their own connection. Either way an entry commits or rolls back with the
+decision it records. Everything else opens its own transaction. Appending, signing,
 verifying and proving live in the ``ledger_*`` modules beside this one and are re-exported
 here, so callers keep one name for the ledger; this module itself reads entries back.
 """
@@ -20,13 +21,20 @@ from gatehouse.services.ledger_checkpoints import (
     make_checkpoint,
     public_key,
 )
-from gatehouse.services.ledger_proofs import inclusion_proof
+from gatehouse.services.ledger_proofs import (
+    InclusionProof,
+    entry_proof,
+    inclusion_proof,
+    inclusion_proofs,
+)
 from gatehouse.services.ledger_verify import Progress, verify
 from gatehouse.services.paging import split_page
 from gatehouse.services.runtime import Gatehouse
-from gatehouse.store.ledger import LedgerRepository
 
 __all__ = [
+    "InclusionProof",
+    "entry_proof",
+    "inclusion_proofs",
     "checkpoint_if_due",
     "LEDGER_SHARDS",
     "LEDGER_SIGNING_SECRET",
@@ -46,8 +54,8 @@ _CURSOR = re.compile(r"([0-9]{1,9})-([0-9]{1,18})")
 
 def entries_for_subject(gh: Gatehouse, subject_id: str) -> list[LedgerEntry]:
     """Every entry about one subject, oldest first (they all sit in the subject's shard)."""
-    with gh.engine.connect() as connection:
-        return LedgerRepository(connection).find(subject_id=subject_id)
+    with gh.unit_of_work(read_only=True) as uow:
+        return uow.ledger.find(subject_id=subject_id)
 
 
 def _parse_cursor(cursor: str) -> tuple[int, int]:
@@ -73,8 +81,8 @@ def entries(
     cursor, or None at the end.
     """
     position = None if after is None else _parse_cursor(after)
-    with gh.engine.connect() as connection:
-        page = LedgerRepository(connection).find(
+    with gh.unit_of_work(read_only=True) as uow:
+        page = uow.ledger.find(
             kind=kind,
             subject_id=subject_id,
             recipient_id=recipient_id,

@@ -2,63 +2,127 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from gatehouse.domain.errors import Conflict, NotFound
 from gatehouse.ledger import (
     Checkpoint,
+    LedgerEntry,
     checkpoint_inclusion,
     streamed_audit_path,
     verify_inclusion_proof,
 )
+from gatehouse.services.ports import Ledger
 from gatehouse.services.runtime import Gatehouse
-from gatehouse.store.ledger import LedgerRepository
 
-__all__ = ["inclusion_proof"]
+__all__ = ["InclusionProof", "prove", "inclusion_proofs", "entry_proof", "inclusion_proof"]
+
+Position = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class InclusionProof:
+    """An entry, its audit path in its shard, and its shard's path in a signed checkpoint."""
+
+    shard: int
+    seq: int
+    tree_size: int
+    leaf_hash: str
+    audit_path: list[str]
+    shard_root: str
+    checkpoint_sequence: int
+    checkpoint_path: list[str]
+    entry: LedgerEntry
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form of :func:`gatehouse.ledger.inclusion_proof_for`, with the entry.
+
+        :func:`gatehouse.ledger.verify_inclusion_proof` checks it against the checkpoint.
+        """
+        return {**self.proof_fields(), "entry": self.entry.to_dict()}
+
+    def proof_fields(self) -> dict[str, Any]:
+        """The proof alone, without the entry."""
+        return {
+            "shard": self.shard,
+            "seq": self.seq,
+            "tree_size": self.tree_size,
+            "leaf_hash": self.leaf_hash,
+            "audit_path": list(self.audit_path),
+            "shard_root": self.shard_root,
+            "checkpoint_sequence": self.checkpoint_sequence,
+            "checkpoint_path": list(self.checkpoint_path),
+        }
+
+
+def prove(ledger: Ledger, positions: Iterable[Position]) -> dict[Position, InclusionProof]:
+    """Prove each entry ``(shard, seq)`` is in the latest checkpoint, in the caller's unit of
+    work: the checkpoint is read once, and every proof is against it.
+
+    Raises ``NotFound`` when there is no checkpoint or an entry is not in it, and
+    ``Conflict`` when the stored entries no longer reproduce the checkpoint.
+    """
+    wanted = sorted(set(positions))
+    if not wanted:
+        return {}
+    checkpoint = ledger.latest_checkpoint()
+    if checkpoint is None:
+        raise NotFound("no checkpoint has been signed yet", code="no_checkpoint")
+    return {(shard, seq): _prove(ledger, checkpoint, shard, seq) for shard, seq in wanted}
+
+
+def _prove(ledger: Ledger, checkpoint: Checkpoint, shard: int, seq: int) -> InclusionProof:
+    head = checkpoint.head(shard)
+    if head is None:
+        raise NotFound(f"the ledger has no shard {shard}", code="no_such_shard")
+    if not 0 <= seq < head.size:
+        raise NotFound(
+            f"entry {seq} of shard {shard} is not in checkpoint #{checkpoint.sequence}",
+            code="not_in_checkpoint",
+            details={"checkpoint_sequence": checkpoint.sequence, "tree_size": head.size},
+        )
+    entry = ledger.get_entry(shard, seq)
+    try:
+        if entry is None or entry.leaf().hex() != entry.entry_hash:
+            raise ValueError(f"entry {seq} does not match its hash")
+        path = streamed_audit_path(ledger.stream_hashes(shard, head.size), seq, head.size)
+    except ValueError as exc:
+        raise _tampered(shard, checkpoint, str(exc)) from None
+    proof = InclusionProof(
+        shard=shard,
+        seq=seq,
+        tree_size=head.size,
+        leaf_hash=entry.entry_hash,
+        audit_path=path,
+        shard_root=head.root,
+        checkpoint_sequence=checkpoint.sequence,
+        checkpoint_path=checkpoint_inclusion(checkpoint, shard),
+        entry=entry,
+    )
+    # The shard root is taken from the checkpoint, so this checks the stored leaves against it.
+    if not verify_inclusion_proof(proof.proof_fields(), checkpoint):
+        raise _tampered(shard, checkpoint, "the stored entries do not reproduce its root")
+    return proof
+
+
+def inclusion_proofs(
+    gh: Gatehouse, positions: Iterable[Position]
+) -> dict[Position, InclusionProof]:
+    """:func:`prove` on one read-only snapshot: every proof against the same checkpoint."""
+    with gh.unit_of_work(read_only=True) as uow:
+        return prove(uow.ledger, positions)
+
+
+def entry_proof(gh: Gatehouse, shard: int, seq: int) -> InclusionProof:
+    """Prove entry ``(shard, seq)`` is in the latest checkpoint; the entry itself is included."""
+    return inclusion_proofs(gh, [(shard, seq)])[(shard, seq)]
 
 
 def inclusion_proof(gh: Gatehouse, shard: int, seq: int) -> dict[str, Any]:
-    """Prove entry ``(shard, seq)`` is in the latest checkpoint; the entry itself is included.
-
-    The proof has the shape of :func:`gatehouse.ledger.inclusion_proof_for`, so
-    :func:`gatehouse.ledger.verify_inclusion_proof` checks it against that checkpoint.
-    """
-    with gh.engine.connect() as connection:
-        repo = LedgerRepository(connection)
-        checkpoint = repo.latest_checkpoint()
-        if checkpoint is None:
-            raise NotFound("no checkpoint has been signed yet", code="no_checkpoint")
-        head = checkpoint.head(shard)
-        if head is None:
-            raise NotFound(f"the ledger has no shard {shard}", code="no_such_shard")
-        if not 0 <= seq < head.size:
-            raise NotFound(
-                f"entry {seq} of shard {shard} is not in checkpoint #{checkpoint.sequence}",
-                code="not_in_checkpoint",
-                details={"checkpoint_sequence": checkpoint.sequence, "tree_size": head.size},
-            )
-        entry = repo.get_entry(shard, seq)
-        try:
-            if entry is None or entry.leaf().hex() != entry.entry_hash:
-                raise ValueError(f"entry {seq} does not match its hash")
-            path = streamed_audit_path(repo.stream_hashes(shard, head.size), seq, head.size)
-        except ValueError as exc:
-            raise _tampered(shard, checkpoint, str(exc)) from None
-    proof: dict[str, Any] = {
-        "shard": shard,
-        "seq": seq,
-        "tree_size": head.size,
-        "leaf_hash": entry.entry_hash,
-        "audit_path": path,
-        "shard_root": head.root,
-        "checkpoint_sequence": checkpoint.sequence,
-        "checkpoint_path": checkpoint_inclusion(checkpoint, shard),
-    }
-    # The shard root is taken from the checkpoint, so this checks the stored leaves against it.
-    if not verify_inclusion_proof(proof, checkpoint):
-        raise _tampered(shard, checkpoint, "the stored entries do not reproduce its root")
-    proof["entry"] = entry.to_dict()
-    return proof
+    """:func:`entry_proof` in its JSON form (see :meth:`InclusionProof.to_dict`)."""
+    return entry_proof(gh, shard, seq).to_dict()
 
 
 def _tampered(shard: int, checkpoint: Checkpoint, reason: str) -> Conflict:

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-from sqlalchemy import Connection
+from datetime import datetime
 
 from gatehouse.domain.errors import InvalidInput, NotFound
 from gatehouse.domain.ids import new_id
 from gatehouse.domain.notices import Notice, render_notice
 from gatehouse.domain.policy import RulePack
 from gatehouse.domain.recipients import Recipient, RecipientStatus
+from gatehouse.services.ports import Notices, Recipients
 from gatehouse.services.runtime import Gatehouse
-from gatehouse.store.notices import NoticeRepository, NoticeRow
-from gatehouse.store.recipients import RecipientRepository
-from gatehouse.store.subjects import SubjectRepository
-from gatehouse.vault import KeyShredded
+from gatehouse.services.subjects import require_live_subject
+from gatehouse.store.records import StoredNotice
 
 __all__ = [
     "MAX_NOTICE_RECIPIENTS",
@@ -27,19 +25,21 @@ __all__ = [
 # A notice must name every recipient; past this many it stops being readable at checkout.
 MAX_NOTICE_RECIPIENTS = 200
 
+# Recipients of a country scope are read this many at a time.
+_PAGE = 500
+
 
 def _recipients_in_scope(
-    connection: Connection,
+    recipients: Recipients,
     pack: RulePack,
     recipient_ids: Sequence[str],
     countries: Sequence[str],
     purpose: str,
     flow: str,
 ) -> list[Recipient]:
-    repo = RecipientRepository(connection)
     chosen: dict[str, Recipient] = {}
     for recipient_id in recipient_ids:
-        recipient = repo.get(recipient_id)
+        recipient = recipients.get(recipient_id)
         if recipient is None:
             raise NotFound(f"no recipient with id {recipient_id!r}", code="recipient_not_found")
         chosen[recipient.id] = recipient
@@ -49,15 +49,15 @@ def _recipients_in_scope(
         # they are filtered before the size limit, a page at a time, until past the limit.
         after: str | None = None
         while len(chosen) <= MAX_NOTICE_RECIPIENTS:
-            page = repo.list(
-                country=country, status=RecipientStatus.ACTIVE.value, after=after, limit=500
+            page = recipients.list(
+                country=country, status=RecipientStatus.ACTIVE.value, after=after, limit=_PAGE
             )
             for recipient in page:
                 if purpose in recipient.purposes and flow in pack.kind_flows.get(
                     recipient.kind.value, []
                 ):
                     chosen[recipient.id] = recipient
-            if len(page) < 500:
+            if len(page) < _PAGE:
                 break
             after = page[-1].id
     if not chosen:
@@ -74,8 +74,8 @@ def _recipients_in_scope(
     return sorted(chosen.values(), key=lambda r: r.id)
 
 
-def _store(connection: Connection, notice: Notice, gh: Gatehouse) -> None:
-    NoticeRepository(connection).save(
+def _store(notices: Notices, notice: Notice, at: datetime) -> None:
+    notices.save(
         notice_hash=notice.hash,
         kind=notice.kind,
         locale=notice.locale,
@@ -87,21 +87,10 @@ def _store(connection: Connection, notice: Notice, gh: Gatehouse) -> None:
         countries=list(notice.countries),
         body=notice.body(),
         text=notice.text,
-        at=gh.clock(),
+        at=at,
         content_digest=notice.content_digest,
         required=notice.required,
     )
-
-
-def _pack_for_subject(
-    gh: Gatehouse, connection: Connection, subject_id: str
-) -> RulePack:
-    subject = SubjectRepository(connection).get(subject_id)
-    if subject is None:
-        raise NotFound(f"no subject with id {subject_id!r}", code="subject_not_found")
-    if subject.deleted:
-        raise KeyShredded(f"subject {subject_id} was erased", details={"subject_id": subject_id})
-    return gh.packs.by_id(subject.rule_pack)
 
 
 def render_for_subject(
@@ -119,9 +108,10 @@ def render_for_subject(
     Without ``locale`` it is in the pack's required language: the only notice a consent can
     be recorded against.
     """
-    with gh.engine.begin() as connection:
-        pack = _pack_for_subject(gh, connection, subject_id)
-        chosen = _recipients_in_scope(connection, pack, recipient_ids, countries, purpose, flow)
+    with gh.unit_of_work() as uow:
+        subject = require_live_subject(uow.subjects, subject_id)
+        pack = gh.packs.by_id(subject.rule_pack)
+        chosen = _recipients_in_scope(uow.recipients, pack, recipient_ids, countries, purpose, flow)
         notice = render_notice(
             # The notice that carries consent is in the pack's required language, whatever the
             # customer's locale; another language is rendered on request, to show beside it.
@@ -131,7 +121,7 @@ def render_for_subject(
             recipients=chosen,
             locale=locale or pack.required_language,
         )
-        _store(connection, notice, gh)
+        _store(uow.notices, notice, gh.clock())
     return notice
 
 
@@ -146,27 +136,28 @@ def publish_disclosure(
 ) -> tuple[str, Notice]:
     """Publish an overseas-transfer disclosure (basis for entrustment and storage)."""
     pack = gh.packs.by_id(pack_id)
-    with gh.engine.begin() as connection:
-        chosen = _recipients_in_scope(connection, pack, recipient_ids, (), purpose, flow)
+    with gh.unit_of_work() as uow:
+        chosen = _recipients_in_scope(uow.recipients, pack, recipient_ids, (), purpose, flow)
         notice = render_notice(
             pack, purpose=purpose, flow=flow, recipients=chosen, locale=locale, kind="disclosure"
         )
-        _store(connection, notice, gh)
+        now = gh.clock()
+        _store(uow.notices, notice, now)
         disclosure_id = new_id("dis")
-        NoticeRepository(connection).publish_disclosure(
+        uow.notices.publish_disclosure(
             disclosure_id,
             notice.hash,
             purpose,
             {entry.recipient_id: entry.fingerprint for entry in notice.recipients},
-            gh.clock(),
+            now,
         )
     return disclosure_id, notice
 
 
-def get_notice(gh: Gatehouse, notice_hash: str) -> NoticeRow:
+def get_notice(gh: Gatehouse, notice_hash: str) -> StoredNotice:
     """A stored notice by hash, or ``NotFound``."""
-    with gh.engine.connect() as connection:
-        row = NoticeRepository(connection).get(notice_hash)
-    if row is None:
+    with gh.unit_of_work(read_only=True) as uow:
+        notice = uow.notices.get(notice_hash)
+    if notice is None:
         raise NotFound(f"no notice with hash {notice_hash!r}", code="notice_not_found")
-    return row
+    return notice

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
-from sqlalchemy import Connection, Row
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection
 
 from gatehouse.domain.errors import Conflict, NotFound
 from gatehouse.domain.ids import new_id
@@ -21,16 +21,31 @@ from gatehouse.domain.orders import (
     validate_items,
 )
 from gatehouse.domain.views import CloseReason, view_expiry
-from gatehouse.services import ledger
+from gatehouse.services.ports import DuplicateKey, Subjects
 from gatehouse.services.runtime import Gatehouse
-from gatehouse.services.view_closing import close_views
-from gatehouse.store.orders import OrderRepository, TransferRepository
-from gatehouse.store.recipients import RecipientRepository
+from gatehouse.services.subjects import require_live_subject, subject_cipher
+from gatehouse.services.view_closing import close_views_in
+from gatehouse.store.records import StoredOrder
 from gatehouse.store.subjects import SubjectRepository
-from gatehouse.store.tables import pii_fields
-from gatehouse.vault import FieldCipher, KeyShredded, unwrap_key
+from gatehouse.vault import FieldCipher, KeyShredded
 
-__all__ = ["NewOrder", "create_order", "record_event", "order_scope", "order_contents"]
+__all__ = [
+    "NewOrder",
+    "OrderRef",
+    "OrderEventResult",
+    "create_order",
+    "record_event",
+    "order_scope",
+    "sealed_contents",
+    "order_contents",
+]
+
+# The order column each event stamps with its time.
+_STAMPS = {
+    OrderEvent.DELIVERED: "delivered_at",
+    OrderEvent.PURCHASE_CONFIRMED: "confirmed_at",
+    OrderEvent.CANCELLED: "cancelled_at",
+}
 
 
 def order_scope(order_id: str) -> str:
@@ -50,11 +65,30 @@ class NewOrder:
     customs_required: bool
 
 
-def _cipher(gh: Gatehouse, connection: Connection, subject_id: str) -> FieldCipher:
-    wrapped = SubjectRepository(connection).wrapped_key(subject_id)
-    if wrapped is None:
+@dataclass(frozen=True)
+class OrderEventResult:
+    """Where an order stands after an event."""
+
+    order_id: str
+    status: str
+    at: datetime
+
+
+class OrderRef(Protocol):
+    """What opening an order's contents needs (a stored order or a database row)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def subject_id(self) -> str: ...
+
+
+def _cipher(gh: Gatehouse, subjects: Subjects, subject_id: str) -> FieldCipher:
+    cipher = subject_cipher(gh, subjects, subject_id)
+    if cipher is None:
         raise KeyShredded(f"subject {subject_id} was erased", details={"subject_id": subject_id})
-    return FieldCipher(subject_id, unwrap_key(wrapped, subject_id, gh.keyring))
+    return cipher
 
 
 def create_order(gh: Gatehouse, new: NewOrder) -> str:
@@ -67,45 +101,36 @@ def create_order(gh: Gatehouse, new: NewOrder) -> str:
         "this recipient already has an order with that external_ref", code="duplicate_order"
     )
     try:
-        with gh.engine.begin() as connection:
-            subject = SubjectRepository(connection).get(new.subject_id)
-            if subject is None:
-                raise NotFound(f"no subject with id {new.subject_id!r}", code="subject_not_found")
-            if subject.deleted:
-                raise KeyShredded(
-                    f"subject {new.subject_id} was erased", details={"subject_id": new.subject_id}
-                )
-            if RecipientRepository(connection).get(new.recipient_id) is None:
+        with gh.unit_of_work() as uow:
+            subject = require_live_subject(uow.subjects, new.subject_id)
+            if uow.recipients.get(new.recipient_id) is None:
                 raise NotFound(
                     f"no recipient with id {new.recipient_id!r}", code="recipient_not_found"
                 )
-            cipher = _cipher(gh, connection, subject.id)
-            OrderRepository(connection).add(
-                id=order_id,
-                subject_id=subject.id,
-                recipient_id=new.recipient_id,
-                external_ref=new.external_ref.strip(),
-                customs_required=new.customs_required,
-                has_delivery_note=note is not None,
-                status=OrderStatus.CREATED.value,
-                created_at=now,
+            cipher = _cipher(gh, uow.subjects, subject.id)
+            uow.orders.add(
+                StoredOrder(
+                    id=order_id,
+                    subject_id=subject.id,
+                    recipient_id=new.recipient_id,
+                    external_ref=new.external_ref.strip(),
+                    customs_required=new.customs_required,
+                    has_delivery_note=note is not None,
+                    status=OrderStatus.CREATED.value,
+                    created_at=now,
+                    delivered_at=None,
+                    confirmed_at=None,
+                    cancelled_at=None,
+                )
             )
             scope = order_scope(order_id)
-            sealed = [("items", items_json(items))] + ([("delivery_note", note)] if note else [])
-            connection.execute(
-                pii_fields.insert(),
-                [
-                    {
-                        "subject_id": subject.id,
-                        "scope": scope,
-                        "field": name,
-                        "ciphertext": cipher.encrypt(scope, name, value),
-                    }
-                    for name, value in sealed
-                ],
+            sealed = {"items": items_json(items)} | ({"delivery_note": note} if note else {})
+            uow.subjects.add_ciphertexts(
+                subject.id,
+                scope,
+                {name: cipher.encrypt(scope, name, value) for name, value in sealed.items()},
             )
-            ledger.append(
-                connection,
+            uow.ledger.append(
                 kind="order.created",
                 at=now,
                 subject_id=subject.id,
@@ -113,21 +138,20 @@ def create_order(gh: Gatehouse, new: NewOrder) -> str:
                 payload={
                     "order_id": order_id,
                     "customs_required": new.customs_required,
-                    "fields": [name for name, _ in sealed],
+                    "fields": list(sealed),
                 },
             )
-    except IntegrityError:
+    except DuplicateKey:
         raise duplicate from None
     return order_id
 
 
-def order_contents(
-    gh: Gatehouse, connection: Connection, order: Row[Any]
+def sealed_contents(
+    cipher: FieldCipher, subjects: Subjects, order: OrderRef
 ) -> tuple[list[dict[str, object]], str | None]:
-    """Decrypt an order's items and delivery note (the caller decides what to release)."""
-    cipher = _cipher(gh, connection, order.subject_id)
+    """Decrypt an order's items and delivery note with the subject's cipher."""
     scope = order_scope(order.id)
-    blobs = SubjectRepository(connection).ciphertexts(order.subject_id, scope)
+    blobs = subjects.ciphertexts(order.subject_id, scope)
     items = json.loads(cipher.decrypt(scope, "items", blobs["items"]))
     note = (
         cipher.decrypt(scope, "delivery_note", blobs["delivery_note"])
@@ -137,44 +161,43 @@ def order_contents(
     return items, note
 
 
-def record_event(gh: Gatehouse, order_id: str, event: OrderEvent) -> dict[str, object]:
+def order_contents(
+    gh: Gatehouse, connection: Connection, order: OrderRef
+) -> tuple[list[dict[str, object]], str | None]:
+    """Decrypt an order's items and delivery note (the caller decides what to release)."""
+    subjects = SubjectRepository(connection)
+    return sealed_contents(_cipher(gh, subjects, order.subject_id), subjects, order)
+
+
+def record_event(gh: Gatehouse, order_id: str, event: OrderEvent) -> OrderEventResult:
     """Apply an order event and its effect on the order's open views."""
     now = gh.clock()
-    with gh.engine.begin() as connection:
-        orders = OrderRepository(connection)
-        order = orders.get(order_id, lock=True)
+    with gh.unit_of_work() as uow:
+        order = uow.orders.get(order_id, lock=True)
         if order is None:
             raise NotFound(f"no order with id {order_id!r}", code="order_not_found")
         status = next_status(OrderStatus(order.status), event)
         changes: dict[str, Any] = {"status": status.value}
-        column = {
-            OrderEvent.DELIVERED: "delivered_at",
-            OrderEvent.PURCHASE_CONFIRMED: "confirmed_at",
-            OrderEvent.CANCELLED: "cancelled_at",
-        }.get(event)
-        if column:
-            changes[column] = now
-        orders.record_event(order_id, event.value, now, **changes)
-        ledger.append(
-            connection,
+        stamp = _STAMPS.get(event)
+        if stamp:
+            changes[stamp] = now
+        uow.orders.record_event(order_id, event.value, now, **changes)
+        uow.ledger.append(
             kind=f"order.{event.value}",
             at=now,
             subject_id=order.subject_id,
             recipient_id=order.recipient_id,
             payload={"order_id": order_id},
         )
-        transfers = TransferRepository(connection)
-        open_views = transfers.open_views(order_id=order_id)
+        open_views = uow.transfers.open_views(order_id=order_id)
         if event is OrderEvent.CANCELLED:
-            close_views(gh, connection, open_views, CloseReason.CANCELLED, now)
-        elif event is OrderEvent.DELIVERED:
+            close_views_in(gh, uow, open_views, CloseReason.CANCELLED, now)
+        elif event is OrderEvent.DELIVERED and open_views:
+            subject = uow.subjects.get(order.subject_id)
+            assert subject is not None
+            pack = gh.packs.by_id(subject.rule_pack)
             for view in open_views:
-                pack = gh.packs.by_id(_pack_id(connection, order.subject_id))
-                transfers.set_expiry(view.transfer_id, view_expiry(pack.views, view.opened_at, now))
-    return {"order_id": order_id, "status": status.value, "at": now}
-
-
-def _pack_id(connection: Connection, subject_id: str) -> str:
-    subject = SubjectRepository(connection).get(subject_id)
-    assert subject is not None
-    return subject.rule_pack
+                uow.transfers.set_expiry(
+                    view.transfer_id, view_expiry(pack.views, view.opened_at, now)
+                )
+    return OrderEventResult(order_id=order_id, status=status.value, at=now)

@@ -6,7 +6,6 @@ from gatehouse.domain.errors import NotFound
 from gatehouse.domain.policy import RulePack
 from gatehouse.domain.subjects import Subject
 from gatehouse.services.runtime import Gatehouse
-from gatehouse.store.subjects import SubjectRepository
 
 __all__ = ["remedies", "language_of", "remedies_for"]
 
@@ -31,8 +30,8 @@ def language_of(subject: Subject, pack: RulePack) -> str:
 
 def remedies_for(gh: Gatehouse, subject_id: str) -> list[dict[str, str]]:
     """The remedies of the subject's rule pack, in the subject's language (erased or not)."""
-    with gh.engine.connect() as connection:
-        subject = SubjectRepository(connection).get(subject_id)
+    with gh.unit_of_work(read_only=True) as uow:
+        subject = uow.subjects.get(subject_id)
     if subject is None:
         raise NotFound(f"no subject with id {subject_id!r}", code="subject_not_found")
     pack = gh.packs.by_id(subject.rule_pack)

@@ -1,9 +1,16 @@
-"""The separate retention store: records kept after a deletion, sealed until their end date."""
+"""The separate retention store: records kept after a deletion, sealed until their end date.
+
+Which holds keep a record of an order or a complaint, and from when until when, is decided
+once, by :func:`hold_periods`: the deletion engine seals records with it and the deletion
+confirmation page previews them with it (:func:`retention_preview`), so the date a customer
+is promised before deleting is the date the receipt then records.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,14 +18,103 @@ from sqlalchemy import Connection
 
 from gatehouse.domain.ids import new_id
 from gatehouse.domain.policy import RetentionHold, RulePack
+from gatehouse.domain.requests import RightsRequest
 from gatehouse.services import ledger
+from gatehouse.services.customer_profile import live_subject
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.store.erasures import RetentionRepository
+from gatehouse.store.records import StoredOrder
+from gatehouse.store.retention_dates import RetentionDates
 from gatehouse.vault import FieldCipher, WrappedKey, new_data_key, unwrap_key, wrap_key
 
-__all__ = ["retention_context", "keep", "read_record", "destroy_expired", "kept_until"]
+__all__ = [
+    "ORDER_HOLDS",
+    "COMPLAINT_HOLDS",
+    "ORDER_FACTS",
+    "COMPLAINT_FACTS",
+    "OrderDates",
+    "ComplaintDates",
+    "HoldPeriod",
+    "HoldPreview",
+    "order_dates",
+    "complaint_dates",
+    "hold_periods",
+    "retained_fields",
+    "retention_preview",
+    "retention_context",
+    "keep",
+    "read_record",
+    "destroy_expired",
+    "kept_until",
+]
 
 _SCOPE = "retention"
+
+ORDER_HOLDS = ("contracts", "payments")
+"""The holds that keep records of an order: every order is a contract, a delivered one also
+a record of payment and supply."""
+
+COMPLAINT_HOLDS = ("complaints",)
+"""The holds that keep records of a complaint."""
+
+ORDER_FACTS = (
+    "order_ref",
+    "items",
+    "ordered_at",
+    "cancelled_at",
+    "delivered_at",
+    "name",
+    "address",
+)
+"""The facts the deletion engine hands to an order's holds; a hold keeps those it lists."""
+
+COMPLAINT_FACTS = ("request_ref", "type", "message", "resolved_at", "name", "email")
+"""The facts the deletion engine hands to a complaint's hold."""
+
+_FACTS = {
+    **dict.fromkeys(ORDER_HOLDS, ORDER_FACTS),
+    **dict.fromkeys(COMPLAINT_HOLDS, COMPLAINT_FACTS),
+}
+
+
+@dataclass(frozen=True)
+class OrderDates:
+    """The dates of an order that its retention periods count from."""
+
+    ordered_at: datetime
+    delivered_at: datetime | None = None
+    cancelled_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ComplaintDates:
+    """The dates of a complaint that its retention period counts from."""
+
+    filed_at: datetime
+    answered_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class HoldPeriod:
+    """One hold's record of an order or a complaint: kept from ``start`` until ``end``."""
+
+    hold: str
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class HoldPreview:
+    """A hold as the customer sees it before deleting: what it keeps, and until when.
+
+    ``until`` is the latest end over the customer's records under the hold, or None when
+    the customer has none.
+    """
+
+    name: str
+    hold: RetentionHold
+    fields: tuple[str, ...]
+    until: datetime | None
 
 
 def retention_context(record_id: str) -> str:
@@ -31,20 +127,97 @@ def kept_until(hold: RetentionHold, start: datetime) -> datetime:
     return start + timedelta(days=round(hold.months * 30.44))
 
 
+def order_dates(order: StoredOrder) -> OrderDates:
+    """The retention dates of a stored order."""
+    return OrderDates(order.created_at, order.delivered_at, order.cancelled_at)
+
+
+def complaint_dates(request: RightsRequest) -> ComplaintDates:
+    """The retention dates of a complaint: when it was filed, and answered if it was."""
+    answered = request.resolution.resolved_at if request.resolution else None
+    return ComplaintDates(request.deadline.created_at, answered)
+
+
+def hold_periods(pack: RulePack, dates: OrderDates | ComplaintDates) -> list[HoldPeriod]:
+    """The pack's holds that keep a record of this order or complaint, each with its period.
+
+    The statutory period runs from the transaction, not from the deletion: an order's from
+    its last event (cancelled, else delivered, else placed), a complaint's from its answer,
+    or from its filing while it is unanswered.
+    """
+    if isinstance(dates, OrderDates):
+        start = dates.cancelled_at or dates.delivered_at or dates.ordered_at
+        names = ORDER_HOLDS if dates.delivered_at else ORDER_HOLDS[:1]
+    else:
+        start = dates.answered_at or dates.filed_at
+        names = COMPLAINT_HOLDS
+    return [
+        HoldPeriod(name, start, kept_until(pack.retention_holds[name], start))
+        for name in names
+        if name in pack.retention_holds
+    ]
+
+
+def retained_fields(pack: RulePack, hold_name: str) -> list[str]:
+    """The fields of a retention hold that a deletion can actually keep, in the pack's order.
+
+    A hold may list fields Gatehouse never holds (a payment amount, say); promising to keep
+    those would be untrue, so pages show this list instead of the pack's.
+    """
+    hold = pack.retention_holds.get(hold_name)
+    supplied = _FACTS.get(hold_name, ())
+    return [name for name in hold.fields if name in supplied] if hold else []
+
+
+def retention_preview(gh: Gatehouse, subject_id: str) -> list[HoldPreview]:
+    """What a deletion of this live subject would keep now, per hold, and until when.
+
+    Each date comes from :func:`hold_periods`, the deletion engine's own rule, so it is the
+    date the deletion receipt would record. The rule is applied to the latest dates per
+    pattern of missing ones (:class:`~gatehouse.store.retention_dates.RetentionDates`): which
+    holds apply depends only on which dates exist, and a later date never ends a record
+    sooner, so those give each hold's last end, in the same time for ten orders or thousands.
+    """
+    with gh.engine.connect() as connection:
+        subject = live_subject(connection, subject_id)
+        dates = RetentionDates(connection)
+        latest: list[OrderDates | ComplaintDates] = [
+            OrderDates(placed, delivered, cancelled)
+            for placed, delivered, cancelled in dates.latest_order_dates(subject_id)
+        ]
+        latest += [
+            ComplaintDates(filed, answered)
+            for filed, answered in dates.latest_complaint_dates(subject_id)
+        ]
+    pack = gh.packs.by_id(subject.rule_pack)
+    ends: dict[str, datetime] = {}
+    for item in latest:
+        for period in hold_periods(pack, item):
+            ends[period.hold] = max(period.end, ends.get(period.hold, period.end))
+    return [
+        HoldPreview(
+            name, pack.retention_holds[name], tuple(retained_fields(pack, name)), ends.get(name)
+        )
+        for name in (*ORDER_HOLDS, *COMPLAINT_HOLDS)
+        if name in pack.retention_holds
+    ]
+
+
 def keep(
     gh: Gatehouse,
     connection: Connection,
     *,
     pack: RulePack,
-    hold_name: str,
+    period: HoldPeriod,
     deletion_id: str,
     values: Mapping[str, Any],
-    start: datetime,
 ) -> dict[str, Any] | None:
-    """Seal the hold's fields of ``values`` as a new record; other fields are never stored.
+    """Seal the hold's fields of ``values`` as a new record, kept until the period's end.
 
-    Returns a summary for the deletion receipt, or None when none of the hold's fields apply.
+    Fields outside the hold are never stored. Returns a summary for the deletion receipt, or
+    None when none of the hold's fields apply.
     """
+    hold_name = period.hold
     hold = pack.retention_holds[hold_name]
     kept = {name: values[name] for name in hold.fields if values.get(name) is not None}
     if not kept:
@@ -56,7 +229,7 @@ def keep(
         _SCOPE, hold_name, json.dumps(kept, ensure_ascii=False, default=str)
     )
     wrapped = wrap_key(key, retention_context(record_id), gh.keyring)
-    until = kept_until(hold, start)
+    until = period.end
     now = gh.clock()
     RetentionRepository(connection).add(
         id=record_id,

@@ -12,6 +12,8 @@ from sqlalchemy.exc import IntegrityError
 
 from gatehouse.config import Settings
 from gatehouse.rules import RulePackSet, load_packs
+from gatehouse.services.sql_unit_of_work import SqlUnitOfWork
+from gatehouse.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from gatehouse.store import migrate
 from gatehouse.store.db import make_engine
 from gatehouse.store.subjects import VaultSecretRepository
@@ -49,6 +51,18 @@ class Gatehouse:
     clock: Clock = system_clock
     limits: Limits = field(default_factory=Limits)
     _indexer: BlindIndexer | None = field(default=None, repr=False)
+    # None means units of work on ``engine``; tests put an in-memory factory here.
+    unit_of_work_factory: UnitOfWorkFactory | None = field(default=None, repr=False)
+
+    def unit_of_work(self, *, read_only: bool = False, snapshot: bool = False) -> UnitOfWork:
+        """A new unit of work: one transaction and its repositories, used in a ``with``.
+
+        ``read_only`` reads one consistent snapshot and writes nothing; ``snapshot`` reads
+        one snapshot and may write (see :mod:`gatehouse.services.unit_of_work`).
+        """
+        if self.unit_of_work_factory is not None:
+            return self.unit_of_work_factory(read_only=read_only, snapshot=snapshot)
+        return SqlUnitOfWork(self.engine, read_only=read_only, snapshot=snapshot)
 
     @property
     def indexer(self) -> BlindIndexer:

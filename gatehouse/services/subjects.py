@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import IntegrityError
 
 from gatehouse.domain.errors import Conflict, InvalidInput, NotFound
 from gatehouse.domain.ids import new_id
@@ -18,8 +17,10 @@ from gatehouse.domain.subjects import (
     unmasked_pii,
     validate_residence,
 )
+from gatehouse.services.ports import DuplicateKey, Subjects
 from gatehouse.services.runtime import Gatehouse
-from gatehouse.store.subjects import SubjectRecord, SubjectRepository
+from gatehouse.store.records import SubjectRecord
+from gatehouse.store.subjects import SubjectRepository
 from gatehouse.vault import FieldCipher, KeyShredded, new_data_key, unwrap_key, wrap_key
 
 __all__ = [
@@ -29,6 +30,10 @@ __all__ = [
     "create_subject",
     "read_subject",
     "find_subjects",
+    "require_subject",
+    "require_live_subject",
+    "subject_cipher",
+    "open_pii",
     "decrypt_pii",
     "SUBJECT_SCOPE",
 ]
@@ -103,12 +108,11 @@ def create_subjects(gh: Gatehouse, batch: Sequence[NewSubject]) -> list[Subject]
         "a subject with this external_ref already exists", code="duplicate_subject"
     )
     try:
-        with gh.engine.begin() as connection:
-            repo = SubjectRepository(connection)
-            if repo.existing_external_refs(digests):
+        with gh.unit_of_work() as uow:
+            if uow.subjects.existing_external_refs(digests):
                 raise duplicate
-            repo.add_many(records, scope=SUBJECT_SCOPE)
-    except IntegrityError:
+            uow.subjects.add_many(records, scope=SUBJECT_SCOPE)
+    except DuplicateKey:
         # A concurrent request stored the same external_ref between our check and insert.
         raise duplicate from None
     return [record[0] for record in records]
@@ -119,26 +123,46 @@ def create_subject(gh: Gatehouse, new: NewSubject) -> Subject:
     return create_subjects(gh, [new])[0]
 
 
-def _require(connection: Connection, subject_id: str) -> Subject:
-    subject = SubjectRepository(connection).get(subject_id)
+def require_subject(subjects: Subjects, subject_id: str) -> Subject:
+    """The subject, erased or not; ``NotFound`` when there is none."""
+    subject = subjects.get(subject_id)
     if subject is None:
         raise NotFound(f"no subject with id {subject_id!r}", code="subject_not_found")
     return subject
 
 
-def decrypt_pii(gh: Gatehouse, connection: Connection, subject_id: str) -> SubjectPII:
-    """Unwrap the subject's key and decrypt its PII; ``KeyShredded`` once it was erased."""
-    repo = SubjectRepository(connection)
-    wrapped = repo.wrapped_key(subject_id)
+def require_live_subject(subjects: Subjects, subject_id: str) -> Subject:
+    """The subject; ``NotFound`` when there is none and ``KeyShredded`` once it was erased."""
+    subject = require_subject(subjects, subject_id)
+    if subject.deleted:
+        raise KeyShredded(f"subject {subject_id} was erased", details={"subject_id": subject_id})
+    return subject
+
+
+def subject_cipher(gh: Gatehouse, subjects: Subjects, subject_id: str) -> FieldCipher | None:
+    """The subject's field cipher, or None once its key was shredded."""
+    wrapped = subjects.wrapped_key(subject_id)
     if wrapped is None:
+        return None
+    return FieldCipher(subject_id, unwrap_key(wrapped, subject_id, gh.keyring))
+
+
+def open_pii(gh: Gatehouse, subjects: Subjects, subject_id: str) -> SubjectPII:
+    """Unwrap the subject's key and decrypt its PII; ``KeyShredded`` once it was erased."""
+    cipher = subject_cipher(gh, subjects, subject_id)
+    if cipher is None:
         raise KeyShredded(
             f"subject {subject_id} was erased; its personal data no longer exists",
             details={"subject_id": subject_id},
         )
-    cipher = FieldCipher(subject_id, unwrap_key(wrapped, subject_id, gh.keyring))
-    blobs = repo.ciphertexts(subject_id, SUBJECT_SCOPE)
+    blobs = subjects.ciphertexts(subject_id, SUBJECT_SCOPE)
     fields = {name: cipher.decrypt(SUBJECT_SCOPE, name, blob) for name, blob in blobs.items()}
     return SubjectPII.from_fields(fields)
+
+
+def decrypt_pii(gh: Gatehouse, connection: Connection, subject_id: str) -> SubjectPII:
+    """:func:`open_pii` on the caller's connection."""
+    return open_pii(gh, SubjectRepository(connection), subject_id)
 
 
 def read_subject(
@@ -150,15 +174,15 @@ def read_subject(
             f"an unmasked read needs a reason of at least {_MIN_REASON_CHARS} characters",
             code="reason_required",
         )
-    with gh.engine.begin() as connection:
-        subject = _require(connection, subject_id)
+    with gh.unit_of_work() as uow:
+        subject = require_subject(uow.subjects, subject_id)
         if subject.deleted:
             return SubjectView(subject=subject, pii=None, masked=True)
-        pii = decrypt_pii(gh, connection, subject_id)
+        pii = open_pii(gh, uow.subjects, subject_id)
         if reason is None:
             return SubjectView(subject=subject, pii=mask_pii(pii), masked=True)
         view = unmasked_pii(pii)
-        SubjectRepository(connection).record_pii_read(
+        uow.subjects.record_pii_read(
             subject_id, api_key_id, reason.strip(), sorted(pii.as_fields()), gh.clock()
         )
         return SubjectView(subject=subject, pii=view, masked=False)
@@ -167,8 +191,7 @@ def read_subject(
 def find_subjects(gh: Gatehouse, *, kind: str, normalised_value: str) -> list[str]:
     """Subject ids whose blind index of ``kind`` matches the already-normalised value."""
     digest = gh.indexer.digest(kind, _index_form(kind, normalised_value))
-    with gh.engine.connect() as connection:
-        repo = SubjectRepository(connection)
+    with gh.unit_of_work(read_only=True) as uow:
         if kind == "external_ref":
-            return repo.find_by_external_ref(digest)
-        return repo.find_by_index(kind, digest)
+            return uow.subjects.find_by_external_ref(digest)
+        return uow.subjects.find_by_index(kind, digest)

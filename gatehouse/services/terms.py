@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy.exc import IntegrityError
-
 from gatehouse.domain.errors import Conflict, NotFound
 from gatehouse.domain.terms import REQUIRED_CLAUSES, Terms, check_terms
+from gatehouse.services.ports import DuplicateKey
 from gatehouse.services.runtime import Gatehouse
-from gatehouse.store.recipients import TermsRepository
 
 __all__ = ["publish_terms", "current_terms"]
 
@@ -24,20 +22,20 @@ def publish_terms(gh: Gatehouse, version: str, clauses: Mapping[str, str]) -> Te
     )
     exists = Conflict(f"terms version {terms.version!r} already exists", code="terms_exist")
     try:
-        with gh.engine.begin() as connection:
-            repo = TermsRepository(connection)
-            if repo.get(terms.version) is not None:
+        with gh.unit_of_work() as uow:
+            if uow.terms.get(terms.version) is not None:
                 raise exists
-            repo.add(terms)
-    except IntegrityError:
+            uow.terms.add(terms)
+    except DuplicateKey:
+        # Published concurrently under the same version.
         raise exists from None
     return terms
 
 
 def current_terms(gh: Gatehouse) -> Terms:
     """The current terms, or ``NotFound`` before any are published."""
-    with gh.engine.connect() as connection:
-        terms = TermsRepository(connection).current()
+    with gh.unit_of_work(read_only=True) as uow:
+        terms = uow.terms.current()
     if terms is None:
         raise NotFound("no terms have been published yet", code="terms_not_found")
     return terms

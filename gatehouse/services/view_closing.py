@@ -4,35 +4,43 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Protocol
 
-from sqlalchemy import Connection, Row
+from sqlalchemy import Connection
 
 from gatehouse.domain.views import CloseReason
-from gatehouse.services import ledger
 from gatehouse.services.runtime import Gatehouse
-from gatehouse.store.orders import SafeNumberPool, TransferRepository
-from gatehouse.store.subjects import SubjectRepository
+from gatehouse.services.sql_unit_of_work import SqlUnitOfWork
+from gatehouse.services.unit_of_work import UnitOfWork
 
-__all__ = ["close_views", "close_view"]
+__all__ = ["ViewRef", "close_views", "close_view", "close_views_in", "close_view_in"]
 
 
-def close_view(
-    gh: Gatehouse,
-    connection: Connection,
-    view: Row[Any],
-    reason: CloseReason | str,
-    at: datetime,
+class ViewRef(Protocol):
+    """What closing needs to know of a view (a stored view or a database row)."""
+
+    @property
+    def transfer_id(self) -> str: ...
+
+    @property
+    def subject_id(self) -> str: ...
+
+    @property
+    def recipient_id(self) -> str: ...
+
+
+def close_view_in(
+    gh: Gatehouse, uow: UnitOfWork, view: ViewRef, reason: CloseReason | str, at: datetime
 ) -> bool:
-    """Close one view inside the caller's transaction; False if it was closed already."""
-    if not TransferRepository(connection).close_view(view.transfer_id, str(reason), at):
+    """Close one view inside the caller's unit of work; False if it was closed already."""
+    if not uow.transfers.close_view(view.transfer_id, str(reason), at):
         return False
-    pack_views = gh.packs.by_id(_pack_of(connection, view.subject_id, gh)).views
-    SafeNumberPool(connection).release(
-        view.transfer_id, at, at + timedelta(days=pack_views.safe_number_cooldown_days)
+    subject = uow.subjects.get(view.subject_id)
+    pack = gh.packs.by_id(subject.rule_pack if subject is not None else gh.packs.ids()[0])
+    uow.safe_numbers.release(
+        view.transfer_id, at, at + timedelta(days=pack.views.safe_number_cooldown_days)
     )
-    ledger.append(
-        connection,
+    uow.ledger.append(
         kind="view.closed",
         at=at,
         subject_id=view.subject_id,
@@ -42,17 +50,30 @@ def close_view(
     return True
 
 
-def close_views(
+def close_views_in(
     gh: Gatehouse,
-    connection: Connection,
-    views: Iterable[Row[Any]],
+    uow: UnitOfWork,
+    views: Iterable[ViewRef],
     reason: CloseReason | str,
     at: datetime,
 ) -> int:
-    """Close several views; returns how many were still open."""
-    return sum(close_view(gh, connection, view, reason, at) for view in views)
+    """Close several views inside the caller's unit of work; returns how many were open."""
+    return sum(close_view_in(gh, uow, view, reason, at) for view in views)
 
 
-def _pack_of(connection: Connection, subject_id: str, gh: Gatehouse) -> str:
-    subject = SubjectRepository(connection).get(subject_id)
-    return subject.rule_pack if subject is not None else gh.packs.ids()[0]
+def close_view(
+    gh: Gatehouse, connection: Connection, view: ViewRef, reason: CloseReason | str, at: datetime
+) -> bool:
+    """:func:`close_view_in` for callers that hold a connection rather than a unit of work."""
+    return close_view_in(gh, SqlUnitOfWork.joining(connection), view, reason, at)
+
+
+def close_views(
+    gh: Gatehouse,
+    connection: Connection,
+    views: Iterable[ViewRef],
+    reason: CloseReason | str,
+    at: datetime,
+) -> int:
+    """:func:`close_views_in` for callers that hold a connection rather than a unit of work."""
+    return close_views_in(gh, SqlUnitOfWork.joining(connection), views, reason, at)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -11,11 +11,29 @@ from sqlalchemy.exc import IntegrityError
 
 from gatehouse.domain.consents import ConsentRecord
 from gatehouse.domain.decision import DisclosureFact
+from gatehouse.store.records import StoredNotice
 from gatehouse.store.tables import consents, disclosure_recipients, disclosures, notices
 
-__all__ = ["NoticeRow", "NoticeRepository", "ConsentRepository"]
+__all__ = ["NoticeRepository", "ConsentRepository"]
 
-NoticeRow = Row[Any]
+
+def _to_notice(row: Row[Any]) -> StoredNotice:
+    return StoredNotice(
+        hash=row.hash,
+        kind=row.kind,
+        locale=row.locale,
+        purpose=row.purpose,
+        flow=row.flow,
+        pack_id=row.pack_id,
+        pack_version=row.pack_version,
+        recipients=dict(row.recipients),
+        countries=list(row.countries),
+        body=dict(row.body),
+        text=row.text,
+        created_at=row.created_at,
+        content_digest=row.content_digest,
+        required=row.required,
+    )
 
 
 class NoticeRepository:
@@ -67,9 +85,18 @@ class NoticeRepository:
         except IntegrityError:
             pass  # rendered concurrently by another request: same hash, same content
 
-    def get(self, notice_hash: str) -> NoticeRow | None:
+    def get(self, notice_hash: str) -> StoredNotice | None:
         """The stored notice, or None."""
-        return self._c.execute(select(notices).where(notices.c.hash == notice_hash)).first()
+        row = self._c.execute(select(notices).where(notices.c.hash == notice_hash)).first()
+        return None if row is None else _to_notice(row)
+
+    def by_hashes(self, hashes: Iterable[str]) -> dict[str, StoredNotice]:
+        """The stored notices among ``hashes``, by hash, in one query."""
+        wanted = sorted(set(hashes))
+        if not wanted:
+            return {}
+        rows = self._c.execute(select(notices).where(notices.c.hash.in_(wanted)))
+        return {row.hash: _to_notice(row) for row in rows}
 
     def recipients_of(self, hashes: list[str]) -> dict[str, dict[str, str]]:
         """The recipient scope of each notice."""

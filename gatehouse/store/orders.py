@@ -2,16 +2,48 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from gatehouse.store.records import Held, OpenView, StoredOrder, TransferDecision
 from gatehouse.store.tables import order_events, orders, recipients, safe_numbers, transfers, views
 
 __all__ = ["OrderRepository", "TransferRepository", "SafeNumberPool"]
+
+
+def _to_order(row: Row[Any]) -> StoredOrder:
+    return StoredOrder(
+        id=row.id,
+        subject_id=row.subject_id,
+        recipient_id=row.recipient_id,
+        external_ref=row.external_ref,
+        customs_required=row.customs_required,
+        has_delivery_note=row.has_delivery_note,
+        status=row.status,
+        created_at=row.created_at,
+        delivered_at=row.delivered_at,
+        confirmed_at=row.confirmed_at,
+        cancelled_at=row.cancelled_at,
+    )
+
+
+def _to_view(row: Row[Any]) -> OpenView:
+    return OpenView(
+        transfer_id=row.transfer_id,
+        order_id=row.order_id,
+        subject_id=row.subject_id,
+        recipient_id=row.recipient_id,
+        purpose=row.purpose,
+        consent_notice=row.consent_notice,
+        safe_number=row.safe_number,
+        opened_at=row.opened_at,
+        expires_at=row.expires_at,
+    )
 
 
 class OrderRepository:
@@ -20,16 +52,26 @@ class OrderRepository:
     def __init__(self, connection: Connection) -> None:
         self._c = connection
 
-    def add(self, **values: Any) -> None:
+    def add(self, order: StoredOrder) -> None:
         """Insert an order."""
-        self._c.execute(insert(orders).values(**values))
+        self._c.execute(insert(orders).values(**asdict(order)))
 
-    def get(self, order_id: str, *, lock: bool = False) -> Row[Any] | None:
+    def get(self, order_id: str, *, lock: bool = False) -> StoredOrder | None:
         """The order, optionally locked for the rest of the transaction."""
         query = select(orders).where(orders.c.id == order_id)
         if lock:
             query = query.with_for_update()
-        return self._c.execute(query).first()
+        row = self._c.execute(query).first()
+        return None if row is None else _to_order(row)
+
+    def of_subject(self, subject_id: str) -> list[StoredOrder]:
+        """Every order of the subject, oldest first."""
+        rows = self._c.execute(
+            select(orders)
+            .where(orders.c.subject_id == subject_id)
+            .order_by(orders.c.created_at, orders.c.id)
+        )
+        return [_to_order(row) for row in rows]
 
     def record_event(self, order_id: str, event: str, at: datetime, **changes: Any) -> None:
         """Append an event and apply its effect on the order row."""
@@ -83,12 +125,95 @@ class TransferRepository:
             query = query.where(views.c.transfer_id > after)
         return list(self._c.execute(query))
 
-    def open_views(self, **where: Any) -> list[Row[Any]]:
-        """Views not yet marked closed, filtered by column equality."""
-        query = select(views).where(views.c.closed_at.is_(None))
-        for column, value in where.items():
-            query = query.where(views.c[column] == value)
-        return list(self._c.execute(query))
+    def open_views(
+        self,
+        *,
+        subject_id: str | None = None,
+        recipient_id: str | None = None,
+        order_id: str | None = None,
+        consent_notice: str | None = None,
+    ) -> list[OpenView]:
+        """Views not yet marked closed, matching every filter given, by transfer id."""
+        query = select(views).where(views.c.closed_at.is_(None)).order_by(views.c.transfer_id)
+        for column, value in (
+            ("subject_id", subject_id),
+            ("recipient_id", recipient_id),
+            ("order_id", order_id),
+            ("consent_notice", consent_notice),
+        ):
+            if value is not None:
+                query = query.where(views.c[column] == value)
+        return [_to_view(row) for row in self._c.execute(query)]
+
+    def belongs_to(self, transfer_id: str, subject_id: str) -> bool:
+        """Whether ``transfer_id`` is a transfer of ``subject_id``."""
+        row = self._c.execute(
+            select(transfers.c.id).where(
+                transfers.c.id == transfer_id, transfers.c.subject_id == subject_id
+            )
+        ).first()
+        return row is not None
+
+    def decisions_of(self, subject_id: str) -> list[TransferDecision]:
+        """Every decision about the subject, refused ones too, oldest first, with its view."""
+        rows = self._c.execute(
+            select(
+                transfers,
+                recipients.c.legal_name.label("recipient_name"),
+                views.c.expires_at.label("view_expires_at"),
+                views.c.closed_at.label("view_closed_at"),
+            )
+            .join(recipients, recipients.c.id == transfers.c.recipient_id)
+            .outerjoin(views, views.c.transfer_id == transfers.c.id)
+            .where(transfers.c.subject_id == subject_id)
+            .order_by(transfers.c.decided_at, transfers.c.id)
+        )
+        return [
+            TransferDecision(
+                id=row.id,
+                order_id=row.order_id,
+                subject_id=row.subject_id,
+                recipient_id=row.recipient_id,
+                country=row.country,
+                purpose=row.purpose,
+                flow=row.flow,
+                allowed=row.allowed,
+                basis=row.basis,
+                refusal=row.refusal,
+                notice_hash=row.notice_hash,
+                fields=list(row.fields),
+                decided_at=row.decided_at,
+                legal_provision=row.legal_provision,
+                legal_provision_text=row.legal_provision_text,
+                recipient_name=row.recipient_name,
+                view_expires_at=row.view_expires_at,
+                view_closed_at=row.view_closed_at,
+            )
+            for row in rows
+        ]
+
+    def held_by_views(self, transfer_ids: Iterable[str]) -> list[Held]:
+        """The recipients, transfers and order references behind the given views."""
+        wanted = sorted(set(transfer_ids))
+        if not wanted:
+            return []
+        rows = self._c.execute(
+            select(views.c.recipient_id, views.c.transfer_id, orders.c.external_ref)
+            .join(orders, orders.c.id == views.c.order_id)
+            .where(views.c.transfer_id.in_(wanted))
+            .order_by(views.c.recipient_id, views.c.transfer_id)
+        ).all()
+        return [(row[0], row[1], row[2]) for row in rows]
+
+    def held_by_transfers(self, subject_id: str) -> list[Held]:
+        """Every allowed transfer of the subject, open or closed: each recipient may keep a copy."""
+        rows = self._c.execute(
+            select(transfers.c.recipient_id, transfers.c.id, orders.c.external_ref)
+            .join(orders, orders.c.id == transfers.c.order_id)
+            .where(transfers.c.subject_id == subject_id, transfers.c.allowed.is_(True))
+            .order_by(transfers.c.recipient_id, transfers.c.id)
+        ).all()
+        return [(row[0], row[1], row[2]) for row in rows]
 
     def open_views_in_country(self, country: str) -> list[Row[Any]]:
         """Open views of every recipient in ``country``."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -17,6 +17,7 @@ from gatehouse.domain.recipients import (
     RecipientStatus,
 )
 from gatehouse.domain.terms import Terms
+from gatehouse.store.records import RecipientName
 from gatehouse.store.tables import (
     country_suspensions,
     recipients,
@@ -145,6 +146,18 @@ class RecipientRepository:
         """The recipient, or None."""
         row = self._c.execute(select(recipients).where(recipients.c.id == recipient_id)).first()
         return _to_recipient(row) if row else None
+
+    def names(self, recipient_ids: Iterable[str]) -> dict[str, RecipientName]:
+        """The legal name and country of each recipient among ``recipient_ids``, by id."""
+        wanted = sorted(set(recipient_ids))
+        if not wanted:
+            return {}
+        rows = self._c.execute(
+            select(recipients.c.id, recipients.c.legal_name, recipients.c.country).where(
+                recipients.c.id.in_(wanted)
+            )
+        )
+        return {row.id: RecipientName(row.id, row.legal_name, row.country) for row in rows}
 
     def list(
         self,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, delete, func, insert, select, update
 
 from gatehouse.domain.subjects import Subject
+from gatehouse.store.records import PiiRead, SubjectRecord
 from gatehouse.store.tables import (
     blind_indexes,
     pii_fields,
@@ -20,10 +21,6 @@ from gatehouse.store.tables import (
 from gatehouse.vault import WrappedKey
 
 __all__ = ["SubjectRepository", "SubjectRecord", "VaultSecretRepository"]
-
-SubjectRecord = tuple[Subject, str, WrappedKey, Mapping[str, bytes], Mapping[str, str]]
-"""What one new subject writes: the subject, its external-ref digest, wrapped key,
-ciphertexts by field and blind-index digests by kind."""
 
 
 def _to_subject(row: Row[Any]) -> Subject:
@@ -139,6 +136,32 @@ class SubjectRepository:
         )
         return {row.field: row.ciphertext for row in rows}
 
+    def ciphertexts_in(self, subject_id: str, scopes: Iterable[str]) -> dict[str, dict[str, bytes]]:
+        """Every ciphertext of the subject in any of ``scopes``: scope -> field -> blob."""
+        wanted = sorted(set(scopes))
+        if not wanted:
+            return {}
+        rows = self._c.execute(
+            select(pii_fields.c.scope, pii_fields.c.field, pii_fields.c.ciphertext).where(
+                pii_fields.c.subject_id == subject_id, pii_fields.c.scope.in_(wanted)
+            )
+        )
+        found: dict[str, dict[str, bytes]] = {}
+        for row in rows:
+            found.setdefault(row.scope, {})[row.field] = row.ciphertext
+        return found
+
+    def add_ciphertexts(self, subject_id: str, scope: str, fields: Mapping[str, bytes]) -> None:
+        """Store sealed fields of the subject under ``scope`` (an order's, a request's)."""
+        if fields:
+            self._c.execute(
+                insert(pii_fields),
+                [
+                    {"subject_id": subject_id, "scope": scope, "field": name, "ciphertext": blob}
+                    for name, blob in fields.items()
+                ],
+            )
+
     def record_pii_read(
         self, subject_id: str, api_key_id: str, reason: str, fields: list[str], at: datetime
     ) -> None:
@@ -149,15 +172,12 @@ class SubjectRepository:
             )
         )
 
-    def pii_reads(self, subject_id: str) -> list[dict[str, Any]]:
+    def pii_reads(self, subject_id: str) -> list[PiiRead]:
         """The unmasked reads of a subject, oldest first."""
         rows = self._c.execute(
             select(pii_reads).where(pii_reads.c.subject_id == subject_id).order_by(pii_reads.c.id)
         )
-        return [
-            {"api_key_id": r.api_key_id, "reason": r.reason, "fields": r.fields, "at": r.at}
-            for r in rows
-        ]
+        return [PiiRead(r.api_key_id, r.reason, list(r.fields), r.at) for r in rows]
 
     def keys_after(self, after: str, limit: int) -> list[tuple[str, WrappedKey]]:
         """A batch of (subject id, wrapped key), ordered by subject id, for key rotation."""

@@ -7,10 +7,11 @@ bearer key; each state-changing form carries the session's CSRF token.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from gatehouse.domain.errors import (
     GatehouseError,
@@ -21,9 +22,8 @@ from gatehouse.domain.errors import (
 from gatehouse.domain.terms import Terms
 from gatehouse.domain.views import ViewClosed
 from gatehouse.http.deps import gatehouse_of
-from gatehouse.http.errors import refusal
 from gatehouse.services.abuse import RateLimited, RateLimiter
-from gatehouse.services.access import Audience
+from gatehouse.services.browser_sessions import PORTAL, BrowserSession
 from gatehouse.services.erasures import acknowledge, erasure_status, list_for_recipient
 from gatehouse.services.recipients import accept_terms, get_recipient
 from gatehouse.services.terms import current_terms
@@ -34,31 +34,24 @@ from gatehouse.services.webhooks import (
     set_webhook_url,
     webhook_settings,
 )
-from gatehouse.web.rendering import PORTAL_PATH, render
-from gatehouse.web.sessions import (
-    SESSION_COOKIE,
-    SESSION_LIFETIME,
-    PortalSession,
-    csrf_matches,
-    end_session,
-    find_session,
-    new_form_nonce,
-    nonces_match,
-    principal_for_key,
-    start_session,
-)
+from gatehouse.web.i18n import N_
+from gatehouse.web.sessions import LoginTexts, SignIn, session_frame
+from gatehouse.web.site import Site
 
 __all__ = [
     "router",
+    "PORTAL_PATH",
+    "SITE",
+    "SIGN_IN",
+    "SESSION_COOKIE",
     "LOGIN_NONCE_COOKIE",
     "MAX_ATTESTATION_CHARS",
     "MAX_WEBHOOK_URL_CHARS",
     "PAGE_SIZE",
 ]
 
-router = APIRouter(prefix=PORTAL_PATH, include_in_schema=False)
-
-LOGIN_PATH = f"{PORTAL_PATH}/login"
+PORTAL_PATH = "/recipient"
+SESSION_COOKIE = "gh_portal"
 LOGIN_NONCE_COOKIE = "gh_portal_login"
 PAGE_SIZE = 50
 MAX_ATTESTATION_CHARS = 2000  # as the recipient API allows
@@ -66,36 +59,51 @@ MAX_WEBHOOK_URL_CHARS = 2000  # as the register stores
 # Ids and cursors are at most 40 characters; a longer one names nothing and is not looked up.
 _MAX_ID_CHARS = 64
 
+router = APIRouter(prefix=PORTAL_PATH, include_in_schema=False)
+
 CsrfField = Annotated[str, Form()]
 UrlField = Annotated[str, Form()]
 # Refusals whose own explanation the problem page has; others get the generic one.
-_KNOWN_PROBLEMS = {"already_acknowledged", "terms_not_current"}
+_KNOWN_PROBLEMS = frozenset({"already_acknowledged", "terms_not_current"})
 
 
-def _redirect(url: str) -> RedirectResponse:
-    # 303: after a form, the browser fetches the next page with GET, so a reload re-posts nothing.
-    return RedirectResponse(url, status_code=303)
+def _frame(request: Request, session: BrowserSession | None) -> Mapping[str, Any]:
+    """What the frame needs: who is signed in, the CSRF token, and the section shown."""
+    frame: dict[str, Any] = {**session_frame(request, session), "section": None}
+    if session is not None:
+        frame["recipient"] = get_recipient(gatehouse_of(request), session.recipient).recipient
+    return frame
 
 
-def _cookie_options(path: str) -> dict[str, Any]:
-    # Always Secure: browsers treat localhost and 127.0.0.1 as secure origins, so it costs
-    # nothing in development and cannot be forgotten behind a TLS-terminating proxy.
-    return {"path": path, "secure": True, "httponly": True, "samesite": "strict"}
+SITE = Site(path=PORTAL_PATH, templates="portal")
+SIGN_IN = SignIn(
+    site=SITE,
+    audience=PORTAL,
+    session_cookie=SESSION_COOKIE,
+    nonce_cookie=LOGIN_NONCE_COOKIE,
+    texts=LoginTexts(
+        key_label=N_("Recipient API key"),
+        key_help=N_(
+            "The key Gatehouse issued to your company when it was registered. "
+            "It starts with gh_rk_."
+        ),
+        bad_key=N_(
+            "This key was not accepted. Check that you entered your company's recipient API key."
+        ),
+    ),
+    frame=_frame,
+)
 
 
-def _current(request: Request) -> PortalSession | None:
-    return find_session(gatehouse_of(request), request.cookies.get(SESSION_COOKIE))
-
-
-def _signed_in(request: Request) -> PortalSession | Response:
+def _signed_in(request: Request) -> BrowserSession | Response:
     """The live session, or the response that replaces the page: sign-in, or 429.
 
     Portal pages spend from the same per-key budget as the recipient API, so the portal is
     no way around its rate limit.
     """
-    session = _current(request)
+    session = SIGN_IN.current(request)
     if session is None:
-        return _to_login(request)
+        return SIGN_IN.to_login(request)
     limiter: RateLimiter = request.app.state.rate_limiter
     try:
         limiter.check(gatehouse_of(request), session.key_id)
@@ -106,13 +114,7 @@ def _signed_in(request: Request) -> PortalSession | Response:
     return session
 
 
-def _to_login(request: Request) -> RedirectResponse:
-    """Send a visitor without a live session to the sign-in page (saying why, if it ended)."""
-    had_session = SESSION_COOKIE in request.cookies
-    response = _redirect(f"{LOGIN_PATH}?expired=1" if had_session else LOGIN_PATH)
-    if had_session:
-        response.delete_cookie(SESSION_COOKIE, **_cookie_options(PORTAL_PATH))
-    return response
+SIGN_IN.install(router, guard=_signed_in)
 
 
 def _cursor(value: str | None) -> str | None:
@@ -121,134 +123,55 @@ def _cursor(value: str | None) -> str | None:
 
 def _page(
     request: Request,
-    session: PortalSession | None,
+    session: BrowserSession | None,
     template: str,
     context: dict[str, Any],
     *,
     status: int = 200,
 ) -> HTMLResponse:
-    """Render a page with what the frame needs: who is signed in, and the CSRF token."""
-    frame: dict[str, Any] = {"signed_in": False, "section": None, "csrf_token": ""}
-    if session is not None:
-        standing = get_recipient(gatehouse_of(request), session.recipient_id)
-        frame.update(
-            signed_in=True,
-            recipient=standing.recipient,
-            csrf_token=session.csrf_token,
-        )
-    return render(request, template, {**frame, **context}, status=status)
+    """Render a portal page (``portal/<template>``) with the session's frame."""
+    return SIGN_IN.page(request, session, f"portal/{template}", context, status=status)
 
 
 def _problem(
-    request: Request, session: PortalSession | None, problem: str, status: int
+    request: Request, session: BrowserSession | None, problem: str, status: int
 ) -> HTMLResponse:
-    """An error page; ``problem`` picks its text in ``problem.html``."""
-    context: dict[str, Any] = {"problem": problem, "max_attestation": MAX_ATTESTATION_CHARS}
-    return _page(request, session, "problem.html", context, status=status)
+    """An error page; ``problem`` picks its text in ``portal/problem.html``."""
+    context = {**_frame(request, session), "max_attestation": MAX_ATTESTATION_CHARS}
+    return SITE.problem(request, problem, status, context)
 
 
-def _failure(request: Request, session: PortalSession, exc: GatehouseError) -> Response:
+def _failure(request: Request, session: BrowserSession, exc: GatehouseError) -> Response:
     """Map a service's refusal to a page with the status the API would have used."""
     if isinstance(exc, Unauthorized):
-        return _to_login(request)
-    status, headers = refusal(exc)
-    problem = exc.code if exc.code in _KNOWN_PROBLEMS else {404: "not_found"}.get(status, "other")
-    response = _problem(request, session, problem, status)
-    response.headers.update(headers)
-    return response
-
-
-# --- signing in and out -------------------------------------------------------------------
-
-
-def _login_page(request: Request, *, error: str | None, status: int) -> HTMLResponse:
-    nonce = new_form_nonce()
-    response = _page(
-        request,
-        None,
-        "login.html",
-        {
-            "nonce": nonce,
-            "error": error,
-            "expired": request.query_params.get("expired") == "1",
-            "signed_out": request.query_params.get("signed_out") == "1",
-        },
-        status=status,
-    )
-    response.set_cookie(LOGIN_NONCE_COOKIE, nonce, max_age=3600, **_cookie_options(LOGIN_PATH))
-    return response
-
-
-@router.get("/login")
-def login_form(request: Request) -> Response:
-    """The sign-in form, asking for the recipient's API key."""
-    if _current(request) is not None:
-        return _redirect(PORTAL_PATH)
-    return _login_page(request, error=None, status=200)
-
-
-@router.post("/login")
-def login(
-    request: Request,
-    api_key: Annotated[str, Form()] = "",
-    nonce: Annotated[str, Form()] = "",
-) -> Response:
-    """Check the key and open a session; a wrong key gets the form again with a 401."""
-    if not nonces_match(request.cookies.get(LOGIN_NONCE_COOKIE), nonce):
-        return _login_page(request, error="form_expired", status=403)
-    gh = gatehouse_of(request)
-    principal = principal_for_key(gh, api_key, Audience.RECIPIENT)
-    if principal is None:
-        return _login_page(request, error="bad_key", status=401)
-    token, _session = start_session(gh, principal)
-    response = _redirect(PORTAL_PATH)
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=int(SESSION_LIFETIME.total_seconds()),
-        **_cookie_options(PORTAL_PATH),
-    )
-    response.delete_cookie(LOGIN_NONCE_COOKIE, **_cookie_options(LOGIN_PATH))
-    return response
-
-
-@router.post("/logout")
-def logout(request: Request, csrf_token: CsrfField = "") -> Response:
-    """End the session for good, then show the sign-in page."""
-    session = _signed_in(request)
-    if not isinstance(session, PortalSession):
-        return session
-    if not csrf_matches(session, csrf_token):
-        return _problem(request, session, "csrf", 403)
-    end_session(gatehouse_of(request), request.cookies.get(SESSION_COOKIE))
-    response = _redirect(f"{LOGIN_PATH}?signed_out=1")
-    response.delete_cookie(SESSION_COOKIE, **_cookie_options(PORTAL_PATH))
-    return response
+        return SIGN_IN.to_login(request)
+    context = {**_frame(request, session), "max_attestation": MAX_ATTESTATION_CHARS}
+    return SITE.failure(request, exc, context, known=_KNOWN_PROBLEMS)
 
 
 # --- views --------------------------------------------------------------------------------
 
 
-def _terms_pending(request: Request, session: PortalSession) -> bool:
+def _terms_pending(request: Request, session: BrowserSession) -> bool:
     gh = gatehouse_of(request)
     try:
         terms = current_terms(gh)
     except NotFound:
         return False
-    return get_recipient(gh, session.recipient_id).recipient.accepted_terms_version != terms.version
+    return get_recipient(gh, session.recipient).recipient.accepted_terms_version != terms.version
 
 
 @router.get("")
 def dashboard(request: Request, after: str | None = None) -> Response:
     """The open views, a page at a time, with reminders of erasures and terms to act on."""
     session = _signed_in(request)
-    if not isinstance(session, PortalSession):
+    if not isinstance(session, BrowserSession):
         return session
     gh = gatehouse_of(request)
     views, next_cursor = list_views(
-        gh, session.recipient_id, only_open=True, after=_cursor(after), limit=PAGE_SIZE
+        gh, session.recipient, only_open=True, after=_cursor(after), limit=PAGE_SIZE
     )
-    pending, _ = list_for_recipient(gh, session.recipient_id, status="pending", after=None, limit=1)
+    pending, _ = list_for_recipient(gh, session.recipient, status="pending", after=None, limit=1)
     context: dict[str, Any] = {
         "section": "views",
         "views": views,
@@ -263,12 +186,12 @@ def dashboard(request: Request, after: str | None = None) -> Response:
 def transfer(request: Request, transfer_id: str) -> Response:
     """One view, read through ``read_view`` so the read is ledgered; 410 once it is closed."""
     session = _signed_in(request)
-    if not isinstance(session, PortalSession):
+    if not isinstance(session, BrowserSession):
         return session
     if len(transfer_id) > _MAX_ID_CHARS:
         return _problem(request, session, "not_found", 404)
     try:
-        view = read_view(gatehouse_of(request), session.recipient_id, transfer_id)
+        view = read_view(gatehouse_of(request), session.recipient, transfer_id)
     except ViewClosed as exc:
         details = exc.details if isinstance(exc.details, dict) else {}
         closed = {"section": "views", "reason": str(details.get("reason", ""))}
@@ -286,11 +209,11 @@ def transfer(request: Request, transfer_id: str) -> Response:
 def erasures(request: Request, after: str | None = None) -> Response:
     """The recipient's erasure requests with status and due date; pending ones can be confirmed."""
     session = _signed_in(request)
-    if not isinstance(session, PortalSession):
+    if not isinstance(session, BrowserSession):
         return session
     gh = gatehouse_of(request)
     rows, next_cursor = list_for_recipient(
-        gh, session.recipient_id, status=None, after=_cursor(after), limit=PAGE_SIZE
+        gh, session.recipient, status=None, after=_cursor(after), limit=PAGE_SIZE
     )
     now = gh.clock()
     items = [{"row": row, "status": erasure_status(row, now)} for row in rows]
@@ -313,19 +236,19 @@ def acknowledge_erasure(
 ) -> Response:
     """Confirm that the data named by an erasure request is erased, with an optional statement."""
     session = _signed_in(request)
-    if not isinstance(session, PortalSession):
+    if not isinstance(session, BrowserSession):
         return session
-    if not csrf_matches(session, csrf_token):
+    if not SITE.csrf_ok(session, csrf_token):
         return _problem(request, session, "csrf", 403)
     if len(erasure_id) > _MAX_ID_CHARS:
         return _problem(request, session, "not_found", 404)
     if len(attestation) > MAX_ATTESTATION_CHARS:
         return _problem(request, session, "attestation_too_long", 422)
     try:
-        acknowledge(gatehouse_of(request), session.recipient_id, erasure_id, attestation or None)
+        acknowledge(gatehouse_of(request), session.recipient, erasure_id, attestation or None)
     except GatehouseError as exc:
         return _failure(request, session, exc)
-    return _redirect(f"{PORTAL_PATH}/erasures?done=acknowledged")
+    return SITE.redirect(f"{PORTAL_PATH}/erasures?done=acknowledged")
 
 
 # --- terms and webhook --------------------------------------------------------------------
@@ -335,7 +258,7 @@ def acknowledge_erasure(
 def terms(request: Request) -> Response:
     """The current data-protection terms, with an Accept form until they are accepted."""
     session = _signed_in(request)
-    if not isinstance(session, PortalSession):
+    if not isinstance(session, BrowserSession):
         return session
     gh = gatehouse_of(request)
     current: Terms | None
@@ -343,7 +266,7 @@ def terms(request: Request) -> Response:
         current = current_terms(gh)
     except NotFound:
         current = None
-    accepted_version = get_recipient(gh, session.recipient_id).recipient.accepted_terms_version
+    accepted_version = get_recipient(gh, session.recipient).recipient.accepted_terms_version
     context: dict[str, Any] = {
         "section": "terms",
         "terms": current,
@@ -357,28 +280,28 @@ def terms(request: Request) -> Response:
 def accept(request: Request, version: str, csrf_token: CsrfField = "") -> Response:
     """Accept the current terms version with the signed-in recipient's authority."""
     session = _signed_in(request)
-    if not isinstance(session, PortalSession):
+    if not isinstance(session, BrowserSession):
         return session
-    if not csrf_matches(session, csrf_token):
+    if not SITE.csrf_ok(session, csrf_token):
         return _problem(request, session, "csrf", 403)
     if len(version) > _MAX_ID_CHARS:
         return _problem(request, session, "not_found", 404)
     try:
-        accept_terms(gatehouse_of(request), session.recipient_id, version)
+        accept_terms(gatehouse_of(request), session.recipient, version)
     except GatehouseError as exc:
         return _failure(request, session, exc)
-    return _redirect(f"{PORTAL_PATH}/terms?done=accepted")
+    return SITE.redirect(f"{PORTAL_PATH}/terms?done=accepted")
 
 
 def _webhook_page(
     request: Request,
-    session: PortalSession,
+    session: BrowserSession,
     *,
     new_secret: str | None = None,
     error: str | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    settings = webhook_settings(gatehouse_of(request), session.recipient_id)
+    settings = webhook_settings(gatehouse_of(request), session.recipient)
     context: dict[str, Any] = {
         "section": "webhook",
         "webhook": settings,
@@ -395,7 +318,7 @@ def _webhook_page(
 def webhook(request: Request) -> Response:
     """Where webhooks (erasure notices among them) are delivered, with forms to change it."""
     session = _signed_in(request)
-    if not isinstance(session, PortalSession):
+    if not isinstance(session, BrowserSession):
         return session
     return _webhook_page(request, session)
 
@@ -404,29 +327,29 @@ def webhook(request: Request) -> Response:
 def save_webhook(request: Request, csrf_token: CsrfField = "", url: UrlField = "") -> Response:
     """Point webhooks at a new absolute http(s) URL; an empty field stops them."""
     session = _signed_in(request)
-    if not isinstance(session, PortalSession):
+    if not isinstance(session, BrowserSession):
         return session
-    if not csrf_matches(session, csrf_token):
+    if not SITE.csrf_ok(session, csrf_token):
         return _problem(request, session, "csrf", 403)
     try:
-        set_webhook_url(gatehouse_of(request), session.recipient_id, url.strip() or None)
+        set_webhook_url(gatehouse_of(request), session.recipient, url.strip() or None)
     except InvalidInput:
         return _webhook_page(request, session, error="invalid_url", status=422)
     except GatehouseError as exc:
         return _failure(request, session, exc)
-    return _redirect(f"{PORTAL_PATH}/webhook?done=saved")
+    return SITE.redirect(f"{PORTAL_PATH}/webhook?done=saved")
 
 
 @router.post("/webhook/rotate")
 def rotate_webhook(request: Request, csrf_token: CsrfField = "") -> Response:
     """A new signing secret, shown on this one response and never again."""
     session = _signed_in(request)
-    if not isinstance(session, PortalSession):
+    if not isinstance(session, BrowserSession):
         return session
-    if not csrf_matches(session, csrf_token):
+    if not SITE.csrf_ok(session, csrf_token):
         return _problem(request, session, "csrf", 403)
     try:
-        secret = rotate_webhook_secret(gatehouse_of(request), session.recipient_id)
+        secret = rotate_webhook_secret(gatehouse_of(request), session.recipient)
     except GatehouseError as exc:
         return _failure(request, session, exc)
     # Rendered, not redirected: the secret must not travel in a URL or be stored for a redirect.
@@ -437,5 +360,5 @@ def rotate_webhook(request: Request, csrf_token: CsrfField = "") -> Response:
 def unknown(request: Request, rest: str) -> Response:
     """Any other portal address: a 404 page in the visitor's language, not a JSON error."""
     if not rest.strip("/"):
-        return _redirect(PORTAL_PATH)
-    return _problem(request, _current(request), "not_found", 404)
+        return SITE.redirect(PORTAL_PATH)
+    return _problem(request, SIGN_IN.current(request), "not_found", 404)

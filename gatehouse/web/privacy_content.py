@@ -1,34 +1,32 @@
 """What the privacy center's pages show, gathered from the services into plain dicts.
 
-Kept apart from the routes in :mod:`gatehouse.web.privacy` so each module has one concern:
-this one decides what a customer sees (recipients, countries, consents, requests, what a
-deletion keeps), that one handles requests, sessions and receipts.
+Kept apart from the routes in :mod:`gatehouse.web.privacy` and
+:mod:`gatehouse.web.privacy_receipt` so each module has one concern: this one decides what a
+customer sees (recipients, countries, consents, requests, what a deletion keeps), those handle
+requests, sessions and receipts. Everything here reads through the services.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime, tzinfo
+from collections.abc import Sequence
+from datetime import tzinfo
 from typing import Any
 
 from babel.dates import format_date
-from sqlalchemy import select
+from markupsafe import Markup
 
-from gatehouse.domain.errors import (
-    NotFound,
-)
 from gatehouse.domain.policy import RulePack
 from gatehouse.domain.requests import RequestType
 from gatehouse.domain.subjects import Subject
-from gatehouse.services import customer as customer_service
 from gatehouse.services import rights_requests as request_service
-from gatehouse.services.deletion import retained_fields
+from gatehouse.services.customer_consents import customer_consents
+from gatehouse.services.customer_recipients import TransferSummary
+from gatehouse.services.customer_sessions import customer_subject
+from gatehouse.services.customer_transfers import order_refs
 from gatehouse.services.operator_webhook import operator_webhook
-from gatehouse.services.retention import kept_until
+from gatehouse.services.retention import HoldPreview
 from gatehouse.services.runtime import Gatehouse
-from gatehouse.store.subjects import SubjectRepository
-from gatehouse.store.tables import orders
-from gatehouse.vault import KeyShredded
 from gatehouse.web.charts import Bar, bar_chart
 from gatehouse.web.i18n import N_, translations
 
@@ -36,13 +34,16 @@ __all__ = [
     "subject",
     "country",
     "field_label",
-    "all_transfers",
+    "purpose_label",
+    "basis_label",
     "recipients",
+    "countries",
     "country_chart",
     "consents",
     "requests",
     "transfer_choices",
-    "retention_preview",
+    "transfer_rows",
+    "holds",
     "statute",
     "retained_label",
     "marketplace_told",
@@ -53,9 +54,8 @@ __all__ = [
     "ERASED",
     "RETAINED_FIELDS",
     "ERASED_FIELDS",
+    "HOME_TRANSFERS",
     "TRANSFER_PAGE",
-    "TRANSFER_PAGES",
-    "RETENTION_SHOWN",
 ]
 
 REQUEST_TYPES: dict[str, str] = {
@@ -103,14 +103,9 @@ RETAINED_FIELDS = {
 # The personal data the deletion erases, in the rule pack's field names.
 ERASED_FIELDS = ("name", "email", "phone", "address", "customs_code", "delivery_note")
 
-# A customer with more transfers than this sees the newest ones here and all in the export.
-TRANSFER_PAGE = 100
-TRANSFER_PAGES = 10
-
-
-# The retention holds that concern a customer's own records (the pack also has ads and access
-# logs, which hold nothing a customer gave us in an order or a request).
-RETENTION_SHOWN = ("contracts", "payments", "complaints")
+# The home page offers the newest transfers in full; the rest are a link away, a page at a time.
+HOME_TRANSFERS = 20
+TRANSFER_PAGE = 50
 
 
 # "<act> 제6조 ..." as the pack writes it; the act's title is what 「」 enclose in a citation.
@@ -141,92 +136,89 @@ def _text(locale: str, message: str) -> str:
 
 
 def subject(gh: Gatehouse, subject_id: str) -> tuple[Subject, RulePack]:
-    with gh.engine.connect() as connection:
-        subject = SubjectRepository(connection).get(subject_id)
-    if subject is None:
-        raise NotFound(f"no subject with id {subject_id!r}", code="subject_not_found")
-    if subject.deleted:
-        raise KeyShredded(f"subject {subject_id} was erased", details={"subject_id": subject_id})
-    return subject, gh.packs.by_id(subject.rule_pack)
+    """The signed-in customer's live subject and its rule pack."""
+    found = customer_subject(gh, subject_id)
+    return found, gh.packs.by_id(found.rule_pack)
 
 
 def country(pack: RulePack, code: str | None, locale: str) -> str:
+    """A country's name in the reader's language, its code when the pack has no name."""
     if not code:
         return "?"
     return pack.country_name(code, locale) or code
 
 
 def field_label(pack: RulePack, field: str, locale: str) -> str:
+    """A personal-data field's name as the pack labels it."""
     label = pack.field_labels.get(field)
     return label.text(locale, pack.required_language) if label else field
 
 
-def all_transfers(gh: Gatehouse, subject_id: str) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    """The customer's allowed transfers, newest first, and how many went to each country.
-
-    Without inclusion proofs: the pages only list transfers and show no proof, and each proof
-    reads its whole ledger shard, so proving every transfer on every view made a page's time
-    grow with the ledger. The proofs stay in the customer API (``/v1/me/transfers``).
-    """
-    items: list[dict[str, Any]] = []
-    by_country: dict[str, int] = {}
-    after: str | None = None
-    for _ in range(TRANSFER_PAGES):
-        page = customer_service.transfers_of(
-            gh, subject_id, after=after, limit=TRANSFER_PAGE, with_proofs=False
-        )
-        items.extend(page.items)
-        by_country = page.by_country
-        if page.next_cursor is None:
-            break
-        after = page.next_cursor
-    return items, by_country
+def purpose_label(pack: RulePack, purpose: str, locale: str) -> str:
+    """A purpose of transfer as the pack labels it."""
+    found = pack.purposes.get(purpose)
+    return found.label.text(locale, pack.required_language) if found else purpose
 
 
-def recipients(
-    transfers: list[dict[str, Any]], pack: RulePack, locale: str
-) -> list[dict[str, Any]]:
-    """One row per recipient: who, where, how to reach them, which items and until when."""
-    rows: dict[str, dict[str, Any]] = {}
-    for item in transfers:
-        recipient = item["recipient"]
-        row = rows.get(recipient["id"])
-        if row is None:
-            kind = pack.recipient_kind_labels.get(recipient["kind"])
-            row = rows[recipient["id"]] = {
-                "id": recipient["id"],
-                "legal_name": recipient["legal_name"],
-                "kind": kind.text(locale, pack.required_language) if kind else recipient["kind"],
-                "country": item["country"],
-                "country_name": country(pack, item["country"], locale),
-                "contact": recipient["contact"],
-                "privacy_officer": recipient["privacy_officer"],
-                "fields": [],
-                "purposes": [],
-                "orders": 0,
-                "until": None,
-                "open": False,
-            }
-        row["orders"] += 1
-        for field in item["items"]:
-            if field not in row["fields"]:
-                row["fields"].append(field)
-        purpose = pack.purposes.get(item["purpose"])
-        label = purpose.label.text(locale, pack.required_language) if purpose else item["purpose"]
-        if label not in row["purposes"]:
-            row["purposes"].append(label)
-        until = item["until"]
-        if until is not None and (row["until"] is None or until > row["until"]):
-            row["until"] = until
-        row["open"] = row["open"] or item["status"] == "open"
+def basis_label(pack: RulePack, basis: str | None, locale: str) -> str:
+    """A legal basis of transfer as the pack labels it."""
+    if not basis:
+        return ""
+    found = pack.bases.get(basis)
+    return found.label.text(locale, pack.required_language) if found else basis
+
+
+def _item_labels(pack: RulePack, fields: Sequence[str], locale: str) -> list[str]:
+    """Field names in the pack's order, so every recipient lists them alike."""
     order = list(pack.field_labels)
-    for row in rows.values():
-        fields = sorted(row["fields"], key=lambda f: order.index(f) if f in order else len(order))
-        row["item_labels"] = [field_label(pack, f, locale) for f in fields]
-    return sorted(rows.values(), key=lambda r: (r["country"] or "", r["legal_name"] or ""))
+    ranked = sorted(fields, key=lambda f: order.index(f) if f in order else len(order))
+    return [field_label(pack, f, locale) for f in ranked]
 
 
-def country_chart(by_country: dict[str, int], pack: RulePack, locale: str) -> Any:
+def recipients(summary: TransferSummary, pack: RulePack, locale: str) -> list[dict[str, Any]]:
+    """One row per recipient: who, where, how to reach them, what they got, why and until when.
+
+    Complete whatever the number of transfers: the summary groups every one of them.
+    """
+    rows = []
+    for share in summary.recipients:
+        kind = pack.recipient_kind_labels.get(share.kind)
+        rows.append(
+            {
+                "id": share.recipient_id,
+                "legal_name": share.legal_name,
+                "kind": kind.text(locale, pack.required_language) if kind else share.kind,
+                "country": share.country,
+                "country_name": country(pack, share.country, locale),
+                "contact": {"phone": share.contact_phone, "email": share.contact_email},
+                "privacy_officer": {
+                    "name": share.officer_name,
+                    "email": share.officer_email,
+                    "phone": share.officer_phone,
+                },
+                "item_labels": _item_labels(pack, share.fields, locale),
+                "purposes": [purpose_label(pack, p, locale) for p in share.purposes],
+                "bases": [basis_label(pack, b, locale) for b in share.bases],
+                "orders": share.transfers,
+                "last_at": share.last_at,
+                "until": share.until,
+                "open": share.open,
+            }
+        )
+    return rows
+
+
+def countries(by_country: dict[str, int], pack: RulePack, locale: str) -> list[dict[str, Any]]:
+    """The transfers per country, the most first."""
+    ranked = sorted(by_country.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [
+        {"code": code, "name": country(pack, code, locale), "count": count}
+        for code, count in ranked
+    ]
+
+
+def country_chart(by_country: dict[str, int], pack: RulePack, locale: str) -> Markup:
+    """The transfers per country as a bar chart, named and described in words."""
     ranked = sorted(by_country.items(), key=lambda kv: (-kv[1], kv[0]))
     bars = [Bar(f"{country(pack, code, locale)} ({code})", count) for code, count in ranked]
     summary = ", ".join(f"{bar.label} {bar.value}" for bar in bars)
@@ -239,34 +231,34 @@ def country_chart(by_country: dict[str, int], pack: RulePack, locale: str) -> An
 
 
 def consents(gh: Gatehouse, subject_id: str, pack: RulePack, locale: str) -> list[dict[str, Any]]:
-    items = []
-    for state in customer_service.consents_of(gh, subject_id):
-        purpose = pack.purposes.get(state["purpose"])
-        items.append(
-            {
-                **state,
-                "purpose_label": purpose.label.text(locale, pack.required_language)
-                if purpose
-                else state["purpose"],
-                "recipient_labels": [
-                    f"{r['legal_name'] or r['id']} ({country(pack, r['country'], locale)})"
-                    for r in state["recipients"]
-                ],
-                "country_labels": [
-                    f"{country(pack, code, locale)} ({code})" for code in state["countries"]
-                ],
-            }
-        )
-    return items
+    """The customer's consents, one per notice, with the recipients and countries in scope."""
+    return [
+        {
+            "id": consent.id,
+            "purpose_label": purpose_label(pack, consent.purpose, locale),
+            "recipient_labels": [
+                f"{r.legal_name or r.id} ({country(pack, r.country, locale)})"
+                for r in consent.recipients
+            ],
+            "country_labels": [
+                f"{country(pack, code, locale)} ({code})" for code in consent.countries
+            ],
+            "granted": consent.granted,
+            "granted_at": consent.granted_at,
+            "withdrawn_at": consent.withdrawn_at,
+        }
+        for consent in customer_consents(gh, subject_id)
+    ]
 
 
-def requests(
-    gh: Gatehouse, subject_id: str, transfers: list[dict[str, Any]], locale: str
-) -> list[dict[str, Any]]:
+def requests(gh: Gatehouse, subject_id: str, locale: str) -> list[dict[str, Any]]:
+    """The customer's requests, newest first, with the order each one is about."""
     now = gh.clock()
-    refs = {t["transfer_id"]: t["order_ref"] for t in transfers}
+    records = request_service.requests_of_subject(gh, subject_id)
+    about = {r.request.transfer_id for r in records if r.request.transfer_id}
+    refs = order_refs(gh, subject_id, about)
     items = []
-    for record in request_service.requests_of_subject(gh, subject_id):
+    for record in records:
         request = record.request
         resolution = request.resolution
         items.append(
@@ -297,6 +289,7 @@ def requests(
 def transfer_choices(
     transfers: list[dict[str, Any]], pack: RulePack, locale: str, zone: tzinfo
 ) -> list[dict[str, str]]:
+    """The request form's choice of transfer: order, recipient, country and the customer's day."""
     choices = []
     for item in transfers:
         name = item["recipient"]["legal_name"]
@@ -309,50 +302,44 @@ def transfer_choices(
     return choices
 
 
-def retention_preview(
-    gh: Gatehouse, subject_id: str, pack: RulePack, locale: str
+def transfer_rows(
+    transfers: list[dict[str, Any]], pack: RulePack, locale: str
 ) -> list[dict[str, Any]]:
+    """The transfers list's rows, labelled in the reader's language (the API uses the pack's)."""
+    return [
+        {
+            "id": item["transfer_id"],
+            "order_ref": item["order_ref"],
+            "recipient": item["recipient"]["legal_name"],
+            "country": item["country"],
+            "country_name": country(pack, item["country"], locale),
+            "item_labels": _item_labels(pack, item["items"], locale),
+            "purpose": purpose_label(pack, item["purpose"], locale),
+            "basis": basis_label(pack, item["basis"], locale),
+            "when": item["when"],
+            "until": item["until"],
+            "open": item["status"] == "open",
+        }
+        for item in transfers
+    ]
+
+
+def holds(preview: list[HoldPreview], pack: RulePack, locale: str) -> list[dict[str, Any]]:
     """What the law makes us keep after deletion, and until when, before the customer decides.
 
     The fields are those of each hold that the deletion engine actually keeps, never the rest
-    of the pack's list. The dates follow the deletion engine: a contract record runs from the
-    order's last
-    event (cancelled, delivered or placed), a supply record exists for delivered orders
-    only, and a complaint record runs from the complaint.
+    of the pack's list, and the dates are the engine's own (see
+    :func:`gatehouse.services.retention.hold_periods`).
     """
-    with gh.engine.connect() as connection:
-        rows = connection.execute(
-            select(orders.c.created_at, orders.c.delivered_at, orders.c.cancelled_at).where(
-                orders.c.subject_id == subject_id
-            )
-        ).all()
-    complaints = [
-        record.request.deadline.created_at
-        for record in request_service.requests_of_subject(gh, subject_id)
-        if record.request.type is RequestType.COMPLAINT
+    return [
+        {
+            "name": item.name,
+            "label": item.hold.label.text(locale, pack.required_language),
+            "fields": [retained_label(pack, field, locale) for field in item.fields],
+            "statute": statute(item.hold.statute),
+            "years": item.hold.months // 12 if item.hold.months % 12 == 0 else None,
+            "months": item.hold.months,
+            "until": item.until,
+        }
+        for item in preview
     ]
-    starts: dict[str, list[datetime]] = {
-        "contracts": [r.cancelled_at or r.delivered_at or r.created_at for r in rows],
-        "payments": [r.cancelled_at or r.delivered_at for r in rows if r.delivered_at],
-        "complaints": complaints,
-    }
-    holds = []
-    for name in RETENTION_SHOWN:
-        hold = pack.retention_holds.get(name)
-        if hold is None:
-            continue
-        dates = [kept_until(hold, start) for start in starts.get(name, [])]
-        holds.append(
-            {
-                "name": name,
-                "label": hold.label.text(locale, pack.required_language),
-                "fields": [
-                    retained_label(pack, field, locale) for field in retained_fields(pack, name)
-                ],
-                "statute": statute(hold.statute),
-                "years": hold.months // 12 if hold.months % 12 == 0 else None,
-                "months": hold.months,
-                "until": max(dates) if dates else None,
-            }
-        )
-    return holds

@@ -8,23 +8,13 @@ from pathlib import Path
 from typing import Any, cast
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from gatehouse.web.i18n import (
-    LANG_COOKIE,
-    SUPPORTED_LOCALES,
-    choose_locale,
-    format_when,
-    label_for,
-    translations,
-)
+from gatehouse.web.i18n import SUPPORTED_LOCALES, format_when, label_for, translations
 
-__all__ = ["PORTAL_PATH", "TEMPLATE_DIR", "environment", "locale_of", "render", "protect"]
+__all__ = ["TEMPLATE_DIR", "environment", "protect"]
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
-PORTAL_PATH = "/recipient"
-_YEAR = 365 * 24 * 3600
 
 # Pages carry customers' personal data: no cache may keep them, no other site may frame them,
 # and nothing but Gatehouse's own stylesheet may load.
@@ -74,36 +64,7 @@ def environment(locale: str) -> Environment:
     return env
 
 
-def locale_of(request: Request) -> str:
-    """The language of this request: ``?lang=``, then the cookie, then English."""
-    return choose_locale(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE))
-
-
 def protect(response: HTMLResponse) -> HTMLResponse:
-    """Add the headers every portal page carries."""
+    """Add the headers every page carries."""
     response.headers.update(_HEADERS)
-    return response
-
-
-def render(
-    request: Request, template: str, context: dict[str, Any], *, status: int = 200
-) -> HTMLResponse:
-    """Render ``template`` in the request's language; remember a language chosen by ``?lang=``."""
-    locale = locale_of(request)
-    # The language links point back at this page, unless it answered a form: a POST-only
-    # address would not load, so they go to the portal's home instead.
-    path = request.url.path if request.method == "GET" else PORTAL_PATH
-    html = environment(locale).get_template(template).render(path=path, **context)
-    response = protect(HTMLResponse(html, status_code=status))
-    response.headers["Content-Language"] = locale
-    if request.query_params.get("lang") == locale and request.cookies.get(LANG_COOKIE) != locale:
-        response.set_cookie(
-            LANG_COOKIE,
-            locale,
-            max_age=_YEAR,
-            path=PORTAL_PATH,
-            secure=True,
-            httponly=True,
-            samesite="lax",
-        )
     return response

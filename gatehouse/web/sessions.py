@@ -1,157 +1,201 @@
-"""Recipient-portal sessions: server-side, stored hashed, eight hours long, revocable.
+"""Signing in to a site with an API key, and out again: the recipient portal and the console.
 
-A browser holds a random token in an HttpOnly cookie; the database holds only its SHA-256,
-so a copy of the database signs no one in. Forms carry a CSRF token derived from the session
-token with HMAC: it is tied to the session, needs no storage, and cannot be computed from
-anything the database holds.
+Both sites share one sign-in page (``login.html``) and one flow; they differ in the key they
+take, their texts, their cookies and their paths. The session itself is the browser-session
+service's (:mod:`gatehouse.services.browser_sessions`); this module keeps its token in an
+HttpOnly cookie and guards the sign-in form with a double-submitted nonce.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from typing import Annotated, Any
 
-from sqlalchemy import delete, insert, select, update
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from gatehouse.domain.errors import Unauthorized
-from gatehouse.services.access import Audience, Principal, authenticate
-from gatehouse.services.runtime import Gatehouse
-from gatehouse.store.tables import api_keys
-from gatehouse.store.web_tables import portal_sessions
+from gatehouse.http.deps import gatehouse_of
+from gatehouse.services.browser_sessions import (
+    SESSION_LIFETIME,
+    BrowserSession,
+    SessionAudience,
+    end_session,
+    find_session,
+    new_form_nonce,
+    nonces_match,
+    principal_for_key,
+    start_session,
+)
+from gatehouse.web.site import Site, text
 
 __all__ = [
-    "principal_for_key",
-    "SESSION_COOKIE",
-    "SESSION_LIFETIME",
-    "PortalSession",
-    "start_session",
-    "find_session",
-    "end_session",
-    "csrf_matches",
-    "new_form_nonce",
-    "nonces_match",
+    "LOGIN_TEMPLATE",
+    "NONCE_MAX_AGE",
+    "Frame",
+    "Guard",
+    "LoginTexts",
+    "SignIn",
+    "session_frame",
 ]
 
-SESSION_COOKIE = "gh_portal"
-SESSION_LIFETIME = timedelta(hours=8)
-# Tokens are 43 characters; anything much longer is not ours and is not worth hashing.
-_MAX_TOKEN_CHARS = 128
-_CSRF_LABEL = b"gatehouse portal csrf v1"
+LOGIN_TEMPLATE = "login.html"
+# An hour to type a key into the sign-in form before it must be loaded again.
+NONCE_MAX_AGE = 3600
+
+Frame = Callable[[Request, BrowserSession | None], Mapping[str, Any]]
+"""What a site's frame needs to show about the session (who, and the CSRF token)."""
+
+Guard = Callable[[Request], BrowserSession | Response]
+"""The live session of a request, or the response that replaces the page."""
+
+
+def session_frame(_request: Request, session: BrowserSession | None) -> Mapping[str, Any]:
+    """The frame of a page: whether someone is signed in, and the forms' CSRF token."""
+    return {
+        "signed_in": session is not None,
+        "csrf_token": session.csrf_token if session is not None else "",
+    }
 
 
 @dataclass(frozen=True)
-class PortalSession:
-    """A signed-in recipient, as one request sees it."""
+class LoginTexts:
+    """What the sign-in page says about the key it wants (English; translated when shown)."""
 
-    recipient_id: str
-    key_id: str
-    expires_at: datetime
-    csrf_token: str
-
-
-def _hash(token: str) -> str:
-    # Tokens are 256-bit random, so a plain SHA-256 is enough: there is nothing to brute-force.
-    return hashlib.sha256(token.encode()).hexdigest()
+    key_label: str
+    key_help: str
+    bad_key: str
 
 
-def _csrf_for(token: str) -> str:
-    return hmac.new(token.encode(), _CSRF_LABEL, hashlib.sha256).hexdigest()
+@dataclass(frozen=True)
+class SignIn:
+    """Sign-in and sign-out of one site, its sessions opened with ``audience``'s keys."""
 
+    site: Site
+    audience: SessionAudience
+    session_cookie: str
+    nonce_cookie: str
+    texts: LoginTexts
+    frame: Frame = session_frame
 
-def start_session(gh: Gatehouse, principal: Principal) -> tuple[str, PortalSession]:
-    """Open a session for an authenticated recipient; return the cookie token and the session."""
-    assert principal.recipient_id is not None, "only recipient keys open portal sessions"
-    now = gh.clock()
-    token = secrets.token_urlsafe(32)
-    expires_at = now + SESSION_LIFETIME
-    with gh.engine.begin() as connection:
-        # Sign-ins are rare, so this is a cheap moment to forget sessions that can never return.
-        connection.execute(delete(portal_sessions).where(portal_sessions.c.expires_at <= now))
-        connection.execute(
-            insert(portal_sessions).values(
-                token_hash=_hash(token),
-                recipient_id=principal.recipient_id,
-                key_id=principal.key_id,
-                created_at=now,
-                expires_at=expires_at,
-            )
+    @property
+    def login_path(self) -> str:
+        """Where the sign-in form lives (and is sent)."""
+        return f"{self.site.path}/login"
+
+    def current(self, request: Request) -> BrowserSession | None:
+        """The live session of this request, or None."""
+        token = request.cookies.get(self.session_cookie)
+        return find_session(gatehouse_of(request), self.audience, token)
+
+    def to_login(self, request: Request) -> RedirectResponse:
+        """Send a visitor without a live session to sign in (saying why, if it ended)."""
+        had_session = self.session_cookie in request.cookies
+        response = self.site.redirect(
+            f"{self.login_path}?expired=1" if had_session else self.login_path
         )
-    session = PortalSession(principal.recipient_id, principal.key_id, expires_at, _csrf_for(token))
-    return token, session
+        if had_session:
+            self.site.delete_cookie(response, self.session_cookie)
+        return response
 
+    def require(self, request: Request) -> BrowserSession | Response:
+        """The live session, or the redirect to the sign-in page."""
+        session = self.current(request)
+        return session if session is not None else self.to_login(request)
 
-def find_session(gh: Gatehouse, token: str | None) -> PortalSession | None:
-    """The live session behind a cookie token, or None when it is unknown, ended or expired.
+    def page(
+        self,
+        request: Request,
+        session: BrowserSession | None,
+        template: str,
+        context: Mapping[str, Any],
+        *,
+        status: int = 200,
+    ) -> HTMLResponse:
+        """Render a page of the site with the session's frame."""
+        page = {**self.frame(request, session), **context}
+        return self.site.render(request, template, page, status=status)
 
-    A session also ends when the API key it was opened with is revoked, so rotating a leaked
-    key signs its holder out of the portal too.
-    """
-    if not token or len(token) > _MAX_TOKEN_CHARS:
-        return None
-    now = gh.clock()
-    with gh.engine.connect() as connection:
-        row = connection.execute(
-            select(portal_sessions, api_keys.c.revoked_at.label("key_revoked_at"))
-            .join(api_keys, api_keys.c.id == portal_sessions.c.key_id)
-            .where(
-                portal_sessions.c.token_hash == _hash(token),
-                api_keys.c.recipient_id == portal_sessions.c.recipient_id,
-            )
-        ).first()
-    if row is None or row.revoked_at is not None or row.key_revoked_at is not None:
-        return None
-    if row.expires_at <= now:
-        return None
-    return PortalSession(row.recipient_id, row.key_id, row.expires_at, _csrf_for(token))
-
-
-def end_session(gh: Gatehouse, token: str | None) -> None:
-    """Revoke the session behind ``token``; an unknown or ended one is left as it is."""
-    if not token or len(token) > _MAX_TOKEN_CHARS:
-        return
-    with gh.engine.begin() as connection:
-        connection.execute(
-            update(portal_sessions)
-            .where(
-                portal_sessions.c.token_hash == _hash(token),
-                portal_sessions.c.revoked_at.is_(None),
-            )
-            .values(revoked_at=gh.clock())
+    def login_page(self, request: Request, *, error: str | None, status: int) -> HTMLResponse:
+        """The sign-in form, with a fresh nonce in a hidden field and in a cookie."""
+        nonce = new_form_nonce()
+        locale = self.site.locale(request)
+        context = {
+            "nonce": nonce,
+            "error": error,
+            "expired": request.query_params.get("expired") == "1",
+            "signed_out": request.query_params.get("signed_out") == "1",
+            "login_path": self.login_path,
+            "key_label": text(locale, self.texts.key_label),
+            "key_help": text(locale, self.texts.key_help),
+            "bad_key": text(locale, self.texts.bad_key),
+        }
+        response = self.page(request, None, LOGIN_TEMPLATE, context, status=status)
+        self.site.set_cookie(
+            response, self.nonce_cookie, nonce, max_age=NONCE_MAX_AGE, path=self.login_path
         )
+        return response
 
+    def show_form(self, request: Request) -> Response:
+        """The sign-in form; someone signed in already goes to the site's home."""
+        if self.current(request) is not None:
+            return self.site.redirect(self.site.path)
+        return self.login_page(request, error=None, status=200)
 
-def csrf_matches(session: PortalSession, submitted: str | None) -> bool:
-    """Whether a form's CSRF token is the one of this session (compared in constant time)."""
-    if not submitted or len(submitted) > _MAX_TOKEN_CHARS:
-        return False
-    # Bytes, because compare_digest refuses non-ASCII text instead of answering False.
-    return hmac.compare_digest(session.csrf_token.encode(), submitted.encode())
+    def sign_in(self, request: Request, api_key: str, nonce: str) -> Response:
+        """Check the key and open a session; a wrong key gets the form again with a 401.
 
+        An unknown key, a revoked one and another audience's key get the same answer.
+        """
+        if not nonces_match(request.cookies.get(self.nonce_cookie), nonce):
+            return self.login_page(request, error="form_expired", status=403)
+        gh = gatehouse_of(request)
+        principal = principal_for_key(gh, api_key, self.audience.key_audience)
+        if principal is None:
+            return self.login_page(request, error="bad_key", status=401)
+        token, _session = start_session(gh, self.audience, principal)
+        response = self.site.redirect(self.site.path)
+        max_age = int(SESSION_LIFETIME.total_seconds())
+        self.site.set_cookie(response, self.session_cookie, token, max_age=max_age)
+        self.site.delete_cookie(response, self.nonce_cookie, path=self.login_path)
+        return response
 
-def principal_for_key(gh: Gatehouse, api_key: str, audience: Audience) -> Principal | None:
-    """The principal behind a typed-in key, or None for an unknown, revoked or other
-    audience's key: a sign-in form gives all three the same answer."""
-    try:
-        principal = authenticate(gh.engine, api_key.strip())
-    except Unauthorized:
-        return None
-    return principal if principal.audience is audience else None
+    def sign_out(self, request: Request, session: BrowserSession, csrf_token: str) -> Response:
+        """End the session for good, then send the browser to the sign-in page."""
+        if not self.site.csrf_ok(session, csrf_token):
+            return self.site.problem(request, "csrf", 403, self.frame(request, session))
+        gh = gatehouse_of(request)
+        end_session(gh, self.audience, request.cookies.get(self.session_cookie))
+        response = self.site.redirect(f"{self.login_path}?signed_out=1")
+        self.site.delete_cookie(response, self.session_cookie)
+        return response
 
+    def install(self, router: APIRouter, *, guard: Guard | None = None) -> None:
+        """Add ``GET``/``POST /login`` and ``POST /logout`` to the site's router.
 
-def new_form_nonce() -> str:
-    """A random value for the sign-in form, sent both as a cookie and as a hidden field.
+        ``guard`` decides whether a sign-out may go ahead (the portal's also spends the rate
+        limit); by default any live session may sign out.
+        """
+        check = guard or self.require
 
-    There is no session yet to tie a CSRF token to, so the form proves it came from our own
-    page by echoing the cookie (double submit); another site can set neither.
-    """
-    return secrets.token_urlsafe(24)
+        @router.get("/login")
+        def login_form(request: Request) -> Response:
+            """The sign-in form, asking for an API key."""
+            return self.show_form(request)
 
+        @router.post("/login")
+        def login(
+            request: Request,
+            api_key: Annotated[str, Form()] = "",
+            nonce: Annotated[str, Form()] = "",
+        ) -> Response:
+            """Check the key and open a session."""
+            return self.sign_in(request, api_key, nonce)
 
-def nonces_match(cookie_value: str | None, submitted: str | None) -> bool:
-    """Whether the sign-in form echoed its cookie (compared in constant time)."""
-    if not cookie_value or not submitted or len(submitted) > _MAX_TOKEN_CHARS:
-        return False
-    return hmac.compare_digest(cookie_value.encode(), submitted.encode())
+        @router.post("/logout")
+        def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
+            """End the session for good."""
+            session = check(request)
+            if not isinstance(session, BrowserSession):
+                return session
+            return self.sign_out(request, session, csrf_token)

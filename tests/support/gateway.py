@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
-from tests.factories import TERMS_CLAUSES, recipient_body, unique
+from tests.support.factories import TERMS_CLAUSES, recipient_body, subject_body, unique
+
+# A buyer's note with a phone number in it, which a transfer must redact.
+DELIVERY_NOTE = "문 앞에 두세요. 부재 시 010-9876-5432 로 연락"
 
 
 @dataclass
@@ -16,8 +20,8 @@ class Seller:
     client: httpx.Client
 
 
-def publish_terms(api: httpx.Client) -> str:
-    version = f"t{unique()}"
+def publish_terms(api: httpx.Client, version: str | None = None) -> str:
+    version = version or f"t{unique()}"
     response = api.post("/v1/terms", json={"version": version, "clauses": TERMS_CLAUSES})
     assert response.status_code == 201, response.text
     return version
@@ -35,15 +39,29 @@ def new_seller(
     return Seller(body["id"], body["api_key"], client)
 
 
-def new_order(api: httpx.Client, subject_id: str, seller: Seller, *, customs: bool = False) -> str:
+def new_subject(api: httpx.Client, **overrides: Any) -> str:
+    created = api.post("/v1/subjects", json=subject_body(**overrides))
+    assert created.status_code == 201, created.text
+    return str(created.json()["id"])
+
+
+def new_order(
+    api: httpx.Client,
+    subject_id: str,
+    seller: Seller,
+    *,
+    customs: bool = False,
+    ref: str | None = None,
+    note: str = DELIVERY_NOTE,
+) -> str:
     response = api.post(
         "/v1/orders",
         json={
             "subject_id": subject_id,
             "recipient_id": seller.id,
-            "external_ref": f"ORD-{unique()}",
+            "external_ref": ref or f"ORD-{unique()}",
             "items": [{"sku": "CASE-01", "name": "휴대폰 케이스", "quantity": 2}],
-            "delivery_note": "문 앞에 두세요. 부재 시 010-9876-5432 로 연락",
+            "delivery_note": note,
             "customs_required": customs,
         },
     )
@@ -67,10 +85,15 @@ def consent(api: httpx.Client, subject_id: str, seller: Seller) -> str:
 
 
 def allowed_transfer(
-    api: httpx.Client, subject_id: str, seller: Seller, **order: bool
+    api: httpx.Client,
+    subject_id: str,
+    seller: Seller,
+    *,
+    customs: bool = False,
+    ref: str | None = None,
 ) -> tuple[str, str]:
     """An order with an allowed fulfilment transfer; returns (order id, transfer id)."""
-    order_id = new_order(api, subject_id, seller, **order)
+    order_id = new_order(api, subject_id, seller, customs=customs, ref=ref)
     response = api.post(
         f"/v1/orders/{order_id}/transfers", json={"purpose": "fulfilment", "flow": "provision"}
     )

@@ -1,0 +1,291 @@
+"""What the use cases need from storage, as protocols: the ports a unit of work offers.
+
+The store's repositories implement these on one SQL connection; the tests' in-memory fakes
+implement them on dictionaries. A use case written against them runs on either, so its rules
+can be tested without a database. Each protocol lists only what some use case calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from gatehouse.domain.consents import ConsentRecord
+from gatehouse.domain.recipients import Recipient
+from gatehouse.domain.requests import RequestStatus, RequestType, Resolution, RightsRequest
+from gatehouse.domain.subjects import Subject
+from gatehouse.domain.terms import Terms
+from gatehouse.ledger import Checkpoint, LedgerEntry
+from gatehouse.store.records import (
+    Held,
+    OpenView,
+    PiiRead,
+    RecipientName,
+    StoredNotice,
+    StoredOrder,
+    StoredRequest,
+    SubjectRecord,
+    TransferDecision,
+)
+from gatehouse.vault import WrappedKey
+
+__all__ = [
+    "DuplicateKey",
+    "Contention",
+    "Subjects",
+    "Notices",
+    "Consents",
+    "Recipients",
+    "TermsVersions",
+    "Orders",
+    "Transfers",
+    "SafeNumbers",
+    "Erasures",
+    "Requests",
+    "Ledger",
+    "Webhooks",
+]
+
+
+class DuplicateKey(Exception):
+    """A write clashed with a unique key: usually a concurrent writer stored the same thing."""
+
+
+class Contention(Exception):
+    """The database gave up a snapshot transaction because of a concurrent one; run it again."""
+
+
+class Subjects(Protocol):
+    """Subjects and their vault material; ciphertext only, never plaintext."""
+
+    def get(self, subject_id: str) -> Subject | None: ...
+
+    def wrapped_key(self, subject_id: str) -> WrappedKey | None: ...
+
+    def ciphertexts(self, subject_id: str, scope: str = "subject") -> dict[str, bytes]: ...
+
+    def ciphertexts_in(
+        self, subject_id: str, scopes: Iterable[str]
+    ) -> dict[str, dict[str, bytes]]: ...
+
+    def add_ciphertexts(self, subject_id: str, scope: str, fields: Mapping[str, bytes]) -> None: ...
+
+    def add_many(self, records: list[SubjectRecord], scope: str = "subject") -> None: ...
+
+    def existing_external_refs(self, digests: Sequence[str]) -> set[str]: ...
+
+    def find_by_external_ref(self, digest: str) -> list[str]: ...
+
+    def find_by_index(self, kind: str, digest: str, limit: int = 50) -> list[str]: ...
+
+    def record_pii_read(
+        self, subject_id: str, api_key_id: str, reason: str, fields: list[str], at: datetime
+    ) -> None: ...
+
+    def pii_reads(self, subject_id: str) -> list[PiiRead]: ...
+
+
+class Notices(Protocol):
+    """Rendered notices, stored once by content hash, and published disclosures."""
+
+    def get(self, notice_hash: str) -> StoredNotice | None: ...
+
+    def by_hashes(self, hashes: Iterable[str]) -> dict[str, StoredNotice]: ...
+
+    def save(
+        self,
+        *,
+        notice_hash: str,
+        kind: str,
+        locale: str,
+        purpose: str,
+        flow: str,
+        pack_id: str,
+        pack_version: str,
+        recipients: Mapping[str, str],
+        countries: list[str],
+        body: Mapping[str, Any],
+        text: str,
+        at: datetime,
+        content_digest: str,
+        required: bool | None,
+    ) -> None: ...
+
+    def publish_disclosure(
+        self,
+        disclosure_id: str,
+        notice_hash: str,
+        purpose: str,
+        recipients: Mapping[str, str],
+        at: datetime,
+    ) -> None: ...
+
+
+class Consents(Protocol):
+    """The append-only consent history."""
+
+    def append(self, record: ConsentRecord) -> None: ...
+
+    def history(self, subject_id: str) -> list[ConsentRecord]: ...
+
+
+class Recipients(Protocol):
+    """The register of recipients abroad (reads only: the register's use cases write)."""
+
+    def get(self, recipient_id: str) -> Recipient | None: ...
+
+    def names(self, recipient_ids: Iterable[str]) -> dict[str, RecipientName]: ...
+
+    def list(
+        self,
+        *,
+        country: str | None = None,
+        status: str | None = None,
+        after: str | None = None,
+        limit: int = 50,
+    ) -> list[Recipient]: ...
+
+
+class TermsVersions(Protocol):
+    """Published versions of the recipients' data-protection terms."""
+
+    def add(self, terms: Terms) -> None: ...
+
+    def get(self, version: str) -> Terms | None: ...
+
+    def current(self) -> Terms | None: ...
+
+
+class Orders(Protocol):
+    """Orders and their append-only events."""
+
+    def add(self, order: StoredOrder) -> None: ...
+
+    def get(self, order_id: str, *, lock: bool = False) -> StoredOrder | None: ...
+
+    def of_subject(self, subject_id: str) -> list[StoredOrder]: ...
+
+    def record_event(self, order_id: str, event: str, at: datetime, **changes: Any) -> None: ...
+
+
+class Transfers(Protocol):
+    """Transfer decisions and the views of the allowed ones."""
+
+    def open_views(
+        self,
+        *,
+        subject_id: str | None = None,
+        recipient_id: str | None = None,
+        order_id: str | None = None,
+        consent_notice: str | None = None,
+    ) -> list[OpenView]: ...
+
+    def close_view(self, transfer_id: str, reason: str, at: datetime) -> bool: ...
+
+    def set_expiry(self, transfer_id: str, expires_at: datetime) -> None: ...
+
+    def belongs_to(self, transfer_id: str, subject_id: str) -> bool: ...
+
+    def decisions_of(self, subject_id: str) -> list[TransferDecision]: ...
+
+    def held_by_views(self, transfer_ids: Iterable[str]) -> list[Held]: ...
+
+    def held_by_transfers(self, subject_id: str) -> list[Held]: ...
+
+
+class SafeNumbers(Protocol):
+    """The 0505 safe-number pool."""
+
+    def release(self, transfer_id: str, at: datetime, reusable_after: datetime) -> None: ...
+
+
+class Erasures(Protocol):
+    """Erasure requests sent to recipients."""
+
+    def add_request(
+        self,
+        *,
+        id: str,
+        deletion_id: str | None,
+        consent_id: str | None,
+        cause: str,
+        recipient_id: str,
+        transfer_ids: list[str],
+        order_refs: list[str],
+        requested_at: datetime,
+        due_at: datetime,
+    ) -> None: ...
+
+
+class Requests(Protocol):
+    """Rights requests and their answers (their texts are sealed through ``Subjects``)."""
+
+    def add(self, request: RightsRequest, channel: str) -> None: ...
+
+    def get(self, request_id: str, *, lock: bool = False) -> StoredRequest | None: ...
+
+    def of_subject(
+        self, subject_id: str, *, request_type: RequestType | None = None, newest_first: bool
+    ) -> list[StoredRequest]: ...
+
+    def page(
+        self,
+        *,
+        status: RequestStatus | None,
+        due_before: datetime | None,
+        subject_id: str | None,
+        after: tuple[datetime, str] | None,
+        limit: int,
+    ) -> list[StoredRequest]: ...
+
+    def resolve(self, request_id: str, resolution: Resolution) -> bool: ...
+
+
+class Ledger(Protocol):
+    """The hash-chained ledger, inside the unit of work's transaction.
+
+    An appended entry commits or rolls back with the decision it records. The subject's
+    shard stays locked until the transaction ends; when one unit of work appends for several
+    subjects, append in a stable order (for example by subject id).
+    """
+
+    def append(
+        self,
+        *,
+        kind: str,
+        at: datetime,
+        subject_id: str | None,
+        recipient_id: str | None,
+        payload: Mapping[str, Any],
+    ) -> LedgerEntry: ...
+
+    def find(
+        self,
+        *,
+        kind: str | None = None,
+        subject_id: str | None = None,
+        recipient_id: str | None = None,
+        after: tuple[int, int] | None = None,
+        limit: int | None = None,
+    ) -> list[LedgerEntry]: ...
+
+    def get_entry(self, shard: int, seq: int) -> LedgerEntry | None: ...
+
+    def latest_checkpoint(self) -> Checkpoint | None: ...
+
+    def stream_hashes(self, shard: int, stop: int) -> Iterator[tuple[int, str]]: ...
+
+
+class Webhooks(Protocol):
+    """Signed webhooks to recipients, queued in the unit of work's transaction."""
+
+    def enqueue(
+        self,
+        *,
+        recipient_id: str,
+        event_type: str,
+        webhook_id: str,
+        data: Mapping[str, Any],
+        at: datetime,
+    ) -> str: ...

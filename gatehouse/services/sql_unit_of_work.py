@@ -1,0 +1,254 @@
+"""The unit of work on SQL: one connection, one transaction, repositories built on first use."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Self, TypeVar, cast
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from gatehouse.ledger import LedgerEntry
+from gatehouse.services import ledger_append
+from gatehouse.services.ports import Contention, DuplicateKey
+from gatehouse.store.erasures import ErasureRepository
+from gatehouse.store.ledger import LedgerRepository
+from gatehouse.store.notices import ConsentRepository, NoticeRepository
+from gatehouse.store.orders import OrderRepository, SafeNumberPool, TransferRepository
+from gatehouse.store.recipients import RecipientRepository, TermsRepository
+from gatehouse.store.requests import RequestRepository
+from gatehouse.store.subjects import SubjectRepository
+
+__all__ = ["SqlUnitOfWork", "SqlLedger", "SqlWebhooks"]
+
+R = TypeVar("R")
+
+# SQLSTATEs of a transaction the server aborted for a concurrent one: serialization failure
+# and deadlock. Running the transaction again is the documented remedy for both.
+_RETRYABLE = {"40001", "40P01"}
+
+
+class SqlLedger(LedgerRepository):
+    """The ledger's rows, plus appending in the connection's transaction."""
+
+    def __init__(self, connection: Connection) -> None:
+        super().__init__(connection)
+        self._connection = connection
+
+    def append(
+        self,
+        *,
+        kind: str,
+        at: datetime,
+        subject_id: str | None,
+        recipient_id: str | None,
+        payload: Mapping[str, Any],
+    ) -> LedgerEntry:
+        """Append an entry in this transaction (see :func:`ledger_append.append`)."""
+        return ledger_append.append(
+            self._connection,
+            kind=kind,
+            at=at,
+            subject_id=subject_id,
+            recipient_id=recipient_id,
+            payload=payload,
+        )
+
+
+class SqlWebhooks:
+    """Queues signed webhooks in the connection's transaction."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def enqueue(
+        self,
+        *,
+        recipient_id: str,
+        event_type: str,
+        webhook_id: str,
+        data: Mapping[str, Any],
+        at: datetime,
+    ) -> str:
+        """Queue one event for a recipient and return the job id."""
+        # Imported here: the webhook module needs the runtime, and the runtime builds this.
+        from gatehouse.services.webhooks import enqueue_webhook
+
+        return enqueue_webhook(
+            self._connection,
+            recipient_id=recipient_id,
+            event_type=event_type,
+            webhook_id=webhook_id,
+            data=data,
+            at=at,
+        )
+
+
+def _translated(error: BaseException) -> Exception | None:
+    """The port's exception for a database error that a use case may handle, else None."""
+    if isinstance(error, IntegrityError):
+        return DuplicateKey(str(error.orig))
+    if isinstance(error, DBAPIError) and getattr(error.orig, "sqlstate", None) in _RETRYABLE:
+        return Contention(str(error.orig))
+    return None
+
+
+class SqlUnitOfWork:
+    """One transaction over ``engine``; see :mod:`gatehouse.services.unit_of_work`.
+
+    A unit of work is entered once. Database errors that a use case may handle surface as the
+    ports' exceptions: a unique-key clash as ``DuplicateKey``, a serialization failure or
+    deadlock as ``Contention``.
+    """
+
+    def __init__(self, engine: Engine, *, read_only: bool = False, snapshot: bool = False) -> None:
+        self._engine = engine
+        self._read_only = read_only
+        self._snapshot = snapshot or read_only
+        self._connection: Connection | None = None
+        self._owns_transaction = True
+        self._used = False
+        self._repositories: dict[object, object] = {}
+
+    @classmethod
+    def joining(cls, connection: Connection) -> SqlUnitOfWork:
+        """A unit of work inside the transaction the caller holds on ``connection``.
+
+        It neither commits nor rolls back: the caller's transaction decides. This lets code
+        that still passes connections call use cases written against units of work.
+        """
+        uow = cls(connection.engine)
+        uow._connection = connection
+        uow._owns_transaction = False
+        return uow
+
+    # -- the transaction ----------------------------------------------------------------
+
+    def __enter__(self) -> Self:
+        if not self._owns_transaction:
+            return self
+        if self._used:
+            raise RuntimeError("a unit of work is entered once; ask the runtime for another")
+        self._used = True
+        connection = self._engine.connect()
+        try:
+            self._begin(connection)
+        except BaseException:
+            connection.close()
+            raise
+        self._connection = connection
+        return self
+
+    def _begin(self, connection: Connection) -> None:
+        if not self._snapshot:
+            connection.begin()
+        elif connection.dialect.name == "sqlite":
+            # pysqlite starts a transaction only at the first write, so each read would see its
+            # own snapshot. An explicit BEGIN holds one for the whole unit of work; IMMEDIATE
+            # also takes the write lock now, so no writer can commit between our reads and
+            # our writes, and the upgrade from reader to writer can never fail.
+            connection.exec_driver_sql("BEGIN" if self._read_only else "BEGIN IMMEDIATE")
+        else:
+            options: dict[str, Any] = {"isolation_level": "REPEATABLE READ"}
+            if self._read_only:
+                options["postgresql_readonly"] = True
+            connection.execution_options(**options)
+            connection.begin()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if not self._owns_transaction:
+            return
+        connection = self._live()
+        self._connection = None
+        self._repositories.clear()
+        try:
+            if exc is None and not self._read_only:
+                connection.commit()
+            else:
+                connection.rollback()
+        except DBAPIError as error:
+            raise (_translated(error) or error) from error
+        finally:
+            connection.close()
+        if exc is not None and (translated := _translated(exc)) is not None:
+            raise translated from exc
+
+    def _live(self) -> Connection:
+        if self._connection is None:
+            raise RuntimeError("use a unit of work's repositories inside its with block")
+        return self._connection
+
+    def _repository(self, build: Callable[[Connection], R]) -> R:
+        found = self._repositories.get(build)
+        if found is None:
+            found = self._repositories[build] = build(self._live())
+        return cast(R, found)
+
+    # -- the repositories ---------------------------------------------------------------
+
+    @property
+    def subjects(self) -> SubjectRepository:
+        """Subjects and their vault material."""
+        return self._repository(SubjectRepository)
+
+    @property
+    def notices(self) -> NoticeRepository:
+        """Rendered notices and published disclosures."""
+        return self._repository(NoticeRepository)
+
+    @property
+    def consents(self) -> ConsentRepository:
+        """The consent history."""
+        return self._repository(ConsentRepository)
+
+    @property
+    def recipients(self) -> RecipientRepository:
+        """The recipient register."""
+        return self._repository(RecipientRepository)
+
+    @property
+    def terms(self) -> TermsRepository:
+        """Published terms versions."""
+        return self._repository(TermsRepository)
+
+    @property
+    def orders(self) -> OrderRepository:
+        """Orders and their events."""
+        return self._repository(OrderRepository)
+
+    @property
+    def transfers(self) -> TransferRepository:
+        """Transfer decisions and views."""
+        return self._repository(TransferRepository)
+
+    @property
+    def safe_numbers(self) -> SafeNumberPool:
+        """The safe-number pool."""
+        return self._repository(SafeNumberPool)
+
+    @property
+    def erasures(self) -> ErasureRepository:
+        """Erasure requests to recipients."""
+        return self._repository(ErasureRepository)
+
+    @property
+    def requests(self) -> RequestRepository:
+        """Rights requests."""
+        return self._repository(RequestRepository)
+
+    @property
+    def ledger(self) -> SqlLedger:
+        """The ledger, appending in this transaction."""
+        return self._repository(SqlLedger)
+
+    @property
+    def webhooks(self) -> SqlWebhooks:
+        """Webhooks queued in this transaction."""
+        return self._repository(SqlWebhooks)

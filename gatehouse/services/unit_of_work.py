@@ -1,0 +1,92 @@
+"""The unit of work: one transaction, and the repositories a use case reaches through it.
+
+A use case opens one with :meth:`gatehouse.services.runtime.Gatehouse.unit_of_work` and does
+all its reading and writing inside the ``with`` block::
+
+    with gh.unit_of_work() as uow:
+        subject = uow.subjects.get(subject_id)
+        uow.consents.append(record)
+        uow.ledger.append(kind="consent.granted", ...)
+
+Leaving the block normally commits; leaving it by an exception rolls everything back, ledger
+entries and queued webhooks included. ``read_only=True`` reads one consistent snapshot and
+writes nothing; ``snapshot=True`` reads one snapshot and may still write, at the price of
+:class:`~gatehouse.services.ports.Contention` when a concurrent writer gets in the way.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Protocol, Self
+
+from gatehouse.services.ports import (
+    Consents,
+    Erasures,
+    Ledger,
+    Notices,
+    Orders,
+    Recipients,
+    Requests,
+    SafeNumbers,
+    Subjects,
+    TermsVersions,
+    Transfers,
+    Webhooks,
+)
+
+__all__ = ["UnitOfWork", "UnitOfWorkFactory"]
+
+
+class UnitOfWork(Protocol):
+    """One transaction with its repositories; commit on a clean exit, roll back on error."""
+
+    @property
+    def subjects(self) -> Subjects: ...
+
+    @property
+    def notices(self) -> Notices: ...
+
+    @property
+    def consents(self) -> Consents: ...
+
+    @property
+    def recipients(self) -> Recipients: ...
+
+    @property
+    def terms(self) -> TermsVersions: ...
+
+    @property
+    def orders(self) -> Orders: ...
+
+    @property
+    def transfers(self) -> Transfers: ...
+
+    @property
+    def safe_numbers(self) -> SafeNumbers: ...
+
+    @property
+    def erasures(self) -> Erasures: ...
+
+    @property
+    def requests(self) -> Requests: ...
+
+    @property
+    def ledger(self) -> Ledger: ...
+
+    @property
+    def webhooks(self) -> Webhooks: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    """Makes units of work; the runtime holds one, and tests give it an in-memory one."""
+
+    def __call__(self, *, read_only: bool, snapshot: bool) -> UnitOfWork: ...

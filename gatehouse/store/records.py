@@ -1,0 +1,139 @@
+"""What the repositories hand back: plain, frozen values, never database rows.
+
+A use case that reads these needs no database to be tested: an in-memory repository returns
+the same values. Field names follow the columns they come from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from gatehouse.domain.requests import RightsRequest
+from gatehouse.domain.subjects import Subject
+from gatehouse.vault import WrappedKey
+
+__all__ = [
+    "SubjectRecord",
+    "Held",
+    "StoredNotice",
+    "RecipientName",
+    "PiiRead",
+    "StoredOrder",
+    "OpenView",
+    "TransferDecision",
+    "StoredRequest",
+]
+
+SubjectRecord = tuple[Subject, str, WrappedKey, Mapping[str, bytes], Mapping[str, str]]
+"""What one new subject writes: the subject, its external-ref digest, wrapped key,
+ciphertexts by field and blind-index digests by kind."""
+
+Held = tuple[str, str, str]
+"""What a recipient holds: ``(recipient_id, transfer_id, order_ref)``."""
+
+
+@dataclass(frozen=True)
+class StoredNotice:
+    """A rendered notice as it was stored, once, under the hash of its content."""
+
+    hash: str
+    kind: str
+    locale: str
+    purpose: str
+    flow: str
+    pack_id: str
+    pack_version: str
+    # Recipient id -> fingerprint of the recipient when the notice was rendered.
+    recipients: Mapping[str, str]
+    countries: Sequence[str]
+    body: Mapping[str, Any]
+    text: str
+    created_at: datetime
+    content_digest: str | None
+    required: bool | None
+
+
+@dataclass(frozen=True)
+class RecipientName:
+    """How a recipient is named to a customer: its legal name and country."""
+
+    id: str
+    legal_name: str | None
+    country: str | None
+
+
+@dataclass(frozen=True)
+class PiiRead:
+    """One unmasked read of a subject's data by an operator key, with its stated reason."""
+
+    api_key_id: str
+    reason: str
+    fields: Sequence[str]
+    at: datetime
+
+
+@dataclass(frozen=True)
+class StoredOrder:
+    """An order's facts; its items and delivery note are sealed in the vault, not here."""
+
+    id: str
+    subject_id: str
+    recipient_id: str
+    external_ref: str
+    customs_required: bool
+    has_delivery_note: bool
+    status: str
+    created_at: datetime
+    delivered_at: datetime | None
+    confirmed_at: datetime | None
+    cancelled_at: datetime | None
+
+
+@dataclass(frozen=True)
+class OpenView:
+    """A recipient's window on an allowed transfer, not yet closed."""
+
+    transfer_id: str
+    order_id: str
+    subject_id: str
+    recipient_id: str
+    purpose: str
+    consent_notice: str | None
+    safe_number: str | None
+    opened_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class TransferDecision:
+    """One transfer decision, allowed or refused, with its recipient's name and its view."""
+
+    id: str
+    order_id: str
+    subject_id: str
+    recipient_id: str
+    country: str | None
+    purpose: str
+    flow: str
+    allowed: bool
+    basis: str | None
+    refusal: str | None
+    notice_hash: str | None
+    fields: Sequence[str]
+    decided_at: datetime
+    legal_provision: str | None
+    legal_provision_text: str | None
+    recipient_name: str | None
+    view_expires_at: datetime | None
+    view_closed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class StoredRequest:
+    """A stored rights request; its texts are sealed, so a resolution's message is None."""
+
+    request: RightsRequest
+    channel: str

@@ -1,0 +1,60 @@
+"""The application served over real HTTP for tests, and an operator's client to it."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import uvicorn
+
+from gatehouse.app import create_app
+from gatehouse.services.access import issue_operator_key
+from gatehouse.services.runtime import Gatehouse
+
+
+class LiveServer:
+    """Uvicorn serving the app on a free loopback port, in a thread."""
+
+    def __init__(self, gh: Gatehouse) -> None:
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.socket.bind(("127.0.0.1", 0))
+        self.port = self.socket.getsockname()[1]
+        config = uvicorn.Config(
+            create_app(gh), log_level="warning", access_log=False, lifespan="off"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.socket.close()
+
+
+@contextmanager
+def operator_api(gh: Gatehouse, timeout: float = 30) -> Iterator[tuple[LiveServer, httpx.Client]]:
+    """A live server on ``gh``, and a client speaking to it with a new operator key."""
+    with LiveServer(gh) as server:
+        key = issue_operator_key(gh.engine, gh.clock(), label="tests")
+        headers = {"Authorization": f"Bearer {key}"}
+        with httpx.Client(base_url=server.url, headers=headers, timeout=timeout) as api:
+            yield server, api

@@ -1,0 +1,1 @@
+"""Repository checks that run alongside the tests (see the Makefile)."""
