@@ -17,8 +17,6 @@ no one in. Deleted subjects get no sessions, and deletion revokes the ones they 
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
@@ -28,6 +26,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 from gatehouse.domain.errors import NotFound, Unauthorized
 from gatehouse.domain.ids import new_id
 from gatehouse.domain.subjects import Subject
+from gatehouse.services.browser_sessions import new_token, token_hash
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.store.customer_tables import customer_sessions
 from gatehouse.store.subjects import SubjectRepository
@@ -66,8 +65,6 @@ ENTER_PATH = "/privacy/enter"
 
 _LINK = "link"
 _COOKIE = "cookie"
-# Tokens are 43 characters; anything much longer is not ours and is not worth hashing.
-_MAX_TOKEN_CHARS = 128
 # Sliding the idle expiry costs a write; within this step a request does not need one.
 _TOUCH_STEP = timedelta(minutes=1)
 
@@ -89,9 +86,11 @@ class CustomerPrincipal:
     session_id: str
 
 
-def _hash(token: str) -> str:
-    # 256-bit random tokens: a plain SHA-256 suffices, there is nothing to brute-force.
-    return hashlib.sha256(token.encode()).hexdigest()
+def _stored_hash(token: str) -> str:
+    """The stored hash of a token this module just issued (never over-long)."""
+    digest = token_hash(token)
+    assert digest is not None
+    return digest
 
 
 def _live_subject(connection: Connection, subject_id: str) -> Subject:
@@ -109,7 +108,7 @@ def _live_subject(connection: Connection, subject_id: str) -> Subject:
 def create_link(gh: Gatehouse, subject_id: str) -> SessionLink:
     """A single-use sign-in link for a live subject, valid for 15 minutes."""
     now = gh.clock()
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     expires_at = now + LINK_LIFETIME
     with gh.engine.begin() as connection:
         _live_subject(connection, subject_id)
@@ -120,7 +119,7 @@ def create_link(gh: Gatehouse, subject_id: str) -> SessionLink:
                 id=new_id("cse"),
                 subject_id=subject_id,
                 kind=_LINK,
-                token_hash=_hash(token),
+                token_hash=_stored_hash(token),
                 created_at=now,
                 expires_at=expires_at,
             )
@@ -134,13 +133,14 @@ def open_link(gh: Gatehouse, token: str) -> tuple[str, datetime]:
     The expiry returned is the absolute one (8 hours); the session also ends after 30 idle
     minutes. A link already opened answers ``link_used``, an expired one ``link_expired``.
     """
-    if not token or len(token) > _MAX_TOKEN_CHARS:
+    digest = token_hash(token)
+    if digest is None:
         raise Unauthorized("the sign-in link is not valid")
     now = gh.clock()
     with gh.engine.begin() as connection:
         row = connection.execute(
             select(customer_sessions).where(
-                customer_sessions.c.token_hash == _hash(token), customer_sessions.c.kind == _LINK
+                customer_sessions.c.token_hash == digest, customer_sessions.c.kind == _LINK
             )
         ).first()
         if row is None or row.revoked_at is not None:
@@ -160,14 +160,14 @@ def open_link(gh: Gatehouse, token: str) -> tuple[str, datetime]:
         )
         if spent.rowcount != 1:
             raise Unauthorized("this sign-in link was used already", code="link_used")
-        cookie = secrets.token_urlsafe(32)
+        cookie = new_token()
         expires_at = now + MAX_LIFETIME
         connection.execute(
             insert(customer_sessions).values(
                 id=new_id("cse"),
                 subject_id=row.subject_id,
                 kind=_COOKIE,
-                token_hash=_hash(cookie),
+                token_hash=_stored_hash(cookie),
                 link_id=row.id,
                 created_at=now,
                 expires_at=expires_at,
@@ -180,12 +180,13 @@ def open_link(gh: Gatehouse, token: str) -> tuple[str, datetime]:
 def authenticate_customer(gh: Gatehouse, token: str | None) -> CustomerPrincipal:
     """The customer behind a link or cookie token, or ``Unauthorized``; slides the idle expiry."""
     refused = Unauthorized("sign in to the privacy center again")
-    if not token or len(token) > _MAX_TOKEN_CHARS:
+    digest = token_hash(token)
+    if digest is None:
         raise refused
     now = gh.clock()
     with gh.engine.connect() as connection:
         row = connection.execute(
-            select(customer_sessions).where(customer_sessions.c.token_hash == _hash(token))
+            select(customer_sessions).where(customer_sessions.c.token_hash == digest)
         ).first()
         if row is None or row.revoked_at is not None or row.expires_at <= now:
             raise refused
@@ -218,13 +219,14 @@ def _touch(
 
 def end_session(gh: Gatehouse, token: str | None) -> None:
     """Sign out: revoke the session behind ``token``; an unknown or ended one is left alone."""
-    if not token or len(token) > _MAX_TOKEN_CHARS:
+    digest = token_hash(token)
+    if digest is None:
         return
     with gh.engine.begin() as connection:
         connection.execute(
             update(customer_sessions)
             .where(
-                customer_sessions.c.token_hash == _hash(token),
+                customer_sessions.c.token_hash == digest,
                 customer_sessions.c.revoked_at.is_(None),
             )
             .values(revoked_at=gh.clock())
@@ -262,13 +264,12 @@ def belongs_to_erased_subject(gh: Gatehouse, token: str | None) -> bool:
     deleted account deserves to hear that the account is gone, not to be sent for a new link
     that the marketplace can no longer give.
     """
-    if not token or len(token) > _MAX_TOKEN_CHARS:
+    digest = token_hash(token)
+    if digest is None:
         return False
     with gh.engine.connect() as connection:
         subject_id = connection.execute(
-            select(customer_sessions.c.subject_id).where(
-                customer_sessions.c.token_hash == _hash(token)
-            )
+            select(customer_sessions.c.subject_id).where(customer_sessions.c.token_hash == digest)
         ).scalar()
         if subject_id is None:
             return False

@@ -8,13 +8,10 @@ they arrive.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, tzinfo
 from typing import Annotated, Any
 
-from babel.dates import format_date
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -29,6 +26,7 @@ from gatehouse.domain.views import ViewClosed
 from gatehouse.http.cookies import clear_session_cookie
 from gatehouse.http.deps import gatehouse_of
 from gatehouse.http.errors import refusal
+from gatehouse.services.browser_sessions import csrf_token_for
 from gatehouse.services.customer_sessions import (
     IDLE_TIMEOUT,
     LINK_LIFETIME,
@@ -37,14 +35,15 @@ from gatehouse.services.customer_sessions import (
     belongs_to_erased_subject,
 )
 from gatehouse.services.receipts import RECEIPT_LIFETIME, ReceiptTicket, open_ticket
-from gatehouse.web.i18n import LANG_COOKIE, SUPPORTED_LOCALES, format_when, translations
-from gatehouse.web.rendering import environment, protect
+from gatehouse.web.site import Site, problem_for
+from gatehouse.web.site import text as site_text
 
 __all__ = [
     "PRIVACY_PATH",
     "DEFAULT_LOCALE",
     "RECEIPT_COOKIE",
     "MAX_ID_CHARS",
+    "SITE",
     "CsrfField",
     "Customer",
     "locale_of",
@@ -69,11 +68,16 @@ DEFAULT_LOCALE = "ko"
 RECEIPT_COOKIE = "gh_receipt"
 # Ids are 40 characters at most; a longer one names nothing and is not looked up.
 MAX_ID_CHARS = 64
+SITE = Site(PRIVACY_PATH, "privacy", default_locale=DEFAULT_LOCALE)
 
-_YEAR = 365 * 24 * 3600
 _CSRF_LABEL = b"gatehouse privacy csrf v1"
-# Session tokens are 43 characters; anything much longer is not ours and is not hashed.
-_MAX_TOKEN_CHARS = 128
+# The refusals a privacy-center problem page explains; a vault error is a 409 but no
+# "conflict" the customer could fix, so it falls to "other".
+_PROBLEM_KINDS: tuple[tuple[type[GatehouseError], str], ...] = (
+    (NotFound, "not_found"),
+    (Conflict, "conflict"),
+    (InvalidInput, "invalid"),
+)
 
 CsrfField = Annotated[str, Form()]
 
@@ -83,29 +87,12 @@ CsrfField = Annotated[str, Form()]
 
 def locale_of(request: Request) -> str:
     """``?lang=``, then the remembered choice, then Korean."""
-    for candidate in (request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)):
-        if candidate in SUPPORTED_LOCALES:
-            return str(candidate)
-    return DEFAULT_LOCALE
+    return SITE.locale(request)
 
 
 def text(locale: str, message: str) -> str:
     """A message from the catalog, as plain text (autoescaped where it is shown)."""
-    return translations(locale).gettext(message)
-
-
-def _helpers(locale: str, zone: tzinfo) -> dict[str, Any]:
-    def when(value: datetime | None) -> str:
-        return "" if value is None else format_when(value, locale, zone)
-
-    def day(value: datetime | None) -> str:
-        if value is None:
-            return ""
-        # The customer's own calendar day: 15:30 UTC is already tomorrow in Seoul.
-        local = value.astimezone(zone) if value.tzinfo is not None else value
-        return format_date(local, "long", locale=locale)
-
-    return {"when": when, "day": day}
+    return site_text(locale, message)
 
 
 def render(
@@ -122,38 +109,14 @@ def render(
     Times show in ``zone``, the customer's (see :mod:`gatehouse.web.zones`); pages without a
     known customer show none, and would show UTC.
     """
-    locale = locale_of(request)
-    if lang_path is None:
-        # The language links point back at this page, unless it answered a form.
-        lang_path = request.url.path if request.method == "GET" else PRIVACY_PATH
-    frame: dict[str, Any] = {
-        "lang_path": lang_path,
-        "signed_in": False,
-        "csrf_token": "",
-        "remedies": [],
-        **_helpers(locale, zone),
-    }
-    html = environment(locale).get_template(template).render(**{**frame, **context})
-    response = protect(HTMLResponse(html, status_code=status))
-    response.headers["Content-Language"] = locale
-    if request.query_params.get("lang") == locale and request.cookies.get(LANG_COOKIE) != locale:
-        response.set_cookie(
-            LANG_COOKIE,
-            locale,
-            max_age=_YEAR,
-            path=PRIVACY_PATH,
-            secure=True,
-            httponly=True,
-            samesite="lax",
-        )
-    return response
+    # Every page's footer carries the remedies block once a customer's pack is known.
+    page = {"remedies": [], **context}
+    return SITE.render(request, template, page, status=status, lang_path=lang_path, zone=zone)
 
 
 def redirect(url: str) -> RedirectResponse:
     """A 303 to ``url``: the browser follows a form with GET, so a reload re-posts nothing."""
-    response = RedirectResponse(url, status_code=303)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return SITE.redirect(url)
 
 
 # --- the session --------------------------------------------------------------------------
@@ -167,15 +130,9 @@ class Customer:
     csrf_token: str
 
 
-def _csrf_for(token: str) -> str:
-    return hmac.new(token.encode(), _CSRF_LABEL, hashlib.sha256).hexdigest()
-
-
 def csrf_ok(customer: Customer, submitted: str) -> bool:
     """Whether a form carried this session's CSRF token."""
-    if not submitted or len(submitted) > _MAX_TOKEN_CHARS:
-        return False
-    return hmac.compare_digest(customer.csrf_token.encode(), submitted.encode())
+    return SITE.csrf_ok(customer, submitted)
 
 
 def customer_of(request: Request) -> Customer | None:
@@ -186,7 +143,7 @@ def customer_of(request: Request) -> Customer | None:
     except Unauthorized:
         return None
     assert token is not None
-    return Customer(principal.subject_id, _csrf_for(token))
+    return Customer(principal.subject_id, csrf_token_for(token, _CSRF_LABEL))
 
 
 # --- the deletion receipt's ticket ----------------------------------------------------------
@@ -199,15 +156,7 @@ def receipt_ticket(request: Request) -> ReceiptTicket | None:
 
 def set_receipt_cookie(response: Response, ticket: str) -> None:
     """Hand the browser that deleted the account its ticket to the receipt."""
-    response.set_cookie(
-        RECEIPT_COOKIE,
-        ticket,
-        max_age=int(RECEIPT_LIFETIME.total_seconds()),
-        path=PRIVACY_PATH,
-        secure=True,
-        httponly=True,
-        samesite="strict",
-    )
+    SITE.set_cookie(response, RECEIPT_COOKIE, ticket, max_age=int(RECEIPT_LIFETIME.total_seconds()))
 
 
 # --- refusals -----------------------------------------------------------------------------
@@ -263,11 +212,6 @@ def failure(request: Request, customer: Customer, exc: GatehouseError) -> Respon
     # 410 on a customer's own data means the account was erased (the vault shredded its key).
     if status == 410 and not isinstance(exc, ViewClosed):
         return gone(request, "account")
-    # The text follows the kind of refusal; a vault error is a 409 but no "conflict" to fix.
-    what = "other"
-    for kind, name in ((NotFound, "not_found"), (Conflict, "conflict"), (InvalidInput, "invalid")):
-        if isinstance(exc, kind):
-            what = name
-    response = problem(request, customer, what, status)
+    response = problem(request, customer, problem_for(exc, kinds=_PROBLEM_KINDS), status)
     response.headers.update(headers)
     return response
