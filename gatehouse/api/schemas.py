@@ -48,7 +48,6 @@ __all__ = [
     "SubjectMatches",
     "SuspendIn",
     "CountryStatusOut",
-    "AcceptedOut",
     "NoticeItemOut",
     "NoticeOut",
     "ConsentIn",
@@ -143,13 +142,6 @@ class CountryStatusOut(BaseModel):
     status: str
     changed: bool
     reason: str | None = None
-
-
-class AcceptedOut(BaseModel):
-    recipient_id: str
-    accepted_terms_version: str | None
-    eligible: bool
-    missing: list[str]
 
 
 class NoticeItemOut(BaseModel):

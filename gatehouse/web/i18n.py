@@ -21,7 +21,6 @@ __all__ = [
     "LOCALE_DIR",
     "SUPPORTED_LOCALES",
     "N_",
-    "choose_locale",
     "format_when",
     "label_for",
     "translations",
@@ -97,14 +96,6 @@ def translations(locale: str) -> Translations:
     if not isinstance(loaded, Translations):
         raise RuntimeError(f"the {locale} message catalog is missing; run `make catalogs`")
     return loaded
-
-
-def choose_locale(query_lang: str | None, cookie_lang: str | None) -> str:
-    """``?lang=`` first, then the remembered choice, then English."""
-    for candidate in (query_lang, cookie_lang):
-        if candidate is not None and candidate in SUPPORTED_LOCALES:
-            return candidate
-    return DEFAULT_LOCALE
 
 
 def format_when(value: datetime, locale: str, zone: tzinfo = UTC) -> str:
