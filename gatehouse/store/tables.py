@@ -319,6 +319,9 @@ transfers = Table(
     # the provision's citation and text as the pack held them when the transfer was decided.
     Column("legal_provision", String(80)),
     Column("legal_provision_text", Text),
+    # The privacy center lists a customer's newest transfers first: with this index that is
+    # a short walk however long the customer's history, not a sort of all of it.
+    Index("ix_transfers_subject_id_decided_at", "subject_id", "decided_at"),
 )
 
 # The recipient's window on an allowed transfer.
