@@ -412,8 +412,8 @@ def test_my_transfers_match_the_ledger_and_every_proof_verifies(
 
     # A page that only lists them can skip the proofs.
     listed = transfers_of(gatehouse, person.subject_id, with_proofs=False)
-    assert [i["transfer_id"] for i in listed.items] == [i["transfer_id"] for i in items]
-    assert all(i["proof"] is None for i in listed.items)
+    assert [i.transfer_id for i in listed.items] == [i["transfer_id"] for i in items]
+    assert all(i.proof is None for i in listed.items)
 
     lamp = next(i for i in items if i["recipient"]["id"] == china.id)
     assert lamp["recipient"]["legal_name"].startswith("Shenzhen Lamp Co. ")

@@ -46,7 +46,7 @@ def everything(gh: Gatehouse, subject_id: str) -> list[dict[str, Any]]:
     after = None
     while True:
         page = transfers_of(gh, subject_id, after=after, limit=3, with_proofs=False)
-        items.extend(page.items)
+        items.extend(item.to_dict() for item in page.items)
         if page.next_cursor is None:
             return items
         after = page.next_cursor
@@ -96,7 +96,7 @@ def test_the_summary_names_every_recipient_with_all_it_received(
     assert [r.transfers for r in again.recipients] == [5, 1] and again.total == 6
 
     refs = order_refs(gatehouse, subject_id, [t for _o, t in mine[:2]] + ["trf_nothing"])
-    expected = {t: str(transfer_of(gatehouse, subject_id, t)["order_ref"]) for _o, t in mine[:2]}
+    expected = {t: transfer_of(gatehouse, subject_id, t).order_ref for _o, t in mine[:2]}
     assert refs == expected
     assert order_refs(gatehouse, subject_id, []) == {}
     theirs_only = order_refs(gatehouse, stranger, [t for _o, t in mine])
@@ -132,7 +132,7 @@ def test_a_transfer_named_on_a_page_needs_no_proof(
     checkpoint = ledger.latest_checkpoint(gatehouse)
     before = 0 if checkpoint is None else checkpoint.sequence
     plain = transfer_of(gatehouse, subject_id, transfer_id, with_proof=False)
-    assert plain["proof"] is None and plain["transfer_id"] == transfer_id
+    assert plain.proof is None and plain.transfer_id == transfer_id
     after = ledger.latest_checkpoint(gatehouse)
     assert (0 if after is None else after.sequence) == before
-    assert transfer_of(gatehouse, subject_id, transfer_id)["proof"] is not None
+    assert transfer_of(gatehouse, subject_id, transfer_id).proof is not None

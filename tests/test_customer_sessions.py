@@ -1,7 +1,12 @@
 """What the privacy center asks the customer-session service besides signing in: the live
-subject behind a session, and whether a refused token belonged to an erased account."""
+subject behind a session, and whether a refused token belonged to an erased account; and a
+link opened twice at once, on each backend, spent only once."""
 
 from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 
 import httpx
 import pytest
@@ -15,6 +20,7 @@ from gatehouse.services.customer_sessions import (
     open_link,
 )
 from gatehouse.services.runtime import Gatehouse
+from gatehouse.store.customer_sessions import CustomerSessionRepository
 from gatehouse.vault import KeyShredded
 from tests.support.factories import subject_body
 
@@ -62,3 +68,35 @@ def test_a_token_of_an_erased_account_is_told_apart_from_an_ended_one(
     for stranger in (None, "", "not-a-token", "x" * 500):
         assert belongs_to_erased_subject(gatehouse, stranger) is False
     assert customer_subject(gatehouse, kept_id).id == kept_id
+
+
+def test_a_link_opened_twice_at_once_opens_one_session(
+    api: httpx.Client, gatehouse: Gatehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    subject_id, link = new_customer(api)
+    # Both openings have read the unspent link before either spends it.
+    both_read = threading.Barrier(2, timeout=10)
+    spend = CustomerSessionRepository.spend
+
+    def spend_after_both_read(
+        self: CustomerSessionRepository, session_id: str, at: datetime
+    ) -> bool:
+        both_read.wait()
+        return spend(self, session_id, at)
+
+    monkeypatch.setattr(CustomerSessionRepository, "spend", spend_after_both_read)
+
+    def attempt() -> str:
+        try:
+            cookie, _ = open_link(gatehouse, link)
+        except Unauthorized as refused:
+            return refused.code
+        return cookie
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = sorted(pool.map(lambda _: attempt(), range(2)))
+
+    monkeypatch.undo()
+    assert results.count("link_used") == 1
+    (cookie,) = [r for r in results if r != "link_used"]
+    assert authenticate_customer(gatehouse, cookie).subject_id == subject_id

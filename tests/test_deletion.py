@@ -9,20 +9,30 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from gatehouse.domain.errors import Unauthorized
 from gatehouse.rules import load_packs
 from gatehouse.services import outbox
 from gatehouse.services.access import issue_operator_key
+from gatehouse.services.customer import delete_account
+from gatehouse.services.customer_sessions import authenticate_customer
 from gatehouse.services.erasures import escalate_overdue
 from gatehouse.services.retention import destroy_expired, read_record
+from gatehouse.services.sql_unit_of_work import SqlWebhooks
 from gatehouse.services.subjects import decrypt_pii
 from gatehouse.services.worker import load_handlers
-from gatehouse.store.erasures import RetentionRepository
-from gatehouse.store.tables import pii_fields
+from gatehouse.store.customer_sessions import CustomerSessionRepository
+from gatehouse.store.erasure_tables import deletions, erasure_requests, retention_records
+from gatehouse.store.ledger import LedgerRepository
+from gatehouse.store.outbox_tables import outbox_jobs
+from gatehouse.store.retention_records import RetentionRecordRepository
+from gatehouse.store.subjects import SubjectRepository
+from gatehouse.store.tables import pii_fields, views
 from gatehouse.vault import KeyShredded
 from tests.conftest import Fresh, LiveServer
 from tests.support.factories import TERMS_CLAUSES, recipient_body, subject_body
+from tests.support.gateway import allowed_transfer, consent, new_seller, publish_terms
 from tests.support.webhook_sink import WebhookSink, verify_standard_webhook
 
 PACK = load_packs().by_id("KR-PIPA")
@@ -150,7 +160,7 @@ def test_deletion_reaches_every_recipient(world: tuple[Fresh, httpx.Client, Live
 
     # The retention store holds only each hold's fields, sealed, until the statutory date.
     with gh.engine.connect() as connection:
-        records = RetentionRepository(connection).for_deletion(receipt["deletion_id"])
+        records = RetentionRecordRepository(connection).for_deletion(receipt["deletion_id"])
     assert {r.hold for r in records} == {"contracts", "payments"}
     # Six contracts, and one record of supply for the one delivered order.
     assert sorted(r.hold for r in records) == ["contracts"] * 6 + ["payments"]
@@ -295,7 +305,7 @@ def test_retention_records_are_destroyed_after_their_date(
     fresh.clock.advance(days=10)
     assert destroy_expired(gh) == 1
     with gh.engine.connect() as connection:
-        (record,) = RetentionRepository(connection).for_deletion(receipt["deletion_id"])
+        (record,) = RetentionRecordRepository(connection).for_deletion(receipt["deletion_id"])
     assert (
         record.destroyed_at is not None and record.ciphertext is None and record.wrapped_key is None
     )
@@ -328,10 +338,72 @@ def test_complaints_are_kept_three_years_with_only_their_fields(
     with gh.engine.connect() as connection:
         (record,) = [
             r
-            for r in RetentionRepository(connection).for_deletion(receipt["deletion_id"])
+            for r in RetentionRecordRepository(connection).for_deletion(receipt["deletion_id"])
             if r.hold == "complaints"
         ]
     data = read_record(gh, record)
     assert data["message"] == "배송이 너무 늦어요" and data["email"] == body["email"]
     assert "phone" not in data and "customs_code" not in data
     assert 3 * 365 - 5 <= (record.kept_until - record.created_at).days <= 3 * 365 + 5
+
+
+def _fail(*_args: object, **_kwargs: object) -> None:
+    raise RuntimeError("down")
+
+
+@pytest.mark.parametrize(
+    "where",
+    [(CustomerSessionRepository, "revoke_subject"), (SqlWebhooks, "enqueue")],
+    ids=["revoking sessions", "a webhook"],
+)
+def test_a_failed_account_deletion_leaves_nothing_half_done(
+    world: tuple[Fresh, httpx.Client, LiveServer],
+    monkeypatch: pytest.MonkeyPatch,
+    where: tuple[type, str],
+) -> None:
+    fresh, api, server = world
+    gh = fresh.gatehouse
+    seller = new_seller(api, server.url, "CN", publish_terms(api))
+    seller.client.close()
+    subject_id = str(api.post("/v1/subjects", json=subject_body()).json()["id"])
+    consent(api, subject_id, seller)
+    _order, transfer_id = allowed_transfer(api, subject_id, seller)
+    token = api.post(f"/v1/subjects/{subject_id}/sessions").json()["token"]
+
+    def counts() -> dict[str, int]:
+        with gh.engine.connect() as connection:
+            return {
+                table.name: int(
+                    connection.execute(select(func.count()).select_from(table)).scalar_one()
+                )
+                for table in (deletions, erasure_requests, retention_records, outbox_jobs)
+            }
+
+    before = counts()
+    monkeypatch.setattr(*where, _fail)
+    with pytest.raises(RuntimeError):
+        delete_account(gh, subject_id)
+
+    # Nothing of it happened: the subject, its key, its view, its session and the ledger.
+    assert counts() == before
+    with gh.engine.connect() as connection:
+        subjects = SubjectRepository(connection)
+        subject = subjects.get(subject_id)
+        assert subject is not None and not subject.deleted
+        assert subjects.wrapped_key(subject_id) is not None
+        assert decrypt_pii(gh, connection, subject_id).name
+        view = connection.execute(select(views).where(views.c.transfer_id == transfer_id)).one()
+        assert view.closed_at is None
+        ledger = LedgerRepository(connection)
+        assert ledger.find(kind="subject.deleted", subject_id=subject_id) == []
+        assert ledger.find(kind="view.closed", subject_id=subject_id) == []
+    assert authenticate_customer(gh, token).subject_id == subject_id
+
+    # Once the failure is gone, the same deletion goes through, whole.
+    monkeypatch.undo()
+    receipt = delete_account(gh, subject_id)
+    assert receipt.views_closed == 1 and len(receipt.erasure_notices) == 1
+    with pytest.raises(Unauthorized):
+        authenticate_customer(gh, token)
+    with gh.engine.connect() as connection:
+        assert SubjectRepository(connection).wrapped_key(subject_id) is None

@@ -33,7 +33,7 @@ from gatehouse.services.retention import (
 )
 from gatehouse.store.orders import OrderRepository
 from gatehouse.store.requests import RequestRepository
-from gatehouse.store.retention_dates import RetentionDates
+from gatehouse.store.retention_dates import RetentionDateRepository
 from gatehouse.vault import KeyShredded
 from tests.conftest import Fresh, LiveServer
 from tests.support.gateway import new_order, new_seller, new_subject, publish_terms
@@ -261,7 +261,7 @@ def test_the_preview_is_the_engines_rule_over_every_order_and_complaint(fresh: F
             complaints = RequestRepository(connection).of_subject(
                 subject_id, request_type=RequestType.COMPLAINT, newest_first=False
             )
-            latest = RetentionDates(connection)
+            latest = RetentionDateRepository(connection)
             order_rows = latest.latest_order_dates(subject_id)
             complaint_rows = latest.latest_complaint_dates(subject_id)
         # One row per pattern of missing dates, whatever the number of orders; shipped and

@@ -126,12 +126,12 @@ def test_withdrawal_closes_the_views_it_carried_and_asks_for_erasure(w: World) -
     assert unrelated not in tables.closed_views
     assert [number[0] for number in tables.released_numbers] == [carried]
     (erasure,) = tables.erasures.values()
-    assert erasure["recipient_id"] == seller.id and erasure["transfer_ids"] == [carried]
-    assert erasure["cause"] == "consent_withdrawn" and erasure["consent_id"] == consent_id
+    assert erasure.recipient_id == seller.id and erasure.transfer_ids == [carried]
+    assert erasure.cause == "consent_withdrawn" and erasure.consent_id == consent_id
     (job,) = tables.webhooks.values()
-    assert job["recipient_id"] == seller.id and job["data"]["erasure_id"] == erasure["id"]
+    assert job["recipient_id"] == seller.id and job["data"]["erasure_id"] == erasure.id
     withdrawn, closed = w.db.entries("consent.withdrawn"), w.db.entries("view.closed")
-    assert withdrawn[0].payload["erasure_ids"] == [erasure["id"]]
+    assert withdrawn[0].payload["erasure_ids"] == [erasure.id]
     assert closed[0].payload == {"transfer_id": carried, "reason": "consent_withdrawn"}
 
 

@@ -55,7 +55,9 @@ def suspensions(gh: GatehouseDep, _: OperatorDep) -> SuspensionAuditOut:
                 at=v.at,
                 shard=v.shard,
                 seq=v.seq,
-                suspended=[SuspendedOut.model_validate(s) for s in v.suspended],
+                suspended=[
+                    SuspendedOut.model_validate(s, from_attributes=True) for s in v.suspended
+                ],
             )
             for v in report.violations
         ],

@@ -172,13 +172,17 @@ def my_transfers(
     """Who received my data: recipient, country, contacts, items, purpose, basis, when and
     until, each with an RFC 6962 inclusion proof against the latest signed checkpoint."""
     page = customer_service.transfers_of(gh, who.subject_id, after=cursor, limit=limit)
-    return {"items": page.items, "next_cursor": page.next_cursor, "by_country": page.by_country}
+    return {
+        "items": [item.to_dict() for item in page.items],
+        "next_cursor": page.next_cursor,
+        "by_country": page.by_country,
+    }
 
 
 @router.get("/transfers/{transfer_id}")
 def my_transfer(transfer_id: IdPath, who: CustomerDep, gh: GatehouseDep) -> dict[str, Any]:
     """One of my transfers, with its proof."""
-    return customer_service.transfer_of(gh, who.subject_id, transfer_id)
+    return customer_service.transfer_of(gh, who.subject_id, transfer_id).to_dict()
 
 
 @router.get("/consents")
@@ -258,6 +262,6 @@ def export(who: CustomerDep, gh: GatehouseDep) -> JSONResponse:
 def delete_me(who: CustomerDep, gh: GatehouseDep, response: Response) -> dict[str, Any]:
     """Delete my account in one step: my key is shredded, recipients are told to erase, and
     this session ends. The receipt lists what was erased and what the law makes us keep."""
-    receipt = customer_service.delete_account(gh, who.subject_id)
+    receipt = customer_service.delete_account(gh, who.subject_id).to_dict()
     clear_session_cookie(response)
     return {"receipt": receipt, "erasure_notices": list(receipt["erasure_notices"])}

@@ -261,7 +261,7 @@ def list_transfers(
     cursor: Annotated[str | None, Query(max_length=64)] = None,
 ) -> TransferPage:
     """Every decision, allowed and refused, filtered and a page at a time."""
-    rows, next_cursor = transfer_service.list_transfers(
+    page, next_cursor = transfer_service.list_transfers(
         gh,
         recipient_id=recipient_id,
         subject_id=subject_id,
@@ -271,6 +271,6 @@ def list_transfers(
         limit=limit,
     )
     return TransferPage(
-        items=[TransferRecord.model_validate(row._asdict()) for row in rows],
+        items=[TransferRecord.model_validate(transfer, from_attributes=True) for transfer in page],
         next_cursor=next_cursor,
     )

@@ -153,7 +153,7 @@ def suspend_country(
     result = recipient_service.suspend_country(
         gh, normalise_country(country), body.reason if body else None
     )
-    return CountryStatusOut.model_validate(result)
+    return CountryStatusOut.model_validate(result, from_attributes=True)
 
 
 @router.post("/countries/{country}/resume", response_model=CountryStatusOut)
@@ -164,7 +164,7 @@ def resume_country(
     result = recipient_service.resume_country(
         gh, normalise_country(country), body.reason if body else None
     )
-    return CountryStatusOut.model_validate(result)
+    return CountryStatusOut.model_validate(result, from_attributes=True)
 
 
 @router.post("/terms", status_code=201, response_model=TermsOut)
@@ -251,7 +251,7 @@ def delete_subject(subject_id: IdPath, gh: GatehouseDep, _: OperatorDep) -> Dele
 @router.get("/deletions/{deletion_id}")
 def deletion_progress(deletion_id: IdPath, gh: GatehouseDep, _: OperatorDep) -> dict[str, Any]:
     """A deletion's receipt and how many recipients have confirmed their erasure."""
-    return erasure_service.deletion_progress(gh, deletion_id)
+    return erasure_service.deletion_progress(gh, deletion_id).to_dict()
 
 
 @router.get("/erasures", response_model=ErasurePage)
@@ -272,14 +272,14 @@ def list_erasures(
 def rotate_recipient_key(recipient_id: IdPath, gh: GatehouseDep, _: OperatorDep) -> KeyOut:
     """Revoke the recipient's keys and issue a new one (shown once)."""
     recipient_service.get_recipient(gh, recipient_id)
-    return KeyOut(api_key=replace_recipient_keys(gh.engine, recipient_id, gh.clock()))
+    return KeyOut(api_key=replace_recipient_keys(gh, recipient_id, gh.clock()))
 
 
 @router.post("/recipients/{recipient_id}/keys/revoke", response_model=RevokedOut)
 def revoke_recipient_key(recipient_id: IdPath, gh: GatehouseDep, _: OperatorDep) -> RevokedOut:
     """Revoke every key of the recipient at once (a leaked key, an offboarded seller)."""
     recipient_service.get_recipient(gh, recipient_id)
-    return RevokedOut(revoked=revoke_recipient_keys(gh.engine, recipient_id, gh.clock()))
+    return RevokedOut(revoked=revoke_recipient_keys(gh, recipient_id, gh.clock()))
 
 
 @router.get("/abuse/flags")
@@ -289,4 +289,9 @@ def abuse_flags(
     recipient_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict[str, Any]:
     """Recipients flagged for read patterns that look like scraping."""
-    return {"items": abuse_service.flags(gh, recipient_id), "next_cursor": None}
+    found = abuse_service.flags(gh, recipient_id)
+    items = [
+        {"recipient_id": f.recipient_id, "kind": f.kind, "detail": dict(f.detail), "at": f.at}
+        for f in found
+    ]
+    return {"items": items, "next_cursor": None}

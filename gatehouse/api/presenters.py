@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
-from typing import Any
-
-from sqlalchemy import Row
 
 from gatehouse.api.schemas import (
     CertificationOut,
@@ -17,7 +15,7 @@ from gatehouse.api.schemas import (
     TermsOut,
 )
 from gatehouse.domain.terms import Terms
-from gatehouse.services.erasures import erasure_status
+from gatehouse.services.erasures import ErasureRequest, erasure_status
 from gatehouse.services.recipients import RecipientStanding
 from gatehouse.services.subjects import SubjectView
 
@@ -82,20 +80,6 @@ def subject_out(view: SubjectView) -> SubjectOut:
     )
 
 
-def erasure_out(row: Row[Any], now: datetime) -> ErasureOut:
+def erasure_out(row: ErasureRequest, now: datetime) -> ErasureOut:
     """An erasure request with its status as of ``now``."""
-    return ErasureOut(
-        id=row.id,
-        cause=row.cause,
-        deletion_id=row.deletion_id,
-        consent_id=row.consent_id,
-        recipient_id=row.recipient_id,
-        transfer_ids=list(row.transfer_ids),
-        order_refs=list(row.order_refs),
-        requested_at=row.requested_at,
-        due_at=row.due_at,
-        status=erasure_status(row, now),
-        acknowledged_at=row.acknowledged_at,
-        attestation=row.attestation,
-        escalated_at=row.escalated_at,
-    )
+    return ErasureOut.model_validate({**asdict(row), "status": erasure_status(row, now)})

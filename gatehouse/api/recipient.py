@@ -137,5 +137,5 @@ def acknowledge_erasure(
 @router.post("/keys/rotate", response_model=KeyOut)
 def rotate_key(gh: GatehouseDep, principal: RecipientDep) -> KeyOut:
     """Replace this recipient's key: the new key is shown once, and the old one stops working."""
-    key = replace_recipient_keys(gh.engine, _own_id(principal.recipient_id), gh.clock())
+    key = replace_recipient_keys(gh, _own_id(principal.recipient_id), gh.clock())
     return KeyOut(api_key=key)

@@ -77,6 +77,7 @@ __all__ = [
     "DeletionReceipt",
 ]
 
+
 class TermsClausesIn(Body):
     safety_measures: Text | None = None
     complaint_handling: Text | None = None

@@ -7,16 +7,14 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, func, insert, select
-
 from gatehouse.domain.errors import GatehouseError
-from gatehouse.ledger import format_at
-from gatehouse.services import ledger
 from gatehouse.services.runtime import Gatehouse
-from gatehouse.store.ledger_tables import ledger_entries
-from gatehouse.store.tables import abuse_flags
+from gatehouse.services.unit_of_work import UnitOfWork
+from gatehouse.store.abuse import AbuseFlag
 
-__all__ = ["RateLimited", "RateLimiter", "check_scraping", "flags"]
+__all__ = ["AbuseFlag", "RateLimited", "RateLimiter", "check_scraping", "flags"]
+
+_SCRAPING = "scraping"
 
 
 class RateLimited(GatehouseError):
@@ -59,45 +57,26 @@ class RateLimiter:
             bucket.tokens -= 1.0
 
 
-def check_scraping(gh: Gatehouse, connection: Connection, recipient_id: str, now: datetime) -> bool:
-    """Flag a recipient that reads many distinct views in a short window; True when flagged now.
+def check_scraping(gh: Gatehouse, uow: UnitOfWork, recipient_id: str, now: datetime) -> bool:
+    """Flag a recipient that reads many distinct views in a short window, in the caller's unit
+    of work; True when flagged now.
 
     Reads come from the ledger, so every API process sees the same count.
     """
-    since = format_at(now - gh.limits.scrape_window)
-    distinct = connection.execute(
-        select(
-            func.count(func.distinct(ledger_entries.c.payload["transfer_id"].as_string()))
-        ).where(
-            ledger_entries.c.recipient_id == recipient_id,
-            ledger_entries.c.kind == "view.read",
-            ledger_entries.c.at >= since,
-        )
-    ).scalar_one()
+    since = now - gh.limits.scrape_window
+    distinct = uow.ledger.distinct_transfers(
+        kind="view.read", recipient_id=recipient_id, since=since
+    )
     if distinct < gh.limits.scrape_threshold:
         return False
-    recent = connection.execute(
-        select(func.count())
-        .select_from(abuse_flags)
-        .where(
-            abuse_flags.c.recipient_id == recipient_id,
-            abuse_flags.c.kind == "scraping",
-            abuse_flags.c.at >= now - gh.limits.scrape_window,
-        )
-    ).scalar_one()
-    if recent:
+    if uow.abuse_flags.count_since(recipient_id, _SCRAPING, since):
         return False  # flagged once per window is enough
     detail = {
-        "distinct_views": int(distinct),
+        "distinct_views": distinct,
         "window_seconds": int(gh.limits.scrape_window.total_seconds()),
     }
-    connection.execute(
-        insert(abuse_flags).values(
-            recipient_id=recipient_id, kind="scraping", detail=detail, at=now
-        )
-    )
-    ledger.append(
-        connection,
+    uow.abuse_flags.add(recipient_id, _SCRAPING, detail, now)
+    uow.ledger.append(
         kind="recipient.scraping_suspected",
         at=now,
         subject_id=None,
@@ -107,15 +86,7 @@ def check_scraping(gh: Gatehouse, connection: Connection, recipient_id: str, now
     return True
 
 
-def flags(
-    gh: Gatehouse, recipient_id: str | None = None, limit: int = 100
-) -> list[dict[str, object]]:
+def flags(gh: Gatehouse, recipient_id: str | None = None, limit: int = 100) -> list[AbuseFlag]:
     """Recent abuse flags, newest first."""
-    query = select(abuse_flags).order_by(abuse_flags.c.id.desc()).limit(limit)
-    if recipient_id:
-        query = query.where(abuse_flags.c.recipient_id == recipient_id)
-    with gh.engine.connect() as connection:
-        return [
-            {"recipient_id": r.recipient_id, "kind": r.kind, "detail": r.detail, "at": r.at}
-            for r in connection.execute(query)
-        ]
+    with gh.unit_of_work(read_only=True) as uow:
+        return uow.abuse_flags.recent(recipient_id, limit)

@@ -1,4 +1,8 @@
-"""API keys: issuing (shown once), authenticating by hash, revoking."""
+"""API keys: issuing (shown once), authenticating by hash, revoking.
+
+Each use case takes the running Gatehouse; an engine is still accepted, for callers from
+before the unit of work, and gets a unit of work on SQL.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 
 from gatehouse.domain.errors import Unauthorized
 from gatehouse.domain.ids import new_id
-from gatehouse.store.api_keys import ApiKeyRepository
+from gatehouse.services.ports import ApiKeys
+from gatehouse.services.runtime import Gatehouse
+from gatehouse.services.sql_unit_of_work import SqlUnitOfWork
+from gatehouse.services.unit_of_work import UnitOfWork
 
 __all__ = [
     "Audience",
@@ -51,16 +58,17 @@ def hash_key(token: str) -> str:
 
 
 def issue_key(
-    connection: Connection,
+    keys: ApiKeys,
     audience: Audience,
     at: datetime,
     *,
     recipient_id: str | None = None,
     label: str | None = None,
 ) -> str:
-    """Create a key and store only its hash; the caller shows the token once."""
+    """Create a key in the caller's unit of work and store only its hash; the caller shows
+    the token once."""
     token = _PREFIX[audience] + secrets.token_urlsafe(32)
-    ApiKeyRepository(connection).add(
+    keys.add(
         key_id=new_id("key"),
         audience=audience.value,
         recipient_id=recipient_id,
@@ -72,31 +80,38 @@ def issue_key(
     return token
 
 
-def issue_operator_key(engine: Engine, at: datetime, label: str = "initial") -> str:
+def _unit(where: Gatehouse | Engine, *, read_only: bool = False) -> UnitOfWork:
+    # Callers from before the unit of work pass an engine; it gets a unit of work on SQL.
+    if isinstance(where, Engine):
+        return SqlUnitOfWork(where, read_only=read_only)
+    return where.unit_of_work(read_only=read_only)
+
+
+def issue_operator_key(gh: Gatehouse | Engine, at: datetime, label: str = "initial") -> str:
     """Create an operator key in its own transaction."""
-    with engine.begin() as connection:
-        return issue_key(connection, Audience.OPERATOR, at, label=label)
+    with _unit(gh) as uow:
+        return issue_key(uow.api_keys, Audience.OPERATOR, at, label=label)
 
 
-def authenticate(engine: Engine, token: str) -> Principal:
+def authenticate(gh: Gatehouse | Engine, token: str) -> Principal:
     """The principal behind a bearer token, or ``Unauthorized``."""
     if not token or len(token) > 200:
         raise Unauthorized("a valid API key is required")
-    with engine.connect() as connection:
-        record = ApiKeyRepository(connection).find_by_hash(hash_key(token))
+    with _unit(gh, read_only=True) as uow:
+        record = uow.api_keys.find_by_hash(hash_key(token))
     if record is None or record.revoked_at is not None:
         raise Unauthorized("the API key is unknown or revoked")
     return Principal(record.id, Audience(record.audience), record.recipient_id)
 
 
-def replace_recipient_keys(engine: Engine, recipient_id: str, at: datetime) -> str:
-    """Revoke every key of the recipient and issue one new key (shown once)."""
-    with engine.begin() as connection:
-        ApiKeyRepository(connection).revoke_for_recipient(recipient_id, at)
-        return issue_key(connection, Audience.RECIPIENT, at, recipient_id=recipient_id)
+def replace_recipient_keys(gh: Gatehouse | Engine, recipient_id: str, at: datetime) -> str:
+    """Revoke every key of the recipient and issue one new key (shown once), atomically."""
+    with _unit(gh) as uow:
+        uow.api_keys.revoke_for_recipient(recipient_id, at)
+        return issue_key(uow.api_keys, Audience.RECIPIENT, at, recipient_id=recipient_id)
 
 
-def revoke_recipient_keys(engine: Engine, recipient_id: str, at: datetime) -> int:
+def revoke_recipient_keys(gh: Gatehouse | Engine, recipient_id: str, at: datetime) -> int:
     """Revoke every key of the recipient; returns how many were live."""
-    with engine.begin() as connection:
-        return ApiKeyRepository(connection).revoke_for_recipient(recipient_id, at)
+    with _unit(gh) as uow:
+        return uow.api_keys.revoke_for_recipient(recipient_id, at)

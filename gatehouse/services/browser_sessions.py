@@ -125,7 +125,7 @@ def principal_for_key(gh: Gatehouse, api_key: str, audience: Audience) -> Princi
     """The principal behind a typed-in key, or None for an unknown, revoked or other
     audience's key: a sign-in form gives all three the same answer."""
     try:
-        principal = authenticate(gh.engine, api_key.strip())
+        principal = authenticate(gh, api_key.strip())
     except Unauthorized:
         return None
     return principal if principal.audience is audience else None

@@ -10,14 +10,12 @@ callers keep one name for the customer's side; this module itself ends the accou
 
 from __future__ import annotations
 
-from typing import Any
-
 from gatehouse.services.customer_consents import consents_of
 from gatehouse.services.customer_export import EXPORT_FORMAT, export
 from gatehouse.services.customer_profile import profile
-from gatehouse.services.customer_sessions import revoke_sessions
+from gatehouse.services.customer_sessions import revoke_sessions_in
 from gatehouse.services.customer_transfers import TransferPage, transfer_of, transfers_of
-from gatehouse.services.deletion import delete_subject
+from gatehouse.services.deletion import DeletionReceipt, erase_in
 from gatehouse.services.runtime import Gatehouse
 
 __all__ = [
@@ -32,12 +30,14 @@ __all__ = [
 ]
 
 
-def delete_account(gh: Gatehouse, subject_id: str) -> dict[str, Any]:
-    """The customer deletes their account: the deletion engine runs, then every session ends.
+def delete_account(gh: Gatehouse, subject_id: str) -> DeletionReceipt:
+    """The customer deletes their account: the deletion engine runs and every session ends,
+    in one transaction, so a failure anywhere leaves the account as it was.
 
-    Authentication also refuses a deleted subject, so a session that outlives this call by a
-    race is refused all the same; revoking makes the end visible in the session table too.
+    Authentication also refuses a deleted subject, so a request racing this one is refused
+    all the same; revoking makes the end visible in the session table too.
     """
-    receipt = delete_subject(gh, subject_id, requested_by="customer")
-    revoke_sessions(gh, subject_id)
+    with gh.unit_of_work() as uow:
+        receipt = erase_in(gh, uow, subject_id, requested_by="customer")
+        revoke_sessions_in(uow, subject_id, receipt.deleted_at)
     return receipt

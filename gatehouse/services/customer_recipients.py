@@ -3,23 +3,20 @@
 The privacy center must name every recipient that holds the customer's data, with what it
 received, why and on what basis, however many transfers there were. Listing the transfers to
 group them made a page's time grow with the customer's history, so the grouping is done by
-the database here: its rows grow with the distinct (recipient, country, purpose, basis, items)
+the database (:meth:`~gatehouse.store.customer_transfers.CustomerTransferRepository.groups`):
+its rows grow with the distinct (recipient, country, purpose, basis, items)
 combinations, which the rule pack bounds, never with the number of transfers. The
 transfers themselves are paged by :func:`gatehouse.services.customer_transfers.transfers_of`.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Row, Text, and_, case, cast, func, select
-
-from gatehouse.services.customer_profile import live_subject
 from gatehouse.services.runtime import Gatehouse
-from gatehouse.store.tables import recipients, transfers, views
+from gatehouse.services.subjects import require_live_subject
+from gatehouse.store.customer_transfers import TransferGroup
 
 __all__ = ["RecipientSummary", "TransferSummary", "transfer_summary"]
 
@@ -61,7 +58,7 @@ class TransferSummary:
 
 @dataclass
 class _Share:
-    """A recipient's totals while the grouped rows are read."""
+    """A recipient's totals while the groups are read."""
 
     country: str | None
     last_at: datetime
@@ -70,13 +67,13 @@ class _Share:
     purposes: list[str] = field(default_factory=list)
     bases: list[str] = field(default_factory=list)
 
-    def add(self, row: Row[Any]) -> None:
-        """Count one group of transfers (rows come newest first)."""
-        self.transfers += int(row.transfers)
+    def add(self, group: TransferGroup) -> None:
+        """Count one group of transfers (groups come newest first)."""
+        self.transfers += group.transfers
         for into, values in (
-            (self.fields, json.loads(row.items)),
-            (self.purposes, [row.purpose]),
-            (self.bases, [row.basis]),
+            (self.fields, list(group.fields)),
+            (self.purposes, [group.purpose]),
+            (self.bases, [group.basis]),
         ):
             into.extend(v for v in dict.fromkeys(values) if v is not None and v not in into)
 
@@ -88,76 +85,45 @@ def transfer_summary(gh: Gatehouse, subject_id: str) -> TransferSummary:
     order of the recipient's latest transfer that had them.
     """
     now = gh.clock()
-    # JSON has no equality in PostgreSQL; its text does, and the same list is stored alike.
-    items = cast(transfers.c.fields, Text)
-    grouped = (
-        select(
-            transfers.c.recipient_id,
-            transfers.c.country,
-            transfers.c.purpose,
-            transfers.c.basis,
-            items.label("items"),
-            func.count().label("transfers"),
-            func.max(transfers.c.decided_at).label("last_at"),
-        )
-        .where(transfers.c.subject_id == subject_id, transfers.c.allowed.is_(True))
-        .group_by(
-            transfers.c.recipient_id,
-            transfers.c.country,
-            transfers.c.purpose,
-            transfers.c.basis,
-            items,
-        )
-    )
-    # The views apart, by recipient: joining them to every transfer cost more than the counts.
-    open_now = and_(views.c.closed_at.is_(None), views.c.expires_at > now)
-    windows = (
-        select(
-            views.c.recipient_id,
-            func.max(func.coalesce(views.c.closed_at, views.c.expires_at)).label("until"),
-            func.max(case((open_now, 1), else_=0)).label("open"),
-        )
-        .where(views.c.subject_id == subject_id)
-        .group_by(views.c.recipient_id)
-    )
-    with gh.engine.connect() as connection:
-        live_subject(connection, subject_id)
-        rows = list(connection.execute(grouped))
-        access = {row.recipient_id: row for row in connection.execute(windows)}
-        ids = sorted({row.recipient_id for row in rows})
-        details = {
-            row.id: row
-            for row in connection.execute(select(recipients).where(recipients.c.id.in_(ids)))
-        }
+    with gh.unit_of_work(read_only=True) as uow:
+        require_live_subject(uow.subjects, subject_id)
+        groups = uow.customer_transfers.groups(subject_id)
+        # The views apart, by recipient: joining them to every transfer cost more than the counts.
+        access = uow.customer_transfers.windows(subject_id, now)
+        ids = sorted({group.recipient_id for group in groups})
+        details = {rid: found for rid in ids if (found := uow.recipients.get(rid)) is not None}
     # Newest first, so each recipient's country and lists follow its latest transfers.
-    rows.sort(key=lambda row: (row.last_at, row.recipient_id), reverse=True)
+    groups.sort(key=lambda group: (group.last_at, group.recipient_id), reverse=True)
     by_country: dict[str, int] = {}
     shares: dict[str, _Share] = {}
-    for row in rows:
-        code = str(row.country or "??")
-        by_country[code] = by_country.get(code, 0) + int(row.transfers)
-        shares.setdefault(row.recipient_id, _Share(row.country, row.last_at)).add(row)
-    summaries = [
-        RecipientSummary(
-            recipient_id=recipient_id,
-            kind=details[recipient_id].kind,
-            legal_name=details[recipient_id].legal_name,
-            country=share.country,
-            contact_phone=details[recipient_id].contact_phone,
-            contact_email=details[recipient_id].contact_email,
-            officer_name=details[recipient_id].privacy_officer_name,
-            officer_email=details[recipient_id].privacy_officer_email,
-            officer_phone=details[recipient_id].privacy_officer_phone,
-            transfers=share.transfers,
-            last_at=share.last_at,
-            fields=tuple(share.fields),
-            purposes=tuple(share.purposes),
-            bases=tuple(share.bases),
-            until=access[recipient_id].until if recipient_id in access else None,
-            open=recipient_id in access and bool(access[recipient_id].open),
+    for group in groups:
+        code = str(group.country or "??")
+        by_country[code] = by_country.get(code, 0) + group.transfers
+        shares.setdefault(group.recipient_id, _Share(group.country, group.last_at)).add(group)
+    summaries = []
+    for recipient_id, share in shares.items():
+        recipient = details[recipient_id]
+        window = access.get(recipient_id)
+        summaries.append(
+            RecipientSummary(
+                recipient_id=recipient_id,
+                kind=recipient.kind.value,
+                legal_name=recipient.legal_name,
+                country=share.country,
+                contact_phone=recipient.contact_phone,
+                contact_email=recipient.contact_email,
+                officer_name=recipient.privacy_officer.name,
+                officer_email=recipient.privacy_officer.email,
+                officer_phone=recipient.privacy_officer.phone,
+                transfers=share.transfers,
+                last_at=share.last_at,
+                fields=tuple(share.fields),
+                purposes=tuple(share.purposes),
+                bases=tuple(share.bases),
+                until=window.until if window else None,
+                open=window is not None and window.open,
+            )
         )
-        for recipient_id, share in shares.items()
-    ]
     summaries.sort(key=lambda s: (s.country or "", s.legal_name or "", s.recipient_id))
     return TransferSummary(
         recipients=tuple(summaries),

@@ -21,15 +21,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import Connection, delete, insert, select, update
-
-from gatehouse.domain.errors import NotFound, Unauthorized
+from gatehouse.domain.errors import Unauthorized
 from gatehouse.domain.ids import new_id
 from gatehouse.domain.subjects import Subject
 from gatehouse.services.browser_sessions import new_token, token_hash
+from gatehouse.services.ports import Subjects
 from gatehouse.services.runtime import Gatehouse
-from gatehouse.store.customer_tables import customer_sessions
-from gatehouse.store.subjects import SubjectRepository
+from gatehouse.services.subjects import require_subject
+from gatehouse.services.unit_of_work import UnitOfWork
+from gatehouse.store.customer_sessions import CustomerSession
 from gatehouse.vault import KeyShredded
 
 __all__ = [
@@ -47,6 +47,7 @@ __all__ = [
     "authenticate_customer",
     "end_session",
     "revoke_sessions",
+    "revoke_sessions_in",
     "customer_subject",
     "belongs_to_erased_subject",
 ]
@@ -93,10 +94,8 @@ def _stored_hash(token: str) -> str:
     return digest
 
 
-def _live_subject(connection: Connection, subject_id: str) -> Subject:
-    subject = SubjectRepository(connection).get(subject_id)
-    if subject is None:
-        raise NotFound(f"no subject with id {subject_id!r}", code="subject_not_found")
+def _live_subject(subjects: Subjects, subject_id: str) -> Subject:
+    subject = require_subject(subjects, subject_id)
     if subject.deleted:
         raise KeyShredded(
             f"subject {subject_id} was erased; it has no privacy center",
@@ -110,12 +109,12 @@ def create_link(gh: Gatehouse, subject_id: str) -> SessionLink:
     now = gh.clock()
     token = new_token()
     expires_at = now + LINK_LIFETIME
-    with gh.engine.begin() as connection:
-        _live_subject(connection, subject_id)
+    with gh.unit_of_work() as uow:
+        _live_subject(uow.subjects, subject_id)
         # Links are rare, so this is a cheap moment to forget sessions that can never return.
-        connection.execute(delete(customer_sessions).where(customer_sessions.c.expires_at <= now))
-        connection.execute(
-            insert(customer_sessions).values(
+        uow.customer_sessions.purge_expired(now)
+        uow.customer_sessions.add(
+            CustomerSession(
                 id=new_id("cse"),
                 subject_id=subject_id,
                 kind=_LINK,
@@ -137,44 +136,48 @@ def open_link(gh: Gatehouse, token: str) -> tuple[str, datetime]:
     if digest is None:
         raise Unauthorized("the sign-in link is not valid")
     now = gh.clock()
-    with gh.engine.begin() as connection:
-        row = connection.execute(
-            select(customer_sessions).where(
-                customer_sessions.c.token_hash == digest, customer_sessions.c.kind == _LINK
-            )
-        ).first()
-        if row is None or row.revoked_at is not None:
+    with gh.unit_of_work() as uow:
+        link = uow.customer_sessions.find(digest)
+        if link is None or link.kind != _LINK or link.revoked_at is not None:
             raise Unauthorized("the sign-in link is not valid")
-        if row.used_at is not None:
+        if link.used_at is not None:
             raise Unauthorized("this sign-in link was used already", code="link_used")
-        if row.expires_at <= now:
+        if link.expires_at <= now:
             raise Unauthorized("this sign-in link has expired", code="link_expired")
-        subject = SubjectRepository(connection).get(row.subject_id)
+        subject = uow.subjects.get(link.subject_id)
         if subject is None or subject.deleted:
             raise Unauthorized("the sign-in link is not valid")
-        # The condition on used_at makes two concurrent openings spend the link only once.
-        spent = connection.execute(
-            update(customer_sessions)
-            .where(customer_sessions.c.id == row.id, customer_sessions.c.used_at.is_(None))
-            .values(used_at=now)
-        )
-        if spent.rowcount != 1:
+        # Spent only while unspent: of two concurrent openings, one gets the session.
+        if not uow.customer_sessions.spend(link.id, now):
             raise Unauthorized("this sign-in link was used already", code="link_used")
         cookie = new_token()
         expires_at = now + MAX_LIFETIME
-        connection.execute(
-            insert(customer_sessions).values(
+        uow.customer_sessions.add(
+            CustomerSession(
                 id=new_id("cse"),
-                subject_id=row.subject_id,
+                subject_id=link.subject_id,
                 kind=_COOKIE,
                 token_hash=_stored_hash(cookie),
-                link_id=row.id,
+                link_id=link.id,
                 created_at=now,
                 expires_at=expires_at,
                 idle_expires_at=min(now + IDLE_TIMEOUT, expires_at),
             )
         )
     return cookie, expires_at
+
+
+def _usable(session: CustomerSession | None, now: datetime) -> CustomerSession | None:
+    """The session if it still signs its customer in at ``now``, else None."""
+    if session is None or session.revoked_at is not None or session.expires_at <= now:
+        return None
+    if session.kind == _LINK and session.used_at is not None:
+        return None
+    if session.kind == _COOKIE and (
+        session.idle_expires_at is None or session.idle_expires_at <= now
+    ):
+        return None
+    return session
 
 
 def authenticate_customer(gh: Gatehouse, token: str | None) -> CustomerPrincipal:
@@ -184,37 +187,26 @@ def authenticate_customer(gh: Gatehouse, token: str | None) -> CustomerPrincipal
     if digest is None:
         raise refused
     now = gh.clock()
-    with gh.engine.connect() as connection:
-        row = connection.execute(
-            select(customer_sessions).where(customer_sessions.c.token_hash == digest)
-        ).first()
-        if row is None or row.revoked_at is not None or row.expires_at <= now:
+    with gh.unit_of_work() as uow:
+        session = _usable(uow.customer_sessions.find(digest), now)
+        if session is None:
             raise refused
-        if row.kind == _LINK and row.used_at is not None:
+        subject = uow.subjects.get(session.subject_id)
+        # Deletion revokes sessions too; checking here as well keeps a racing request out.
+        if subject is None or subject.deleted:
             raise refused
-        if row.kind == _COOKIE and (row.idle_expires_at is None or row.idle_expires_at <= now):
-            raise refused
-        subject = SubjectRepository(connection).get(row.subject_id)
-    # Deletion revokes sessions too; checking here as well keeps a racing request out.
-    if subject is None or subject.deleted:
-        raise refused
-    if row.kind == _COOKIE:
-        _touch(gh, row.id, row.idle_expires_at, row.expires_at, now)
-    return CustomerPrincipal(subject_id=row.subject_id, session_id=row.id)
+        if session.kind == _COOKIE:
+            _touch(uow, session, now)
+    return CustomerPrincipal(subject_id=session.subject_id, session_id=session.id)
 
 
-def _touch(
-    gh: Gatehouse, session_id: str, idle_expires_at: datetime, expires_at: datetime, now: datetime
-) -> None:
-    slid = min(now + IDLE_TIMEOUT, expires_at)
-    if slid - idle_expires_at < _TOUCH_STEP:
+def _touch(uow: UnitOfWork, session: CustomerSession, now: datetime) -> None:
+    """Slide the idle expiry, at most up to the absolute one; skipped within a small step."""
+    assert session.idle_expires_at is not None
+    slid = min(now + IDLE_TIMEOUT, session.expires_at)
+    if slid - session.idle_expires_at < _TOUCH_STEP:
         return
-    with gh.engine.begin() as connection:
-        connection.execute(
-            update(customer_sessions)
-            .where(customer_sessions.c.id == session_id, customer_sessions.c.revoked_at.is_(None))
-            .values(idle_expires_at=slid)
-        )
+    uow.customer_sessions.slide(session.id, slid)
 
 
 def end_session(gh: Gatehouse, token: str | None) -> None:
@@ -222,39 +214,26 @@ def end_session(gh: Gatehouse, token: str | None) -> None:
     digest = token_hash(token)
     if digest is None:
         return
-    with gh.engine.begin() as connection:
-        connection.execute(
-            update(customer_sessions)
-            .where(
-                customer_sessions.c.token_hash == digest,
-                customer_sessions.c.revoked_at.is_(None),
-            )
-            .values(revoked_at=gh.clock())
-        )
+    with gh.unit_of_work() as uow:
+        uow.customer_sessions.revoke(digest, gh.clock())
+
+
+def revoke_sessions_in(uow: UnitOfWork, subject_id: str, at: datetime) -> int:
+    """Revoke every live link and session of a subject in the caller's unit of work."""
+    require_subject(uow.subjects, subject_id)
+    return uow.customer_sessions.revoke_subject(subject_id, at)
 
 
 def revoke_sessions(gh: Gatehouse, subject_id: str) -> int:
     """Revoke every live link and session of a subject; returns how many were revoked."""
-    now = gh.clock()
-    with gh.engine.begin() as connection:
-        if SubjectRepository(connection).get(subject_id) is None:
-            raise NotFound(f"no subject with id {subject_id!r}", code="subject_not_found")
-        result = connection.execute(
-            update(customer_sessions)
-            .where(
-                customer_sessions.c.subject_id == subject_id,
-                customer_sessions.c.revoked_at.is_(None),
-                customer_sessions.c.expires_at > now,
-            )
-            .values(revoked_at=now)
-        )
-    return int(result.rowcount)
+    with gh.unit_of_work() as uow:
+        return revoke_sessions_in(uow, subject_id, gh.clock())
 
 
 def customer_subject(gh: Gatehouse, subject_id: str) -> Subject:
     """The live subject a customer session speaks for: NotFound, or KeyShredded once erased."""
-    with gh.engine.connect() as connection:
-        return _live_subject(connection, subject_id)
+    with gh.unit_of_work(read_only=True) as uow:
+        return _live_subject(uow.subjects, subject_id)
 
 
 def belongs_to_erased_subject(gh: Gatehouse, token: str | None) -> bool:
@@ -267,11 +246,7 @@ def belongs_to_erased_subject(gh: Gatehouse, token: str | None) -> bool:
     digest = token_hash(token)
     if digest is None:
         return False
-    with gh.engine.connect() as connection:
-        subject_id = connection.execute(
-            select(customer_sessions.c.subject_id).where(customer_sessions.c.token_hash == digest)
-        ).scalar()
-        if subject_id is None:
-            return False
-        subject = SubjectRepository(connection).get(subject_id)
+    with gh.unit_of_work(read_only=True) as uow:
+        session = uow.customer_sessions.find(digest)
+        subject = None if session is None else uow.subjects.get(session.subject_id)
     return subject is not None and subject.deleted

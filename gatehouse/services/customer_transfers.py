@@ -2,160 +2,267 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, func, or_, select
-
 from gatehouse.domain.errors import NotFound
-from gatehouse.domain.policy import RulePack
+from gatehouse.domain.policy import Label, RulePack
+from gatehouse.domain.recipients import Recipient
+from gatehouse.domain.subjects import Subject
+from gatehouse.ledger import Checkpoint
 from gatehouse.services import ledger
-from gatehouse.services.customer_profile import live_subject
+from gatehouse.services.ledger_proofs import InclusionProof, Position, inclusion_proofs, prove
 from gatehouse.services.paging import page_cursor, parse_page_cursor
 from gatehouse.services.remedies import language_of
 from gatehouse.services.runtime import Gatehouse
-from gatehouse.store.ledger import LedgerRepository
-from gatehouse.store.tables import orders, recipients, transfers, views
+from gatehouse.services.subjects import require_live_subject
+from gatehouse.services.unit_of_work import UnitOfWork
+from gatehouse.store.customer_transfers import TransferListing
 
-__all__ = ["TransferPage", "transfers_of", "transfer_of", "order_refs"]
+__all__ = [
+    "TransferRecipient",
+    "CustomerTransfer",
+    "TransferPage",
+    "transfers_of",
+    "transfer_of",
+    "order_refs",
+]
+
+
+@dataclass(frozen=True)
+class TransferRecipient:
+    """The recipient of a transfer as the customer is told of it: who, where, how to reach."""
+
+    id: str
+    kind: str
+    legal_name: str | None
+    # The country the transfer went to.
+    country: str | None
+    contact_phone: str | None
+    contact_email: str | None
+    officer_name: str | None
+    officer_email: str | None
+    officer_phone: str | None
+    retention_days: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form ``GET /v1/me/transfers`` answers."""
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "legal_name": self.legal_name,
+            "country": self.country,
+            "contact": {"phone": self.contact_phone, "email": self.contact_email},
+            "privacy_officer": {
+                "name": self.officer_name,
+                "email": self.officer_email,
+                "phone": self.officer_phone,
+            },
+            "retention_days": self.retention_days,
+        }
+
+
+@dataclass(frozen=True)
+class CustomerTransfer:
+    """One allowed transfer of the customer's data, labelled in their language.
+
+    ``status`` is "open" or "closed"; ``until`` is when the recipient's view ends or ended;
+    ``proof`` is the entry's inclusion proof, or None when it was not asked for.
+    """
+
+    transfer_id: str
+    order_ref: str
+    recipient: TransferRecipient
+    country: str | None
+    items: tuple[str, ...]
+    item_labels: tuple[str, ...]
+    purpose: str
+    purpose_label: str
+    flow: str
+    basis: str | None
+    basis_label: str | None
+    notice_hash: str | None
+    when: datetime
+    until: datetime | None
+    status: str
+    close_reason: str | None
+    proof: InclusionProof | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form ``GET /v1/me/transfers`` answers (times as datetimes)."""
+        return {
+            "transfer_id": self.transfer_id,
+            "order_ref": self.order_ref,
+            "recipient": self.recipient.to_dict(),
+            "country": self.country,
+            "items": list(self.items),
+            "item_labels": list(self.item_labels),
+            "purpose": self.purpose,
+            "purpose_label": self.purpose_label,
+            "flow": self.flow,
+            "basis": self.basis,
+            "basis_label": self.basis_label,
+            "notice_hash": self.notice_hash,
+            "when": self.when,
+            "until": self.until,
+            "status": self.status,
+            "close_reason": self.close_reason,
+            "proof": None if self.proof is None else self.proof.to_dict(),
+        }
 
 
 @dataclass(frozen=True)
 class TransferPage:
     """A page of the customer's allowed transfers, and how many went to each country."""
 
-    items: list[dict[str, Any]]
+    items: list[CustomerTransfer]
     next_cursor: str | None
     by_country: dict[str, int]
 
 
-def _transfer_rows(
-    connection: Connection,
-    subject_id: str,
-    after: str | None,
-    limit: int,
-    transfer_id: str | None = None,
-) -> list[Row[Any]]:
-    # Newest first: a customer asks who got their data lately.
-    newest = (transfers.c.decided_at.desc(), transfers.c.id.desc())
-    # The page's ids first, from the transfers alone, and only then the joins: joining every
-    # transfer of the customer to sort them made a page's time grow with their history.
-    page = (
-        select(transfers.c.id)
-        .where(transfers.c.subject_id == subject_id, transfers.c.allowed.is_(True))
-        .order_by(*newest)
-        .limit(limit + 1)
-    )
-    if transfer_id is not None:
-        page = page.where(transfers.c.id == transfer_id)
-    if after is not None:
-        decided, last_id = parse_page_cursor(after)
-        page = page.where(
-            or_(
-                transfers.c.decided_at < decided,
-                and_(transfers.c.decided_at == decided, transfers.c.id < last_id),
-            )
-        )
-    query = (
-        select(
-            transfers,
-            orders.c.external_ref.label("order_ref"),
-            recipients.c.kind.label("recipient_kind"),
-            recipients.c.legal_name,
-            recipients.c.contact_phone,
-            recipients.c.contact_email,
-            recipients.c.privacy_officer_name,
-            recipients.c.privacy_officer_email,
-            recipients.c.privacy_officer_phone,
-            recipients.c.retention_days,
-            views.c.expires_at,
-            views.c.closed_at,
-            views.c.close_reason,
-        )
-        .join(orders, orders.c.id == transfers.c.order_id)
-        .join(recipients, recipients.c.id == transfers.c.recipient_id)
-        .outerjoin(views, views.c.transfer_id == transfers.c.id)
-        .where(transfers.c.id.in_(page.scalar_subquery()))
-        .order_by(*newest)
-    )
-    return list(connection.execute(query))
-
-
-def _status(row: Row[Any], now: datetime) -> tuple[str, str | None, datetime | None]:
+def _status(listing: TransferListing, now: datetime) -> tuple[str, str | None, datetime | None]:
     """(open|closed, why it closed, until when it is or was open)."""
-    if row.closed_at is not None:
-        return "closed", row.close_reason, row.closed_at
-    if row.expires_at is None or row.expires_at <= now:
+    if listing.view_closed_at is not None:
+        return "closed", listing.close_reason, listing.view_closed_at
+    if listing.view_expires_at is None or listing.view_expires_at <= now:
         # Past its window but not yet swept: closed all the same for the recipient.
-        return "closed", "window_ended", row.expires_at
-    return "open", None, row.expires_at
+        return "closed", "window_ended", listing.view_expires_at
+    return "open", None, listing.view_expires_at
 
 
-def _transfer_item(row: Row[Any], pack: RulePack, language: str, now: datetime) -> dict[str, Any]:
-    fallback = pack.required_language
-    status, reason, until = _status(row, now)
-    purpose = pack.purposes.get(row.purpose)
-    basis = pack.bases.get(row.basis) if row.basis else None
-    return {
-        "transfer_id": row.id,
-        "order_ref": row.order_ref,
-        "recipient": {
-            "id": row.recipient_id,
-            "kind": row.recipient_kind,
-            "legal_name": row.legal_name,
-            "country": row.country,
-            "contact": {"phone": row.contact_phone, "email": row.contact_email},
-            "privacy_officer": {
-                "name": row.privacy_officer_name,
-                "email": row.privacy_officer_email,
-                "phone": row.privacy_officer_phone,
-            },
-            "retention_days": row.retention_days,
-        },
-        "country": row.country,
-        "items": list(row.fields),
-        "item_labels": [
-            pack.field_labels[f].text(language, fallback) if f in pack.field_labels else f
-            for f in row.fields
-        ],
-        "purpose": row.purpose,
-        "purpose_label": purpose.label.text(language, fallback) if purpose else row.purpose,
-        "flow": row.flow,
-        "basis": row.basis,
-        "basis_label": basis.label.text(language, fallback) if basis else row.basis,
-        "notice_hash": row.notice_hash,
-        "when": row.decided_at,
-        "until": until,
-        "status": status,
-        "close_reason": reason,
-    }
-
-
-def _ledger_positions(connection: Connection, subject_id: str) -> dict[str, tuple[int, int]]:
-    """Where each of the subject's allowed transfers sits in the ledger: (shard, seq)."""
-    entries = LedgerRepository(connection).find(kind="transfer.allowed", subject_id=subject_id)
-    return {str(e.payload.get("transfer_id")): (e.shard, e.seq) for e in entries}
-
-
-def _proofs(gh: Gatehouse, positions: list[tuple[int, int]]) -> dict[tuple[int, int], Any]:
-    """Inclusion proofs of the given entries against the latest checkpoint.
-
-    When the latest checkpoint does not cover an entry yet, one is signed first. A customer
-    asking who holds their data should get evidence they can check now, not a promise for
-    the next periodic checkpoint; and signing one is cheap (one signature over the shard
-    heads) and only happens when the ledger has grown past the last one.
-    """
-    if not positions:
-        return {}
-    checkpoint = ledger.latest_checkpoint(gh)
-    uncovered = checkpoint is None or any(
-        (head := checkpoint.head(shard)) is None or head.size <= seq for shard, seq in positions
+def _recipient(listing: TransferListing, recipient: Recipient) -> TransferRecipient:
+    officer = recipient.privacy_officer
+    return TransferRecipient(
+        id=recipient.id,
+        kind=recipient.kind.value,
+        legal_name=recipient.legal_name,
+        country=listing.country,
+        contact_phone=recipient.contact_phone,
+        contact_email=recipient.contact_email,
+        officer_name=officer.name,
+        officer_email=officer.email,
+        officer_phone=officer.phone,
+        retention_days=recipient.retention_days,
     )
-    if uncovered:
-        ledger.make_checkpoint(gh)
-    return {(shard, seq): ledger.inclusion_proof(gh, shard, seq) for shard, seq in positions}
+
+
+@dataclass(frozen=True)
+class _Labels:
+    """What a transfer is labelled with: the subject's pack and language, and the time."""
+
+    pack: RulePack
+    language: str
+    now: datetime
+
+    @classmethod
+    def of(cls, gh: Gatehouse, subject: Subject) -> _Labels:
+        pack = gh.packs.by_id(subject.rule_pack)
+        return cls(pack, language_of(subject, pack), gh.clock())
+
+    def text(self, label: Label) -> str:
+        return label.text(self.language, self.pack.required_language)
+
+    def item(
+        self, listing: TransferListing, recipient: Recipient, proof: InclusionProof | None
+    ) -> CustomerTransfer:
+        pack = self.pack
+        status, reason, until = _status(listing, self.now)
+        purpose = pack.purposes.get(listing.purpose)
+        basis = pack.bases.get(listing.basis) if listing.basis else None
+        return CustomerTransfer(
+            transfer_id=listing.id,
+            order_ref=listing.order_ref,
+            recipient=_recipient(listing, recipient),
+            country=listing.country,
+            items=tuple(listing.fields),
+            item_labels=tuple(
+                self.text(pack.field_labels[f]) if f in pack.field_labels else f
+                for f in listing.fields
+            ),
+            purpose=listing.purpose,
+            purpose_label=self.text(purpose.label) if purpose else listing.purpose,
+            flow=listing.flow,
+            basis=listing.basis,
+            basis_label=self.text(basis.label) if basis else listing.basis,
+            notice_hash=listing.notice_hash,
+            when=listing.decided_at,
+            until=until,
+            status=status,
+            close_reason=reason,
+            proof=proof,
+        )
+
+
+@dataclass
+class _Read:
+    """What one snapshot read for a list of transfers: rows, recipients, and proofs."""
+
+    listings: list[TransferListing]
+    recipients: dict[str, Recipient]
+    # Where each listed transfer's entry sits in the ledger, when proofs were asked for.
+    positions: dict[str, Position]
+    # The proofs, when the latest checkpoint already covered every entry; else None.
+    proofs: dict[Position, InclusionProof] | None
+
+
+def _covers(checkpoint: Checkpoint | None, positions: Iterable[Position]) -> bool:
+    """Whether ``checkpoint`` includes every entry at ``positions``."""
+    if checkpoint is None:
+        return False
+    return all(
+        (head := checkpoint.head(shard)) is not None and seq < head.size for shard, seq in positions
+    )
+
+
+def _read(
+    uow: UnitOfWork, subject_id: str, listings: list[TransferListing], with_proofs: bool
+) -> _Read:
+    """The recipients of ``listings`` and, if asked, the proofs the snapshot can give."""
+    ids = sorted({listing.recipient_id for listing in listings})
+    found = {rid: uow.recipients.get(rid) for rid in ids}
+    recipients = {rid: recipient for rid, recipient in found.items() if recipient is not None}
+    if not with_proofs or not listings:
+        return _Read(listings, recipients, {}, None)
+    wanted = {listing.id for listing in listings}
+    # The positions read every allowed-transfer entry of the subject: only a proof needs them.
+    entries = uow.ledger.find(kind="transfer.allowed", subject_id=subject_id)
+    positions = {
+        tid: (e.shard, e.seq)
+        for e in entries
+        if (tid := str(e.payload.get("transfer_id"))) in wanted
+    }
+    proofs = None
+    if _covers(uow.ledger.latest_checkpoint(), positions.values()):
+        proofs = prove(uow.ledger, positions.values())
+    return _Read(listings, recipients, positions, proofs)
+
+
+def _proofs(gh: Gatehouse, read: _Read) -> Mapping[Position, InclusionProof]:
+    """The proofs of the listed transfers: from the snapshot when its checkpoint covered
+    them, else against a checkpoint signed now.
+
+    A customer asking who holds their data should get evidence they can check now, not a
+    promise for the next periodic checkpoint; and signing one is cheap (one signature over
+    the shard heads) and only happens when the ledger has grown past the last one. The
+    proofs then come from one snapshot, all against the same checkpoint.
+    """
+    if read.proofs is not None or not read.positions:
+        return read.proofs or {}
+    ledger.make_checkpoint(gh)
+    return inclusion_proofs(gh, read.positions.values())
+
+
+def _items(gh: Gatehouse, subject: Subject, read: _Read) -> list[CustomerTransfer]:
+    labels = _Labels.of(gh, subject)
+    proofs = _proofs(gh, read)
+    items = []
+    for listing in read.listings:
+        position = read.positions.get(listing.id)
+        proof = proofs.get(position) if position else None
+        items.append(labels.item(listing, read.recipients[listing.recipient_id], proof))
+    return items
 
 
 def transfers_of(
@@ -171,34 +278,22 @@ def transfers_of(
     Each proof reads its shard's leaf hashes, so a caller that only displays the list (a page
     listing every transfer) passes ``with_proofs=False`` and gets ``proof: None``.
     """
-    now = gh.clock()
-    with gh.engine.connect() as connection:
-        subject = live_subject(connection, subject_id)
-        rows = _transfer_rows(connection, subject_id, after, limit)
-        # The positions read every ledger entry of the subject: only a proof needs them.
-        positions = _ledger_positions(connection, subject_id) if with_proofs else {}
-        counts = connection.execute(
-            select(transfers.c.country, func.count())
-            .where(transfers.c.subject_id == subject_id, transfers.c.allowed.is_(True))
-            .group_by(transfers.c.country)
-        ).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    pack = gh.packs.by_id(subject.rule_pack)
-    language = language_of(subject, pack)
-    wanted = [positions[row.id] for row in rows if row.id in positions] if with_proofs else []
-    proofs = _proofs(gh, wanted)
-    items = []
-    for row in rows:
-        item = _transfer_item(row, pack, language, now)
-        position = positions.get(row.id)
-        item["proof"] = proofs.get(position) if position else None
-        items.append(item)
+    before = None if after is None else parse_page_cursor(after)
+    with gh.unit_of_work(read_only=True) as uow:
+        subject = require_live_subject(uow.subjects, subject_id)
+        listings = uow.customer_transfers.page(subject_id, before=before, limit=limit + 1)
+        counts = uow.customer_transfers.count_by_country(subject_id)
+        more = len(listings) > limit
+        read = _read(uow, subject_id, listings[:limit], with_proofs)
+    items = _items(gh, subject, read)
     next_cursor = None
-    if more and rows:
-        last = rows[-1]
+    if more and read.listings:
+        last = read.listings[-1]
         next_cursor = page_cursor(last.decided_at, last.id)
-    by_country = {str(country or "??"): int(count) for country, count in counts}
+    by_country: dict[str, int] = {}
+    for country, count in counts.items():
+        code = str(country or "??")
+        by_country[code] = by_country.get(code, 0) + count
     return TransferPage(
         items=items, next_cursor=next_cursor, by_country=dict(sorted(by_country.items()))
     )
@@ -206,22 +301,20 @@ def transfers_of(
 
 def transfer_of(
     gh: Gatehouse, subject_id: str, transfer_id: str, *, with_proof: bool = True
-) -> dict[str, Any]:
+) -> CustomerTransfer:
     """One of the subject's allowed transfers with its proof; another's is not found.
 
     A page that only names the transfer passes ``with_proof=False`` and gets ``proof: None``.
     """
-    now = gh.clock()
-    with gh.engine.connect() as connection:
-        subject = live_subject(connection, subject_id)
-        rows = _transfer_rows(connection, subject_id, None, 1, transfer_id)
-        positions = _ledger_positions(connection, subject_id) if with_proof else {}
-    if not rows:
+    with gh.unit_of_work(read_only=True) as uow:
+        subject = require_live_subject(uow.subjects, subject_id)
+        listings = uow.customer_transfers.page(
+            subject_id, before=None, limit=1, transfer_id=transfer_id
+        )
+        read = _read(uow, subject_id, listings, with_proof)
+    if not listings:
         raise NotFound(f"no transfer with id {transfer_id!r}", code="transfer_not_found")
-    pack = gh.packs.by_id(subject.rule_pack)
-    item = _transfer_item(rows[0], pack, language_of(subject, pack), now)
-    position = positions.get(transfer_id)
-    item["proof"] = _proofs(gh, [position])[position] if position else None
+    (item,) = _items(gh, subject, read)
     return item
 
 
@@ -232,10 +325,5 @@ def order_refs(gh: Gatehouse, subject_id: str, transfer_ids: Collection[str]) ->
     """
     if not transfer_ids:
         return {}
-    with gh.engine.connect() as connection:
-        rows = connection.execute(
-            select(transfers.c.id, orders.c.external_ref)
-            .join(orders, orders.c.id == transfers.c.order_id)
-            .where(transfers.c.subject_id == subject_id, transfers.c.id.in_(sorted(transfer_ids)))
-        ).all()
-    return {str(transfer_id): str(ref) for transfer_id, ref in rows}
+    with gh.unit_of_work(read_only=True) as uow:
+        return uow.customer_transfers.order_refs(subject_id, transfer_ids)

@@ -5,33 +5,39 @@ law makes us keep into the separate retention store, (d) queues an erasure notic
 recipient that ever received the subject's data, (e) queues a signed notice to the marketplace
 so it closes the account too (when the operator set its webhook), and (f) writes a receipt to
 the ledger.
-Operators call it through ``DELETE /v1/subjects/{id}``; customers through ``DELETE /v1/me``.
+Operators call it through ``DELETE /v1/subjects/{id}``; customers through ``DELETE /v1/me``,
+which also ends their sessions in the same transaction
+(:func:`gatehouse.services.customer.delete_account`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import secrets
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
-
-from sqlalchemy import Connection, select, update
 
 from gatehouse.domain.errors import NotFound
 from gatehouse.domain.ids import new_id
+from gatehouse.domain.requests import RequestType
+from gatehouse.domain.subjects import Subject, SubjectPII
 from gatehouse.domain.views import CloseReason
-from gatehouse.services import ledger
+from gatehouse.ledger import LedgerEntry
 from gatehouse.services.erasures import (
     ERASURE_EVENT,
     ErasureCause,
-    held_by_transfers,
-    request_erasures,
+    ErasureNotice,
+    send_erasure_requests,
 )
-from gatehouse.services.operator_webhook import SUBJECT_DELETED_EVENT, enqueue_operator_event
-from gatehouse.services.orders import order_contents
-from gatehouse.services.request_records import complaints_of
+from gatehouse.services.operator_webhook import SUBJECT_DELETED_EVENT, operator_event_context
+from gatehouse.services.orders import sealed_contents
+from gatehouse.services.request_records import open_records
 from gatehouse.services.retention import (
     COMPLAINT_FACTS,
     ORDER_FACTS,
+    HoldPeriod,
+    RetainedRecord,
     complaint_dates,
     hold_periods,
     keep,
@@ -39,35 +45,96 @@ from gatehouse.services.retention import (
     retained_fields,
 )
 from gatehouse.services.runtime import Gatehouse
-from gatehouse.services.subjects import decrypt_pii
-from gatehouse.services.view_closing import close_views
-from gatehouse.store.erasure_tables import deletions
-from gatehouse.store.erasures import ErasureRepository
-from gatehouse.store.orders import OrderRepository, TransferRepository
-from gatehouse.store.subjects import SubjectRepository
-from gatehouse.store.tables import subjects
-from gatehouse.vault import KeyShredded
+from gatehouse.services.subjects import open_pii, subject_cipher
+from gatehouse.services.unit_of_work import UnitOfWork
+from gatehouse.services.view_closing import close_views_in
+from gatehouse.store.operator_events import SealedEvent
+from gatehouse.store.records import Deletion
+from gatehouse.vault import FieldCipher, KeyShredded, new_data_key, wrap_key
 
-__all__ = ["delete_subject", "retained_fields", "ERASED", "ERASURE_EVENT"]
+__all__ = [
+    "DeletionReceipt",
+    "erase_subject",
+    "erase_in",
+    "delete_subject",
+    "retained_fields",
+    "ERASED",
+    "ERASURE_EVENT",
+]
 
 ERASED = ("name", "email", "phone", "address", "customs_code", "orders' delivery notes")
 """What the shredded key makes unreadable, as the receipt lists it."""
 
+# The vault scope the operator's webhook opens an event's data under when it delivers it.
+_EVENT_SCOPE = "operator_event"
+
+
+@dataclass(frozen=True)
+class DeletionReceipt:
+    """What a deletion did, as the customer keeps it; stored with the deletion, and in the
+    ledger by its entry."""
+
+    deletion_id: str
+    subject_id: str
+    deleted_at: datetime
+    requested_by: str
+    erased: tuple[str, ...]
+    views_closed: int
+    erasure_notices: tuple[ErasureNotice, ...]
+    marketplace_notified: bool
+    retained: tuple[RetainedRecord, ...]
+    # The ``subject.deleted`` ledger entry.
+    entry: LedgerEntry
+
+    def to_dict(self) -> dict[str, Any]:
+        """The receipt's JSON form, as stored and as the API answers it."""
+        return {
+            "deletion_id": self.deletion_id,
+            "subject_id": self.subject_id,
+            "deleted_at": self.deleted_at.isoformat(),
+            "requested_by": self.requested_by,
+            "erased": list(self.erased),
+            "views_closed": self.views_closed,
+            "erasure_notices": [notice.to_dict() for notice in self.erasure_notices],
+            "marketplace_notified": self.marketplace_notified,
+            "retained": [record.to_dict() for record in self.retained],
+            "ledger": {
+                "shard": self.entry.shard,
+                "seq": self.entry.seq,
+                "entry_hash": self.entry.entry_hash,
+            },
+        }
+
 
 def _retain(
-    gh: Gatehouse, connection: Connection, subject_id: str, deletion_id: str
-) -> list[dict[str, Any]]:
-    """Seal the contract, payment and supply records of each order before the key goes."""
-    subject = SubjectRepository(connection).get(subject_id)
-    assert subject is not None
+    gh: Gatehouse, uow: UnitOfWork, subject: Subject, pii: SubjectPII, deletion_id: str
+) -> list[RetainedRecord]:
+    """Seal the contract, payment and supply records of each order, and the complaints,
+    before the key goes."""
     pack = gh.packs.by_id(subject.rule_pack)
-    pii = decrypt_pii(gh, connection, subject_id)
-    kept: list[dict[str, Any]] = []
-    for order in OrderRepository(connection).of_subject(subject_id):
-        items, _note = order_contents(gh, connection, order)
-        address = " ".join(
-            part for part in (pii.address.postal_code, pii.address.line1, pii.address.line2) if part
-        )
+    cipher = subject_cipher(gh, uow.subjects, subject.id)
+    assert cipher is not None, "a live subject has its key"
+    kept: list[RetainedRecord] = []
+
+    def hold(facts: Mapping[str, Any], periods: list[HoldPeriod]) -> None:
+        # The holds and their periods are those the deletion page previewed.
+        for period in periods:
+            record = keep(
+                gh,
+                uow.retention_records,
+                pack=pack,
+                period=period,
+                deletion_id=deletion_id,
+                values=facts,
+            )
+            if record is not None:
+                kept.append(record)
+
+    address = " ".join(
+        part for part in (pii.address.postal_code, pii.address.line1, pii.address.line2) if part
+    )
+    for order in uow.orders.of_subject(subject.id):
+        items, _note = sealed_contents(cipher, uow.subjects, order)
         facts: dict[str, Any] = {
             "order_ref": order.external_ref,
             "items": items,
@@ -78,14 +145,11 @@ def _retain(
             "address": address if order.delivered_at else None,
         }
         assert set(facts) == set(ORDER_FACTS), "retained_fields must name what is kept"
-        # The holds and their periods are those the deletion page previewed.
-        for period in hold_periods(pack, order_dates(order)):
-            summary = keep(
-                gh, connection, pack=pack, period=period, deletion_id=deletion_id, values=facts
-            )
-            if summary:
-                kept.append(summary)
-    for complaint in complaints_of(gh, connection, subject_id):
+        hold(facts, hold_periods(pack, order_dates(order)))
+    stored = uow.requests.of_subject(
+        subject.id, request_type=RequestType.COMPLAINT, newest_first=False
+    )
+    for complaint in open_records(gh, uow.subjects, stored):
         request = complaint.request
         resolved = request.resolution.resolved_at if request.resolution else None
         facts = {
@@ -97,96 +161,116 @@ def _retain(
             "email": pii.email,
         }
         assert set(facts) == set(COMPLAINT_FACTS), "retained_fields must name what is kept"
-        for period in hold_periods(pack, complaint_dates(request)):
-            summary = keep(
-                gh, connection, pack=pack, period=period, deletion_id=deletion_id, values=facts
-            )
-            if summary:
-                kept.append(summary)
+        hold(facts, hold_periods(pack, complaint_dates(request)))
     return kept
 
 
-def delete_subject(gh: Gatehouse, subject_id: str, *, requested_by: str) -> dict[str, Any]:
-    """Erase a subject in one transaction and return the receipt (also in the ledger)."""
-    now = gh.clock()
-    with gh.engine.begin() as connection:
-        repo = SubjectRepository(connection)
-        subject = repo.get(subject_id)
-        if subject is None:
-            raise NotFound(f"no subject with id {subject_id!r}", code="subject_not_found")
-        if subject.deleted:
-            raise KeyShredded(
-                f"subject {subject_id} was erased already", details={"subject_id": subject_id}
-            )
-        # Lock the subject row so two deletions (or a deletion and a transfer) don't interleave.
-        connection.execute(
-            select(subjects.c.id).where(subjects.c.id == subject_id).with_for_update()
-        )
-        deletion_id = new_id("del")
-        erasures = ErasureRepository(connection)
-        erasures.add_deletion(
-            id=deletion_id, subject_id=subject_id, requested_by=requested_by, at=now, receipt={}
-        )
-        retained = _retain(gh, connection, subject_id, deletion_id)
-        views = TransferRepository(connection).open_views(subject_id=subject_id)
-        closed = close_views(gh, connection, views, CloseReason.SUBJECT_DELETED, now)
-        notices = request_erasures(
-            gh,
-            connection,
-            subject_id=subject_id,
-            held=held_by_transfers(connection, subject_id),
-            cause=ErasureCause.SUBJECT_DELETED,
-            deletion_id=deletion_id,
-        )
-        # The marketplace's own customer id lives only in the vault: read it before the shred.
-        external_ref = decrypt_pii(gh, connection, subject_id).external_ref
-        told = enqueue_operator_event(
-            gh,
-            connection,
+def _tell_marketplace(
+    gh: Gatehouse, uow: UnitOfWork, deletion_id: str, data: Mapping[str, Any]
+) -> str | None:
+    """Seal the marketplace's ``subject.deleted`` event and queue it; None, and nothing
+    stored, when the operator has no webhook to tell."""
+    if not uow.operator_events.webhook_set():
+        return None
+    event_id = new_id("evt")
+    key = new_data_key()
+    # Sealed under its own key until delivery: it names the marketplace's own customer id.
+    sealed = FieldCipher(event_id, key).encrypt(
+        _EVENT_SCOPE,
+        SUBJECT_DELETED_EVENT,
+        json.dumps(dict(data), ensure_ascii=False, sort_keys=True),
+    )
+    uow.operator_events.enqueue(
+        SealedEvent(
+            id=event_id,
             event_type=SUBJECT_DELETED_EVENT,
             deletion_id=deletion_id,
-            data={
-                "external_ref": external_ref,
-                "deletion_id": deletion_id,
-                "deleted_at": now.isoformat(),
-                "requested_by": requested_by,
-            },
+            key=wrap_key(key, operator_event_context(event_id), gh.keyring),
+            ciphertext=sealed,
+            created_at=gh.clock(),
         )
-        repo.shred(subject_id, now)
-        # The external-ref digest could re-link the tombstone to the customer; replace it.
-        connection.execute(
-            update(subjects)
-            .where(subjects.c.id == subject_id)
-            .values(external_ref_digest=hashlib.sha256(secrets.token_bytes(32)).hexdigest())
+    )
+    return event_id
+
+
+def erase_in(
+    gh: Gatehouse, uow: UnitOfWork, subject_id: str, *, requested_by: str
+) -> DeletionReceipt:
+    """Erase a subject inside the caller's unit of work and return the receipt."""
+    now = gh.clock()
+    # Locked first, so two deletions (or a deletion and a transfer) don't interleave.
+    subject = uow.deletions.lock_subject(subject_id)
+    if subject is None:
+        raise NotFound(f"no subject with id {subject_id!r}", code="subject_not_found")
+    if subject.deleted:
+        raise KeyShredded(
+            f"subject {subject_id} was erased already", details={"subject_id": subject_id}
         )
-        entry = ledger.append(
-            connection,
-            kind="subject.deleted",
-            at=now,
-            subject_id=subject_id,
-            recipient_id=None,
-            payload={
-                "deletion_id": deletion_id,
-                "requested_by": requested_by,
-                "views_closed": closed,
-                "erasure_ids": [n["erasure_id"] for n in notices],
-                "marketplace_notified": told is not None,
-                "retained": [{"hold": r["hold"], "kept_until": r["kept_until"]} for r in retained],
-            },
-        )
-        receipt = {
+    deletion_id = new_id("del")
+    uow.deletions.add(Deletion(deletion_id, subject_id, requested_by, now, {}))
+    pii = open_pii(gh, uow.subjects, subject_id)
+    retained = _retain(gh, uow, subject, pii, deletion_id)
+    views = uow.transfers.open_views(subject_id=subject_id)
+    closed = close_views_in(gh, uow, views, CloseReason.SUBJECT_DELETED, now)
+    notices = send_erasure_requests(
+        gh,
+        uow,
+        subject_id=subject_id,
+        held=uow.transfers.held_by_transfers(subject_id),
+        cause=ErasureCause.SUBJECT_DELETED,
+        deletion_id=deletion_id,
+    )
+    # The marketplace's own customer id lives only in the vault: read before the shred.
+    told = _tell_marketplace(
+        gh,
+        uow,
+        deletion_id,
+        {
+            "external_ref": pii.external_ref,
             "deletion_id": deletion_id,
-            "subject_id": subject_id,
             "deleted_at": now.isoformat(),
             "requested_by": requested_by,
-            "erased": list(ERASED),
+        },
+    )
+    uow.deletions.shred(subject_id, now)
+    entry = uow.ledger.append(
+        kind="subject.deleted",
+        at=now,
+        subject_id=subject_id,
+        recipient_id=None,
+        payload={
+            "deletion_id": deletion_id,
+            "requested_by": requested_by,
             "views_closed": closed,
-            "erasure_notices": notices,
+            "erasure_ids": [notice.erasure_id for notice in notices],
             "marketplace_notified": told is not None,
-            "retained": retained,
-            "ledger": {"shard": entry.shard, "seq": entry.seq, "entry_hash": entry.entry_hash},
-        }
-        connection.execute(
-            update(deletions).where(deletions.c.id == deletion_id).values(receipt=receipt)
-        )
+            "retained": [
+                {"hold": r.hold, "kept_until": r.kept_until.isoformat()} for r in retained
+            ],
+        },
+    )
+    receipt = DeletionReceipt(
+        deletion_id=deletion_id,
+        subject_id=subject_id,
+        deleted_at=now,
+        requested_by=requested_by,
+        erased=ERASED,
+        views_closed=closed,
+        erasure_notices=tuple(notices),
+        marketplace_notified=told is not None,
+        retained=tuple(retained),
+        entry=entry,
+    )
+    uow.deletions.set_receipt(deletion_id, receipt.to_dict())
     return receipt
+
+
+def erase_subject(gh: Gatehouse, subject_id: str, *, requested_by: str) -> DeletionReceipt:
+    """Erase a subject in one transaction and return the receipt (also in the ledger)."""
+    with gh.unit_of_work() as uow:
+        return erase_in(gh, uow, subject_id, requested_by=requested_by)
+
+
+def delete_subject(gh: Gatehouse, subject_id: str, *, requested_by: str) -> dict[str, Any]:
+    """:func:`erase_subject`, answering the receipt in its JSON form."""
+    return erase_subject(gh, subject_id, requested_by=requested_by).to_dict()

@@ -6,34 +6,28 @@ the recipient's views rested on; both send the same request, webhook and deadlin
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Row
-
 from gatehouse.domain.errors import Conflict, NotFound
 from gatehouse.domain.ids import new_id
-from gatehouse.services import ledger
 from gatehouse.services.paging import split_page
 from gatehouse.services.runtime import Gatehouse
-from gatehouse.services.sql_unit_of_work import SqlUnitOfWork
 from gatehouse.services.unit_of_work import UnitOfWork
-from gatehouse.store.erasures import ErasureRepository
-from gatehouse.store.orders import TransferRepository
-from gatehouse.store.records import Held
+from gatehouse.store.records import ErasureRequest, Held
 
 __all__ = [
     "ERASURE_EVENT",
     "ErasureCause",
     "ErasureNotice",
+    "ErasureRequest",
+    "ErasureProgress",
+    "DeletionProgress",
     "Held",
-    "held_by_transfers",
-    "held_by_views",
     "send_erasure_requests",
-    "request_erasures",
     "erasure_status",
     "list_for_recipient",
     "acknowledge",
@@ -69,40 +63,6 @@ class ErasureNotice:
             "erasure_id": self.erasure_id,
             "due_at": self.due_at.isoformat(),
         }
-
-
-def held_by_transfers(connection: Connection, subject_id: str) -> list[Held]:
-    """Every allowed transfer of the subject, open or closed: each recipient may keep a copy."""
-    return TransferRepository(connection).held_by_transfers(subject_id)
-
-
-def held_by_views(connection: Connection, transfer_ids: Iterable[str]) -> list[Held]:
-    """The recipients, transfers and order references behind the given views."""
-    return TransferRepository(connection).held_by_views(transfer_ids)
-
-
-def request_erasures(
-    gh: Gatehouse,
-    connection: Connection,
-    *,
-    subject_id: str,
-    held: Iterable[Held],
-    cause: ErasureCause,
-    deletion_id: str | None = None,
-    consent_id: str | None = None,
-) -> list[dict[str, Any]]:
-    """:func:`send_erasure_requests` in the caller's transaction on ``connection``; returns
-    ``{"recipient_id", "erasure_id", "due_at"}`` for each recipient."""
-    notices = send_erasure_requests(
-        gh,
-        SqlUnitOfWork.joining(connection),
-        subject_id=subject_id,
-        held=held,
-        cause=cause,
-        deletion_id=deletion_id,
-        consent_id=consent_id,
-    )
-    return [notice.to_dict() for notice in notices]
 
 
 def send_erasure_requests(
@@ -161,120 +121,144 @@ def send_erasure_requests(
     return notices
 
 
-def erasure_status(row: Row[Any], now: datetime) -> str:
+def erasure_status(request: ErasureRequest, now: datetime) -> str:
     """acknowledged, overdue or pending."""
-    if row.acknowledged_at is not None:
+    if request.acknowledged_at is not None:
         return "acknowledged"
-    return "overdue" if row.due_at <= now else "pending"
+    return "overdue" if request.due_at <= now else "pending"
 
 
 def list_for_recipient(
     gh: Gatehouse, recipient_id: str, *, status: str | None, after: str | None, limit: int
-) -> tuple[list[Row[Any]], str | None]:
+) -> tuple[list[ErasureRequest], str | None]:
     """The recipient's own erasure requests, a page at a time."""
-    with gh.engine.connect() as connection:
-        rows = ErasureRepository(connection).requests(
+    with gh.unit_of_work(read_only=True) as uow:
+        page = uow.erasures.requests(
             recipient_id=recipient_id, status=status, now=gh.clock(), after=after, limit=limit + 1
         )
-    return split_page(rows, limit, lambda row: str(row.id))
+    return split_page(page, limit, lambda request: request.id)
 
 
 def list_erasures(
     gh: Gatehouse, *, status: str | None, after: str | None, limit: int
-) -> tuple[list[Row[Any]], str | None]:
+) -> tuple[list[ErasureRequest], str | None]:
     """Every erasure request (the operator's view), a page at a time."""
-    with gh.engine.connect() as connection:
-        rows = ErasureRepository(connection).requests(
-            status=status, now=gh.clock(), after=after, limit=limit + 1
-        )
-    return split_page(rows, limit, lambda row: str(row.id))
+    with gh.unit_of_work(read_only=True) as uow:
+        page = uow.erasures.requests(status=status, now=gh.clock(), after=after, limit=limit + 1)
+    return split_page(page, limit, lambda request: request.id)
 
 
-def outstanding_erasures(gh: Gatehouse, *, overdue: bool, limit: int) -> list[Row[Any]]:
+def outstanding_erasures(gh: Gatehouse, *, overdue: bool, limit: int) -> list[ErasureRequest]:
     """Unacknowledged erasure requests, overdue or still pending, earliest due date first."""
-    with gh.engine.connect() as connection:
-        return ErasureRepository(connection).outstanding(
-            now=gh.clock(), overdue=overdue, limit=limit
-        )
+    with gh.unit_of_work(read_only=True) as uow:
+        return uow.erasures.outstanding(now=gh.clock(), overdue=overdue, limit=limit)
 
 
 def acknowledge(
     gh: Gatehouse, recipient_id: str, erasure_id: str, attestation: str | None
-) -> Row[Any]:
+) -> ErasureRequest:
     """The recipient confirms it erased the data; another recipient's id is a 404."""
     now = gh.clock()
-    with gh.engine.begin() as connection:
-        repo = ErasureRepository(connection)
-        row = repo.request(erasure_id)
-        if row is None or row.recipient_id != recipient_id:
+    statement = (attestation or "").strip() or None
+    with gh.unit_of_work() as uow:
+        found = uow.erasures.request(erasure_id)
+        if found is None or found.recipient_id != recipient_id:
             raise NotFound(f"no erasure request {erasure_id!r}", code="erasure_not_found")
-        if not repo.acknowledge(erasure_id, (attestation or "").strip() or None, now):
+        if not uow.erasures.acknowledge(erasure_id, statement, now):
             raise Conflict("this erasure was acknowledged already", code="already_acknowledged")
-        ledger.append(
-            connection,
+        uow.ledger.append(
             kind="erasure.acknowledged",
             at=now,
             subject_id=None,
             recipient_id=recipient_id,
             payload={
                 "erasure_id": erasure_id,
-                "cause": row.cause,
-                "deletion_id": row.deletion_id,
-                "late": row.due_at <= now,
-                "attested": bool(attestation and attestation.strip()),
+                "cause": found.cause,
+                "deletion_id": found.deletion_id,
+                "late": found.due_at <= now,
+                "attested": statement is not None,
             },
         )
-        updated = repo.request(erasure_id)
-        assert updated is not None
-        return updated
+        updated = uow.erasures.request(erasure_id)
+    assert updated is not None
+    return updated
 
 
 def escalate_overdue(gh: Gatehouse) -> int:
     """Escalate every erasure past its deadline, once each; the worker runs this."""
     now = gh.clock()
     count = 0
-    with gh.engine.begin() as connection:
-        repo = ErasureRepository(connection)
-        for row in repo.unescalated_overdue(now):
-            if repo.mark_escalated(row.id, now):
+    with gh.unit_of_work() as uow:
+        for request in uow.erasures.unescalated_overdue(now):
+            if uow.erasures.mark_escalated(request.id, now):
                 count += 1
-                ledger.append(
-                    connection,
+                uow.ledger.append(
                     kind="erasure.escalated",
                     at=now,
                     subject_id=None,
-                    recipient_id=row.recipient_id,
-                    payload={"erasure_id": row.id, "deletion_id": row.deletion_id},
+                    recipient_id=request.recipient_id,
+                    payload={"erasure_id": request.id, "deletion_id": request.deletion_id},
                 )
     return count
 
 
-def deletion_progress(gh: Gatehouse, deletion_id: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ErasureProgress:
+    """Where one recipient's erasure request stands."""
+
+    erasure_id: str
+    recipient_id: str
+    status: str
+    due_at: datetime
+    acknowledged_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DeletionProgress:
+    """A deletion's receipt, and how many recipients were told to erase and have confirmed."""
+
+    deletion_id: str
+    deleted_at: datetime
+    receipt: Mapping[str, Any]
+    items: tuple[ErasureProgress, ...]
+
+    def count(self, status: str) -> int:
+        """How many of the requests are ``status`` (acknowledged, pending or overdue)."""
+        return sum(item.status == status for item in self.items)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form the operator API returns."""
+        return {
+            "deletion_id": self.deletion_id,
+            "deleted_at": self.deleted_at,
+            "recipients": len(self.items),
+            "acknowledged": self.count("acknowledged"),
+            "pending": self.count("pending"),
+            "overdue": self.count("overdue"),
+            "receipt": dict(self.receipt),
+            "items": [
+                {
+                    "erasure_id": item.erasure_id,
+                    "recipient_id": item.recipient_id,
+                    "status": item.status,
+                    "due_at": item.due_at,
+                    "acknowledged_at": item.acknowledged_at,
+                }
+                for item in self.items
+            ],
+        }
+
+
+def deletion_progress(gh: Gatehouse, deletion_id: str) -> DeletionProgress:
     """How many recipients were told to erase, and how many have confirmed."""
     now = gh.clock()
-    with gh.engine.connect() as connection:
-        repo = ErasureRepository(connection)
-        deletion = repo.deletion(deletion_id)
+    with gh.unit_of_work(read_only=True) as uow:
+        deletion = uow.erasures.deletion(deletion_id)
         if deletion is None:
             raise NotFound(f"no deletion {deletion_id!r}", code="deletion_not_found")
-        rows = repo.requests(deletion_id=deletion_id, limit=100_000)
-    statuses = [erasure_status(row, now) for row in rows]
-    return {
-        "deletion_id": deletion_id,
-        "deleted_at": deletion.at,
-        "recipients": len(rows),
-        "acknowledged": statuses.count("acknowledged"),
-        "pending": statuses.count("pending"),
-        "overdue": statuses.count("overdue"),
-        "receipt": deletion.receipt,
-        "items": [
-            {
-                "erasure_id": row.id,
-                "recipient_id": row.recipient_id,
-                "status": status,
-                "due_at": row.due_at,
-                "acknowledged_at": row.acknowledged_at,
-            }
-            for row, status in zip(rows, statuses, strict=True)
-        ],
-    }
+        requests = uow.erasures.requests(deletion_id=deletion_id, limit=100_000)
+    items = tuple(
+        ErasureProgress(r.id, r.recipient_id, erasure_status(r, now), r.due_at, r.acknowledged_at)
+        for r in requests
+    )
+    return DeletionProgress(deletion_id, deletion.at, deletion.receipt, items)

@@ -1,17 +1,14 @@
-"""The ledger's signing key and its signed checkpoints; each call opens its own connection."""
+"""The ledger's signing key and its signed checkpoints; each call is its own unit of work."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
-
 from gatehouse.domain.errors import Conflict
 from gatehouse.ledger import Checkpoint, CheckpointSigner, ShardHead, ShardState
 from gatehouse.services.ledger_append import LEDGER_SHARDS
+from gatehouse.services.ports import DuplicateKey, Ledger
 from gatehouse.services.runtime import Gatehouse
-from gatehouse.store.ledger import LedgerRepository
-from gatehouse.store.subjects import VaultSecretRepository
 from gatehouse.vault import unwrap_key, wrap_key
 
 __all__ = [
@@ -34,8 +31,8 @@ _CHECKPOINT_ATTEMPTS = 5
 
 def stored_signer(gh: Gatehouse) -> CheckpointSigner | None:
     """The stored checkpoint signing key, or None before the first checkpoint."""
-    with gh.engine.connect() as connection:
-        wrapped = VaultSecretRepository(connection).get(LEDGER_SIGNING_SECRET)
+    with gh.unit_of_work(read_only=True) as uow:
+        wrapped = uow.vault_secrets.get(LEDGER_SIGNING_SECRET)
     if wrapped is None:
         return None
     raw = unwrap_key(wrapped, LEDGER_SIGNING_SECRET, gh.keyring)
@@ -50,9 +47,9 @@ def _signer(gh: Gatehouse) -> CheckpointSigner:
     signer = CheckpointSigner.generate()
     wrapped = wrap_key(signer.private_bytes(), LEDGER_SIGNING_SECRET, gh.keyring)
     try:
-        with gh.engine.begin() as connection:
-            VaultSecretRepository(connection).add(LEDGER_SIGNING_SECRET, wrapped, gh.clock())
-    except IntegrityError:
+        with gh.unit_of_work() as uow:
+            uow.vault_secrets.add(LEDGER_SIGNING_SECRET, wrapped, gh.clock())
+    except DuplicateKey:
         # Another process stored one first; theirs signs every checkpoint.
         signer = stored_signer(gh)
         if signer is None:
@@ -70,16 +67,16 @@ def make_checkpoint(gh: Gatehouse) -> Checkpoint:
     signer = _signer(gh)
     for _ in range(_CHECKPOINT_ATTEMPTS):
         try:
-            with gh.engine.begin() as connection:
-                checkpoint = _sign_next(LedgerRepository(connection), signer, gh.clock())
+            with gh.unit_of_work() as uow:
+                checkpoint = _sign_next(uow.ledger, signer, gh.clock())
             return checkpoint
-        except IntegrityError:
+        except DuplicateKey:
             # Another process took this sequence number; read the newer state and try again.
             continue
     raise Conflict("checkpoints are being signed concurrently; try again", code="checkpoint_busy")
 
 
-def _sign_next(repo: LedgerRepository, signer: CheckpointSigner, now: datetime) -> Checkpoint:
+def _sign_next(repo: Ledger, signer: CheckpointSigner, now: datetime) -> Checkpoint:
     count = repo.shard_count(LEDGER_SHARDS, create=True)
     # The previous checkpoint is read before the heads, so the heads read are at least as new
     # as the ones it signed: each checkpoint then extends the one before it.
@@ -104,10 +101,10 @@ def checkpoint_if_due(gh: Gatehouse, every: timedelta) -> Checkpoint | None:
     Periodic checkpoints bound how much history an attacker with database access could
     rewrite unnoticed; an idle ledger gains nothing from more of them.
     """
-    with gh.engine.connect() as connection:
-        repo = LedgerRepository(connection)
-        previous = repo.latest_checkpoint()
-        size = sum(ShardState.from_dict(body).head.size for body in repo.state_bodies().values())
+    with gh.unit_of_work(read_only=True) as uow:
+        previous = uow.ledger.latest_checkpoint()
+        bodies = uow.ledger.state_bodies()
+    size = sum(ShardState.from_dict(body).head.size for body in bodies.values())
     if previous is not None:
         signed = sum(head.size for head in previous.shards)
         if size == signed or gh.clock() - previous.at < every:
@@ -119,5 +116,5 @@ def checkpoint_if_due(gh: Gatehouse, every: timedelta) -> Checkpoint | None:
 
 def latest_checkpoint(gh: Gatehouse) -> Checkpoint | None:
     """The newest signed checkpoint, or None before the first one."""
-    with gh.engine.connect() as connection:
-        return LedgerRepository(connection).latest_checkpoint()
+    with gh.unit_of_work(read_only=True) as uow:
+        return uow.ledger.latest_checkpoint()

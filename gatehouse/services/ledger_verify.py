@@ -17,8 +17,8 @@ from gatehouse.ledger import (
 )
 from gatehouse.services.ledger_append import LEDGER_SHARDS
 from gatehouse.services.ledger_checkpoints import stored_signer
+from gatehouse.services.ports import Ledger
 from gatehouse.services.runtime import Gatehouse
-from gatehouse.store.ledger import LedgerRepository, consistent_read
 
 __all__ = ["Progress", "verify"]
 
@@ -43,7 +43,7 @@ class _Meter:
 class _StoredShards(Mapping[int, Iterable[LedgerEntry]]):
     """Each shard's entries, read batch by batch only when the verifier reaches that shard."""
 
-    def __init__(self, repo: LedgerRepository, numbers: set[int], meter: _Meter) -> None:
+    def __init__(self, repo: Ledger, numbers: set[int], meter: _Meter) -> None:
         self._repo = repo
         self._numbers = numbers
         self._meter = meter
@@ -123,8 +123,8 @@ def verify(gh: Gatehouse, *, progress: Progress | None = None) -> VerifyResult:
     # Read, never created here: verifying must not mint a key that would then vouch for
     # checkpoints it never signed.
     signer = stored_signer(gh)
-    with consistent_read(gh.engine) as connection:
-        repo = LedgerRepository(connection)
+    with gh.unit_of_work(read_only=True) as uow:
+        repo = uow.ledger
         checkpoints, problems = _parse_checkpoints(repo.checkpoint_bodies())
         heads, head_problems = _parse_heads(repo.state_bodies())
         problems += head_problems

@@ -1,7 +1,8 @@
 """The transactional outbox: background work that commits or rolls back with its cause.
 
-A service calls :func:`enqueue` on its own connection, inside the transaction that makes the
-change, so the job exists exactly when the change does. ``gatehouse worker`` drains the
+A use case calls :func:`enqueue` with its unit of work's ``outbox`` (older code passes its
+connection), inside the transaction that makes the change, so the job exists exactly when the
+change does. ``gatehouse worker`` drains the
 outbox: it claims due jobs under a lease, runs the handler registered for each kind, and
 records the outcome.
 
@@ -36,6 +37,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from gatehouse.services.outbox_admin import counts, get_job, jobs, purge_done, retry_dead
+from gatehouse.services.ports import Outbox
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.store.outbox import Job, JobStatus, OutboxRepository
 from gatehouse.store.outbox_tables import (
@@ -137,8 +139,12 @@ def _new_job_id(at: datetime) -> str:
     return f"job_{millis:012x}{secrets.token_hex(8)}"
 
 
+def _jobs(where: Outbox | Connection) -> Outbox:
+    return OutboxRepository(where) if isinstance(where, Connection) else where
+
+
 def enqueue(
-    connection: Connection,
+    where: Outbox | Connection,
     *,
     kind: str,
     payload: Mapping[str, Any],
@@ -149,6 +155,7 @@ def enqueue(
 ) -> str:
     """Add a job inside the caller's transaction and return its id.
 
+    ``where`` is the caller's unit of work's ``outbox`` (or a connection, from older code).
     ``payload`` must be JSON and hold ids, not personal data. With a ``dedupe_key`` that a
     job already holds, nothing is added and that job's id is returned.
     """
@@ -160,18 +167,22 @@ def enqueue(
     body = dict(payload)
     if len(json.dumps(body, separators=(",", ":"))) > MAX_PAYLOAD_BYTES:
         raise ValueError(f"a job payload must stay under {MAX_PAYLOAD_BYTES} bytes")
-    return OutboxRepository(connection).add(
-        {
-            "id": _new_job_id(at),
-            "kind": kind,
-            "payload": body,
-            "dedupe_key": dedupe_key,
-            "status": JobStatus.PENDING.value,
-            "attempts": 0,
-            "max_attempts": max_attempts,
-            "run_at": run_at or at,
-            "created_at": at,
-        }
+    return _jobs(where).add(
+        Job(
+            id=_new_job_id(at),
+            kind=kind,
+            payload=body,
+            dedupe_key=dedupe_key,
+            status=JobStatus.PENDING,
+            attempts=0,
+            max_attempts=max_attempts,
+            run_at=run_at or at,
+            locked_by=None,
+            locked_until=None,
+            last_error=None,
+            created_at=at,
+            finished_at=None,
+        )
     )
 
 
@@ -183,7 +194,7 @@ def _every(payload: Mapping[str, Any]) -> timedelta | None:
 
 
 def enqueue_periodic(
-    connection: Connection,
+    where: Outbox | Connection,
     *,
     kind: str,
     every: timedelta,
@@ -199,8 +210,8 @@ def enqueue_periodic(
         raise ValueError("a periodic interval must be positive")
     key = PERIODIC_PREFIX + kind
     payload = {"every_seconds": every.total_seconds()}
-    job_id = enqueue(connection, kind=kind, payload=payload, at=at, run_at=run_at, dedupe_key=key)
-    repo = OutboxRepository(connection)
+    repo = _jobs(where)
+    job_id = enqueue(repo, kind=kind, payload=payload, at=at, run_at=run_at, dedupe_key=key)
     live = repo.by_dedupe_key(key)
     if live is not None and live.status is JobStatus.PENDING and _every(live.payload) != every:
         repo.reschedule(live.id, payload, min(live.run_at, at + every))
@@ -254,8 +265,8 @@ def claim(gh: Gatehouse, worker_id: str, limit: int, lease: timedelta = DEFAULT_
     if limit < 1 or lease <= timedelta(0):
         raise ValueError("limit and lease must be positive")
     now = gh.clock()
-    with gh.engine.begin() as connection:
-        return OutboxRepository(connection).claim(worker_id, now, now + lease, limit)
+    with gh.unit_of_work() as uow:
+        return uow.outbox.claim(worker_id, now, now + lease, limit)
 
 
 def _short(message: str) -> str:
@@ -278,11 +289,11 @@ def _finish(gh: Gatehouse, job: Job, status: JobStatus, values: Mapping[str, Any
     ends = status in (JobStatus.DONE, JobStatus.DEAD)
     if recurring and ends:
         changes["dedupe_key"] = None
-    with gh.engine.begin() as connection:
-        if not OutboxRepository(connection).finish(job, changes):
+    with gh.unit_of_work() as uow:
+        if not uow.outbox.finish(job, changes):
             return False
         if recurring and ends and every is not None:
-            enqueue_periodic(connection, kind=job.kind, every=every, at=now, run_at=now + every)
+            enqueue_periodic(uow.outbox, kind=job.kind, every=every, at=now, run_at=now + every)
     return True
 
 

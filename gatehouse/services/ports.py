@@ -12,12 +12,23 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from gatehouse.domain.consents import ConsentRecord
-from gatehouse.domain.recipients import Recipient
+from gatehouse.domain.decision import DisclosureFact
+from gatehouse.domain.recipients import Recipient, RecipientStatus
 from gatehouse.domain.requests import RequestStatus, RequestType, Resolution, RightsRequest
 from gatehouse.domain.subjects import Subject
 from gatehouse.domain.terms import Terms
 from gatehouse.ledger import Checkpoint, LedgerEntry
+from gatehouse.services.ports_operations import (
+    AbuseFlags,
+    ApiKeys,
+    OperatorWebhooks,
+    Outbox,
+    VaultSecrets,
+    WebhookEndpoints,
+)
 from gatehouse.store.records import (
+    Deletion,
+    ErasureRequest,
     Held,
     OpenView,
     PiiRead,
@@ -25,6 +36,8 @@ from gatehouse.store.records import (
     StoredNotice,
     StoredOrder,
     StoredRequest,
+    StoredTransfer,
+    StoredView,
     SubjectRecord,
     TransferDecision,
 )
@@ -45,6 +58,12 @@ __all__ = [
     "Requests",
     "Ledger",
     "Webhooks",
+    "AbuseFlags",
+    "ApiKeys",
+    "VaultSecrets",
+    "Outbox",
+    "WebhookEndpoints",
+    "OperatorWebhooks",
 ]
 
 
@@ -121,6 +140,8 @@ class Notices(Protocol):
         at: datetime,
     ) -> None: ...
 
+    def disclosures_for(self, recipient_id: str) -> list[DisclosureFact]: ...
+
 
 class Consents(Protocol):
     """The append-only consent history."""
@@ -131,9 +152,29 @@ class Consents(Protocol):
 
 
 class Recipients(Protocol):
-    """The register of recipients abroad (reads only: the register's use cases write)."""
+    """The register of recipients abroad, and the countries transfers are suspended to."""
+
+    def add_many(self, batch: Sequence[tuple[Recipient, WrappedKey]]) -> None: ...
 
     def get(self, recipient_id: str) -> Recipient | None: ...
+
+    def replace_details(self, recipient: Recipient) -> None: ...
+
+    def set_status(
+        self, recipient_id: str, status: RecipientStatus, reason: str | None, at: datetime
+    ) -> None: ...
+
+    def set_accepted_terms(self, recipient_id: str, version: str, at: datetime) -> None: ...
+
+    def suspended_countries(self) -> dict[str, str | None]: ...
+
+    def suspend_country(self, country: str, reason: str | None, at: datetime) -> bool: ...
+
+    def resume_country(self, country: str) -> bool: ...
+
+    def record_suspension_event(
+        self, target_type: str, target: str, action: str, reason: str | None, at: datetime
+    ) -> None: ...
 
     def names(self, recipient_ids: Iterable[str]) -> dict[str, RecipientName]: ...
 
@@ -172,6 +213,31 @@ class Orders(Protocol):
 class Transfers(Protocol):
     """Transfer decisions and the views of the allowed ones."""
 
+    def add_transfer(self, transfer: StoredTransfer) -> None: ...
+
+    def add_view(self, view: OpenView) -> None: ...
+
+    def view(self, transfer_id: str) -> StoredView | None: ...
+
+    def views_of_recipient(
+        self, recipient_id: str, *, open_at: datetime | None, after: str | None, limit: int
+    ) -> list[StoredView]: ...
+
+    def open_views_in_country(self, country: str) -> list[OpenView]: ...
+
+    def expired_open_views(self, now: datetime, limit: int = 1000) -> list[OpenView]: ...
+
+    def list_transfers(
+        self,
+        *,
+        recipient_id: str | None,
+        subject_id: str | None,
+        country: str | None,
+        since: datetime | None,
+        after: str | None,
+        limit: int,
+    ) -> list[StoredTransfer]: ...
+
     def open_views(
         self,
         *,
@@ -197,11 +263,13 @@ class Transfers(Protocol):
 class SafeNumbers(Protocol):
     """The 0505 safe-number pool."""
 
+    def lease(self, candidates: Sequence[str], transfer_id: str, at: datetime) -> str | None: ...
+
     def release(self, transfer_id: str, at: datetime, reusable_after: datetime) -> None: ...
 
 
 class Erasures(Protocol):
-    """Erasure requests sent to recipients."""
+    """Erasure requests sent to recipients, and the deletions that sent some of them."""
 
     def add_request(
         self,
@@ -216,6 +284,31 @@ class Erasures(Protocol):
         requested_at: datetime,
         due_at: datetime,
     ) -> None: ...
+
+    def request(self, erasure_id: str) -> ErasureRequest | None: ...
+
+    def requests(
+        self,
+        *,
+        recipient_id: str | None = None,
+        deletion_id: str | None = None,
+        status: str | None = None,
+        now: datetime | None = None,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> list[ErasureRequest]: ...
+
+    def outstanding(self, *, now: datetime, overdue: bool, limit: int) -> list[ErasureRequest]: ...
+
+    def acknowledge(self, erasure_id: str, attestation: str | None, at: datetime) -> bool: ...
+
+    def overdue_counts(self, recipient_ids: Sequence[str], now: datetime) -> dict[str, int]: ...
+
+    def unescalated_overdue(self, now: datetime, limit: int = 500) -> list[ErasureRequest]: ...
+
+    def mark_escalated(self, erasure_id: str, at: datetime) -> bool: ...
+
+    def deletion(self, deletion_id: str) -> Deletion | None: ...
 
 
 class Requests(Protocol):
@@ -244,6 +337,11 @@ class Requests(Protocol):
 
 class Ledger(Protocol):
     """The hash-chained ledger, inside the unit of work's transaction.
+
+    Reads that cover the whole ledger (verifying, signing a checkpoint) stream it: shard by
+    shard, a batch at a time, never all of it in memory. ``state_bodies`` and
+    ``checkpoint_bodies`` hand back what is stored unparsed, so a mangled row is reported by
+    the verifier rather than raised here.
 
     An appended entry commits or rolls back with the decision it records. The subject's
     shard stays locked until the transaction ends; when one unit of work appends for several
@@ -275,6 +373,20 @@ class Ledger(Protocol):
     def latest_checkpoint(self) -> Checkpoint | None: ...
 
     def stream_hashes(self, shard: int, stop: int) -> Iterator[tuple[int, str]]: ...
+
+    def distinct_transfers(self, *, kind: str, recipient_id: str, since: datetime) -> int: ...
+
+    def shard_count(self, default: int, *, create: bool) -> int: ...
+
+    def state_bodies(self) -> dict[int, Any]: ...
+
+    def shards_with_entries(self) -> list[int]: ...
+
+    def stream_shard(self, shard: int, *, batch: int = 1000) -> Iterator[LedgerEntry]: ...
+
+    def add_checkpoint(self, checkpoint: Checkpoint) -> None: ...
+
+    def checkpoint_bodies(self) -> list[tuple[int, Any]]: ...
 
 
 class Webhooks(Protocol):

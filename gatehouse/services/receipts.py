@@ -19,11 +19,8 @@ from datetime import timedelta
 from typing import Any
 
 from gatehouse.domain.subjects import Subject
-from gatehouse.services import ledger
+from gatehouse.services.ports import Ledger
 from gatehouse.services.runtime import Gatehouse
-from gatehouse.store.erasures import ErasureRepository
-from gatehouse.store.ledger import LedgerRepository
-from gatehouse.store.subjects import SubjectRepository
 from gatehouse.vault import VaultError, WrappedKey, new_data_key, unwrap_key, wrap_key
 
 __all__ = [
@@ -71,25 +68,31 @@ class ReceiptTicket:
     expired: bool
 
 
+def _deliveries(ledger: Ledger, subject_id: str, deletion_id: str) -> int:
+    """How many hand-overs of this deletion's JSON receipt the ledger records."""
+    entries = ledger.find(kind=RECEIPT_EVENT, subject_id=subject_id)
+    return sum(1 for entry in entries if entry.payload.get("deletion_id") == deletion_id)
+
+
 def receipt_delivered(gh: Gatehouse, subject_id: str, deletion_id: str) -> bool:
     """Whether the JSON receipt of this deletion was handed over already."""
-    with gh.engine.connect() as connection:
-        entries = LedgerRepository(connection).find(kind=RECEIPT_EVENT, subject_id=subject_id)
-    return any(entry.payload.get("deletion_id") == deletion_id for entry in entries)
+    with gh.unit_of_work(read_only=True) as uow:
+        return _deliveries(uow.ledger, subject_id, deletion_id) > 0
 
 
 def stored_receipt(gh: Gatehouse, deletion_id: str) -> StoredReceipt | None:
     """The receipt of a deletion, or None when there is no such deletion."""
-    with gh.engine.connect() as connection:
-        row = ErasureRepository(connection).deletion(deletion_id)
-        subject = None if row is None else SubjectRepository(connection).get(row.subject_id)
-    if row is None or subject is None:
-        return None
+    with gh.unit_of_work(read_only=True) as uow:
+        deletion = uow.erasures.deletion(deletion_id)
+        subject = None if deletion is None else uow.subjects.get(deletion.subject_id)
+        if deletion is None or subject is None:
+            return None
+        delivered = _deliveries(uow.ledger, subject.id, deletion_id) > 0
     return StoredReceipt(
         deletion_id=deletion_id,
         subject=subject,
-        document=dict(row.receipt),
-        delivered=receipt_delivered(gh, subject.id, deletion_id),
+        document=dict(deletion.receipt),
+        delivered=delivered,
     )
 
 
@@ -100,9 +103,8 @@ class _AlreadyDelivered(Exception):
 def deliver_receipt(gh: Gatehouse, subject_id: str, deletion_id: str) -> bool:
     """Record, once, that the JSON receipt was handed over; False when it was already."""
     try:
-        with gh.engine.begin() as connection:
-            ledger.append(
-                connection,
+        with gh.unit_of_work() as uow:
+            uow.ledger.append(
                 kind=RECEIPT_EVENT,
                 at=gh.clock(),
                 subject_id=subject_id,
@@ -111,8 +113,7 @@ def deliver_receipt(gh: Gatehouse, subject_id: str, deletion_id: str) -> bool:
             )
             # Counted after our own entry, inside the transaction: of two racing downloads
             # the second sees the first (the shard head serialises them) and rolls back.
-            entries = LedgerRepository(connection).find(kind=RECEIPT_EVENT, subject_id=subject_id)
-            if sum(1 for e in entries if e.payload.get("deletion_id") == deletion_id) > 1:
+            if _deliveries(uow.ledger, subject_id, deletion_id) > 1:
                 raise _AlreadyDelivered
     except _AlreadyDelivered:
         return False

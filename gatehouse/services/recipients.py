@@ -8,8 +8,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection
-
 from gatehouse.domain.errors import Conflict, NotFound
 from gatehouse.domain.ids import new_id
 from gatehouse.domain.recipients import (
@@ -22,20 +20,18 @@ from gatehouse.domain.recipients import (
     new_recipient,
 )
 from gatehouse.domain.views import CloseReason
-from gatehouse.services import ledger
 from gatehouse.services.access import Audience, issue_key
 from gatehouse.services.paging import split_page
 from gatehouse.services.runtime import Gatehouse
-from gatehouse.services.view_closing import close_views
-from gatehouse.store.erasures import ErasureRepository
-from gatehouse.store.orders import TransferRepository
-from gatehouse.store.recipients import RecipientRepository, TermsRepository
+from gatehouse.services.unit_of_work import UnitOfWork
+from gatehouse.services.view_closing import close_views_in
 from gatehouse.vault import new_data_key, wrap_key
 
 __all__ = [
     "RecipientInput",
     "RecipientStanding",
     "Registered",
+    "CountryStatus",
     "register_recipient",
     "register_recipients",
     "update_recipient",
@@ -87,6 +83,16 @@ class Registered:
     webhook_secret: str
 
 
+@dataclass(frozen=True)
+class CountryStatus:
+    """A country's suspension after a suspend or resume, and whether that changed it."""
+
+    country: str
+    status: str
+    changed: bool
+    reason: str | None = None
+
+
 def webhook_secret_context(recipient_id: str) -> str:
     """Associated data binding a wrapped webhook secret to its recipient."""
     return f"webhook:{recipient_id}"
@@ -103,11 +109,11 @@ def _standing(
     return RecipientStanding(recipient, not missing, missing, country_suspended)
 
 
-def standing_of(connection: Connection, recipient: Recipient, now: datetime) -> RecipientStanding:
+def standing_of(uow: UnitOfWork, recipient: Recipient, now: datetime) -> RecipientStanding:
     """Eligibility and country status of one recipient (overdue erasures count from ``now``)."""
-    terms = TermsRepository(connection).current()
-    suspended = RecipientRepository(connection).suspended_countries()
-    overdue = ErasureRepository(connection).overdue_counts([recipient.id], now).get(recipient.id, 0)
+    terms = uow.terms.current()
+    suspended = uow.recipients.suspended_countries()
+    overdue = uow.erasures.overdue_counts([recipient.id], now).get(recipient.id, 0)
     return _standing(recipient, terms.version if terms else None, suspended, overdue)
 
 
@@ -156,13 +162,12 @@ def register_recipients(gh: Gatehouse, batch: Sequence[RecipientInput]) -> list[
         wrapped = wrap_key(secret, webhook_secret_context(recipient.id), gh.keyring)
         prepared.append((recipient, secret, wrapped))
     registered = []
-    with gh.engine.begin() as connection:
-        repo = RecipientRepository(connection)
-        repo.add_many([(recipient, wrapped) for recipient, _, wrapped in prepared])
-        terms = TermsRepository(connection).current()
-        suspended = repo.suspended_countries()
+    with gh.unit_of_work() as uow:
+        uow.recipients.add_many([(recipient, wrapped) for recipient, _, wrapped in prepared])
+        terms = uow.terms.current()
+        suspended = uow.recipients.suspended_countries()
         for recipient, secret, _ in prepared:
-            api_key = issue_key(connection, Audience.RECIPIENT, now, recipient_id=recipient.id)
+            api_key = issue_key(uow.api_keys, Audience.RECIPIENT, now, recipient_id=recipient.id)
             standing = _standing(recipient, terms.version if terms else None, suspended)
             webhook_secret = "whsec_" + base64.b64encode(secret).decode()
             registered.append(Registered(standing, api_key, webhook_secret))
@@ -180,8 +185,8 @@ def update_recipient(
     """Change registered details. A change to anything a notice shows voids consents given to
     the old notice (their fingerprint no longer matches), so the next transfer needs a new one."""
     now = gh.clock()
-    with gh.engine.begin() as connection:
-        current = _require(connection, recipient_id)
+    with gh.unit_of_work() as uow:
+        current = _require(uow, recipient_id)
         merged: dict[str, Any] = {
             "kind": current.kind.value,
             "legal_name": current.legal_name,
@@ -211,12 +216,12 @@ def update_recipient(
             accepted_terms_version=current.accepted_terms_version,
             created_at=current.created_at,
         )
-        RecipientRepository(connection).replace_details(updated)
-        return standing_of(connection, updated, now)
+        uow.recipients.replace_details(updated)
+        return standing_of(uow, updated, now)
 
 
-def _require(connection: Connection, recipient_id: str) -> Recipient:
-    recipient = RecipientRepository(connection).get(recipient_id)
+def _require(uow: UnitOfWork, recipient_id: str) -> Recipient:
+    recipient = uow.recipients.get(recipient_id)
     if recipient is None:
         raise NotFound(f"no recipient with id {recipient_id!r}", code="recipient_not_found")
     return recipient
@@ -224,8 +229,8 @@ def _require(connection: Connection, recipient_id: str) -> Recipient:
 
 def get_recipient(gh: Gatehouse, recipient_id: str) -> RecipientStanding:
     """One recipient with its standing, or ``NotFound``."""
-    with gh.engine.connect() as connection:
-        return standing_of(connection, _require(connection, recipient_id), gh.clock())
+    with gh.unit_of_work(read_only=True) as uow:
+        return standing_of(uow, _require(uow, recipient_id), gh.clock())
 
 
 def list_recipients(
@@ -237,14 +242,12 @@ def list_recipients(
     limit: int,
 ) -> tuple[list[RecipientStanding], str | None]:
     """A page of recipients and the cursor of the next page (None at the end)."""
-    with gh.engine.connect() as connection:
-        page = RecipientRepository(connection).list(
-            country=country, status=status, after=after, limit=limit + 1
-        )
-        terms = TermsRepository(connection).current()
-        suspended = RecipientRepository(connection).suspended_countries()
+    with gh.unit_of_work(read_only=True) as uow:
+        page = uow.recipients.list(country=country, status=status, after=after, limit=limit + 1)
+        terms = uow.terms.current()
+        suspended = uow.recipients.suspended_countries()
         page, next_cursor = split_page(page, limit, lambda r: r.id)
-        overdue = ErasureRepository(connection).overdue_counts([r.id for r in page], gh.clock())
+        overdue = uow.erasures.overdue_counts([r.id for r in page], gh.clock())
     version = terms.version if terms else None
     standings = [
         _standing(recipient, version, suspended, overdue.get(recipient.id, 0)) for recipient in page
@@ -254,12 +257,11 @@ def list_recipients(
 
 def accept_terms(gh: Gatehouse, recipient_id: str, version: str) -> RecipientStanding:
     """Record that the recipient accepts ``version``, which must be the current terms."""
-    with gh.engine.begin() as connection:
-        recipient = _require(connection, recipient_id)
-        terms_repo = TermsRepository(connection)
-        if terms_repo.get(version) is None:
+    with gh.unit_of_work() as uow:
+        recipient = _require(uow, recipient_id)
+        if uow.terms.get(version) is None:
             raise NotFound(f"no terms version {version!r}", code="terms_not_found")
-        current = terms_repo.current()
+        current = uow.terms.current()
         if current is None or current.version != version:
             raise Conflict(
                 f"terms {version!r} are not the current version"
@@ -267,8 +269,8 @@ def accept_terms(gh: Gatehouse, recipient_id: str, version: str) -> RecipientSta
                 code="terms_not_current",
                 details={"current": current.version if current else None},
             )
-        RecipientRepository(connection).set_accepted_terms(recipient.id, version, gh.clock())
-        return standing_of(connection, _require(connection, recipient_id), gh.clock())
+        uow.recipients.set_accepted_terms(recipient.id, version, gh.clock())
+        return standing_of(uow, _require(uow, recipient_id), gh.clock())
 
 
 def suspend_recipient(gh: Gatehouse, recipient_id: str, reason: str | None) -> RecipientStanding:
@@ -289,7 +291,7 @@ def _reason_digest(gh: Gatehouse, reason: str | None) -> str | None:
 
 
 def _record_suspension(
-    connection: Connection,
+    uow: UnitOfWork,
     target_type: str,
     target: str,
     *,
@@ -298,16 +300,15 @@ def _record_suspension(
     reason_digest: str | None,
     at: datetime,
 ) -> None:
-    """The Art. 28-9 evidence, in the caller's transaction: a ledger entry and a history row."""
-    ledger.append(
-        connection,
+    """The Art. 28-9 evidence, in the caller's unit of work: a ledger entry and a history row."""
+    uow.ledger.append(
         kind=f"{target_type}.{'suspended' if suspended else 'resumed'}",
         at=at,
         subject_id=None,
         recipient_id=target if target_type == "recipient" else None,
         payload={"target": target, "reason_digest": reason_digest},
     )
-    RecipientRepository(connection).record_suspension_event(
+    uow.recipients.record_suspension_event(
         target_type, target, "suspend" if suspended else "resume", reason, at
     )
 
@@ -318,11 +319,11 @@ def _set_status(
     now = gh.clock()
     digest = _reason_digest(gh, reason)
     suspended = status is RecipientStatus.SUSPENDED
-    with gh.engine.begin() as connection:
-        _require(connection, recipient_id)
+    with gh.unit_of_work() as uow:
+        _require(uow, recipient_id)
         # The ledger's lock comes first, so concurrent suspensions queue before closing views.
         _record_suspension(
-            connection,
+            uow,
             "recipient",
             recipient_id,
             suspended=suspended,
@@ -330,26 +331,23 @@ def _set_status(
             reason_digest=digest,
             at=now,
         )
-        RecipientRepository(connection).set_status(
-            recipient_id, status, reason if suspended else None, now
-        )
+        uow.recipients.set_status(recipient_id, status, reason if suspended else None, now)
         if suspended:
             # Art. 28-9: a suspension stops access at once, not at the next read.
-            views = TransferRepository(connection).open_views(recipient_id=recipient_id)
-            close_views(gh, connection, views, CloseReason.RECIPIENT_SUSPENDED, now)
-        return standing_of(connection, _require(connection, recipient_id), gh.clock())
+            views = uow.transfers.open_views(recipient_id=recipient_id)
+            close_views_in(gh, uow, views, CloseReason.RECIPIENT_SUSPENDED, now)
+        return standing_of(uow, _require(uow, recipient_id), gh.clock())
 
 
-def suspend_country(gh: Gatehouse, country: str, reason: str | None) -> dict[str, object]:
+def suspend_country(gh: Gatehouse, country: str, reason: str | None) -> CountryStatus:
     """Stop every transfer to recipients in ``country`` (an ISO alpha-2 code)."""
     now = gh.clock()
     digest = _reason_digest(gh, reason)
-    with gh.engine.begin() as connection:
-        repo = RecipientRepository(connection)
-        changed = repo.suspend_country(country, reason, now)
+    with gh.unit_of_work() as uow:
+        changed = uow.recipients.suspend_country(country, reason, now)
         if changed:
             _record_suspension(
-                connection,
+                uow,
                 "country",
                 country,
                 suspended=True,
@@ -357,21 +355,20 @@ def suspend_country(gh: Gatehouse, country: str, reason: str | None) -> dict[str
                 reason_digest=digest,
                 at=now,
             )
-            views = TransferRepository(connection).open_views_in_country(country)
-            close_views(gh, connection, views, CloseReason.COUNTRY_SUSPENDED, now)
-    return {"country": country, "status": "suspended", "changed": changed, "reason": reason}
+            views = uow.transfers.open_views_in_country(country)
+            close_views_in(gh, uow, views, CloseReason.COUNTRY_SUSPENDED, now)
+    return CountryStatus(country, "suspended", changed, reason)
 
 
-def resume_country(gh: Gatehouse, country: str, reason: str | None) -> dict[str, object]:
+def resume_country(gh: Gatehouse, country: str, reason: str | None) -> CountryStatus:
     """Lift a country's suspension."""
     now = gh.clock()
     digest = _reason_digest(gh, reason)
-    with gh.engine.begin() as connection:
-        repo = RecipientRepository(connection)
-        changed = repo.resume_country(country)
+    with gh.unit_of_work() as uow:
+        changed = uow.recipients.resume_country(country)
         if changed:
             _record_suspension(
-                connection,
+                uow,
                 "country",
                 country,
                 suspended=False,
@@ -379,4 +376,4 @@ def resume_country(gh: Gatehouse, country: str, reason: str | None) -> dict[str,
                 reason_digest=digest,
                 at=now,
             )
-    return {"country": country, "status": "active", "changed": changed}
+    return CountryStatus(country, "active", changed)

@@ -12,20 +12,24 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
-
-from sqlalchemy import Connection
+from typing import Any, Protocol
 
 from gatehouse.domain.ids import new_id
 from gatehouse.domain.policy import RetentionHold, RulePack
 from gatehouse.domain.requests import RightsRequest
-from gatehouse.services import ledger
-from gatehouse.services.customer_profile import live_subject
+from gatehouse.services.ports_customer import RetentionRecords
 from gatehouse.services.runtime import Gatehouse
-from gatehouse.store.erasures import RetentionRepository
+from gatehouse.services.subjects import require_live_subject
 from gatehouse.store.records import StoredOrder
-from gatehouse.store.retention_dates import RetentionDates
-from gatehouse.vault import FieldCipher, WrappedKey, new_data_key, unwrap_key, wrap_key
+from gatehouse.store.retention_records import RetentionRecord
+from gatehouse.vault import (
+    FieldCipher,
+    KeyShredded,
+    WrappedKey,
+    new_data_key,
+    unwrap_key,
+    wrap_key,
+)
 
 __all__ = [
     "ORDER_HOLDS",
@@ -36,6 +40,8 @@ __all__ = [
     "ComplaintDates",
     "HoldPeriod",
     "HoldPreview",
+    "RetainedRecord",
+    "SealedRecord",
     "order_dates",
     "complaint_dates",
     "hold_periods",
@@ -117,6 +123,49 @@ class HoldPreview:
     until: datetime | None
 
 
+@dataclass(frozen=True)
+class RetainedRecord:
+    """A record a deletion kept, as its receipt lists it: never the record's contents."""
+
+    record_id: str
+    hold: str
+    # The hold's name by language, as the rule pack labels it.
+    label: Mapping[str, str]
+    statute: str
+    fields: tuple[str, ...]
+    kept_until: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        """The receipt's JSON form (``kept_until`` as ISO 8601)."""
+        return {
+            "record_id": self.record_id,
+            "hold": self.hold,
+            "label": dict(self.label),
+            "statute": self.statute,
+            "fields": list(self.fields),
+            "kept_until": self.kept_until.isoformat(),
+        }
+
+
+class SealedRecord(Protocol):
+    """What opening a retention record needs (a stored record, or a row of its table)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def hold(self) -> str: ...
+
+    @property
+    def kek_id(self) -> str | None: ...
+
+    @property
+    def wrapped_key(self) -> bytes | None: ...
+
+    @property
+    def ciphertext(self) -> bytes | None: ...
+
+
 def retention_context(record_id: str) -> str:
     """The vault context binding a retention record's key to the record."""
     return f"retention:{record_id}"
@@ -174,13 +223,13 @@ def retention_preview(gh: Gatehouse, subject_id: str) -> list[HoldPreview]:
 
     Each date comes from :func:`hold_periods`, the deletion engine's own rule, so it is the
     date the deletion receipt would record. The rule is applied to the latest dates per
-    pattern of missing ones (:class:`~gatehouse.store.retention_dates.RetentionDates`): which
-    holds apply depends only on which dates exist, and a later date never ends a record
-    sooner, so those give each hold's last end, in the same time for ten orders or thousands.
+    pattern of missing ones (see :mod:`gatehouse.store.retention_dates`): which holds apply
+    depends only on which dates exist, and a later date never ends a record sooner, so those
+    give each hold's last end, in the same time for ten orders or thousands.
     """
-    with gh.engine.connect() as connection:
-        subject = live_subject(connection, subject_id)
-        dates = RetentionDates(connection)
+    with gh.unit_of_work(read_only=True) as uow:
+        subject = require_live_subject(uow.subjects, subject_id)
+        dates = uow.retention_dates
         latest: list[OrderDates | ComplaintDates] = [
             OrderDates(placed, delivered, cancelled)
             for placed, delivered, cancelled in dates.latest_order_dates(subject_id)
@@ -205,16 +254,17 @@ def retention_preview(gh: Gatehouse, subject_id: str) -> list[HoldPreview]:
 
 def keep(
     gh: Gatehouse,
-    connection: Connection,
+    records: RetentionRecords,
     *,
     pack: RulePack,
     period: HoldPeriod,
     deletion_id: str,
     values: Mapping[str, Any],
-) -> dict[str, Any] | None:
-    """Seal the hold's fields of ``values`` as a new record, kept until the period's end.
+) -> RetainedRecord | None:
+    """Seal the hold's fields of ``values`` as a new record, kept until the period's end, in
+    the caller's unit of work.
 
-    Fields outside the hold are never stored. Returns a summary for the deletion receipt, or
+    Fields outside the hold are never stored. Returns what the deletion receipt lists, or
     None when none of the hold's fields apply.
     """
     hold_name = period.hold
@@ -229,34 +279,41 @@ def keep(
         _SCOPE, hold_name, json.dumps(kept, ensure_ascii=False, default=str)
     )
     wrapped = wrap_key(key, retention_context(record_id), gh.keyring)
-    until = period.end
-    now = gh.clock()
-    RetentionRepository(connection).add(
-        id=record_id,
-        deletion_id=deletion_id,
-        hold=hold_name,
-        statute=hold.statute,
-        fields=sorted(kept),
-        kept_until=until,
-        kek_id=wrapped.kek_id,
-        wrapped_key=wrapped.blob,
-        ciphertext=blob,
-        created_at=now,
+    fields = tuple(sorted(kept))
+    records.add(
+        RetentionRecord(
+            id=record_id,
+            deletion_id=deletion_id,
+            hold=hold_name,
+            statute=hold.statute,
+            fields=list(fields),
+            kept_until=period.end,
+            kek_id=wrapped.kek_id,
+            wrapped_key=wrapped.blob,
+            ciphertext=blob,
+            created_at=gh.clock(),
+        )
     )
-    return {
-        "record_id": record_id,
-        "hold": hold_name,
-        "label": dict(hold.label.root),
-        "statute": hold.statute,
-        "fields": sorted(kept),
-        "kept_until": until.isoformat(),
-    }
+    return RetainedRecord(
+        record_id=record_id,
+        hold=hold_name,
+        label=dict(hold.label.root),
+        statute=hold.statute,
+        fields=fields,
+        kept_until=period.end,
+    )
 
 
-def read_record(gh: Gatehouse, row: Any) -> dict[str, Any]:
-    """Open a live retention record (for a dispute or an audit)."""
-    key = unwrap_key(WrappedKey(row.kek_id, row.wrapped_key), retention_context(row.id), gh.keyring)
-    text = FieldCipher(row.id, key).decrypt(_SCOPE, row.hold, row.ciphertext)
+def read_record(gh: Gatehouse, record: SealedRecord) -> dict[str, Any]:
+    """Open a live retention record (for a dispute or an audit); ``KeyShredded`` once it
+    was destroyed."""
+    if record.kek_id is None or record.wrapped_key is None or record.ciphertext is None:
+        raise KeyShredded(
+            f"retention record {record.id} was destroyed", details={"record_id": record.id}
+        )
+    wrapped = WrappedKey(record.kek_id, record.wrapped_key)
+    key = unwrap_key(wrapped, retention_context(record.id), gh.keyring)
+    text = FieldCipher(record.id, key).decrypt(_SCOPE, record.hold, record.ciphertext)
     data: dict[str, Any] = json.loads(text)
     return data
 
@@ -265,22 +322,20 @@ def destroy_expired(gh: Gatehouse) -> int:
     """Destroy every record past its end date, and record each destruction in the ledger."""
     now = gh.clock()
     count = 0
-    with gh.engine.begin() as connection:
-        repo = RetentionRepository(connection)
-        for row in repo.due_for_destruction(now):
-            if repo.destroy(row.id, now):
+    with gh.unit_of_work() as uow:
+        for record in uow.retention_records.due_for_destruction(now):
+            if uow.retention_records.destroy(record.id, now):
                 count += 1
-                ledger.append(
-                    connection,
+                uow.ledger.append(
                     kind="retention.destroyed",
                     at=now,
                     subject_id=None,
                     recipient_id=None,
                     payload={
-                        "record_id": row.id,
-                        "deletion_id": row.deletion_id,
-                        "hold": row.hold,
-                        "kept_until": row.kept_until.isoformat(),
+                        "record_id": record.id,
+                        "deletion_id": record.deletion_id,
+                        "hold": record.hold,
+                        "kept_until": record.kept_until.isoformat(),
                     },
                 )
     return count

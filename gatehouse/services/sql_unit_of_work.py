@@ -13,13 +13,25 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from gatehouse.ledger import LedgerEntry
 from gatehouse.services import ledger_append
 from gatehouse.services.ports import Contention, DuplicateKey
+from gatehouse.store.abuse import AbuseFlagRepository
+from gatehouse.store.api_keys import ApiKeyRepository
+from gatehouse.store.customer_sessions import CustomerSessionRepository
+from gatehouse.store.customer_transfers import CustomerTransferRepository
+from gatehouse.store.deletions import DeletionRepository
 from gatehouse.store.erasures import ErasureRepository
 from gatehouse.store.ledger import LedgerRepository
 from gatehouse.store.notices import ConsentRepository, NoticeRepository
-from gatehouse.store.orders import OrderRepository, SafeNumberPool, TransferRepository
+from gatehouse.store.operator_events import OperatorEventRepository, SealedEvent
+from gatehouse.store.operator_webhooks import OperatorWebhookRepository
+from gatehouse.store.orders import OrderRepository
+from gatehouse.store.outbox import OutboxRepository
 from gatehouse.store.recipients import RecipientRepository, TermsRepository
 from gatehouse.store.requests import RequestRepository
-from gatehouse.store.subjects import SubjectRepository
+from gatehouse.store.retention_dates import RetentionDateRepository
+from gatehouse.store.retention_records import RetentionRecordRepository
+from gatehouse.store.subjects import SubjectRepository, VaultSecretRepository
+from gatehouse.store.transfers import SafeNumberPool, TransferRepository
+from gatehouse.store.webhook_endpoints import WebhookEndpointRepository
 
 __all__ = ["SqlUnitOfWork", "SqlLedger", "SqlWebhooks"]
 
@@ -83,6 +95,29 @@ class SqlWebhooks:
             webhook_id=webhook_id,
             data=data,
             at=at,
+        )
+
+
+class SqlOperatorEvents(OperatorEventRepository):
+    """Sealed events for the operator's webhook, stored and queued in this transaction."""
+
+    def __init__(self, connection: Connection) -> None:
+        super().__init__(connection)
+        self._connection = connection
+
+    def enqueue(self, event: SealedEvent) -> str:
+        """Store the event and queue its delivery; return the outbox job id."""
+        # Imported here: these modules need the runtime, and the runtime builds this.
+        from gatehouse.services.operator_webhook import DELIVER
+        from gatehouse.services.outbox import enqueue
+
+        self.add(event)
+        return enqueue(
+            self._connection,
+            kind=DELIVER,
+            payload={"event_id": event.id},
+            at=event.created_at,
+            dedupe_key=f"operator-webhook:{event.id}",
         )
 
 
@@ -252,3 +287,63 @@ class SqlUnitOfWork:
     def webhooks(self) -> SqlWebhooks:
         """Webhooks queued in this transaction."""
         return self._repository(SqlWebhooks)
+
+    @property
+    def abuse_flags(self) -> AbuseFlagRepository:
+        """Abuse flags raised against recipients."""
+        return self._repository(AbuseFlagRepository)
+
+    @property
+    def api_keys(self) -> ApiKeyRepository:
+        """API keys, by hash."""
+        return self._repository(ApiKeyRepository)
+
+    @property
+    def vault_secrets(self) -> VaultSecretRepository:
+        """Operator-wide secrets, wrapped by the master key."""
+        return self._repository(VaultSecretRepository)
+
+    @property
+    def outbox(self) -> OutboxRepository:
+        """Background jobs, queued in this transaction or leased to a worker."""
+        return self._repository(OutboxRepository)
+
+    @property
+    def webhook_endpoints(self) -> WebhookEndpointRepository:
+        """Recipients' webhook URLs and signing secrets."""
+        return self._repository(WebhookEndpointRepository)
+
+    @property
+    def operator_webhooks(self) -> OperatorWebhookRepository:
+        """The marketplace's own webhook and its events' delivery."""
+        return self._repository(OperatorWebhookRepository)
+
+    @property
+    def customer_sessions(self) -> CustomerSessionRepository:
+        """The privacy center's sign-in links and cookie sessions."""
+        return self._repository(CustomerSessionRepository)
+
+    @property
+    def customer_transfers(self) -> CustomerTransferRepository:
+        """What the privacy center reads of a customer's allowed transfers."""
+        return self._repository(CustomerTransferRepository)
+
+    @property
+    def retention_dates(self) -> RetentionDateRepository:
+        """The dates a subject's retention periods count from."""
+        return self._repository(RetentionDateRepository)
+
+    @property
+    def retention_records(self) -> RetentionRecordRepository:
+        """The separate retention store."""
+        return self._repository(RetentionRecordRepository)
+
+    @property
+    def deletions(self) -> DeletionRepository:
+        """What a deletion writes about its subject."""
+        return self._repository(DeletionRepository)
+
+    @property
+    def operator_events(self) -> SqlOperatorEvents:
+        """Sealed events for the operator's webhook, queued in this transaction."""
+        return self._repository(SqlOperatorEvents)

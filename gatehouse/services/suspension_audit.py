@@ -13,13 +13,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from gatehouse.ledger import LedgerEntry
+from gatehouse.services.ports import Ledger
 from gatehouse.services.runtime import Gatehouse
-from gatehouse.store.ledger import LedgerRepository, consistent_read
 
-__all__ = ["SUSPENSION_KINDS", "AuditReport", "Violation", "audit_suspensions"]
+__all__ = ["SUSPENSION_KINDS", "AuditReport", "Suspended", "Violation", "audit_suspensions"]
 
 SUSPENSION_KINDS = {
     "recipient.suspended": ("recipient", True),
@@ -32,6 +31,15 @@ _BATCH = 1000
 
 
 @dataclass(frozen=True)
+class Suspended:
+    """A suspension a transfer fell inside: its target, and since when it was in force."""
+
+    target_type: str
+    target: str
+    since: datetime
+
+
+@dataclass(frozen=True)
 class Violation:
     """One allowed transfer inside a suspension of its recipient or its country."""
 
@@ -41,7 +49,7 @@ class Violation:
     at: datetime
     shard: int
     seq: int
-    suspended: list[dict[str, Any]]
+    suspended: list[Suspended]
 
 
 @dataclass(frozen=True)
@@ -82,10 +90,10 @@ class _Intervals:
         return None
 
 
-def _stream(repo: LedgerRepository, kind: str) -> Iterator[LedgerEntry]:
+def _stream(ledger: Ledger, kind: str) -> Iterator[LedgerEntry]:
     after: tuple[int, int] | None = None
     while True:
-        page = repo.find(kind=kind, after=after, limit=_BATCH)
+        page = ledger.find(kind=kind, after=after, limit=_BATCH)
         yield from page
         if len(page) < _BATCH:
             return
@@ -107,9 +115,8 @@ def audit_suspensions(gh: Gatehouse) -> AuditReport:
     Only what the ledger holds counts: suspensions recorded before they became ledger
     entries are not seen.
     """
-    with consistent_read(gh.engine) as connection:
-        repo = LedgerRepository(connection)
-        events = [entry for kind in SUSPENSION_KINDS for entry in _stream(repo, kind)]
+    with gh.unit_of_work(read_only=True) as uow:
+        events = [entry for kind in SUSPENSION_KINDS for entry in _stream(uow.ledger, kind)]
         # Same-instant entries of one target keep their chain order (shard, seq).
         events.sort(key=lambda entry: (entry.at, entry.shard, entry.seq))
         intervals = _Intervals()
@@ -119,7 +126,7 @@ def audit_suspensions(gh: Gatehouse) -> AuditReport:
                 intervals.add(target, SUSPENSION_KINDS[entry.kind][1], entry.at)
         checked = 0
         violations = []
-        for entry in _stream(repo, _TRANSFER_KIND):
+        for entry in _stream(uow.ledger, _TRANSFER_KIND):
             checked += 1
             country = entry.payload.get("country")
             found = []
@@ -128,7 +135,7 @@ def audit_suspensions(gh: Gatehouse) -> AuditReport:
                     continue
                 since = intervals.covering((target_type, value), entry.at)
                 if since is not None:
-                    found.append({"target_type": target_type, "target": value, "since": since})
+                    found.append(Suspended(target_type, value, since))
             if found:
                 transfer_id = entry.payload.get("transfer_id")
                 violations.append(

@@ -7,9 +7,7 @@ from gatehouse.services.erasures import escalate_overdue
 from gatehouse.services.outbox import Job, handler
 from gatehouse.services.retention import destroy_expired
 from gatehouse.services.runtime import Gatehouse
-from gatehouse.services.view_closing import close_view
-from gatehouse.store.orders import OrderRepository, TransferRepository
-from gatehouse.store.subjects import SubjectRepository
+from gatehouse.services.view_closing import close_view_in
 
 __all__ = ["sweep_views", "escalate_overdue", "destroy_expired"]
 
@@ -18,11 +16,12 @@ def sweep_views(gh: Gatehouse) -> int:
     """Close every view whose window has ended, so the closing is logged even if nobody reads."""
     now = gh.clock()
     closed = 0
-    with gh.engine.begin() as connection:
-        transfers = TransferRepository(connection)
-        for view in transfers.expired_open_views(now):
-            order = OrderRepository(connection).get(view.order_id)
-            subject = SubjectRepository(connection).get(view.subject_id)
+    with gh.unit_of_work() as uow:
+        # By subject, the order the ledger asks of a transaction that appends for several.
+        expired = uow.transfers.expired_open_views(now)
+        for view in sorted(expired, key=lambda v: (v.subject_id, v.transfer_id)):
+            order = uow.orders.get(view.order_id)
+            subject = uow.subjects.get(view.subject_id)
             assert order is not None and subject is not None
             reason = close_reason(
                 gh.packs.by_id(subject.rule_pack).views,
@@ -36,7 +35,7 @@ def sweep_views(gh: Gatehouse) -> int:
                 subject_deleted=False,
             )
             assert reason is not None  # the query only returns expired views
-            closed += close_view(gh, connection, view, reason, now)
+            closed += close_view_in(gh, uow, view, reason, now)
     return closed
 
 

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-from sqlalchemy import Connection, Row
 
 from gatehouse.domain.consents import live_consent_facts
 from gatehouse.domain.decision import Decision, TransferFacts, decide
@@ -20,14 +16,10 @@ from gatehouse.domain.policy import RulePack
 from gatehouse.domain.recipients import Recipient, eligibility_gaps
 from gatehouse.domain.subjects import Subject
 from gatehouse.domain.views import released_fields, view_expiry
-from gatehouse.services import ledger
 from gatehouse.services.paging import split_page
 from gatehouse.services.runtime import Gatehouse
-from gatehouse.store.erasures import ErasureRepository
-from gatehouse.store.notices import ConsentRepository, NoticeRepository
-from gatehouse.store.orders import OrderRepository, SafeNumberPool, TransferRepository
-from gatehouse.store.recipients import RecipientRepository, TermsRepository
-from gatehouse.store.subjects import SubjectRepository
+from gatehouse.services.unit_of_work import UnitOfWork
+from gatehouse.store.records import OpenView, StoredTransfer
 
 __all__ = ["TransferOutcome", "request_transfer", "list_transfers"]
 
@@ -63,7 +55,7 @@ def _current_digests(pack: RulePack, purpose: str, flow: str) -> dict[str, str]:
 
 
 def _facts(
-    connection: Connection,
+    uow: UnitOfWork,
     pack: RulePack,
     subject: Subject,
     recipient: Recipient,
@@ -72,23 +64,23 @@ def _facts(
     legal_provision: str | None,
     now: datetime,
 ) -> TransferFacts:
-    terms = TermsRepository(connection).current()
-    suspended = RecipientRepository(connection).suspended_countries()
+    terms = uow.terms.current()
+    suspended = uow.recipients.suspended_countries()
     return TransferFacts(
         subject_deleted=subject.deleted,
         recipient=recipient,
         recipient_gaps=eligibility_gaps(
             recipient,
             terms.version if terms else None,
-            ErasureRepository(connection).overdue_counts([recipient.id], now).get(recipient.id, 0),
+            uow.erasures.overdue_counts([recipient.id], now).get(recipient.id, 0),
         ),
         recipient_fingerprint=recipient_fingerprint(recipient),
         country_suspended=recipient.country in suspended if recipient.country else False,
         purpose=purpose,
         flow=flow,
         today=now.date(),
-        consents=live_consent_facts(ConsentRepository(connection).history(subject.id)),
-        disclosures=NoticeRepository(connection).disclosures_for(recipient.id),
+        consents=live_consent_facts(uow.consents.history(subject.id)),
+        disclosures=uow.notices.disclosures_for(recipient.id),
         legal_provision=legal_provision,
         notice_digests=_current_digests(pack, purpose, flow),
     )
@@ -129,11 +121,11 @@ def request_transfer(
 ) -> TransferOutcome:
     """Decide and record one transfer for an order; both outcomes reach the ledger."""
     now = gh.clock()
-    with gh.engine.begin() as connection:
-        order = OrderRepository(connection).get(order_id)
+    with gh.unit_of_work() as uow:
+        order = uow.orders.get(order_id)
         if order is None:
             raise NotFound(f"no order with id {order_id!r}", code="order_not_found")
-        subject = SubjectRepository(connection).get(order.subject_id)
+        subject = uow.subjects.get(order.subject_id)
         assert subject is not None
         pack = gh.packs.by_id(subject.rule_pack)
         _check_request(pack, purpose, flow)
@@ -141,9 +133,9 @@ def request_transfer(
             raise Conflict(
                 "the order was cancelled; nothing can be transferred for it", code="order_cancelled"
             )
-        recipient = RecipientRepository(connection).get(order.recipient_id)
+        recipient = uow.recipients.get(order.recipient_id)
         assert recipient is not None
-        facts = _facts(connection, pack, subject, recipient, purpose, flow, legal_provision, now)
+        facts = _facts(uow, pack, subject, recipient, purpose, flow, legal_provision, now)
         decision = decide(pack, facts)
         transfer_id = new_id("trf")
         cited = _citation(pack, decision.legal_provision)
@@ -156,51 +148,52 @@ def request_transfer(
             if decision.allowed
             else []
         )
-        transfers = TransferRepository(connection)
-        transfers.add_transfer(
-            id=transfer_id,
-            order_id=order.id,
-            subject_id=order.subject_id,
-            recipient_id=recipient.id,
-            country=recipient.country,
-            purpose=purpose,
-            flow=flow,
-            allowed=decision.allowed,
-            basis=decision.basis,
-            refusal=decision.refusal.value if decision.refusal else None,
-            notice_hash=decision.notice_hash,
-            fields=fields,
-            decided_at=now,
-            legal_provision=decision.legal_provision,
-            legal_provision_text=f"{cited['citation']}\n{cited['text']}" if cited else None,
+        refusal = decision.refusal.value if decision.refusal else None
+        uow.transfers.add_transfer(
+            StoredTransfer(
+                id=transfer_id,
+                order_id=order.id,
+                subject_id=order.subject_id,
+                recipient_id=recipient.id,
+                country=recipient.country,
+                purpose=purpose,
+                flow=flow,
+                allowed=decision.allowed,
+                basis=decision.basis,
+                refusal=refusal,
+                notice_hash=decision.notice_hash,
+                fields=fields,
+                decided_at=now,
+                legal_provision=decision.legal_provision,
+                legal_provision_text=f"{cited['citation']}\n{cited['text']}" if cited else None,
+            )
         )
         expires_at = None
         if decision.allowed:
             expires_at = view_expiry(pack.views, now, order.delivered_at)
             safe_number = None
             if pack.purposes[purpose].fields.get("phone") == "safe_number":
-                safe_number = SafeNumberPool(connection).lease(
-                    _safe_number_candidates(), transfer_id, now
-                )
+                safe_number = uow.safe_numbers.lease(_safe_number_candidates(), transfer_id, now)
                 if safe_number is None:
                     raise Conflict(
                         "the safe-number pool is exhausted", code="safe_numbers_exhausted"
                     )
-            transfers.add_view(
-                transfer_id=transfer_id,
-                order_id=order.id,
-                subject_id=order.subject_id,
-                recipient_id=recipient.id,
-                purpose=purpose,
-                consent_notice=decision.notice_hash
-                if decision.basis == "SEPARATE_CONSENT"
-                else None,
-                safe_number=safe_number,
-                opened_at=now,
-                expires_at=expires_at,
+            uow.transfers.add_view(
+                OpenView(
+                    transfer_id=transfer_id,
+                    order_id=order.id,
+                    subject_id=order.subject_id,
+                    recipient_id=recipient.id,
+                    purpose=purpose,
+                    consent_notice=decision.notice_hash
+                    if decision.basis == "SEPARATE_CONSENT"
+                    else None,
+                    safe_number=safe_number,
+                    opened_at=now,
+                    expires_at=expires_at,
+                )
             )
-        ledger.append(
-            connection,
+        uow.ledger.append(
             kind="transfer.allowed" if decision.allowed else "transfer.refused",
             at=now,
             subject_id=order.subject_id,
@@ -214,7 +207,7 @@ def request_transfer(
                 "basis": decision.basis,
                 "notice_hash": decision.notice_hash,
                 "fields": fields,
-                "refusal": decision.refusal.value if decision.refusal else None,
+                "refusal": refusal,
                 # Only a provision the pack lists is ever written: a caller's text is not.
                 "legal_provision": {"key": decision.legal_provision, **cited} if cited else None,
             },
@@ -231,10 +224,10 @@ def list_transfers(
     since: datetime | None,
     after: str | None,
     limit: int,
-) -> tuple[Sequence[Row[Any]], str | None]:
+) -> tuple[list[StoredTransfer], str | None]:
     """A page of decisions and the cursor of the next page."""
-    with gh.engine.connect() as connection:
-        rows = TransferRepository(connection).list_transfers(
+    with gh.unit_of_work(read_only=True) as uow:
+        page = uow.transfers.list_transfers(
             recipient_id=recipient_id,
             subject_id=subject_id,
             country=country,
@@ -242,4 +235,4 @@ def list_transfers(
             after=after,
             limit=limit + 1,
         )
-    return split_page(rows, limit, lambda row: str(row.id))
+    return split_page(page, limit, lambda transfer: transfer.id)

@@ -20,18 +20,32 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from gatehouse.services.ports import (
+    AbuseFlags,
+    ApiKeys,
     Consents,
     Erasures,
     Ledger,
     Notices,
+    OperatorWebhooks,
     Orders,
+    Outbox,
     Recipients,
     Requests,
     SafeNumbers,
     Subjects,
     TermsVersions,
     Transfers,
+    VaultSecrets,
+    WebhookEndpoints,
     Webhooks,
+)
+from gatehouse.services.ports_customer import (
+    CustomerSessions,
+    CustomerTransfers,
+    Deletions,
+    OperatorEvents,
+    RetentionDates,
+    RetentionRecords,
 )
 
 __all__ = ["UnitOfWork", "UnitOfWorkFactory"]
@@ -75,6 +89,42 @@ class UnitOfWork(Protocol):
 
     @property
     def webhooks(self) -> Webhooks: ...
+
+    @property
+    def abuse_flags(self) -> AbuseFlags: ...
+
+    @property
+    def api_keys(self) -> ApiKeys: ...
+
+    @property
+    def vault_secrets(self) -> VaultSecrets: ...
+
+    @property
+    def outbox(self) -> Outbox: ...
+
+    @property
+    def webhook_endpoints(self) -> WebhookEndpoints: ...
+
+    @property
+    def operator_webhooks(self) -> OperatorWebhooks: ...
+
+    @property
+    def customer_sessions(self) -> CustomerSessions: ...
+
+    @property
+    def customer_transfers(self) -> CustomerTransfers: ...
+
+    @property
+    def retention_dates(self) -> RetentionDates: ...
+
+    @property
+    def retention_records(self) -> RetentionRecords: ...
+
+    @property
+    def deletions(self) -> Deletions: ...
+
+    @property
+    def operator_events(self) -> OperatorEvents: ...
 
     def __enter__(self) -> Self: ...
 

@@ -6,18 +6,15 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import Connection
-
 from gatehouse.domain.views import CloseReason
 from gatehouse.services.runtime import Gatehouse
-from gatehouse.services.sql_unit_of_work import SqlUnitOfWork
 from gatehouse.services.unit_of_work import UnitOfWork
 
-__all__ = ["ViewRef", "close_views", "close_view", "close_views_in", "close_view_in"]
+__all__ = ["ViewRef", "close_views_in", "close_view_in"]
 
 
 class ViewRef(Protocol):
-    """What closing needs to know of a view (a stored view or a database row)."""
+    """What closing needs to know of a view (an ``OpenView`` or a ``StoredView``)."""
 
     @property
     def transfer_id(self) -> str: ...
@@ -59,21 +56,3 @@ def close_views_in(
 ) -> int:
     """Close several views inside the caller's unit of work; returns how many were open."""
     return sum(close_view_in(gh, uow, view, reason, at) for view in views)
-
-
-def close_view(
-    gh: Gatehouse, connection: Connection, view: ViewRef, reason: CloseReason | str, at: datetime
-) -> bool:
-    """:func:`close_view_in` for callers that hold a connection rather than a unit of work."""
-    return close_view_in(gh, SqlUnitOfWork.joining(connection), view, reason, at)
-
-
-def close_views(
-    gh: Gatehouse,
-    connection: Connection,
-    views: Iterable[ViewRef],
-    reason: CloseReason | str,
-    at: datetime,
-) -> int:
-    """:func:`close_views_in` for callers that hold a connection rather than a unit of work."""
-    return close_views_in(gh, SqlUnitOfWork.joining(connection), views, reason, at)

@@ -28,17 +28,17 @@ from urllib.parse import urlsplit
 
 import httpx
 from cryptography.hazmat.primitives import hashes, hmac
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection
 
 from gatehouse import __version__
 from gatehouse.domain.errors import InvalidInput, NotFound
 from gatehouse.services.outbox import PermanentFailure, RetryLater, enqueue, handler
+from gatehouse.services.ports import Outbox
 from gatehouse.services.recipients import webhook_secret_context
 from gatehouse.services.runtime import Gatehouse
+from gatehouse.services.unit_of_work import UnitOfWork
 from gatehouse.store.outbox import Job
-from gatehouse.store.outbox_tables import webhook_previous_secrets
-from gatehouse.store.tables import recipients
-from gatehouse.vault import Keyring, WrappedKey, new_data_key, unwrap_key, wrap_key
+from gatehouse.vault import Keyring, new_data_key, unwrap_key, wrap_key
 
 __all__ = [
     "DELIVER",
@@ -124,7 +124,7 @@ def encode_event(event_type: str, occurred_at: datetime, data: Mapping[str, Any]
 
 
 def enqueue_webhook(
-    connection: Connection,
+    where: Outbox | Connection,
     *,
     recipient_id: str,
     event_type: str,
@@ -133,6 +133,8 @@ def enqueue_webhook(
     at: datetime,
 ) -> str:
     """Queue one event for a recipient, inside the caller's transaction; return the job id.
+
+    ``where`` is the caller's unit of work's ``outbox`` (or a connection, from older code).
 
     ``webhook_id`` identifies the event (letters, digits, ``_`` and ``-``, up to 100). The
     same event queued twice for the same recipient is one job. ``data`` must be JSON and
@@ -149,7 +151,7 @@ def enqueue_webhook(
         "data": dict(data),
     }
     return enqueue(
-        connection,
+        where,
         kind=DELIVER,
         payload=payload,
         at=at,
@@ -166,31 +168,18 @@ class _Target:
     secrets: list[bytes]
 
 
-def _target(connection: Connection, recipient_id: str, keyring: Keyring, now: datetime) -> _Target:
-    row = connection.execute(
-        select(
-            recipients.c.webhook_url,
-            recipients.c.webhook_secret_kek_id,
-            recipients.c.webhook_secret_wrapped,
-        ).where(recipients.c.id == recipient_id)
-    ).first()
-    if row is None:
+def _target(uow: UnitOfWork, recipient_id: str, keyring: Keyring, now: datetime) -> _Target:
+    endpoint = uow.webhook_endpoints.endpoint(recipient_id)
+    if endpoint is None:
         raise PermanentFailure("the recipient does not exist")
     secrets = []
-    if row.webhook_secret_wrapped is not None:
-        current = WrappedKey(row.webhook_secret_kek_id, row.webhook_secret_wrapped)
-        secrets.append(unwrap_key(current, webhook_secret_context(recipient_id), keyring))
-    previous = connection.execute(
-        select(webhook_previous_secrets).where(
-            webhook_previous_secrets.c.recipient_id == recipient_id,
-            webhook_previous_secrets.c.expires_at > now,
-        )
-    ).first()
+    if endpoint.secret is not None:
+        secrets.append(unwrap_key(endpoint.secret, webhook_secret_context(recipient_id), keyring))
+    previous = uow.webhook_endpoints.previous_secret(recipient_id, now)
     if previous is not None:
-        wrapped = WrappedKey(previous.kek_id, previous.wrapped)
         context = previous_webhook_secret_context(recipient_id)
-        secrets.append(unwrap_key(wrapped, context, keyring))
-    return _Target(row.webhook_url, secrets)
+        secrets.append(unwrap_key(previous.secret, context, keyring))
+    return _Target(endpoint.url, secrets)
 
 
 def _str_field(payload: Mapping[str, Any], name: str) -> str:
@@ -214,8 +203,8 @@ def deliver(gh: Gatehouse, job: Job) -> None:
     if not isinstance(data, dict):
         raise PermanentFailure("the job payload has no valid data")
     now = gh.clock()
-    with gh.engine.connect() as connection:
-        target = _target(connection, recipient_id, gh.keyring, now)
+    with gh.unit_of_work(read_only=True) as uow:
+        target = _target(uow, recipient_id, gh.keyring, now)
     if not target.url:
         raise PermanentFailure("the recipient has no webhook_url")
     if not target.secrets:
@@ -265,12 +254,8 @@ def post_event(
 @handler(PRUNE_SECRETS)
 def prune_previous_secrets(gh: Gatehouse, job: Job | None = None) -> None:
     """Delete previous webhook secrets whose grace period is over (a periodic job)."""
-    with gh.engine.begin() as connection:
-        connection.execute(
-            delete(webhook_previous_secrets).where(
-                webhook_previous_secrets.c.expires_at <= gh.clock()
-            )
-        )
+    with gh.unit_of_work() as uow:
+        uow.webhook_endpoints.prune_previous(gh.clock())
 
 
 # -- recipient settings -------------------------------------------------------------------
@@ -289,25 +274,18 @@ class WebhookSettings:
         return self.previous_secret_expires_at is not None
 
 
-def _settings(connection: Connection, recipient_id: str, now: datetime) -> WebhookSettings:
-    url = connection.execute(
-        select(recipients.c.webhook_url).where(recipients.c.id == recipient_id)
-    ).first()
-    if url is None:
+def _settings(uow: UnitOfWork, recipient_id: str, now: datetime) -> WebhookSettings:
+    endpoint = uow.webhook_endpoints.endpoint(recipient_id)
+    if endpoint is None:
         raise NotFound(f"no recipient with id {recipient_id!r}", code="recipient_not_found")
-    expires = connection.execute(
-        select(webhook_previous_secrets.c.expires_at).where(
-            webhook_previous_secrets.c.recipient_id == recipient_id,
-            webhook_previous_secrets.c.expires_at > now,
-        )
-    ).scalar_one_or_none()
-    return WebhookSettings(url.webhook_url, expires)
+    previous = uow.webhook_endpoints.previous_secret(recipient_id, now)
+    return WebhookSettings(endpoint.url, previous.expires_at if previous else None)
 
 
 def webhook_settings(gh: Gatehouse, recipient_id: str) -> WebhookSettings:
     """A recipient's webhook URL and the state of its secrets."""
-    with gh.engine.connect() as connection:
-        return _settings(connection, recipient_id, gh.clock())
+    with gh.unit_of_work(read_only=True) as uow:
+        return _settings(uow, recipient_id, gh.clock())
 
 
 def valid_webhook_url(url: str | None) -> str | None:
@@ -329,15 +307,10 @@ def set_webhook_url(gh: Gatehouse, recipient_id: str, url: str | None) -> Webhoo
     """Point a recipient's webhooks at ``url``; None (or empty) stops them."""
     valid = valid_webhook_url(url)
     now = gh.clock()
-    with gh.engine.begin() as connection:
-        changed = connection.execute(
-            update(recipients)
-            .where(recipients.c.id == recipient_id)
-            .values(webhook_url=valid, updated_at=now)
-        )
-        if changed.rowcount != 1:
+    with gh.unit_of_work() as uow:
+        if not uow.webhook_endpoints.set_url(recipient_id, valid, now):
             raise NotFound(f"no recipient with id {recipient_id!r}", code="recipient_not_found")
-        return _settings(connection, recipient_id, now)
+        return _settings(uow, recipient_id, now)
 
 
 def rotate_webhook_secret(gh: Gatehouse, recipient_id: str) -> str:
@@ -348,49 +321,18 @@ def rotate_webhook_secret(gh: Gatehouse, recipient_id: str) -> str:
     """
     now = gh.clock()
     fresh = new_data_key()
-    with gh.engine.begin() as connection:
-        # A write first: it locks the row (PostgreSQL) or the database (SQLite) before the
-        # read, so two rotations at once take turns and neither loses the other's secret.
-        locked = connection.execute(
-            update(recipients)
-            .where(recipients.c.id == recipient_id)
-            .values(webhook_secret_kek_id=recipients.c.webhook_secret_kek_id)
-        )
-        if locked.rowcount != 1:
+    with gh.unit_of_work() as uow:
+        endpoints = uow.webhook_endpoints
+        # Locked before the read, so two rotations at once take turns.
+        if not endpoints.lock(recipient_id):
             raise NotFound(f"no recipient with id {recipient_id!r}", code="recipient_not_found")
-        row = connection.execute(
-            select(recipients.c.webhook_secret_kek_id, recipients.c.webhook_secret_wrapped).where(
-                recipients.c.id == recipient_id
-            )
-        ).one()
-        connection.execute(
-            delete(webhook_previous_secrets).where(
-                webhook_previous_secrets.c.recipient_id == recipient_id
-            )
-        )
-        if row.webhook_secret_wrapped is not None:
-            old = unwrap_key(
-                WrappedKey(row.webhook_secret_kek_id, row.webhook_secret_wrapped),
-                webhook_secret_context(recipient_id),
-                gh.keyring,
-            )
+        endpoint = endpoints.endpoint(recipient_id)
+        assert endpoint is not None
+        kept = None
+        if endpoint.secret is not None:
+            old = unwrap_key(endpoint.secret, webhook_secret_context(recipient_id), gh.keyring)
             kept = wrap_key(old, previous_webhook_secret_context(recipient_id), gh.keyring)
-            connection.execute(
-                insert(webhook_previous_secrets).values(
-                    recipient_id=recipient_id,
-                    kek_id=kept.kek_id,
-                    wrapped=kept.blob,
-                    expires_at=now + PREVIOUS_SECRET_TTL,
-                )
-            )
+        endpoints.keep_previous(recipient_id, kept, now + PREVIOUS_SECRET_TTL)
         current = wrap_key(fresh, webhook_secret_context(recipient_id), gh.keyring)
-        connection.execute(
-            update(recipients)
-            .where(recipients.c.id == recipient_id)
-            .values(
-                webhook_secret_kek_id=current.kek_id,
-                webhook_secret_wrapped=current.blob,
-                updated_at=now,
-            )
-        )
+        endpoints.set_secret(recipient_id, current, now)
     return format_secret(fresh)

@@ -92,9 +92,9 @@ def load_handlers() -> list[str]:
 def ensure_periodic(gh: Gatehouse) -> None:
     """Make sure each kind in :data:`PERIODIC` has its one live job (due now if new)."""
     now = gh.clock()
-    with gh.engine.begin() as connection:
+    with gh.unit_of_work() as uow:
         for kind, every in PERIODIC.items():
-            outbox.enqueue_periodic(connection, kind=kind, every=every, at=now)
+            outbox.enqueue_periodic(uow.outbox, kind=kind, every=every, at=now)
 
 
 def run_once(

@@ -9,8 +9,26 @@ from typing import Any
 from sqlalchemy import Connection, Row, func, insert, select, update
 
 from gatehouse.store.erasure_tables import deletions, erasure_requests, retention_records
+from gatehouse.store.records import Deletion, ErasureRequest
 
 __all__ = ["ErasureRepository", "RetentionRepository"]
+
+
+def _to_request(row: Row[Any]) -> ErasureRequest:
+    return ErasureRequest(
+        id=row.id,
+        deletion_id=row.deletion_id,
+        consent_id=row.consent_id,
+        cause=row.cause,
+        recipient_id=row.recipient_id,
+        transfer_ids=list(row.transfer_ids),
+        order_refs=list(row.order_refs),
+        requested_at=row.requested_at,
+        due_at=row.due_at,
+        acknowledged_at=row.acknowledged_at,
+        attestation=row.attestation,
+        escalated_at=row.escalated_at,
+    )
 
 
 class ErasureRepository:
@@ -23,19 +41,23 @@ class ErasureRepository:
         """Store a deletion and its receipt."""
         self._c.execute(insert(deletions).values(**values))
 
-    def deletion(self, deletion_id: str) -> Row[Any] | None:
+    def deletion(self, deletion_id: str) -> Deletion | None:
         """One deletion, or None."""
-        return self._c.execute(select(deletions).where(deletions.c.id == deletion_id)).first()
+        row = self._c.execute(select(deletions).where(deletions.c.id == deletion_id)).first()
+        if row is None:
+            return None
+        return Deletion(row.id, row.subject_id, row.requested_by, row.at, dict(row.receipt))
 
     def add_request(self, **values: Any) -> None:
         """Ask one recipient to erase."""
         self._c.execute(insert(erasure_requests).values(**values))
 
-    def request(self, erasure_id: str) -> Row[Any] | None:
+    def request(self, erasure_id: str) -> ErasureRequest | None:
         """One erasure request, or None."""
-        return self._c.execute(
+        row = self._c.execute(
             select(erasure_requests).where(erasure_requests.c.id == erasure_id)
         ).first()
+        return None if row is None else _to_request(row)
 
     def requests(
         self,
@@ -46,7 +68,7 @@ class ErasureRepository:
         now: datetime | None = None,
         after: str | None = None,
         limit: int = 100,
-    ) -> list[Row[Any]]:
+    ) -> list[ErasureRequest]:
         """Erasure requests by recipient or deletion; status pending, acknowledged or overdue."""
         query = select(erasure_requests).order_by(erasure_requests.c.id).limit(limit)
         if recipient_id is not None:
@@ -61,9 +83,9 @@ class ErasureRepository:
                 query = query.where(erasure_requests.c.due_at <= now)
         if after:
             query = query.where(erasure_requests.c.id > after)
-        return list(self._c.execute(query))
+        return [_to_request(row) for row in self._c.execute(query)]
 
-    def outstanding(self, *, now: datetime, overdue: bool, limit: int) -> list[Row[Any]]:
+    def outstanding(self, *, now: datetime, overdue: bool, limit: int) -> list[ErasureRequest]:
         """Unacknowledged requests past (or within) their deadline, the earliest due first.
 
         The id breaks ties, so the list is stable. Ids are random, so ``requests`` (ordered by
@@ -78,7 +100,7 @@ class ErasureRepository:
         )
         late = erasure_requests.c.due_at <= now
         query = query.where(late if overdue else ~late)
-        return list(self._c.execute(query))
+        return [_to_request(row) for row in self._c.execute(query)]
 
     def acknowledge(self, erasure_id: str, attestation: str | None, at: datetime) -> bool:
         """Record the recipient's confirmation; False when it was confirmed already."""
@@ -106,19 +128,19 @@ class ErasureRepository:
         )
         return {row[0]: int(row[1]) for row in rows}
 
-    def unescalated_overdue(self, now: datetime, limit: int = 500) -> list[Row[Any]]:
-        """Overdue requests not yet escalated."""
-        return list(
-            self._c.execute(
-                select(erasure_requests)
-                .where(
-                    erasure_requests.c.acknowledged_at.is_(None),
-                    erasure_requests.c.due_at <= now,
-                    erasure_requests.c.escalated_at.is_(None),
-                )
-                .limit(limit)
+    def unescalated_overdue(self, now: datetime, limit: int = 500) -> list[ErasureRequest]:
+        """Overdue requests not yet escalated, by id."""
+        rows = self._c.execute(
+            select(erasure_requests)
+            .where(
+                erasure_requests.c.acknowledged_at.is_(None),
+                erasure_requests.c.due_at <= now,
+                erasure_requests.c.escalated_at.is_(None),
             )
+            .order_by(erasure_requests.c.id)
+            .limit(limit)
         )
+        return [_to_request(row) for row in rows]
 
     def mark_escalated(self, erasure_id: str, at: datetime) -> bool:
         """Escalate once."""

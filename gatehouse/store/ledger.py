@@ -257,6 +257,18 @@ class LedgerRepository:
             query = query.limit(limit)
         return [_to_entry(row) for row in self._c.execute(query)]
 
+    def distinct_transfers(self, *, kind: str, recipient_id: str, since: datetime) -> int:
+        """How many distinct ``transfer_id`` payloads the recipient's ``kind`` entries name,
+        counting entries stamped at or after ``since``."""
+        query = select(
+            func.count(func.distinct(ledger_entries.c.payload["transfer_id"].as_string()))
+        ).where(
+            ledger_entries.c.recipient_id == recipient_id,
+            ledger_entries.c.kind == kind,
+            ledger_entries.c.at >= format_at(since),
+        )
+        return int(self._c.execute(query).scalar_one())
+
     # -- checkpoints --------------------------------------------------------------------
 
     def add_checkpoint(self, checkpoint: Checkpoint) -> None:

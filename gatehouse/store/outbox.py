@@ -67,6 +67,24 @@ def _to_job(row: Row[Any]) -> Job:
     )
 
 
+def _to_row(job: Job) -> dict[str, Any]:
+    return {
+        "id": job.id,
+        "kind": job.kind,
+        "payload": dict(job.payload),
+        "dedupe_key": job.dedupe_key,
+        "status": job.status.value,
+        "attempts": job.attempts,
+        "max_attempts": job.max_attempts,
+        "run_at": job.run_at,
+        "locked_by": job.locked_by,
+        "locked_until": job.locked_until,
+        "last_error": job.last_error,
+        "created_at": job.created_at,
+        "finished_at": job.finished_at,
+    }
+
+
 def _due(now: datetime) -> Any:
     """Jobs a worker may take: pending and due, or leased to a worker whose lease ran out."""
     return or_(
@@ -81,10 +99,11 @@ class OutboxRepository:
     def __init__(self, connection: Connection) -> None:
         self._c = connection
 
-    def add(self, values: Mapping[str, Any]) -> str:
+    def add(self, job: Job) -> str:
         """Insert a job; with a ``dedupe_key`` already taken, insert nothing and return the
         id of the job holding it."""
-        key = values.get("dedupe_key")
+        values = _to_row(job)
+        key = job.dedupe_key
         if key is None:
             self._c.execute(insert(outbox_jobs).values(**values))
             return str(values["id"])

@@ -25,6 +25,10 @@ __all__ = [
     "OpenView",
     "TransferDecision",
     "StoredRequest",
+    "StoredTransfer",
+    "StoredView",
+    "ErasureRequest",
+    "Deletion",
 ]
 
 SubjectRecord = tuple[Subject, str, WrappedKey, Mapping[str, bytes], Mapping[str, str]]
@@ -137,3 +141,76 @@ class StoredRequest:
 
     request: RightsRequest
     channel: str
+
+
+@dataclass(frozen=True)
+class StoredTransfer:
+    """One transfer decision as it was recorded, allowed or refused."""
+
+    id: str
+    order_id: str
+    subject_id: str
+    recipient_id: str
+    country: str | None
+    purpose: str
+    flow: str
+    allowed: bool
+    basis: str | None
+    refusal: str | None
+    notice_hash: str | None
+    fields: Sequence[str]
+    decided_at: datetime
+    legal_provision: str | None
+    legal_provision_text: str | None
+
+
+@dataclass(frozen=True)
+class StoredView:
+    """A recipient's window on an allowed transfer, open or closed, with its order's facts."""
+
+    transfer_id: str
+    order_id: str
+    subject_id: str
+    recipient_id: str
+    purpose: str
+    consent_notice: str | None
+    safe_number: str | None
+    opened_at: datetime
+    expires_at: datetime
+    closed_at: datetime | None
+    close_reason: str | None
+    # From the order: the recipient's own reference, and what the window depends on.
+    external_ref: str
+    customs_required: bool
+    delivered_at: datetime | None
+    confirmed_at: datetime | None
+    order_status: str
+
+
+@dataclass(frozen=True)
+class ErasureRequest:
+    """One recipient asked to erase what it received about a subject."""
+
+    id: str
+    deletion_id: str | None
+    consent_id: str | None
+    cause: str
+    recipient_id: str
+    transfer_ids: Sequence[str]
+    order_refs: Sequence[str]
+    requested_at: datetime
+    due_at: datetime
+    acknowledged_at: datetime | None
+    attestation: str | None
+    escalated_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Deletion:
+    """A subject's deletion and the receipt it produced."""
+
+    id: str
+    subject_id: str
+    requested_by: str
+    at: datetime
+    receipt: Mapping[str, Any]

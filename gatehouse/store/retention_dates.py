@@ -16,10 +16,10 @@ from gatehouse.domain.requests import RequestStatus, RequestType
 from gatehouse.store.customer_tables import rights_requests
 from gatehouse.store.tables import orders
 
-__all__ = ["RetentionDates"]
+__all__ = ["RetentionDateRepository"]
 
 
-class RetentionDates:
+class RetentionDateRepository:
     """Aggregate reads of the dates retention counts from, on the caller's connection."""
 
     def __init__(self, connection: Connection) -> None:

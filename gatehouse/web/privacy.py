@@ -33,6 +33,7 @@ from gatehouse.services import rights_requests as request_service
 from gatehouse.services.consents import withdraw_consent
 from gatehouse.services.customer_recipients import transfer_summary
 from gatehouse.services.customer_sessions import SESSION_COOKIE, end_session, open_link
+from gatehouse.services.customer_transfers import CustomerTransfer
 from gatehouse.services.receipts import RECEIPT_EVENT, RECEIPT_LIFETIME
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.web import privacy_content as content
@@ -74,12 +75,12 @@ router = APIRouter(prefix=PRIVACY_PATH, include_in_schema=False)
 
 
 def _choices(
-    gh: Gatehouse, subject_id: str, latest: list[dict[str, Any]], wanted: str
-) -> list[dict[str, Any]]:
+    gh: Gatehouse, subject_id: str, latest: list[CustomerTransfer], wanted: str
+) -> list[CustomerTransfer]:
     """The newest transfers, and the one the customer picked from the full list if older."""
     if not wanted or len(wanted) > MAX_ID_CHARS:
         return latest
-    if any(item["transfer_id"] == wanted for item in latest):
+    if any(item.transfer_id == wanted for item in latest):
         return latest
     try:
         older = customer_service.transfer_of(gh, subject_id, wanted, with_proof=False)

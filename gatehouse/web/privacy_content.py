@@ -23,7 +23,7 @@ from gatehouse.services import rights_requests as request_service
 from gatehouse.services.customer_consents import customer_consents
 from gatehouse.services.customer_recipients import TransferSummary
 from gatehouse.services.customer_sessions import customer_subject
-from gatehouse.services.customer_transfers import order_refs
+from gatehouse.services.customer_transfers import CustomerTransfer, order_refs
 from gatehouse.services.operator_webhook import operator_webhook
 from gatehouse.services.retention import HoldPreview
 from gatehouse.services.runtime import Gatehouse
@@ -287,38 +287,38 @@ def requests(gh: Gatehouse, subject_id: str, locale: str) -> list[dict[str, Any]
 
 
 def transfer_choices(
-    transfers: list[dict[str, Any]], pack: RulePack, locale: str, zone: tzinfo
+    transfers: list[CustomerTransfer], pack: RulePack, locale: str, zone: tzinfo
 ) -> list[dict[str, str]]:
     """The request form's choice of transfer: order, recipient, country and the customer's day."""
     choices = []
     for item in transfers:
-        name = item["recipient"]["legal_name"]
-        where = country(pack, item["country"], locale)
+        name = item.recipient.legal_name
+        where = country(pack, item.country, locale)
         # The day the customer lived it, in their zone; the API keeps UTC.
-        day = format_date(item["when"].astimezone(zone), "medium", locale=locale)
+        day = format_date(item.when.astimezone(zone), "medium", locale=locale)
         choices.append(
-            {"id": item["transfer_id"], "label": f"{item['order_ref']} · {name} ({where}) · {day}"}
+            {"id": item.transfer_id, "label": f"{item.order_ref} · {name} ({where}) · {day}"}
         )
     return choices
 
 
 def transfer_rows(
-    transfers: list[dict[str, Any]], pack: RulePack, locale: str
+    transfers: list[CustomerTransfer], pack: RulePack, locale: str
 ) -> list[dict[str, Any]]:
     """The transfers list's rows, labelled in the reader's language (the API uses the pack's)."""
     return [
         {
-            "id": item["transfer_id"],
-            "order_ref": item["order_ref"],
-            "recipient": item["recipient"]["legal_name"],
-            "country": item["country"],
-            "country_name": country(pack, item["country"], locale),
-            "item_labels": _item_labels(pack, item["items"], locale),
-            "purpose": purpose_label(pack, item["purpose"], locale),
-            "basis": basis_label(pack, item["basis"], locale),
-            "when": item["when"],
-            "until": item["until"],
-            "open": item["status"] == "open",
+            "id": item.transfer_id,
+            "order_ref": item.order_ref,
+            "recipient": item.recipient.legal_name,
+            "country": item.country,
+            "country_name": country(pack, item.country, locale),
+            "item_labels": _item_labels(pack, item.items, locale),
+            "purpose": purpose_label(pack, item.purpose, locale),
+            "basis": basis_label(pack, item.basis, locale),
+            "when": item.when,
+            "until": item.until,
+            "open": item.status == "open",
         }
         for item in transfers
     ]

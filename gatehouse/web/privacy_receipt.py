@@ -171,11 +171,11 @@ def delete_account(request: Request, csrf_token: CsrfField = "") -> Response:
         receipt = customer_service.delete_account(gh, customer.subject_id)
     except GatehouseError as exc:
         return failure(request, customer, exc)
-    stored = stored_receipt(gh, receipt["deletion_id"])
+    stored = stored_receipt(gh, receipt.deletion_id)
     # Written in the deletion's own transaction, so it is there; a page, not a crash, if not.
     response = gone(request, "receipt") if stored is None else _receipt_page(request, stored)
     clear_session_cookie(response)
-    set_receipt_cookie(response, issue_ticket(gh, receipt["deletion_id"]))
+    set_receipt_cookie(response, issue_ticket(gh, receipt.deletion_id))
     return response
 
 

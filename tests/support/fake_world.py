@@ -18,7 +18,7 @@ from gatehouse.domain.views import view_expiry
 from gatehouse.ledger import CheckpointSigner
 from gatehouse.services import consents, notices, orders, subjects
 from gatehouse.services.runtime import Gatehouse
-from gatehouse.store.records import OpenView, TransferDecision
+from gatehouse.store.records import OpenView, StoredTransfer
 from tests.support.factories import korean_mobile, unique
 from tests.support.fakes import Clock, FakeDatabase, fake_gatehouse, make_recipient
 
@@ -93,8 +93,10 @@ class World:
         recipient = self.db.tables.recipients[order.recipient_id]
         now = self.clock()
         pack = self.gh.packs.by_id("KR-PIPA")
-        transfer_id = f"trf_fake{unique()}"
-        decision = TransferDecision(
+        n = unique()
+        transfer_id = f"trf_fake{n}"
+        safe_number = f"0505-{1000 + n % 9000:04d}-{n % 10000:04d}"
+        decision = StoredTransfer(
             id=transfer_id,
             order_id=order_id,
             subject_id=order.subject_id,
@@ -110,9 +112,6 @@ class World:
             decided_at=now,
             legal_provision=None,
             legal_provision_text=None,
-            recipient_name=None,
-            view_expires_at=None,
-            view_closed_at=None,
         )
         view = OpenView(
             transfer_id=transfer_id,
@@ -121,12 +120,13 @@ class World:
             recipient_id=recipient.id,
             purpose="fulfilment",
             consent_notice=consent_notice,
-            safe_number=None,
+            safe_number=safe_number,
             opened_at=now,
             expires_at=view_expiry(pack.views, now, None),
         )
         # Decided outside any use case here, so it has no ledger entry: tests count only theirs.
         self.db.add_transfer(decision, view)
+        self.db.tables.leased_numbers[safe_number] = transfer_id
         return transfer_id
 
     def erase(self, subject_id: str) -> None:
