@@ -206,8 +206,8 @@ def test_renaming_to_a_group_name_is_refused(api: httpx.Client) -> None:
     renamed = api.patch(f"/v1/recipients/{created['id']}", json={"legal_name": "판매자 전체"})
     assert renamed.status_code == 422
     assert renamed.json()["error"]["code"] == "group_name_not_allowed"
-    assert api.get(f"/v1/recipients/{created['id']}").json()["legal_name"] == (
-        created["legal_name"]
+    assert (
+        api.get(f"/v1/recipients/{created['id']}").json()["legal_name"] == (created["legal_name"])
     )
     fine = api.patch(f"/v1/recipients/{created['id']}", json={"legal_name": "Sellers Supply Co."})
     assert fine.status_code == 200 and fine.json()["legal_name"] == "Sellers Supply Co."

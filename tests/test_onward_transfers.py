@@ -86,9 +86,10 @@ def test_at_most_twenty_onward_transfers(api: httpx.Client) -> None:
     many = [{**GERMANY, "legal_name": f"Rheinland Lager {n} GmbH"} for n in range(21)]
     response = api.post("/v1/recipients", json=recipient_body(onward_transfers=many))
     assert response.status_code == 422
-    assert api.post(
-        "/v1/recipients", json=recipient_body(onward_transfers=many[:20])
-    ).status_code == 201
+    assert (
+        api.post("/v1/recipients", json=recipient_body(onward_transfers=many[:20])).status_code
+        == 201
+    )
 
 
 def test_notice_shows_onward_transfers(api: httpx.Client, live_server) -> None:  # type: ignore[no-untyped-def]

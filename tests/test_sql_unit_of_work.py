@@ -106,3 +106,25 @@ def test_a_unit_is_entered_once_and_used_inside_its_block(fresh: Fresh) -> None:
         uow.terms.current()
     with pytest.raises(RuntimeError), uow:
         pass
+
+
+def test_every_repository_reads_on_its_connection(fresh: Fresh) -> None:
+    # One cheap read through each repository that needs no row: each is built on the unit's
+    # connection and its SQL runs on both databases.
+    with fresh.gatehouse.unit_of_work(read_only=True) as uow:
+        assert uow.outbox.counts() == {"pending": 0, "running": 0, "done": 0, "dead": 0}
+        assert uow.api_keys.find_by_hash("0" * 64) is None
+        assert uow.vault_secrets.get("nothing") is None
+        assert uow.abuse_flags.recent(None, 10) == []
+        assert uow.webhook_endpoints.endpoint("rcp_nobody") is None
+        assert uow.operator_webhooks.setting() is None
+        assert uow.operator_webhooks.event("evt_nothing") is None
+        assert uow.wrapped_keys.not_under("operator_event", "kek_new") == []
+        assert uow.dashboard.refusals_by_reason() == {}
+        assert uow.portal_sessions.find("0" * 64) is None
+        assert uow.console_sessions.find("0" * 64) is None
+        assert uow.transfers.view("trf_nothing") is None
+        assert uow.transfers.expired_open_views(AT) == []
+        assert uow.erasures.deletion("del_nothing") is None
+        assert uow.ledger.distinct_transfers(kind="view.read", recipient_id="rcp_1", since=AT) == 0
+        assert uow.ledger.checkpoint_bodies() == []

@@ -31,7 +31,7 @@ def init() -> None:
     settings = load_settings()
     _ensure_key(settings)
     gh = open_or_exit(settings)
-    key = issue_operator_key(gh.engine, gh.clock(), label="init")
+    key = issue_operator_key(gh, gh.clock(), label="init")
     gh.close()
     console.print(f"database ready: {_describe(settings.database_url)}")
     print(f"operator key: {key}")

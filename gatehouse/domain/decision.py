@@ -201,8 +201,9 @@ def _law_fit(pack: RulePack, facts: TransferFacts) -> _Fit:
         or facts.flow not in provision.flows
         or facts.purpose not in provision.purposes
     ):
-        return _Fit(False, why_not=f"{key} does not cover {facts.flow} to a {kind} for "
-                    f"{facts.purpose!r}")
+        return _Fit(
+            False, why_not=f"{key} does not cover {facts.flow} to a {kind} for {facts.purpose!r}"
+        )
     beyond = set(pack.released_fields(facts.purpose)) - set(provision.fields)
     if beyond:
         return _Fit(False, why_not=f"{key} does not allow {', '.join(sorted(beyond))}")
@@ -289,9 +290,7 @@ def decide(pack: RulePack, facts: TransferFacts) -> Decision:
         if fit.fits:
             provision = fit.backing if basis.requires == "law" else None
             notice = fit.backing if basis.requires in ("consent", "disclosure") else None
-            return Decision(
-                allowed=True, basis=code, notice_hash=notice, legal_provision=provision
-            )
+            return Decision(allowed=True, basis=code, notice_hash=notice, legal_provision=provision)
         stale += fit.stale
         why_not[code] = fit.why_not
     return _refuse(

@@ -68,12 +68,9 @@ def _basis_for(pack: RulePack, kind: str, flow: str) -> Basis:
     for basis in pack.bases.values():
         if basis.requires == kind and flow in basis.flows:
             return basis
-    flows = sorted(
-        {f for b in pack.bases.values() if b.requires == kind for f in b.flows}
-    )
+    flows = sorted({f for b in pack.bases.values() if b.requires == kind for f in b.flows})
     raise InvalidInput(
-        f"{pack.id} has no {kind} basis for the flow '{flow}'; a {kind} covers "
-        f"{', '.join(flows)}",
+        f"{pack.id} has no {kind} basis for the flow '{flow}'; a {kind} covers {', '.join(flows)}",
         code=f"no_{kind}_basis",
         details={"flow": flow, "flows": flows},
     )

@@ -21,8 +21,10 @@ from datetime import datetime, timedelta
 
 from gatehouse.domain.errors import Unauthorized
 from gatehouse.services.access import Audience, Principal, authenticate
+from gatehouse.services.ports import BrowserSessions
 from gatehouse.services.runtime import Gatehouse
-from gatehouse.store.browser_sessions import BrowserSessionRepository, SessionTable
+from gatehouse.services.unit_of_work import UnitOfWork
+from gatehouse.store.browser_sessions import SessionTable
 
 __all__ = [
     "SESSION_LIFETIME",
@@ -121,6 +123,10 @@ def nonces_match(cookie_value: str | None, submitted: str | None) -> bool:
     return tokens_match(cookie_value or "", submitted)
 
 
+def _sessions(uow: UnitOfWork, audience: SessionAudience) -> BrowserSessions:
+    return uow.portal_sessions if audience.table == "portal" else uow.console_sessions
+
+
 def principal_for_key(gh: Gatehouse, api_key: str, audience: Audience) -> Principal | None:
     """The principal behind a typed-in key, or None for an unknown, revoked or other
     audience's key: a sign-in form gives all three the same answer."""
@@ -143,8 +149,8 @@ def start_session(
     digest = token_hash(token)
     assert digest is not None
     expires_at = now + SESSION_LIFETIME
-    with gh.engine.begin() as connection:
-        repo = BrowserSessionRepository(connection, audience.table)
+    with gh.unit_of_work() as uow:
+        repo = _sessions(uow, audience)
         # Sign-ins are rare, so this is a cheap moment to forget sessions that can never return.
         repo.purge_expired(now)
         repo.add(
@@ -170,8 +176,8 @@ def find_session(
     if digest is None:
         return None
     assert token is not None
-    with gh.engine.connect() as connection:
-        row = BrowserSessionRepository(connection, audience.table).find(digest)
+    with gh.unit_of_work(read_only=True) as uow:
+        row = _sessions(uow, audience).find(digest)
     if row is None or row.revoked_at is not None or row.key_revoked_at is not None:
         return None
     if row.key_audience != audience.key_audience.value or row.key_recipient_id != row.recipient_id:
@@ -187,11 +193,11 @@ def end_session(gh: Gatehouse, audience: SessionAudience, token: str | None) -> 
     digest = token_hash(token)
     if digest is None:
         return False
-    with gh.engine.begin() as connection:
-        return BrowserSessionRepository(connection, audience.table).revoke(digest, gh.clock())
+    with gh.unit_of_work() as uow:
+        return _sessions(uow, audience).revoke(digest, gh.clock())
 
 
 def purge_expired(gh: Gatehouse, audience: SessionAudience) -> int:
     """Delete the audience's expired sessions (revoked or not); returns how many."""
-    with gh.engine.begin() as connection:
-        return BrowserSessionRepository(connection, audience.table).purge_expired(gh.clock())
+    with gh.unit_of_work() as uow:
+        return _sessions(uow, audience).purge_expired(gh.clock())

@@ -3,23 +3,21 @@
 Five panels: rights requests by due date, erasure acknowledgements still outstanding at
 recipients (the most overdue first), dead outbox jobs, refused transfers by reason, and
 allowed transfers by country. Each is a typed result; the console page only translates and
-lays them out.
+lays them out. The whole dashboard is read from one snapshot, so its panels agree.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from gatehouse.domain.policy.pack import Deadlines
-from gatehouse.services.erasures import erasure_status, outstanding_erasures
-from gatehouse.services.outbox_admin import counts, jobs, retry_dead
-from gatehouse.services.rights_requests import list_requests
+from gatehouse.domain.requests import RequestStatus
+from gatehouse.services.erasures import ErasureRequest, erasure_status
+from gatehouse.services.outbox_admin import retry_dead
 from gatehouse.services.runtime import Gatehouse
-from gatehouse.store.dashboard import DashboardRepository
-from gatehouse.store.outbox import Job
-from gatehouse.store.recipients import RecipientRepository
+from gatehouse.services.unit_of_work import UnitOfWork
+from gatehouse.store.outbox import Job, JobStatus
 
 __all__ = [
     "PANEL_ROWS",
@@ -110,10 +108,10 @@ def deadlines(gh: Gatehouse) -> Deadlines:
     return gh.packs.by_id(gh.packs.ids()[0]).deadlines
 
 
-def pending_requests(gh: Gatehouse, limit: int = PANEL_ROWS) -> list[PendingRequest]:
-    """Pending rights requests, the earliest due first."""
-    now = gh.clock()
-    page, _cursor = list_requests(gh, status="pending", limit=limit)
+def _pending_requests(uow: UnitOfWork, now: datetime, limit: int) -> list[PendingRequest]:
+    stored = uow.requests.page(
+        status=RequestStatus.PENDING, due_before=None, subject_id=None, after=None, limit=limit
+    )
     return [
         PendingRequest(
             id=request.id,
@@ -126,59 +124,74 @@ def pending_requests(gh: Gatehouse, limit: int = PANEL_ROWS) -> list[PendingRequ
             limit=(request.deadline.due_at - request.deadline.created_at).days,
             state=request.deadline_state(now).value,
         )
-        for request in page
+        for request in (item.request for item in stored)
     ]
 
 
-def outstanding_erasure_rows(gh: Gatehouse, limit: int = PANEL_ROWS) -> list[OutstandingErasure]:
-    """Unacknowledged erasure requests: overdue ones first, the most overdue leading."""
-    now = gh.clock()
+def pending_requests(gh: Gatehouse, limit: int = PANEL_ROWS) -> list[PendingRequest]:
+    """Pending rights requests, the earliest due first."""
+    with gh.unit_of_work(read_only=True) as uow:
+        return _pending_requests(uow, gh.clock(), limit)
+
+
+def _outstanding_erasures(uow: UnitOfWork, now: datetime, limit: int) -> list[OutstandingErasure]:
     # By due date, not by id: past the limit the panel must show the most overdue ones, and
     # a long overdue backlog must not crowd out the ones falling due next.
-    overdue = outstanding_erasures(gh, overdue=True, limit=limit)
-    pending = outstanding_erasures(gh, overdue=False, limit=limit)
-    unique: dict[str, Any] = {}
-    for row in [*overdue, *pending]:
-        unique.setdefault(row.id, row)
-    with gh.engine.connect() as connection:
-        names = RecipientRepository(connection).names(row.recipient_id for row in unique.values())
+    overdue = uow.erasures.outstanding(now=now, overdue=True, limit=limit)
+    pending = uow.erasures.outstanding(now=now, overdue=False, limit=limit)
+    unique: dict[str, ErasureRequest] = {}
+    for request in [*overdue, *pending]:
+        unique.setdefault(request.id, request)
+    names = uow.recipients.names(request.recipient_id for request in unique.values())
     rows = []
-    for row in unique.values():
-        name = names.get(row.recipient_id)
+    for request in unique.values():
+        name = names.get(request.recipient_id)
         rows.append(
             OutstandingErasure(
-                id=row.id,
-                recipient_id=row.recipient_id,
-                recipient=(name.legal_name if name else None) or row.recipient_id,
+                id=request.id,
+                recipient_id=request.recipient_id,
+                recipient=(name.legal_name if name else None) or request.recipient_id,
                 country=(name.country if name else None) or "",
-                order_refs=tuple(row.order_refs),
-                requested_at=row.requested_at,
-                due_at=row.due_at,
-                status=erasure_status(row, now),
+                order_refs=tuple(request.order_refs),
+                requested_at=request.requested_at,
+                due_at=request.due_at,
+                status=erasure_status(request, now),
             )
         )
     rows.sort(key=lambda r: (r.status != "overdue", r.due_at, r.id))
     return rows
 
 
+def outstanding_erasure_rows(gh: Gatehouse, limit: int = PANEL_ROWS) -> list[OutstandingErasure]:
+    """Unacknowledged erasure requests: overdue ones first, the most overdue leading."""
+    with gh.unit_of_work(read_only=True) as uow:
+        return _outstanding_erasures(uow, gh.clock(), limit)
+
+
+def _dead_jobs(uow: UnitOfWork, limit: int) -> list[Job]:
+    return uow.outbox.page(status=JobStatus.DEAD.value, limit=limit)
+
+
 def dead_jobs(gh: Gatehouse, limit: int = PANEL_ROWS) -> list[Job]:
     """Outbox jobs that gave up, oldest first."""
-    page, _cursor = jobs(gh, status="dead", limit=limit)
-    return page
+    with gh.unit_of_work(read_only=True) as uow:
+        return _dead_jobs(uow, limit)
 
 
-def refusals_by_reason(gh: Gatehouse) -> list[ReasonCount]:
-    """Refused transfers per reason, the most frequent first."""
-    with gh.engine.connect() as connection:
-        counted = DashboardRepository(connection).refusals_by_reason()
+def _refusals(uow: UnitOfWork) -> list[ReasonCount]:
+    counted = uow.dashboard.refusals_by_reason()
     rows = [ReasonCount(code or "unknown", count) for code, count in counted.items()]
     return sorted(rows, key=lambda r: (-r.count, r.code))
 
 
-def transfers_by_country(gh: Gatehouse, locale: str) -> list[CountryCount]:
-    """Allowed transfers per destination country, the most frequent first, named in ``locale``."""
-    with gh.engine.connect() as connection:
-        counted = DashboardRepository(connection).allowed_by_country()
+def refusals_by_reason(gh: Gatehouse) -> list[ReasonCount]:
+    """Refused transfers per reason, the most frequent first."""
+    with gh.unit_of_work(read_only=True) as uow:
+        return _refusals(uow)
+
+
+def _countries(gh: Gatehouse, uow: UnitOfWork, locale: str) -> list[CountryCount]:
+    counted = uow.dashboard.allowed_by_country()
     pack = gh.packs.by_id(gh.packs.ids()[0])
     ranked = sorted(
         ((code or "??", count) for code, count in counted.items()), key=lambda kv: (-kv[1], kv[0])
@@ -188,18 +201,26 @@ def transfers_by_country(gh: Gatehouse, locale: str) -> list[CountryCount]:
     ]
 
 
+def transfers_by_country(gh: Gatehouse, locale: str) -> list[CountryCount]:
+    """Allowed transfers per destination country, the most frequent first, named in ``locale``."""
+    with gh.unit_of_work(read_only=True) as uow:
+        return _countries(gh, uow, locale)
+
+
 def dashboard(gh: Gatehouse, locale: str) -> Dashboard:
-    """All five panels, country names in ``locale``."""
-    return Dashboard(
-        now=gh.clock(),
-        deadlines=deadlines(gh),
-        requests=tuple(pending_requests(gh)),
-        erasures=tuple(outstanding_erasure_rows(gh)),
-        dead_jobs=tuple(dead_jobs(gh)),
-        job_counts=counts(gh),
-        refusals=tuple(refusals_by_reason(gh)),
-        countries=tuple(transfers_by_country(gh, locale)),
-    )
+    """All five panels, country names in ``locale``, read from one snapshot."""
+    now = gh.clock()
+    with gh.unit_of_work(read_only=True) as uow:
+        return Dashboard(
+            now=now,
+            deadlines=deadlines(gh),
+            requests=tuple(_pending_requests(uow, now, PANEL_ROWS)),
+            erasures=tuple(_outstanding_erasures(uow, now, PANEL_ROWS)),
+            dead_jobs=tuple(_dead_jobs(uow, PANEL_ROWS)),
+            job_counts=uow.outbox.counts(),
+            refusals=tuple(_refusals(uow)),
+            countries=tuple(_countries(gh, uow, locale)),
+        )
 
 
 def retry_job(gh: Gatehouse, job_id: str) -> Job:

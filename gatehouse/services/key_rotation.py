@@ -1,7 +1,9 @@
 """Master-key rotation: re-wrap every data key and secret under a new key, while serving.
 
-Data keys are re-wrapped in small committed batches with a compare-and-swap, so readers
-never wait on a long transaction and a key shredded mid-rotation simply drops out.
+Data keys are re-wrapped in small batches, each its own unit of work, with a
+compare-and-swap, so readers never wait on a long transaction and a key shredded
+mid-rotation simply drops out. The operator-wide secrets and the other wrapped keys follow
+in one last unit of work.
 """
 
 from __future__ import annotations
@@ -9,27 +11,28 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Table, select, update
-
 from gatehouse.services.ledger import LEDGER_SIGNING_SECRET
 from gatehouse.services.operator_webhook import operator_event_context, operator_webhook_context
 from gatehouse.services.recipients import webhook_secret_context
 from gatehouse.services.retention import retention_context
 from gatehouse.services.runtime import BLIND_INDEX_SECRET, Gatehouse
+from gatehouse.services.unit_of_work import UnitOfWork
 from gatehouse.services.webhooks import previous_webhook_secret_context
-from gatehouse.store.erasure_tables import retention_records
-from gatehouse.store.outbox_tables import (
-    operator_events,
-    operator_webhooks,
-    webhook_previous_secrets,
-)
-from gatehouse.store.subjects import SubjectRepository, VaultSecretRepository
-from gatehouse.store.tables import recipients
-from gatehouse.vault import Keyring, WrappedKey, rewrap_key
+from gatehouse.store.wrapped_keys import KEY_HOLDERS, KeyHolder
+from gatehouse.vault import Keyring, rewrap_key
 
 __all__ = ["RotationReport", "rewrap_all"]
 
 Progress = Callable[[int, int], None]
+
+# The vault context each holder's keys are bound to, by the holder's row key.
+_CONTEXTS: dict[KeyHolder, Callable[[str], str]] = {
+    "recipient_webhook": webhook_secret_context,
+    "previous_webhook": previous_webhook_secret_context,
+    "retention_record": retention_context,
+    "operator_webhook": operator_webhook_context,
+    "operator_event": operator_event_context,
+}
 
 
 @dataclass(frozen=True)
@@ -46,89 +49,41 @@ def rewrap_all(
 ) -> RotationReport:
     """Re-wrap everything under ``keyring.current``; ``progress(done, total)`` after each batch."""
     target = keyring.current.key_id
-    with gh.engine.connect() as connection:
-        total = SubjectRepository(connection).count_keys()
+    with gh.unit_of_work(read_only=True) as uow:
+        total = uow.subjects.count_keys()
     done = moved = 0
     after = ""
     while True:
-        with gh.engine.begin() as connection:
-            repo = SubjectRepository(connection)
-            rows = repo.keys_after(after, batch)
+        with gh.unit_of_work() as uow:
+            rows = uow.subjects.keys_after(after, batch)
             for subject_id, wrapped in rows:
                 if wrapped.kek_id != target:
                     new = rewrap_key(wrapped, subject_id, keyring)
-                    moved += repo.replace_wrapped_key(subject_id, wrapped, new)
+                    moved += uow.subjects.replace_wrapped_key(subject_id, wrapped, new)
         if not rows:
             break
         after = rows[-1][0]
         done += len(rows)
         if progress is not None:
             progress(min(done, total), total)
-    secrets = _rewrap_secrets(gh, keyring)
-    with gh.engine.connect() as connection:
-        remaining = SubjectRepository(connection).count_keys_not_under(target)
+    with gh.unit_of_work() as uow:
+        secrets = _rewrap_secrets(uow, keyring)
+    with gh.unit_of_work(read_only=True) as uow:
+        remaining = uow.subjects.count_keys_not_under(target)
     return RotationReport(data_keys=moved, secrets=secrets, remaining=remaining)
 
 
-@dataclass(frozen=True)
-class _WrappedColumns:
-    """Where a table keeps wrapped keys, and the vault context each row's key is bound to."""
-
-    table: Table
-    key: str
-    kek: str
-    blob: str
-    context: Callable[[str], str]
-
-
-# Every table holding a key wrapped by the master key, besides subject data keys.
-_WRAPPED = (
-    _WrappedColumns(
-        recipients, "id", "webhook_secret_kek_id", "webhook_secret_wrapped", webhook_secret_context
-    ),
-    _WrappedColumns(
-        webhook_previous_secrets,
-        "recipient_id",
-        "kek_id",
-        "wrapped",
-        previous_webhook_secret_context,
-    ),
-    # Destroyed retention records have no key left, so they drop out by themselves.
-    _WrappedColumns(retention_records, "id", "kek_id", "wrapped_key", retention_context),
-    _WrappedColumns(
-        operator_webhooks, "name", "secret_kek_id", "secret_wrapped", operator_webhook_context
-    ),
-    # Delivered events have no key left either.
-    _WrappedColumns(operator_events, "id", "kek_id", "wrapped_key", operator_event_context),
-)
-
-
-def _rewrap_table(connection: Connection, spec: _WrappedColumns, keyring: Keyring) -> int:
-    c = spec.table.c
-    rows = connection.execute(
-        select(c[spec.key], c[spec.kek], c[spec.blob]).where(
-            c[spec.blob].is_not(None), c[spec.kek] != keyring.current.key_id
-        )
-    ).all()
-    for key, kek_id, blob in rows:
-        new = rewrap_key(WrappedKey(kek_id=kek_id, blob=blob), spec.context(key), keyring)
-        connection.execute(
-            update(spec.table)
-            .where(c[spec.key] == key)
-            .values({spec.kek: new.kek_id, spec.blob: new.blob})
-        )
-    return len(rows)
-
-
-def _rewrap_secrets(gh: Gatehouse, keyring: Keyring) -> int:
+def _rewrap_secrets(uow: UnitOfWork, keyring: Keyring) -> int:
     moved = 0
-    with gh.engine.begin() as connection:
-        secrets = VaultSecretRepository(connection)
-        for name in (BLIND_INDEX_SECRET, LEDGER_SIGNING_SECRET):
-            wrapped = secrets.get(name)
-            if wrapped is not None and wrapped.kek_id != keyring.current.key_id:
-                secrets.replace(name, rewrap_key(wrapped, name, keyring))
-                moved += 1
-        for spec in _WRAPPED:
-            moved += _rewrap_table(connection, spec, keyring)
+    current = keyring.current.key_id
+    for name in (BLIND_INDEX_SECRET, LEDGER_SIGNING_SECRET):
+        wrapped = uow.vault_secrets.get(name)
+        if wrapped is not None and wrapped.kek_id != current:
+            uow.vault_secrets.replace(name, rewrap_key(wrapped, name, keyring))
+            moved += 1
+    for holder in KEY_HOLDERS:
+        context = _CONTEXTS[holder]
+        for key, wrapped in uow.wrapped_keys.not_under(holder, current):
+            uow.wrapped_keys.replace(holder, key, rewrap_key(wrapped, context(key), keyring))
+            moved += 1
     return moved

@@ -1,7 +1,9 @@
 """Appending to the ledger inside a caller's transaction.
 
-Other services call :func:`append` on their own connection, so an entry commits or rolls back
-with the decision it records.
+Use cases append through their unit of work's ``uow.ledger``; on SQL that is
+:class:`gatehouse.services.sql_unit_of_work.SqlLedger`, which calls :func:`append` on the unit
+of work's connection, so an entry commits or rolls back with the decision it records. It
+opens no transaction of its own.
 """
 
 from __future__ import annotations

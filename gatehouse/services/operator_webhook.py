@@ -16,20 +16,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
-from sqlalchemy.exc import IntegrityError
-
 from gatehouse.domain.errors import InvalidInput
 from gatehouse.domain.ids import new_id
-from gatehouse.services.outbox import PermanentFailure, enqueue, handler
+from gatehouse.services.outbox import PermanentFailure, handler
 from gatehouse.services.runtime import Gatehouse
+from gatehouse.services.unit_of_work import UnitOfWork
 from gatehouse.services.webhooks import encode_event, format_secret, post_event, valid_webhook_url
+from gatehouse.store.operator_events import MARKETPLACE_WEBHOOK, SealedEvent
+from gatehouse.store.operator_webhooks import StoredEvent
 from gatehouse.store.outbox import Job
-from gatehouse.store.outbox_tables import operator_events, operator_webhooks
-from gatehouse.vault import FieldCipher, WrappedKey, new_data_key, unwrap_key, wrap_key
+from gatehouse.vault import FieldCipher, new_data_key, unwrap_key, wrap_key
 
 __all__ = [
     "DELIVER",
+    "OPERATOR_EVENT_SCOPE",
     "SUBJECT_DELETED_EVENT",
     "OperatorWebhook",
     "deliver",
@@ -42,8 +42,9 @@ __all__ = [
 
 DELIVER = "operator_webhook.deliver"
 SUBJECT_DELETED_EVENT = "subject.deleted"
-_NAME = "marketplace"
-_SCOPE = "operator_event"
+OPERATOR_EVENT_SCOPE = "operator_event"
+"""The vault scope an event's data is sealed under (see :func:`enqueue_operator_event`)."""
+_NAME = MARKETPLACE_WEBHOOK
 
 
 def operator_webhook_context(name: str) -> str:
@@ -66,13 +67,11 @@ class OperatorWebhook:
 
 def operator_webhook(gh: Gatehouse) -> OperatorWebhook:
     """The operator's webhook URL, or an empty setting when none was given."""
-    with gh.engine.connect() as connection:
-        row = connection.execute(
-            select(operator_webhooks.c.url, operator_webhooks.c.updated_at).where(
-                operator_webhooks.c.name == _NAME
-            )
-        ).first()
-    return OperatorWebhook(row.url, row.updated_at) if row else OperatorWebhook(None, None)
+    with gh.unit_of_work(read_only=True) as uow:
+        setting = uow.operator_webhooks.setting()
+    return (
+        OperatorWebhook(setting.url, setting.updated_at) if setting else OperatorWebhook(None, None)
+    )
 
 
 def set_operator_webhook(gh: Gatehouse, url: str) -> tuple[OperatorWebhook, str]:
@@ -88,76 +87,51 @@ def set_operator_webhook(gh: Gatehouse, url: str) -> tuple[OperatorWebhook, str]
     now = gh.clock()
     fresh = new_data_key()
     wrapped = wrap_key(fresh, operator_webhook_context(_NAME), gh.keyring)
-    values = {
-        "url": valid,
-        "secret_kek_id": wrapped.kek_id,
-        "secret_wrapped": wrapped.blob,
-        "updated_at": now,
-    }
-    replace = update(operator_webhooks).where(operator_webhooks.c.name == _NAME).values(**values)
-    with gh.engine.begin() as connection:
-        if connection.execute(replace).rowcount != 1:
-            try:
-                with connection.begin_nested():
-                    connection.execute(insert(operator_webhooks).values(name=_NAME, **values))
-            except IntegrityError:
-                # A concurrent first setting won the insert; this one replaces it.
-                connection.execute(replace)
+    with gh.unit_of_work() as uow:
+        uow.operator_webhooks.save(valid, wrapped, now)
     return OperatorWebhook(valid, now), format_secret(fresh)
 
 
 def enqueue_operator_event(
     gh: Gatehouse,
-    connection: Connection,
+    uow: UnitOfWork,
     *,
     event_type: str,
     data: Mapping[str, Any],
     deletion_id: str | None = None,
 ) -> str | None:
-    """Seal ``data`` and queue its delivery, in the caller's transaction; return the event id.
+    """Seal ``data`` and queue its delivery, in the caller's unit of work; return the event id.
 
     Returns None, and stores nothing, when the operator has no webhook: there is no one to
     tell, and sealed data waiting for an endpoint that may never come would be kept for nothing.
     """
-    configured = connection.execute(
-        select(operator_webhooks.c.name).where(operator_webhooks.c.name == _NAME)
-    ).first()
-    if configured is None:
+    if not uow.operator_events.webhook_set():
         return None
-    now = gh.clock()
     event_id = new_id("evt")
     key = new_data_key()
     sealed = FieldCipher(event_id, key).encrypt(
-        _SCOPE, event_type, json.dumps(dict(data), ensure_ascii=False, sort_keys=True)
+        OPERATOR_EVENT_SCOPE,
+        event_type,
+        json.dumps(dict(data), ensure_ascii=False, sort_keys=True),
     )
-    wrapped = wrap_key(key, operator_event_context(event_id), gh.keyring)
-    connection.execute(
-        insert(operator_events).values(
+    uow.operator_events.enqueue(
+        SealedEvent(
             id=event_id,
             event_type=event_type,
             deletion_id=deletion_id,
-            kek_id=wrapped.kek_id,
-            wrapped_key=wrapped.blob,
+            key=wrap_key(key, operator_event_context(event_id), gh.keyring),
             ciphertext=sealed,
-            created_at=now,
+            created_at=gh.clock(),
         )
-    )
-    enqueue(
-        connection,
-        kind=DELIVER,
-        payload={"event_id": event_id},
-        at=now,
-        dedupe_key=f"operator-webhook:{event_id}",
     )
     return event_id
 
 
-def _open(gh: Gatehouse, row: Any) -> dict[str, Any]:
-    key = unwrap_key(
-        WrappedKey(row.kek_id, row.wrapped_key), operator_event_context(row.id), gh.keyring
-    )
+def _open(gh: Gatehouse, event: StoredEvent) -> dict[str, Any]:
+    assert event.key is not None and event.ciphertext is not None
+    key = unwrap_key(event.key, operator_event_context(event.id), gh.keyring)
     data: dict[str, Any] = json.loads(
-        FieldCipher(row.id, key).decrypt(_SCOPE, row.event_type, row.ciphertext)
+        FieldCipher(event.id, key).decrypt(OPERATOR_EVENT_SCOPE, event.event_type, event.ciphertext)
     )
     return data
 
@@ -167,36 +141,25 @@ def deliver(gh: Gatehouse, job: Job) -> None:
     """POST one sealed event to the operator's endpoint, then destroy its data.
 
     A redelivered job whose event went out already does nothing: the data is gone, and the
-    endpoint had it once.
+    endpoint had it once. The POST happens outside any transaction; the destruction after it
+    is a unit of work of its own.
     """
     event_id = job.payload.get("event_id")
     if not isinstance(event_id, str) or not event_id:
         raise PermanentFailure("the job payload has no valid event_id")
     now = gh.clock()
-    with gh.engine.connect() as connection:
-        event = connection.execute(
-            select(operator_events).where(operator_events.c.id == event_id)
-        ).first()
-        target = connection.execute(
-            select(operator_webhooks).where(operator_webhooks.c.name == _NAME)
-        ).first()
+    with gh.unit_of_work(read_only=True) as uow:
+        event = uow.operator_webhooks.event(event_id)
+        target = uow.operator_webhooks.setting()
     if event is None:
         raise PermanentFailure("the event does not exist")
     if event.ciphertext is None:
         return
     if target is None:
         raise PermanentFailure("the operator has no webhook")
-    secret = unwrap_key(
-        WrappedKey(target.secret_kek_id, target.secret_wrapped),
-        operator_webhook_context(_NAME),
-        gh.keyring,
-    )
+    secret = unwrap_key(target.secret, operator_webhook_context(_NAME), gh.keyring)
     # The event time is when it was queued, so every attempt sends the same bytes.
     body = encode_event(event.event_type, event.created_at, _open(gh, event))
     post_event(target.url, [secret], event.id, body, now)
-    with gh.engine.begin() as connection:
-        connection.execute(
-            update(operator_events)
-            .where(operator_events.c.id == event_id)
-            .values(kek_id=None, wrapped_key=None, ciphertext=None, delivered_at=now)
-        )
+    with gh.unit_of_work() as uow:
+        uow.operator_webhooks.mark_delivered(event_id, now)

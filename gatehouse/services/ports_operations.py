@@ -12,9 +12,11 @@ from typing import Any, Protocol
 
 from gatehouse.store.abuse import AbuseFlag
 from gatehouse.store.api_keys import ApiKeyRecord
+from gatehouse.store.browser_sessions import StoredSession
 from gatehouse.store.operator_webhooks import OperatorWebhookSetting, StoredEvent
 from gatehouse.store.outbox import Job
 from gatehouse.store.webhook_endpoints import PreviousSecret, WebhookEndpoint
+from gatehouse.store.wrapped_keys import KeyHolder
 from gatehouse.vault import WrappedKey
 
 __all__ = [
@@ -24,6 +26,9 @@ __all__ = [
     "Outbox",
     "WebhookEndpoints",
     "OperatorWebhooks",
+    "WrappedKeys",
+    "DashboardCounts",
+    "BrowserSessions",
 ]
 
 
@@ -138,3 +143,40 @@ class OperatorWebhooks(Protocol):
     def event(self, event_id: str) -> StoredEvent | None: ...
 
     def mark_delivered(self, event_id: str, at: datetime) -> None: ...
+
+
+class WrappedKeys(Protocol):
+    """Keys wrapped by the master key that a rotation re-wraps, by holder (see
+    :data:`gatehouse.store.wrapped_keys.KEY_HOLDERS`)."""
+
+    def not_under(self, holder: KeyHolder, kek_id: str) -> list[tuple[str, WrappedKey]]: ...
+
+    def replace(self, holder: KeyHolder, key: str, wrapped: WrappedKey) -> None: ...
+
+
+class DashboardCounts(Protocol):
+    """Counts of transfer decisions for the operator console."""
+
+    def refusals_by_reason(self) -> dict[str | None, int]: ...
+
+    def allowed_by_country(self) -> dict[str | None, int]: ...
+
+
+class BrowserSessions(Protocol):
+    """Key-backed browser sessions of one site (the portal's or the console's), by hash."""
+
+    def add(
+        self,
+        *,
+        token_hash: str,
+        key_id: str,
+        recipient_id: str | None,
+        created_at: datetime,
+        expires_at: datetime,
+    ) -> None: ...
+
+    def find(self, token_hash: str) -> StoredSession | None: ...
+
+    def revoke(self, token_hash: str, at: datetime) -> bool: ...
+
+    def purge_expired(self, now: datetime) -> int: ...

@@ -15,8 +15,10 @@ from gatehouse.services import ledger_append
 from gatehouse.services.ports import Contention, DuplicateKey
 from gatehouse.store.abuse import AbuseFlagRepository
 from gatehouse.store.api_keys import ApiKeyRepository
+from gatehouse.store.browser_sessions import BrowserSessionRepository
 from gatehouse.store.customer_sessions import CustomerSessionRepository
 from gatehouse.store.customer_transfers import CustomerTransferRepository
+from gatehouse.store.dashboard import DashboardRepository
 from gatehouse.store.deletions import DeletionRepository
 from gatehouse.store.erasures import ErasureRepository
 from gatehouse.store.ledger import LedgerRepository
@@ -32,6 +34,7 @@ from gatehouse.store.retention_records import RetentionRecordRepository
 from gatehouse.store.subjects import SubjectRepository, VaultSecretRepository
 from gatehouse.store.transfers import SafeNumberPool, TransferRepository
 from gatehouse.store.webhook_endpoints import WebhookEndpointRepository
+from gatehouse.store.wrapped_keys import WrappedKeyRepository
 
 __all__ = ["SqlUnitOfWork", "SqlLedger", "SqlWebhooks"]
 
@@ -119,6 +122,14 @@ class SqlOperatorEvents(OperatorEventRepository):
             at=event.created_at,
             dedupe_key=f"operator-webhook:{event.id}",
         )
+
+
+def _portal_sessions(connection: Connection) -> BrowserSessionRepository:
+    return BrowserSessionRepository(connection, "portal")
+
+
+def _console_sessions(connection: Connection) -> BrowserSessionRepository:
+    return BrowserSessionRepository(connection, "console")
 
 
 def _translated(error: BaseException) -> Exception | None:
@@ -317,6 +328,26 @@ class SqlUnitOfWork:
     def operator_webhooks(self) -> OperatorWebhookRepository:
         """The marketplace's own webhook and its events' delivery."""
         return self._repository(OperatorWebhookRepository)
+
+    @property
+    def wrapped_keys(self) -> WrappedKeyRepository:
+        """Keys wrapped by the master key, for its rotation."""
+        return self._repository(WrappedKeyRepository)
+
+    @property
+    def dashboard(self) -> DashboardRepository:
+        """Counts of transfer decisions for the console."""
+        return self._repository(DashboardRepository)
+
+    @property
+    def portal_sessions(self) -> BrowserSessionRepository:
+        """The recipient portal's browser sessions."""
+        return self._repository(_portal_sessions)
+
+    @property
+    def console_sessions(self) -> BrowserSessionRepository:
+        """The operator console's browser sessions."""
+        return self._repository(_console_sessions)
 
     @property
     def customer_sessions(self) -> CustomerSessionRepository:

@@ -22,7 +22,9 @@ from typing import Protocol, Self
 from gatehouse.services.ports import (
     AbuseFlags,
     ApiKeys,
+    BrowserSessions,
     Consents,
+    DashboardCounts,
     Erasures,
     Ledger,
     Notices,
@@ -38,6 +40,7 @@ from gatehouse.services.ports import (
     VaultSecrets,
     WebhookEndpoints,
     Webhooks,
+    WrappedKeys,
 )
 from gatehouse.services.ports_customer import (
     CustomerSessions,
@@ -107,6 +110,18 @@ class UnitOfWork(Protocol):
 
     @property
     def operator_webhooks(self) -> OperatorWebhooks: ...
+
+    @property
+    def wrapped_keys(self) -> WrappedKeys: ...
+
+    @property
+    def dashboard(self) -> DashboardCounts: ...
+
+    @property
+    def portal_sessions(self) -> BrowserSessions: ...
+
+    @property
+    def console_sessions(self) -> BrowserSessions: ...
 
     @property
     def customer_sessions(self) -> CustomerSessions: ...

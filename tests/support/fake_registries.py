@@ -14,8 +14,6 @@ from gatehouse.domain.requests import RequestStatus, RequestType, Resolution, Ri
 from gatehouse.domain.subjects import Subject
 from gatehouse.domain.terms import Terms
 from gatehouse.services.ports import DuplicateKey
-from gatehouse.store.abuse import AbuseFlag
-from gatehouse.store.api_keys import ApiKeyRecord
 from gatehouse.store.records import (
     PiiRead,
     RecipientName,
@@ -33,9 +31,6 @@ __all__ = [
     "FakeRecipients",
     "FakeTerms",
     "FakeRequests",
-    "FakeAbuseFlags",
-    "FakeApiKeys",
-    "FakeVaultSecrets",
 ]
 
 
@@ -90,6 +85,22 @@ class FakeSubjects(FakeRepository):
 
     def pii_reads(self, subject_id: str) -> list[PiiRead]:
         return [read for sid, read in self.t.pii_reads if sid == subject_id]
+
+    def keys_after(self, after: str, limit: int) -> list[tuple[str, WrappedKey]]:
+        return [(sid, key) for sid, key in sorted(self.t.keys.items()) if sid > after][:limit]
+
+    def replace_wrapped_key(self, subject_id: str, old: WrappedKey, new: WrappedKey) -> bool:
+        self._hook("replace_wrapped_key")
+        if self.t.keys.get(subject_id) != old:
+            return False
+        self.t.keys[subject_id] = new
+        return True
+
+    def count_keys(self) -> int:
+        return len(self.t.keys)
+
+    def count_keys_not_under(self, kek_id: str) -> int:
+        return sum(key.kek_id != kek_id for key in self.t.keys.values())
 
 
 class FakeNotices(FakeRepository):
@@ -350,82 +361,3 @@ class FakeRequests(FakeRepository):
             stored, request=replace(stored.request, resolution=sealed)
         )
         return True
-
-
-class FakeAbuseFlags(FakeRepository):
-    def count_since(self, recipient_id: str, kind: str, since: datetime) -> int:
-        return sum(
-            f.recipient_id == recipient_id and f.kind == kind and f.at >= since
-            for f in self.t.abuse_flags
-        )
-
-    def add(self, recipient_id: str, kind: str, detail: Mapping[str, Any], at: datetime) -> None:
-        self._hook("add")
-        self.t.abuse_flags.append(AbuseFlag(recipient_id, kind, dict(detail), at))
-
-    def recent(self, recipient_id: str | None, limit: int) -> list[AbuseFlag]:
-        mine = [f for f in self.t.abuse_flags if recipient_id in (None, "", f.recipient_id)]
-        return list(reversed(mine))[:limit]
-
-
-class FakeApiKeys(FakeRepository):
-    def add(
-        self,
-        *,
-        key_id: str,
-        audience: str,
-        recipient_id: str | None,
-        key_hash: str,
-        prefix: str,
-        label: str | None,
-        at: datetime,
-    ) -> None:
-        self._hook("add")
-        clash = any(k["key_hash"] == key_hash for k in self.t.api_keys.values())
-        if key_id in self.t.api_keys or clash:
-            raise DuplicateKey(f"api key {key_id} or its hash exists")
-        self.t.api_keys[key_id] = {
-            "id": key_id,
-            "audience": audience,
-            "recipient_id": recipient_id,
-            "key_hash": key_hash,
-            "prefix": prefix,
-            "label": label,
-            "created_at": at,
-            "revoked_at": None,
-        }
-
-    def find_by_hash(self, key_hash: str) -> ApiKeyRecord | None:
-        for k in self.t.api_keys.values():
-            if k["key_hash"] == key_hash:
-                return ApiKeyRecord(
-                    k["id"], k["audience"], k["recipient_id"], k["prefix"], k["revoked_at"]
-                )
-        return None
-
-    def revoke_for_recipient(self, recipient_id: str, at: datetime) -> int:
-        self._hook("revoke_for_recipient")
-        live = [
-            k
-            for k in self.t.api_keys.values()
-            if k["recipient_id"] == recipient_id and k["revoked_at"] is None
-        ]
-        for k in live:
-            k["revoked_at"] = at
-        return len(live)
-
-
-class FakeVaultSecrets(FakeRepository):
-    def get(self, name: str) -> WrappedKey | None:
-        return self.t.vault_secrets.get(name)
-
-    def add(self, name: str, wrapped: WrappedKey, at: datetime) -> None:
-        self._hook("add")
-        if name in self.t.vault_secrets:
-            raise DuplicateKey(f"vault secret {name} exists")
-        self.t.vault_secrets[name] = wrapped
-
-    def replace(self, name: str, wrapped: WrappedKey) -> None:
-        self._hook("replace")
-        if name in self.t.vault_secrets:
-            self.t.vault_secrets[name] = wrapped

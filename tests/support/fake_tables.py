@@ -18,6 +18,7 @@ from gatehouse.domain.terms import Terms
 from gatehouse.ledger import Checkpoint, LedgerEntry, ShardState
 from gatehouse.store.abuse import AbuseFlag
 from gatehouse.store.customer_sessions import CustomerSession
+from gatehouse.store.outbox import Job
 from gatehouse.store.records import (
     Deletion,
     ErasureRequest,
@@ -77,7 +78,7 @@ class Tables:
     entries: dict[tuple[int, int], LedgerEntry] = field(default_factory=dict)
     checkpoints: list[Checkpoint] = field(default_factory=list)
     webhooks: dict[str, dict[str, Any]] = field(default_factory=dict)  # dedupe key -> job
-    jobs: dict[str, Any] = field(default_factory=dict)  # outbox job id -> Job
+    jobs: dict[str, Job] = field(default_factory=dict)  # the outbox, by job id
     operator_webhook: dict[str, Any] | None = None
     operator_events: dict[str, dict[str, Any]] = field(default_factory=dict)
     # (table, token hash) -> session row

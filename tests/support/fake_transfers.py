@@ -20,7 +20,7 @@ from gatehouse.store.records import (
 )
 from tests.support.fake_tables import FakeRepository
 
-__all__ = ["FakeOrders", "FakeTransfers", "FakeSafeNumbers", "FakeErasures"]
+__all__ = ["FakeOrders", "FakeTransfers", "FakeSafeNumbers", "FakeErasures", "FakeDashboard"]
 
 
 class FakeOrders(FakeRepository):
@@ -230,13 +230,13 @@ class FakeErasures(FakeRepository):
         *,
         id: str,
         deletion_id: str | None,
-        consent_id: str | None,
         cause: str,
         recipient_id: str,
         transfer_ids: list[str],
         order_refs: list[str],
         requested_at: datetime,
         due_at: datetime,
+        consent_id: str | None = None,
     ) -> None:
         self._hook("add_request")
         if id in self.t.erasures:
@@ -320,3 +320,19 @@ class FakeErasures(FakeRepository):
 
     def deletion(self, deletion_id: str) -> Deletion | None:
         return self.t.deletions.get(deletion_id)
+
+
+class FakeDashboard(FakeRepository):
+    def refusals_by_reason(self) -> dict[str | None, int]:
+        counted: dict[str | None, int] = {}
+        for t in self.t.transfers.values():
+            if not t.allowed:
+                counted[t.refusal] = counted.get(t.refusal, 0) + 1
+        return counted
+
+    def allowed_by_country(self) -> dict[str | None, int]:
+        counted: dict[str | None, int] = {}
+        for t in self.t.transfers.values():
+            if t.allowed:
+                counted[t.country] = counted.get(t.country, 0) + 1
+        return counted

@@ -1,8 +1,10 @@
 """A small marketplace on the in-memory fakes: a customer, a seller, consent, orders, transfers.
 
-Everything goes through the use cases where one exists, so the tests built on it exercise the
-same paths as production; only what no converted use case writes yet (register entries,
-transfer decisions) is put into the fake database directly.
+Customers, consents and orders go through their use cases, so the tests built on them
+exercise the same paths as production. Register entries and transfer decisions are put into
+the fake database directly, complete and allowed, so that a test of another use case needs no
+terms, registration or decision first; the register and the gateway have tests of their own
+(``test_service_recipients``, ``test_service_transfers``).
 """
 
 from __future__ import annotations
@@ -88,7 +90,8 @@ class World:
         return orders.create_order(self.gh, new)
 
     def transfer(self, order_id: str, *, consent_notice: str | None) -> str:
-        """An allowed fulfilment transfer of the order, with its open view; returns its id."""
+        """An allowed fulfilment transfer of the order, with its open view and a leased safe
+        number, seeded as the gateway would record it (without its ledger entry); its id."""
         order = self.db.tables.orders[order_id]
         recipient = self.db.tables.recipients[order.recipient_id]
         now = self.clock()

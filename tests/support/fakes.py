@@ -41,21 +41,37 @@ from tests.support.fake_customer import (
     FakeRetentionDates,
     FakeRetentionRecords,
 )
-from tests.support.fake_ledger import FakeLedger
-from tests.support.fake_outbox import FakeWebhooks
-from tests.support.fake_registries import (
+from tests.support.fake_keys import (
     FakeAbuseFlags,
     FakeApiKeys,
+    FakeConsoleSessions,
+    FakePortalSessions,
+    FakeVaultSecrets,
+    FakeWrappedKeys,
+)
+from tests.support.fake_ledger import FakeLedger
+from tests.support.fake_outbox import (
+    FakeOperatorWebhooks,
+    FakeOutbox,
+    FakeWebhookEndpoints,
+    FakeWebhooks,
+)
+from tests.support.fake_registries import (
     FakeConsents,
     FakeNotices,
     FakeRecipients,
     FakeRequests,
     FakeSubjects,
     FakeTerms,
-    FakeVaultSecrets,
 )
 from tests.support.fake_tables import Failure, FakeRepository, Tables
-from tests.support.fake_transfers import FakeErasures, FakeOrders, FakeSafeNumbers, FakeTransfers
+from tests.support.fake_transfers import (
+    FakeDashboard,
+    FakeErasures,
+    FakeOrders,
+    FakeSafeNumbers,
+    FakeTransfers,
+)
 
 __all__ = [
     "Tables",
@@ -78,6 +94,13 @@ __all__ = [
     "FakeErasures",
     "FakeLedger",
     "FakeWebhooks",
+    "FakeOutbox",
+    "FakeWebhookEndpoints",
+    "FakeOperatorWebhooks",
+    "FakeWrappedKeys",
+    "FakePortalSessions",
+    "FakeConsoleSessions",
+    "FakeDashboard",
     "FakeCustomerSessions",
     "FakeCustomerTransfers",
     "FakeRetentionDates",
@@ -198,6 +221,34 @@ class FakeUnitOfWork:
     @property
     def vault_secrets(self) -> FakeVaultSecrets:
         return self._repository(FakeVaultSecrets)
+
+    @property
+    def outbox(self) -> FakeOutbox:
+        return self._repository(FakeOutbox)
+
+    @property
+    def webhook_endpoints(self) -> FakeWebhookEndpoints:
+        return self._repository(FakeWebhookEndpoints)
+
+    @property
+    def operator_webhooks(self) -> FakeOperatorWebhooks:
+        return self._repository(FakeOperatorWebhooks)
+
+    @property
+    def wrapped_keys(self) -> FakeWrappedKeys:
+        return self._repository(FakeWrappedKeys)
+
+    @property
+    def dashboard(self) -> FakeDashboard:
+        return self._repository(FakeDashboard)
+
+    @property
+    def portal_sessions(self) -> FakePortalSessions:
+        return self._repository(FakePortalSessions)
+
+    @property
+    def console_sessions(self) -> FakeConsoleSessions:
+        return self._repository(FakeConsoleSessions)
 
     @property
     def customer_sessions(self) -> FakeCustomerSessions:

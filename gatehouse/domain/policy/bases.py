@@ -75,18 +75,18 @@ class CertificationScheme(Model):
     max_years: PositiveInt
 
 
-def _unknown(path: str, values: Iterable[str], known: Iterable[str], what: str) -> Iterator[
-    tuple[str, str]
-]:
+def _unknown(
+    path: str, values: Iterable[str], known: Iterable[str], what: str
+) -> Iterator[tuple[str, str]]:
     allowed = list(known)
     for index, value in enumerate(values):
         if value not in allowed:
             yield f"{path}[{index}]", f"{what} '{value}' is not one of {', '.join(allowed)}"
 
 
-def _reserved(path: str, kinds: Iterable[str], consent_only: list[str]) -> Iterator[
-    tuple[str, str]
-]:
+def _reserved(
+    path: str, kinds: Iterable[str], consent_only: list[str]
+) -> Iterator[tuple[str, str]]:
     for index, kind in enumerate(kinds):
         if kind in consent_only:
             yield f"{path}[{index}]", f"'{kind}' receives data only with the subject's consent"

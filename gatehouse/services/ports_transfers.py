@@ -1,0 +1,137 @@
+"""Ports of the transfer gateway: orders, transfer decisions and views, safe numbers, and the
+erasure requests that follow a transfer.
+
+Re-exported by :mod:`gatehouse.services.ports`; see there for what a port is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from gatehouse.store.records import (
+    Deletion,
+    ErasureRequest,
+    Held,
+    OpenView,
+    StoredOrder,
+    StoredTransfer,
+    StoredView,
+    TransferDecision,
+)
+
+__all__ = ["Orders", "Transfers", "SafeNumbers", "Erasures"]
+
+
+class Orders(Protocol):
+    """Orders and their append-only events."""
+
+    def add(self, order: StoredOrder) -> None: ...
+
+    def get(self, order_id: str, *, lock: bool = False) -> StoredOrder | None: ...
+
+    def of_subject(self, subject_id: str) -> list[StoredOrder]: ...
+
+    def record_event(self, order_id: str, event: str, at: datetime, **changes: Any) -> None: ...
+
+
+class Transfers(Protocol):
+    """Transfer decisions and the views of the allowed ones."""
+
+    def add_transfer(self, transfer: StoredTransfer) -> None: ...
+
+    def add_view(self, view: OpenView) -> None: ...
+
+    def view(self, transfer_id: str) -> StoredView | None: ...
+
+    def views_of_recipient(
+        self, recipient_id: str, *, open_at: datetime | None, after: str | None, limit: int
+    ) -> list[StoredView]: ...
+
+    def open_views_in_country(self, country: str) -> list[OpenView]: ...
+
+    def expired_open_views(self, now: datetime, limit: int = 1000) -> list[OpenView]: ...
+
+    def list_transfers(
+        self,
+        *,
+        recipient_id: str | None,
+        subject_id: str | None,
+        country: str | None,
+        since: datetime | None,
+        after: str | None,
+        limit: int,
+    ) -> list[StoredTransfer]: ...
+
+    def open_views(
+        self,
+        *,
+        subject_id: str | None = None,
+        recipient_id: str | None = None,
+        order_id: str | None = None,
+        consent_notice: str | None = None,
+    ) -> list[OpenView]: ...
+
+    def close_view(self, transfer_id: str, reason: str, at: datetime) -> bool: ...
+
+    def set_expiry(self, transfer_id: str, expires_at: datetime) -> None: ...
+
+    def belongs_to(self, transfer_id: str, subject_id: str) -> bool: ...
+
+    def decisions_of(self, subject_id: str) -> list[TransferDecision]: ...
+
+    def held_by_views(self, transfer_ids: Iterable[str]) -> list[Held]: ...
+
+    def held_by_transfers(self, subject_id: str) -> list[Held]: ...
+
+
+class SafeNumbers(Protocol):
+    """The 0505 safe-number pool."""
+
+    def lease(self, candidates: Sequence[str], transfer_id: str, at: datetime) -> str | None: ...
+
+    def release(self, transfer_id: str, at: datetime, reusable_after: datetime) -> None: ...
+
+
+class Erasures(Protocol):
+    """Erasure requests sent to recipients, and the deletions that sent some of them."""
+
+    def add_request(
+        self,
+        *,
+        id: str,
+        deletion_id: str | None,
+        cause: str,
+        recipient_id: str,
+        transfer_ids: list[str],
+        order_refs: list[str],
+        requested_at: datetime,
+        due_at: datetime,
+        consent_id: str | None = None,
+    ) -> None: ...
+
+    def request(self, erasure_id: str) -> ErasureRequest | None: ...
+
+    def requests(
+        self,
+        *,
+        recipient_id: str | None = None,
+        deletion_id: str | None = None,
+        status: str | None = None,
+        now: datetime | None = None,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> list[ErasureRequest]: ...
+
+    def outstanding(self, *, now: datetime, overdue: bool, limit: int) -> list[ErasureRequest]: ...
+
+    def acknowledge(self, erasure_id: str, attestation: str | None, at: datetime) -> bool: ...
+
+    def overdue_counts(self, recipient_ids: Sequence[str], now: datetime) -> dict[str, int]: ...
+
+    def unescalated_overdue(self, now: datetime, limit: int = 500) -> list[ErasureRequest]: ...
+
+    def mark_escalated(self, erasure_id: str, at: datetime) -> bool: ...
+
+    def deletion(self, deletion_id: str) -> Deletion | None: ...
