@@ -211,7 +211,7 @@ def run(url: str, rounds: int) -> None:
         started = time.perf_counter()
         subjects = build(gh)
         print(f"setup: {sum(CUSTOMERS)} transfers in {time.perf_counter() - started:.1f} s")
-        key = issue_operator_key(gh.engine, gh.clock(), label="bench")
+        key = issue_operator_key(gh, gh.clock(), label="bench")
     finally:
         gh.close()
     with serving(environ) as base_url:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from gatehouse import __version__
@@ -28,6 +29,7 @@ from gatehouse.config import MAX_BODY_BYTES
 from gatehouse.http.errors import install_error_handlers
 from gatehouse.http.limits import BodyLimitMiddleware
 from gatehouse.services.abuse import RateLimiter
+from gatehouse.services.readiness import readiness
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.web import STATIC_DIR, console, portal, privacy
 
@@ -70,5 +72,17 @@ def create_app(gatehouse: Gatehouse) -> FastAPI:
     def healthz() -> dict[str, Any]:
         """Liveness: the process is up and its rule packs are loaded."""
         return {"ok": True, "version": __version__, "rule_packs": gatehouse.packs.ids()}
+
+    @app.get("/readyz", tags=["meta"])
+    def readyz() -> JSONResponse:
+        """Readiness: the database answers and its schema is the one this code expects."""
+        state = readiness(gatehouse)
+        body = {
+            "ready": state.ready,
+            "database": state.database,
+            "schema_revision": state.schema_revision,
+            "expected_revision": state.expected_revision,
+        }
+        return JSONResponse(body, status_code=200 if state.ready else 503)
 
     return app

@@ -149,7 +149,7 @@ def live_server(gatehouse: Gatehouse) -> Iterator[LiveServer]:
 
 @pytest.fixture(scope="session")
 def operator_key(gatehouse: Gatehouse) -> str:
-    return issue_operator_key(gatehouse.engine, gatehouse.clock(), label="tests")
+    return issue_operator_key(gatehouse, gatehouse.clock(), label="tests")
 
 
 @pytest.fixture

@@ -59,7 +59,7 @@ def private(
             {"GATEHOUSE_DATABASE_URL": backend.url, "GATEHOUSE_MASTER_KEY": key.to_b64()}
         )
         gh = open_gatehouse(settings, clock=clock)
-        operator_key = issue_operator_key(gh.engine, clock(), label="ledger tests")
+        operator_key = issue_operator_key(gh, clock(), label="ledger tests")
         with (
             LiveServer(gh) as server,
             httpx.Client(

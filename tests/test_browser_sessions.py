@@ -59,7 +59,7 @@ def recipient_principal(gh: Gatehouse) -> tuple[Principal, str]:
 
 
 def operator_principal(gh: Gatehouse) -> Principal:
-    key = issue_operator_key(gh.engine, gh.clock(), label=f"sessions-{unique()}")
+    key = issue_operator_key(gh, gh.clock(), label=f"sessions-{unique()}")
     principal = principal_for_key(gh, key, Audience.OPERATOR)
     assert principal is not None
     return principal
@@ -173,7 +173,7 @@ def test_revoking_the_key_ends_its_sessions(gh: Gatehouse) -> None:
     principal, _key = recipient_principal(gh)
     token, _session = start_session(gh, PORTAL, principal)
     assert principal.recipient_id is not None
-    revoke_recipient_keys(gh.engine, principal.recipient_id, gh.clock())
+    revoke_recipient_keys(gh, principal.recipient_id, gh.clock())
     assert find_session(gh, PORTAL, token) is None
 
 

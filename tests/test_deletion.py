@@ -41,7 +41,7 @@ PACK = load_packs().by_id("KR-PIPA")
 @pytest.fixture
 def world(fresh: Fresh) -> Iterator[tuple[Fresh, httpx.Client, LiveServer]]:
     with LiveServer(fresh.gatehouse) as server:
-        key = issue_operator_key(fresh.gatehouse.engine, fresh.clock(), label="tests")
+        key = issue_operator_key(fresh.gatehouse, fresh.clock(), label="tests")
         with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {key}"}) as api:
             yield fresh, api, server
 

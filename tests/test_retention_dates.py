@@ -123,7 +123,7 @@ def _shown(page: str, hold: str) -> tuple[datetime, str] | None:
 def test_the_deletion_page_promises_the_dates_the_receipt_records(fresh: Fresh) -> None:
     gh, clock = fresh.gatehouse, fresh.clock
     clock.now = PLACED
-    key = issue_operator_key(gh.engine, clock(), label="tests")
+    key = issue_operator_key(gh, clock(), label="tests")
     with (
         LiveServer(gh) as server,
         httpx.Client(
@@ -189,7 +189,7 @@ def test_the_preview_names_each_hold_and_refuses_an_erased_or_unknown_subject(
     fresh: Fresh,
 ) -> None:
     gh = fresh.gatehouse
-    key = issue_operator_key(gh.engine, fresh.clock(), label="tests")
+    key = issue_operator_key(gh, fresh.clock(), label="tests")
     with (
         LiveServer(gh) as server,
         httpx.Client(
@@ -217,7 +217,7 @@ def test_the_preview_names_each_hold_and_refuses_an_erased_or_unknown_subject(
 def test_the_preview_is_the_engines_rule_over_every_order_and_complaint(fresh: Fresh) -> None:
     gh, clock = fresh.gatehouse, fresh.clock
     clock.now = PLACED
-    key = issue_operator_key(gh.engine, clock(), label="tests")
+    key = issue_operator_key(gh, clock(), label="tests")
     with (
         LiveServer(gh) as server,
         httpx.Client(

@@ -76,8 +76,14 @@ def lease(gh: Gatehouse, candidates: list[str], transfer_id: str, at: datetime) 
 
 
 def holder(gh: Gatehouse, number: str) -> str | None:
+    """The transfer leasing ``number`` now, read from the pool's table."""
     with gh.engine.connect() as connection:
-        return SafeNumberPool(connection).holder(number)
+        row = connection.execute(
+            select(safe_numbers.c.transfer_id).where(
+                safe_numbers.c.number == number, safe_numbers.c.released_at.is_(None)
+            )
+        ).first()
+    return None if row is None else str(row.transfer_id)
 
 
 def test_a_released_number_rests_for_the_cool_down_then_may_be_reused(site: Site) -> None:

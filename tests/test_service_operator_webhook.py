@@ -15,6 +15,7 @@ from gatehouse.services import outbox, webhooks
 from gatehouse.services.outbox import PermanentFailure
 from gatehouse.store.outbox import Job
 from tests.support.fake_world import World, new_world
+from tests.support.webhook_sink import parse_secret
 
 Posted = tuple[str, list[bytes], str, bytes]
 
@@ -97,7 +98,7 @@ def test_an_event_is_sealed_delivered_once_then_destroyed(w: World, posted: list
 
     ((url, secrets, webhook_id, body),) = posted
     assert url == "https://shop.example/hooks" and webhook_id == event_id
-    assert secrets == [webhooks.parse_secret(secret)]
+    assert secrets == [parse_secret(secret)]
     assert json.loads(body)["data"] == {"external_ref": "cus_1"}
     row = w.db.tables.operator_events[event_id]
     assert row["ciphertext"] is None and row["wrapped_key"] is None

@@ -7,10 +7,10 @@ import pytest
 from gatehouse.domain.errors import Conflict, InvalidInput, NotFound
 from gatehouse.domain.recipients import PrivacyOfficer, RecipientStatus
 from gatehouse.services import access, consents, recipients, terms
-from gatehouse.services.webhooks import parse_secret
 from gatehouse.vault import unwrap_key
 from tests.support.factories import TERMS_CLAUSES
 from tests.support.fake_world import World, new_world
+from tests.support.webhook_sink import parse_secret
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from gatehouse.domain.recipients import PrivacyOfficer
 from gatehouse.services import outbox, recipients, webhooks
 from gatehouse.services.outbox import Job, PermanentFailure
 from tests.support.fake_world import World, new_world
+from tests.support.webhook_sink import parse_secret
 
 Posted = tuple[str, list[bytes], str, bytes]
 
@@ -89,7 +90,7 @@ def test_delivery_signs_with_the_current_secret(w: World, posted: list[Posted]) 
 
     ((url, secrets, webhook_id, body),) = posted
     assert url == "https://bright-trade.example.cn/hooks" and webhook_id == "era_1"
-    assert secrets == [webhooks.parse_secret(seller.webhook_secret)]
+    assert secrets == [parse_secret(seller.webhook_secret)]
     # Built from the job's creation time, so every retry sends the same bytes.
     assert body == webhooks.encode_event(
         "subject.erasure_requested", job.created_at, {"erasure_id": "era_1"}
@@ -109,15 +110,15 @@ def test_a_rotated_secret_signs_beside_the_new_one_for_a_day(
     assert settings.previous_secret_expires_at == w.clock() + webhooks.PREVIOUS_SECRET_TTL
     webhooks.deliver(w.gh, queued(w, rid, "era_2"))
     assert posted[-1][1] == [
-        webhooks.parse_secret(fresh),
-        webhooks.parse_secret(seller.webhook_secret),
+        parse_secret(fresh),
+        parse_secret(seller.webhook_secret),
     ]
 
     w.advance(hours=25)
     webhooks.prune_previous_secrets(w.gh)
     assert w.db.tables.previous_secrets == {}
     webhooks.deliver(w.gh, queued(w, rid, "era_3"))
-    assert posted[-1][1] == [webhooks.parse_secret(fresh)]
+    assert posted[-1][1] == [parse_secret(fresh)]
     assert not webhooks.webhook_settings(w.gh, rid).previous_secret_active
 
 
@@ -166,5 +167,5 @@ def test_signatures_cover_id_time_and_body() -> None:
     assert signed.count("v1,") == 2 and signed != webhooks.sign(
         [one], "era_1", 1_700_000_001, b"{}"
     )
-    assert webhooks.parse_secret(webhooks.format_secret(two)) == two
+    assert parse_secret(webhooks.format_secret(two)) == two
     assert timedelta(hours=24) == webhooks.PREVIOUS_SECRET_TTL

@@ -148,7 +148,7 @@ def world(
         key, clock = MasterKey.generate(), Clock()
         rules = _rules_dir(tmp_path_factory.mktemp("pack"), TEST_PROVISION)
         gh = _open(backend.url, key, rules, clock)
-        operator = issue_operator_key(gh.engine, clock(), label="side doors")
+        operator = issue_operator_key(gh, clock(), label="side doors")
         with (
             LiveServer(gh) as server,
             httpx.Client(

@@ -10,7 +10,7 @@ from gatehouse.services import subjects as subject_service
 from gatehouse.services.key_rotation import rewrap_all
 from gatehouse.services.retention import read_record
 from gatehouse.services.runtime import Gatehouse
-from gatehouse.store.erasures import RetentionRepository
+from gatehouse.store.retention_records import RetentionRecordRepository
 from gatehouse.store.subjects import SubjectRepository
 from gatehouse.store.tables import api_keys, pii_fields, subject_keys
 from gatehouse.vault import Keyring, KeyShredded, MasterKey, VaultTamperError
@@ -115,7 +115,7 @@ def test_rotation_keeps_every_subject_readable(
         # Operator secrets moved too: the ledger still signs with its re-wrapped key.
         assert api.post("/v1/ledger/checkpoints").status_code == 201
         with gatehouse.engine.connect() as connection:
-            (record,) = RetentionRepository(connection).for_deletion(deletion)
+            (record,) = RetentionRecordRepository(connection).for_deletion(deletion)
         assert record.kek_id == new_key.key_id
         assert read_record(gatehouse, record)["order_ref"] == "KEEP-1"
     finally:

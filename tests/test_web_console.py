@@ -163,7 +163,7 @@ def test_the_console_and_the_portal_share_one_sign_in_page(
 
 
 def test_logout_and_a_revoked_key_end_the_session(console: Console, gatehouse: Gatehouse) -> None:
-    key = issue_operator_key(gatehouse.engine, gatehouse.clock(), label="console-test")
+    key = issue_operator_key(gatehouse, gatehouse.clock(), label="console-test")
     assert console.login(key).status_code == 303
     html = console.dashboard()
     assert console.post("/console/logout").status_code == 403

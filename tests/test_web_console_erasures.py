@@ -25,7 +25,7 @@ ERASURE_ROW = re.compile(r'<tr class="erasure" id="erasure-([^"]+)" data-status=
 
 def test_past_the_row_limit_the_panel_shows_the_most_overdue_first(fresh: Fresh) -> None:
     gh, now = fresh.gatehouse, fresh.clock()
-    key = issue_operator_key(gh.engine, now, label="tests")
+    key = issue_operator_key(gh, now, label="tests")
     with (
         LiveServer(gh) as server,
         httpx.Client(

@@ -428,7 +428,7 @@ def test_the_account_is_deleted_in_two_requests_after_home(
 def test_the_deletion_page_says_the_marketplace_is_told_when_it_is(fresh: Fresh) -> None:
     sink = WebhookSink()
     with LiveServer(fresh.gatehouse) as server:
-        key = issue_operator_key(fresh.gatehouse.engine, fresh.clock(), label="tests")
+        key = issue_operator_key(fresh.gatehouse, fresh.clock(), label="tests")
         headers = {"Authorization": f"Bearer {key}"}
         with httpx.Client(base_url=server.url, headers=headers, timeout=30) as api:
             set_ = api.put("/v1/operator/webhook", json={"url": sink.url})

@@ -66,7 +66,7 @@ def test_the_pages_list_transfers_without_proving_them(
 def test_a_korean_customer_reads_seoul_time_and_the_api_keeps_utc(fresh: Fresh) -> None:
     gh = fresh.gatehouse
     fresh.clock.now = datetime(2026, 11, 28, 15, 30, tzinfo=UTC)
-    key = issue_operator_key(gh.engine, fresh.clock(), label="tests")
+    key = issue_operator_key(gh, fresh.clock(), label="tests")
     with (
         LiveServer(gh) as server,
         httpx.Client(

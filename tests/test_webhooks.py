@@ -31,6 +31,7 @@ from gatehouse.services.runtime import Gatehouse
 from gatehouse.services.webhooks import enqueue_webhook
 from tests.conftest import Fresh, LiveServer
 from tests.support.factories import unique
+from tests.support.webhook_sink import parse_secret
 
 # -- a recipient's endpoint ---------------------------------------------------------------
 
@@ -164,7 +165,7 @@ def gh(fresh: Fresh) -> Gatehouse:
 
 
 def test_signing_reproduces_the_specification_test_vector() -> None:
-    secret = webhooks.parse_secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+    secret = parse_secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
     body = b'{"test": 2432232314}'
     signature = webhooks.sign([secret], "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body)
     assert signature == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
@@ -245,7 +246,7 @@ def test_dead_after_max_attempts_is_listed_and_retryable_over_http(
         assert len(down.received) == outbox.DEFAULT_MAX_ATTEMPTS
         assert outbox.get_job(gh, job_id).status is JobStatus.DEAD
 
-        operator = issue_operator_key(gh.engine, gh.clock(), label="tests")
+        operator = issue_operator_key(gh, gh.clock(), label="tests")
         with httpx.Client(
             base_url=server.url, headers={"Authorization": f"Bearer {operator}"}, timeout=30
         ) as api:
@@ -258,6 +259,12 @@ def test_dead_after_max_attempts_is_listed_and_retryable_over_http(
             assert item["refs"] == {"recipient_id": rid, "webhook_id": "era_down"}
             assert "data" not in item and "payload" not in item
             assert api.get("/v1/outbox/counts").json()["dead"] == 1
+            one = api.get(f"/v1/outbox/jobs/{job_id}")
+            assert one.status_code == 200 and one.json() == item
+            unknown = api.get("/v1/outbox/jobs/job_nope")
+            assert unknown.status_code == 404
+            assert unknown.json()["error"]["code"] == "job_not_found"
+            assert api.get("/v1/outbox/jobs/" + "j" * 65).status_code == 422
 
             retried = api.post(f"/v1/outbox/jobs/{job_id}/retry")
             assert retried.status_code == 200, retried.text
@@ -336,7 +343,7 @@ def test_rotation_signs_with_both_secrets_for_24_hours_then_only_the_new(
     old = seller.webhook_secret
     new = webhooks.rotate_webhook_secret(gh, rid)
     assert new.startswith("whsec_") and new != old
-    assert len(webhooks.parse_secret(new)) == 32
+    assert len(parse_secret(new)) == 32
     assert webhooks.webhook_settings(gh, rid).previous_secret_active
 
     _send(gh, rid)
@@ -442,7 +449,7 @@ def test_recipient_webhook_endpoints_are_scoped_to_the_caller(
         assert cleared.status_code == 200 and cleared.json()["url"] is None
 
         assert client.get("/v1/recipient/webhook").status_code == 401
-        operator = issue_operator_key(gh.engine, gh.clock(), label="tests")
+        operator = issue_operator_key(gh, gh.clock(), label="tests")
         as_operator = {"Authorization": f"Bearer {operator}"}
         assert client.get("/v1/recipient/webhook", headers=as_operator).status_code == 403
         assert client.post("/v1/recipient/webhook/rotate", headers=as_operator).status_code == 403

@@ -94,6 +94,14 @@ def job_counts(gh: GatehouseDep, _: OperatorDep) -> CountsOut:
     return CountsOut(**outbox_service.counts(gh))
 
 
+@router.get("/jobs/{job_id}", response_model=JobOut)
+def get_job(
+    job_id: Annotated[str, Path(max_length=64)], gh: GatehouseDep, _: OperatorDep
+) -> JobOut:
+    """One job: where a delivery or sweep stands, and its last error; 404 for an unknown id."""
+    return _job_out(outbox_service.get_job(gh, job_id))
+
+
 @router.post("/jobs/{job_id}/retry", response_model=JobOut)
 def retry_job(
     job_id: Annotated[str, Path(max_length=64)], gh: GatehouseDep, _: OperatorDep

@@ -290,7 +290,7 @@ def seed_marketplace(
         and (item.standing.recipient.contact_phone or item.standing.recipient.contact_email)
     ]
     busiest, customer = _order_activity(gh, rnd, subject_ids[:activity], sellers)
-    operator_key = issue_operator_key(gh.engine, gh.clock(), label="demo")
+    operator_key = issue_operator_key(gh, gh.clock(), label="demo")
     return SeedReport(
         operator_key=operator_key,
         recipient_key=busiest.api_key,

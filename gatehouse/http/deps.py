@@ -53,7 +53,7 @@ def _bearer(request: Request) -> str:
 
 
 def _principal(request: Request, audience: Audience) -> Principal:
-    principal = authenticate(gatehouse_of(request).engine, _bearer(request))
+    principal = authenticate(gatehouse_of(request), _bearer(request))
     if principal.audience is not audience:
         raise Forbidden(f"this endpoint needs a {audience.value} key", code="wrong_audience")
     return principal

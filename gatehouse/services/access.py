@@ -12,14 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Engine
-
 from gatehouse.domain.errors import Unauthorized
 from gatehouse.domain.ids import new_id
 from gatehouse.services.ports import ApiKeys
 from gatehouse.services.runtime import Gatehouse
-from gatehouse.services.sql_unit_of_work import SqlUnitOfWork
-from gatehouse.services.unit_of_work import UnitOfWork
 
 __all__ = [
     "Audience",
@@ -80,38 +76,31 @@ def issue_key(
     return token
 
 
-def _unit(where: Gatehouse | Engine, *, read_only: bool = False) -> UnitOfWork:
-    # Callers from before the unit of work pass an engine; it gets a unit of work on SQL.
-    if isinstance(where, Engine):
-        return SqlUnitOfWork(where, read_only=read_only)
-    return where.unit_of_work(read_only=read_only)
-
-
-def issue_operator_key(gh: Gatehouse | Engine, at: datetime, label: str = "initial") -> str:
+def issue_operator_key(gh: Gatehouse, at: datetime, label: str = "initial") -> str:
     """Create an operator key in its own transaction."""
-    with _unit(gh) as uow:
+    with gh.unit_of_work() as uow:
         return issue_key(uow.api_keys, Audience.OPERATOR, at, label=label)
 
 
-def authenticate(gh: Gatehouse | Engine, token: str) -> Principal:
+def authenticate(gh: Gatehouse, token: str) -> Principal:
     """The principal behind a bearer token, or ``Unauthorized``."""
     if not token or len(token) > 200:
         raise Unauthorized("a valid API key is required")
-    with _unit(gh, read_only=True) as uow:
+    with gh.unit_of_work(read_only=True) as uow:
         record = uow.api_keys.find_by_hash(hash_key(token))
     if record is None or record.revoked_at is not None:
         raise Unauthorized("the API key is unknown or revoked")
     return Principal(record.id, Audience(record.audience), record.recipient_id)
 
 
-def replace_recipient_keys(gh: Gatehouse | Engine, recipient_id: str, at: datetime) -> str:
+def replace_recipient_keys(gh: Gatehouse, recipient_id: str, at: datetime) -> str:
     """Revoke every key of the recipient and issue one new key (shown once), atomically."""
-    with _unit(gh) as uow:
+    with gh.unit_of_work() as uow:
         uow.api_keys.revoke_for_recipient(recipient_id, at)
         return issue_key(uow.api_keys, Audience.RECIPIENT, at, recipient_id=recipient_id)
 
 
-def revoke_recipient_keys(gh: Gatehouse | Engine, recipient_id: str, at: datetime) -> int:
+def revoke_recipient_keys(gh: Gatehouse, recipient_id: str, at: datetime) -> int:
     """Revoke every key of the recipient; returns how many were live."""
-    with _unit(gh) as uow:
+    with gh.unit_of_work() as uow:
         return uow.api_keys.revoke_for_recipient(recipient_id, at)

@@ -12,7 +12,6 @@ which also ends their sessions in the same transaction
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,7 +29,7 @@ from gatehouse.services.erasures import (
     ErasureNotice,
     send_erasure_requests,
 )
-from gatehouse.services.operator_webhook import SUBJECT_DELETED_EVENT, operator_event_context
+from gatehouse.services.operator_webhook import SUBJECT_DELETED_EVENT, enqueue_operator_event
 from gatehouse.services.orders import sealed_contents
 from gatehouse.services.request_records import open_records
 from gatehouse.services.retention import (
@@ -48,9 +47,8 @@ from gatehouse.services.runtime import Gatehouse
 from gatehouse.services.subjects import open_pii, subject_cipher
 from gatehouse.services.unit_of_work import UnitOfWork
 from gatehouse.services.view_closing import close_views_in
-from gatehouse.store.operator_events import SealedEvent
 from gatehouse.store.records import Deletion
-from gatehouse.vault import FieldCipher, KeyShredded, new_data_key, wrap_key
+from gatehouse.vault import KeyShredded
 
 __all__ = [
     "DeletionReceipt",
@@ -64,9 +62,6 @@ __all__ = [
 
 ERASED = ("name", "email", "phone", "address", "customs_code", "orders' delivery notes")
 """What the shredded key makes unreadable, as the receipt lists it."""
-
-# The vault scope the operator's webhook opens an event's data under when it delivers it.
-_EVENT_SCOPE = "operator_event"
 
 
 @dataclass(frozen=True)
@@ -165,34 +160,6 @@ def _retain(
     return kept
 
 
-def _tell_marketplace(
-    gh: Gatehouse, uow: UnitOfWork, deletion_id: str, data: Mapping[str, Any]
-) -> str | None:
-    """Seal the marketplace's ``subject.deleted`` event and queue it; None, and nothing
-    stored, when the operator has no webhook to tell."""
-    if not uow.operator_events.webhook_set():
-        return None
-    event_id = new_id("evt")
-    key = new_data_key()
-    # Sealed under its own key until delivery: it names the marketplace's own customer id.
-    sealed = FieldCipher(event_id, key).encrypt(
-        _EVENT_SCOPE,
-        SUBJECT_DELETED_EVENT,
-        json.dumps(dict(data), ensure_ascii=False, sort_keys=True),
-    )
-    uow.operator_events.enqueue(
-        SealedEvent(
-            id=event_id,
-            event_type=SUBJECT_DELETED_EVENT,
-            deletion_id=deletion_id,
-            key=wrap_key(key, operator_event_context(event_id), gh.keyring),
-            ciphertext=sealed,
-            created_at=gh.clock(),
-        )
-    )
-    return event_id
-
-
 def erase_in(
     gh: Gatehouse, uow: UnitOfWork, subject_id: str, *, requested_by: str
 ) -> DeletionReceipt:
@@ -221,11 +188,12 @@ def erase_in(
         deletion_id=deletion_id,
     )
     # The marketplace's own customer id lives only in the vault: read before the shred.
-    told = _tell_marketplace(
+    told = enqueue_operator_event(
         gh,
         uow,
-        deletion_id,
-        {
+        event_type=SUBJECT_DELETED_EVENT,
+        deletion_id=deletion_id,
+        data={
             "external_ref": pii.external_ref,
             "deletion_id": deletion_id,
             "deleted_at": now.isoformat(),

@@ -45,17 +45,10 @@ __all__ = [
     "latest_checkpoint",
     "verify",
     "inclusion_proof",
-    "entries_for_subject",
     "entries",
 ]
 
 _CURSOR = re.compile(r"([0-9]{1,9})-([0-9]{1,18})")
-
-
-def entries_for_subject(gh: Gatehouse, subject_id: str) -> list[LedgerEntry]:
-    """Every entry about one subject, oldest first (they all sit in the subject's shard)."""
-    with gh.unit_of_work(read_only=True) as uow:
-        return uow.ledger.find(subject_id=subject_id)
 
 
 def _parse_cursor(cursor: str) -> tuple[int, int]:

@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection
-
 from gatehouse.domain.errors import Conflict, NotFound
 from gatehouse.domain.ids import new_id
 from gatehouse.domain.orders import (
@@ -26,7 +24,6 @@ from gatehouse.services.runtime import Gatehouse
 from gatehouse.services.subjects import require_live_subject, subject_cipher
 from gatehouse.services.view_closing import close_views_in
 from gatehouse.store.records import StoredOrder
-from gatehouse.store.subjects import SubjectRepository
 from gatehouse.vault import FieldCipher, KeyShredded
 
 __all__ = [
@@ -37,7 +34,6 @@ __all__ = [
     "record_event",
     "order_scope",
     "sealed_contents",
-    "order_contents",
 ]
 
 # The order column each event stamps with its time.
@@ -159,14 +155,6 @@ def sealed_contents(
         else None
     )
     return items, note
-
-
-def order_contents(
-    gh: Gatehouse, connection: Connection, order: OrderRef
-) -> tuple[list[dict[str, object]], str | None]:
-    """Decrypt an order's items and delivery note (the caller decides what to release)."""
-    subjects = SubjectRepository(connection)
-    return sealed_contents(_cipher(gh, subjects, order.subject_id), subjects, order)
 
 
 def record_event(gh: Gatehouse, order_id: str, event: OrderEvent) -> OrderEventResult:

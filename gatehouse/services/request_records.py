@@ -9,15 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from sqlalchemy import Connection
-
-from gatehouse.domain.requests import RequestType, RightsRequest
+from gatehouse.domain.requests import RightsRequest
 from gatehouse.services.ports import Subjects
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.services.subjects import subject_cipher
 from gatehouse.store.records import StoredRequest
-from gatehouse.store.requests import RequestRepository
-from gatehouse.store.subjects import SubjectRepository
 from gatehouse.vault import FieldCipher
 
 __all__ = [
@@ -27,7 +23,6 @@ __all__ = [
     "request_scope",
     "seal_text",
     "open_records",
-    "complaints_of",
 ]
 
 MESSAGE_FIELD = "message"
@@ -104,11 +99,3 @@ def open_records(
             )
         )
     return records
-
-
-def complaints_of(gh: Gatehouse, connection: Connection, subject_id: str) -> list[RequestRecord]:
-    """The subject's complaints with their texts, oldest first, on the caller's connection."""
-    stored = RequestRepository(connection).of_subject(
-        subject_id, request_type=RequestType.COMPLAINT, newest_first=False
-    )
-    return open_records(gh, SubjectRepository(connection), stored)

@@ -31,7 +31,6 @@ from gatehouse.services.request_records import (
     MESSAGE_FIELD,
     RESPONSE_FIELD,
     RequestRecord,
-    complaints_of,
     open_records,
     request_scope,
     seal_text,
@@ -43,7 +42,6 @@ from gatehouse.store.records import StoredRequest
 from gatehouse.vault import KeyShredded
 
 __all__ = [
-    "complaints_of",
     "RequestRecord",
     "page_cursor",
     "parse_page_cursor",

@@ -51,7 +51,6 @@ __all__ = [
     "encode_event",
     "enqueue_webhook",
     "format_secret",
-    "parse_secret",
     "post_event",
     "previous_webhook_secret_context",
     "prune_previous_secrets",
@@ -92,11 +91,6 @@ def previous_webhook_secret_context(recipient_id: str) -> str:
 def format_secret(raw: bytes) -> str:
     """The form a recipient is shown once: ``whsec_`` and the secret in standard base64."""
     return SECRET_PREFIX + base64.b64encode(raw).decode("ascii")
-
-
-def parse_secret(text: str) -> bytes:
-    """The raw HMAC key behind a ``whsec_...`` string."""
-    return base64.b64decode(text.removeprefix(SECRET_PREFIX), validate=True)
 
 
 def sign(secrets: Sequence[bytes], webhook_id: str, timestamp: int, body: bytes) -> str:

@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, func, insert, select, update
 
-from gatehouse.store.erasure_tables import deletions, erasure_requests, retention_records
+from gatehouse.store.erasure_tables import deletions, erasure_requests
 from gatehouse.store.records import Deletion, ErasureRequest
 
-__all__ = ["ErasureRepository", "RetentionRepository"]
+__all__ = ["ErasureRepository"]
 
 
 def _to_request(row: Row[Any]) -> ErasureRequest:
@@ -172,48 +172,5 @@ class ErasureRepository:
             update(erasure_requests)
             .where(erasure_requests.c.id == erasure_id, erasure_requests.c.escalated_at.is_(None))
             .values(escalated_at=at)
-        )
-        return result.rowcount == 1
-
-
-class RetentionRepository:
-    """The separate store of records kept under statutory holds."""
-
-    def __init__(self, connection: Connection) -> None:
-        self._c = connection
-
-    def add(self, **values: Any) -> None:
-        """Store a sealed record."""
-        self._c.execute(insert(retention_records).values(**values))
-
-    def for_deletion(self, deletion_id: str) -> list[Row[Any]]:
-        """The records kept from one deletion."""
-        return list(
-            self._c.execute(
-                select(retention_records)
-                .where(retention_records.c.deletion_id == deletion_id)
-                .order_by(retention_records.c.id)
-            )
-        )
-
-    def due_for_destruction(self, now: datetime, limit: int = 500) -> list[Row[Any]]:
-        """Live records whose end date has passed."""
-        return list(
-            self._c.execute(
-                select(retention_records)
-                .where(
-                    retention_records.c.destroyed_at.is_(None),
-                    retention_records.c.kept_until <= now,
-                )
-                .limit(limit)
-            )
-        )
-
-    def destroy(self, record_id: str, at: datetime) -> bool:
-        """Drop the record's key and ciphertext, keeping only that it existed and when it went."""
-        result = self._c.execute(
-            update(retention_records)
-            .where(retention_records.c.id == record_id, retention_records.c.destroyed_at.is_(None))
-            .values(destroyed_at=at, kek_id=None, wrapped_key=None, ciphertext=None)
         )
         return result.rowcount == 1

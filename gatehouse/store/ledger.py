@@ -184,10 +184,6 @@ class LedgerRepository:
         rows = self._c.execute(select(ledger_entries.c.shard).distinct())
         return sorted(row.shard for row in rows)
 
-    def count_entries(self) -> int:
-        """How many entry rows exist."""
-        return int(self._c.execute(select(func.count()).select_from(ledger_entries)).scalar_one())
-
     def stream_shard(self, shard: int, *, batch: int = 1000) -> Iterator[LedgerEntry]:
         """A shard's entries in ``seq`` order, fetched ``batch`` rows at a time."""
         after = -1

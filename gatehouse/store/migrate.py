@@ -9,10 +9,15 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 
-__all__ = ["upgrade", "current_revision", "head_revision"]
+__all__ = ["DatabaseUnreachable", "upgrade", "current_revision", "head_revision"]
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+class DatabaseUnreachable(Exception):
+    """The database did not answer; the message names the driver's error class only."""
 
 
 def _config() -> Config:
@@ -30,9 +35,16 @@ def upgrade(engine: Engine) -> None:
 
 
 def current_revision(engine: Engine) -> str | None:
-    """The revision the database is at, or None for an empty database."""
-    with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+    """The revision the database is at, or None for an empty database.
+
+    Raises :class:`DatabaseUnreachable` when the database does not answer.
+    """
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    except OperationalError as exc:
+        # The driver's message names the host, never a credential or a request value.
+        raise DatabaseUnreachable(type(exc.orig).__name__) from exc
 
 
 def head_revision() -> str | None:

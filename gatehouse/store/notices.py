@@ -98,15 +98,6 @@ class NoticeRepository:
         rows = self._c.execute(select(notices).where(notices.c.hash.in_(wanted)))
         return {row.hash: _to_notice(row) for row in rows}
 
-    def recipients_of(self, hashes: list[str]) -> dict[str, dict[str, str]]:
-        """The recipient scope of each notice."""
-        if not hashes:
-            return {}
-        rows = self._c.execute(
-            select(notices.c.hash, notices.c.recipients).where(notices.c.hash.in_(hashes))
-        )
-        return {row.hash: dict(row.recipients) for row in rows}
-
     def publish_disclosure(
         self,
         disclosure_id: str,

@@ -351,12 +351,3 @@ class SafeNumberPool:
             )
             .values(released_at=at, reusable_after=reusable_after)
         )
-
-    def holder(self, number: str) -> str | None:
-        """The transfer currently leasing ``number`` (the safe-number operator's lookup)."""
-        row = self._c.execute(
-            select(safe_numbers.c.transfer_id).where(
-                safe_numbers.c.number == number, safe_numbers.c.released_at.is_(None)
-            )
-        ).first()
-        return row.transfer_id if row else None

@@ -57,7 +57,7 @@ class LiveServer:
 def operator_api(gh: Gatehouse, timeout: float = 30) -> Iterator[tuple[LiveServer, httpx.Client]]:
     """A live server on ``gh``, and a client speaking to it with a new operator key."""
     with LiveServer(gh) as server:
-        key = issue_operator_key(gh.engine, gh.clock(), label="tests")
+        key = issue_operator_key(gh, gh.clock(), label="tests")
         headers = {"Authorization": f"Bearer {key}"}
         with httpx.Client(base_url=server.url, headers=headers, timeout=timeout) as api:
             yield server, api

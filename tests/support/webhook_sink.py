@@ -59,9 +59,14 @@ class WebhookSink:
         self.thread.join(timeout=5)
 
 
+def parse_secret(text: str) -> bytes:
+    """The raw HMAC key behind a ``whsec_...`` string, as a receiver decodes it."""
+    return base64.b64decode(text.removeprefix("whsec_"), validate=True)
+
+
 def verify_standard_webhook(secret: str, received: Received) -> bool:
     """An independent Standard Webhooks verifier: any listed v1 signature must match."""
-    key = base64.b64decode(secret.removeprefix("whsec_"))
+    key = parse_secret(secret)
     headers = {k.lower(): v for k, v in received.headers.items()}
     content = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + received.body
     expected = base64.b64encode(hmac.new(key, content, hashlib.sha256).digest()).decode()
