@@ -8,21 +8,29 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
 
 from gatehouse.config import Settings
 from gatehouse.rules import RulePackSet, load_packs
+from gatehouse.services.ports import DuplicateKey
 from gatehouse.services.sql_unit_of_work import SqlUnitOfWork
 from gatehouse.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from gatehouse.store import migrate
 from gatehouse.store.db import make_engine
-from gatehouse.store.subjects import VaultSecretRepository
-from gatehouse.vault import BlindIndexer, Keyring, load_keyring, new_data_key, unwrap_key, wrap_key
+from gatehouse.vault import (
+    BLIND_INDEX_CONTEXT,
+    BlindIndexer,
+    Keyring,
+    load_keyring,
+    new_data_key,
+    unwrap_key,
+    wrap_key,
+)
 
 __all__ = ["Limits", "Clock", "Gatehouse", "open_gatehouse", "system_clock", "BLIND_INDEX_SECRET"]
 
 Clock = Callable[[], datetime]
-BLIND_INDEX_SECRET = "blind-index"
+# The vault context the blind-index key is wrapped under (the vault names it too).
+BLIND_INDEX_SECRET = BLIND_INDEX_CONTEXT
 
 
 def system_clock() -> datetime:
@@ -72,23 +80,19 @@ class Gatehouse:
         return self._indexer
 
     def _blind_index_key(self) -> bytes:
-        with self.engine.begin() as connection:
-            secrets = VaultSecretRepository(connection)
-            wrapped = secrets.get(BLIND_INDEX_SECRET)
+        with self.unit_of_work() as uow:
+            wrapped = uow.vault_secrets.get(BLIND_INDEX_SECRET)
             if wrapped is not None:
                 return unwrap_key(wrapped, BLIND_INDEX_SECRET, self.keyring)
         key = new_data_key()
         try:
-            with self.engine.begin() as connection:
-                VaultSecretRepository(connection).add(
-                    BLIND_INDEX_SECRET,
-                    wrap_key(key, BLIND_INDEX_SECRET, self.keyring),
-                    self.clock(),
-                )
-        except IntegrityError:
+            with self.unit_of_work() as uow:
+                wrapped = wrap_key(key, BLIND_INDEX_SECRET, self.keyring)
+                uow.vault_secrets.add(BLIND_INDEX_SECRET, wrapped, self.clock())
+        except DuplicateKey:
             # Another process created it first; theirs is the one every index uses.
-            with self.engine.begin() as connection:
-                wrapped = VaultSecretRepository(connection).get(BLIND_INDEX_SECRET)
+            with self.unit_of_work(read_only=True) as uow:
+                wrapped = uow.vault_secrets.get(BLIND_INDEX_SECRET)
             assert wrapped is not None
             return unwrap_key(wrapped, BLIND_INDEX_SECRET, self.keyring)
         return key
