@@ -112,30 +112,6 @@ class OpenView:
 
 
 @dataclass(frozen=True)
-class TransferDecision:
-    """One transfer decision, allowed or refused, with its recipient's name and its view."""
-
-    id: str
-    order_id: str
-    subject_id: str
-    recipient_id: str
-    country: str | None
-    purpose: str
-    flow: str
-    allowed: bool
-    basis: str | None
-    refusal: str | None
-    notice_hash: str | None
-    fields: Sequence[str]
-    decided_at: datetime
-    legal_provision: str | None
-    legal_provision_text: str | None
-    recipient_name: str | None
-    view_expires_at: datetime | None
-    view_closed_at: datetime | None
-
-
-@dataclass(frozen=True)
 class StoredRequest:
     """A stored rights request; its texts are sealed, so a resolution's message is None."""
 
@@ -162,6 +138,15 @@ class StoredTransfer:
     decided_at: datetime
     legal_provision: str | None
     legal_provision_text: str | None
+
+
+@dataclass(frozen=True)
+class TransferDecision(StoredTransfer):
+    """One transfer decision, allowed or refused, with its recipient's name and its view."""
+
+    recipient_name: str | None
+    view_expires_at: datetime | None
+    view_closed_at: datetime | None
 
 
 @dataclass(frozen=True)

@@ -213,21 +213,7 @@ class TransferRepository:
         )
         return [
             TransferDecision(
-                id=row.id,
-                order_id=row.order_id,
-                subject_id=row.subject_id,
-                recipient_id=row.recipient_id,
-                country=row.country,
-                purpose=row.purpose,
-                flow=row.flow,
-                allowed=row.allowed,
-                basis=row.basis,
-                refusal=row.refusal,
-                notice_hash=row.notice_hash,
-                fields=list(row.fields),
-                decided_at=row.decided_at,
-                legal_provision=row.legal_provision,
-                legal_provision_text=row.legal_provision_text,
+                **vars(_to_transfer(row)),
                 recipient_name=row.recipient_name,
                 view_expires_at=row.view_expires_at,
                 view_closed_at=row.view_closed_at,
