@@ -129,7 +129,7 @@ def test_appends_verify_and_a_checkpoint_proves_them(gatehouse: Gatehouse, clock
     assert ledger.verify(gatehouse).ok
 
     for entry in appended[::9]:
-        proof = ledger.inclusion_proof(gatehouse, entry.shard, entry.seq)
+        proof = ledger.entry_proof(gatehouse, entry.shard, entry.seq).to_dict()
         assert verify_inclusion_proof(proof, checkpoint, key)
         assert proof["entry"] == entry.to_dict()
     # The streamed proof is exactly the one the pure core builds from the whole shard.
@@ -139,7 +139,7 @@ def test_appends_verify_and_a_checkpoint_proves_them(gatehouse: Gatehouse, clock
     head = checkpoint.head(entry.shard)
     assert head is not None
     expected = inclusion_proof_for(whole, entry.seq, head.size, checkpoint)
-    streamed = ledger.inclusion_proof(gatehouse, entry.shard, entry.seq)
+    streamed = ledger.entry_proof(gatehouse, entry.shard, entry.seq).to_dict()
     streamed.pop("entry")
     assert streamed == expected
 
@@ -148,13 +148,13 @@ def test_proofs_need_a_covering_checkpoint(gatehouse: Gatehouse) -> None:
     ledger.make_checkpoint(gatehouse)
     entry = _append(gatehouse, _subject())
     with pytest.raises(NotFound) as raised:
-        ledger.inclusion_proof(gatehouse, entry.shard, entry.seq)
+        ledger.entry_proof(gatehouse, entry.shard, entry.seq).to_dict()
     assert raised.value.code == "not_in_checkpoint"
     with pytest.raises(NotFound) as raised:
-        ledger.inclusion_proof(gatehouse, ledger.LEDGER_SHARDS, 0)
+        ledger.entry_proof(gatehouse, ledger.LEDGER_SHARDS, 0).to_dict()
     assert raised.value.code == "no_such_shard"
     checkpoint = ledger.make_checkpoint(gatehouse)
-    proof = ledger.inclusion_proof(gatehouse, entry.shard, entry.seq)
+    proof = ledger.entry_proof(gatehouse, entry.shard, entry.seq).to_dict()
     assert verify_inclusion_proof(proof, checkpoint, ledger.public_key(gatehouse))
 
 
@@ -249,7 +249,7 @@ def test_rollback_on_an_empty_ledger_leaves_no_shard_row(fresh: Fresh) -> None:
     result = ledger.verify(gh)
     assert result.ok and result.entries == 0
     with pytest.raises(NotFound) as raised:
-        ledger.inclusion_proof(gh, 0, 0)
+        ledger.entry_proof(gh, 0, 0).to_dict()
     assert raised.value.code == "no_checkpoint"
     assert ledger.latest_checkpoint(gh) is None
 

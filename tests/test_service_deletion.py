@@ -11,7 +11,7 @@ from gatehouse.domain.orders import OrderEvent
 from gatehouse.domain.recipients import Recipient
 from gatehouse.services import customer_sessions, orders, rights_requests, terms, transfers
 from gatehouse.services.customer import delete_account
-from gatehouse.services.deletion import ERASED, delete_subject, erase_subject
+from gatehouse.services.deletion import ERASED, erase_subject
 from gatehouse.services.operator_webhook import operator_event_context
 from gatehouse.services.retention import read_record
 from gatehouse.vault import FieldCipher, KeyShredded, WrappedKey, unwrap_key
@@ -152,7 +152,7 @@ def test_the_marketplace_is_told_with_its_own_customer_id_sealed(w: World) -> No
 def test_the_receipt_keeps_its_json_shape(w: World) -> None:
     subject_id = w.subject()
 
-    shown = delete_subject(w.gh, subject_id, requested_by="operator")
+    shown = erase_subject(w.gh, subject_id, requested_by="operator").to_dict()
 
     assert list(shown) == [
         "deletion_id",

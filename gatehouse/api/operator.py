@@ -244,7 +244,7 @@ def get_subject(
 @router.delete("/subjects/{subject_id}", status_code=202, response_model=DeletionReceipt)
 def delete_subject(subject_id: IdPath, gh: GatehouseDep, _: OperatorDep) -> DeletionReceipt:
     """Erase a customer: shred the key, close views, keep what the law needs, tell recipients."""
-    receipt = deletion_service.delete_subject(gh, subject_id, requested_by="operator")
+    receipt = deletion_service.erase_subject(gh, subject_id, requested_by="operator").to_dict()
     return DeletionReceipt(receipt=receipt, erasure_notices=list(receipt["erasure_notices"]))
 
 

@@ -54,7 +54,6 @@ __all__ = [
     "DeletionReceipt",
     "erase_subject",
     "erase_in",
-    "delete_subject",
     "retained_fields",
     "ERASED",
     "ERASURE_EVENT",
@@ -237,8 +236,3 @@ def erase_subject(gh: Gatehouse, subject_id: str, *, requested_by: str) -> Delet
     """Erase a subject in one transaction and return the receipt (also in the ledger)."""
     with gh.unit_of_work() as uow:
         return erase_in(gh, uow, subject_id, requested_by=requested_by)
-
-
-def delete_subject(gh: Gatehouse, subject_id: str, *, requested_by: str) -> dict[str, Any]:
-    """:func:`erase_subject`, answering the receipt in its JSON form."""
-    return erase_subject(gh, subject_id, requested_by=requested_by).to_dict()

@@ -24,7 +24,6 @@ from gatehouse.services.ledger_checkpoints import (
 from gatehouse.services.ledger_proofs import (
     InclusionProof,
     entry_proof,
-    inclusion_proof,
     inclusion_proofs,
 )
 from gatehouse.services.ledger_verify import Progress, verify
@@ -44,7 +43,6 @@ __all__ = [
     "make_checkpoint",
     "latest_checkpoint",
     "verify",
-    "inclusion_proof",
     "entries",
 ]
 

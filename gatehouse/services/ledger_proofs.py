@@ -17,7 +17,7 @@ from gatehouse.ledger import (
 from gatehouse.services.ports import Ledger
 from gatehouse.services.runtime import Gatehouse
 
-__all__ = ["InclusionProof", "prove", "inclusion_proofs", "entry_proof", "inclusion_proof"]
+__all__ = ["InclusionProof", "prove", "inclusion_proofs", "entry_proof"]
 
 Position = tuple[int, int]
 
@@ -118,11 +118,6 @@ def inclusion_proofs(
 def entry_proof(gh: Gatehouse, shard: int, seq: int) -> InclusionProof:
     """Prove entry ``(shard, seq)`` is in the latest checkpoint; the entry itself is included."""
     return inclusion_proofs(gh, [(shard, seq)])[(shard, seq)]
-
-
-def inclusion_proof(gh: Gatehouse, shard: int, seq: int) -> dict[str, Any]:
-    """:func:`entry_proof` in its JSON form (see :meth:`InclusionProof.to_dict`)."""
-    return entry_proof(gh, shard, seq).to_dict()
 
 
 def _tampered(shard: int, checkpoint: Checkpoint, reason: str) -> Conflict:
