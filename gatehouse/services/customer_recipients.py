@@ -1,12 +1,13 @@
 """Who has my data, per recipient: every recipient of the customer's allowed transfers.
 
 The privacy center must name every recipient that holds the customer's data, with what it
-received, why and on what basis, however many transfers there were. Listing the transfers to
-group them made a page's time grow with the customer's history, so the grouping is done by
-the database (:meth:`~gatehouse.store.customer_transfers.CustomerTransferRepository.groups`):
-its rows grow with the distinct (recipient, country, purpose, basis, items)
-combinations, which the rule pack bounds, never with the number of transfers. The
-transfers themselves are paged by :func:`gatehouse.services.customer_transfers.transfers_of`.
+received, why and on what basis, however many transfers there were. Aggregating the
+transfers made a page's time grow with the customer's history, so the totals are kept as
+transfers are decided and views open and close (:mod:`gatehouse.store.transfer_totals`), and
+read here (:meth:`~gatehouse.store.customer_transfers.CustomerTransferRepository.groups`):
+their rows grow with the distinct (recipient, country, purpose, basis, items) combinations,
+which the rule pack bounds, never with the number of transfers. The transfers themselves
+are paged by :func:`gatehouse.services.customer_transfers.transfers_of`.
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ def transfer_summary(gh: Gatehouse, subject_id: str) -> TransferSummary:
     with gh.unit_of_work(read_only=True) as uow:
         require_live_subject(uow.subjects, subject_id)
         groups = uow.customer_transfers.groups(subject_id)
-        # The views apart, by recipient: joining them to every transfer cost more than the counts.
+        # The views apart, by recipient: a window per (customer, recipient), also kept up to date.
         access = uow.customer_transfers.windows(subject_id, now)
         ids = sorted({group.recipient_id for group in groups})
         details = {rid: found for rid in ids if (found := uow.recipients.get(rid)) is not None}

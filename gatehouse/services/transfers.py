@@ -149,27 +149,27 @@ def request_transfer(
             else []
         )
         refusal = decision.refusal.value if decision.refusal else None
-        uow.transfers.add_transfer(
-            StoredTransfer(
-                id=transfer_id,
-                order_id=order.id,
-                subject_id=order.subject_id,
-                recipient_id=recipient.id,
-                country=recipient.country,
-                purpose=purpose,
-                flow=flow,
-                allowed=decision.allowed,
-                basis=decision.basis,
-                refusal=refusal,
-                notice_hash=decision.notice_hash,
-                fields=fields,
-                decided_at=now,
-                legal_provision=decision.legal_provision,
-                legal_provision_text=f"{cited['citation']}\n{cited['text']}" if cited else None,
-            )
+        transfer = StoredTransfer(
+            id=transfer_id,
+            order_id=order.id,
+            subject_id=order.subject_id,
+            recipient_id=recipient.id,
+            country=recipient.country,
+            purpose=purpose,
+            flow=flow,
+            allowed=decision.allowed,
+            basis=decision.basis,
+            refusal=refusal,
+            notice_hash=decision.notice_hash,
+            fields=fields,
+            decided_at=now,
+            legal_provision=decision.legal_provision,
+            legal_provision_text=f"{cited['citation']}\n{cited['text']}" if cited else None,
         )
+        uow.transfers.add_transfer(transfer)
         expires_at = None
         if decision.allowed:
+            uow.transfers.count_allowed(transfer)
             expires_at = view_expiry(pack.views, now, order.delivered_at)
             safe_number = None
             if pack.purposes[purpose].fields.get("phone") == "safe_number":

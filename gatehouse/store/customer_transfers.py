@@ -1,8 +1,9 @@
 """What the privacy center reads of one customer's allowed transfers: pages and aggregates.
 
 A customer asks who got their data, lately and in all. Pages are keyset-paged newest first,
-and the per-recipient view is grouped by the database, so neither grows with the customer's
-history beyond the rows asked for.
+and the per-recipient view reads totals kept as transfers are decided and views open and
+close (:mod:`gatehouse.store.transfer_totals`), so neither grows with the customer's history
+beyond the rows asked for.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Text, and_, case, cast, func, or_, select
+from sqlalchemy import Connection, and_, func, or_, select
 
+from gatehouse.store.summary_tables import transfer_totals, view_windows
 from gatehouse.store.tables import orders, transfers, views
 
 __all__ = [
@@ -160,34 +162,17 @@ class CustomerTransferRepository:
 
     def groups(self, subject_id: str) -> list[TransferGroup]:
         """The subject's allowed transfers grouped by recipient, country, purpose, basis and
-        items: the rows grow with those combinations, never with the number of transfers."""
-        # JSON has no equality in PostgreSQL; its text does, and the same list is stored alike.
-        items = cast(transfers.c.fields, Text)
+        items, as counted when each was decided: the rows grow with those combinations, which
+        the rule pack bounds, never with the number of transfers."""
         rows = self._c.execute(
-            select(
-                transfers.c.recipient_id,
-                transfers.c.country,
-                transfers.c.purpose,
-                transfers.c.basis,
-                items.label("items"),
-                func.count().label("transfers"),
-                func.max(transfers.c.decided_at).label("last_at"),
-            )
-            .where(transfers.c.subject_id == subject_id, _ALLOWED)
-            .group_by(
-                transfers.c.recipient_id,
-                transfers.c.country,
-                transfers.c.purpose,
-                transfers.c.basis,
-                items,
-            )
+            select(transfer_totals).where(transfer_totals.c.subject_id == subject_id)
         )
         return [
             TransferGroup(
                 recipient_id=row.recipient_id,
-                country=row.country,
+                country=row.country or None,
                 purpose=row.purpose,
-                basis=row.basis,
+                basis=row.basis or None,
                 fields=list(json.loads(row.items)),
                 transfers=int(row.transfers),
                 last_at=row.last_at,
@@ -197,18 +182,19 @@ class CustomerTransferRepository:
 
     def windows(self, subject_id: str, now: datetime) -> dict[str, RecipientWindow]:
         """Per recipient of the subject's views: the latest end of any, and whether one is
-        open at ``now``."""
-        open_now = and_(views.c.closed_at.is_(None), views.c.expires_at > now)
+        open at ``now``.
+
+        A view is open at ``now`` when it is not closed and expires after ``now``; then the
+        window, the latest of each view's closing or else expiry, is after ``now`` too. And a
+        window after ``now`` is such a view's, for a view is closed at the clock's time of
+        closing, never after the ``now`` of a later read; so ``until > now`` is "one is open".
+        """
         rows = self._c.execute(
-            select(
-                views.c.recipient_id,
-                func.max(func.coalesce(views.c.closed_at, views.c.expires_at)).label("until"),
-                func.max(case((open_now, 1), else_=0)).label("open"),
+            select(view_windows.c.recipient_id, view_windows.c.until).where(
+                view_windows.c.subject_id == subject_id
             )
-            .where(views.c.subject_id == subject_id)
-            .group_by(views.c.recipient_id)
         )
         return {
-            row.recipient_id: RecipientWindow(row.recipient_id, row.until, bool(row.open))
+            row.recipient_id: RecipientWindow(row.recipient_id, row.until, row.until > now)
             for row in rows
         }

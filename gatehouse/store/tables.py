@@ -24,6 +24,7 @@ from sqlalchemy import (
 from gatehouse.store.db import UTCDateTime
 from gatehouse.store.erasure_tables import deletions, erasure_requests, retention_records
 from gatehouse.store.schema import metadata
+from gatehouse.store.summary_tables import transfer_totals, view_windows
 
 __all__ = [
     "metadata",
@@ -52,6 +53,8 @@ __all__ = [
     "erasure_requests",
     "retention_records",
     "abuse_flags",
+    "transfer_totals",
+    "view_windows",
 ]
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from gatehouse.store.records import Held, OpenView, StoredTransfer, StoredView, TransferDecision
 from gatehouse.store.tables import orders, recipients, safe_numbers, transfers, views
+from gatehouse.store.transfer_totals import count_transfer, recompute_windows, widen_window
 
 __all__ = ["TransferRepository", "SafeNumberPool"]
 
@@ -109,8 +110,21 @@ class TransferRepository:
             )
         )
 
+    def count_allowed(self, transfer: StoredTransfer) -> None:
+        """Add an allowed transfer to its subject's totals, in one upsert."""
+        count_transfer(
+            self._c,
+            subject_id=transfer.subject_id,
+            recipient_id=transfer.recipient_id,
+            country=transfer.country,
+            purpose=transfer.purpose,
+            basis=transfer.basis,
+            fields=transfer.fields,
+            decided_at=transfer.decided_at,
+        )
+
     def add_view(self, view: OpenView) -> None:
-        """Open a view for an allowed transfer."""
+        """Open a view for an allowed transfer, and widen its recipient's window to it."""
         self._c.execute(
             insert(views).values(
                 transfer_id=view.transfer_id,
@@ -123,6 +137,12 @@ class TransferRepository:
                 opened_at=view.opened_at,
                 expires_at=view.expires_at,
             )
+        )
+        widen_window(
+            self._c,
+            subject_id=view.subject_id,
+            recipient_id=view.recipient_id,
+            expires_at=view.expires_at,
         )
 
     def view(self, transfer_id: str) -> StoredView | None:
@@ -251,15 +271,20 @@ class TransferRepository:
             .where(views.c.transfer_id == transfer_id, views.c.closed_at.is_(None))
             .values(closed_at=at, close_reason=reason)
         )
-        return result.rowcount == 1
+        if result.rowcount != 1:
+            return False
+        recompute_windows(self._c, transfer_id)
+        return True
 
     def set_expiry(self, transfer_id: str, expires_at: datetime) -> None:
         """Move an open view's expiry (delivery shortens the window)."""
-        self._c.execute(
+        result = self._c.execute(
             update(views)
             .where(views.c.transfer_id == transfer_id, views.c.closed_at.is_(None))
             .values(expires_at=expires_at)
         )
+        if result.rowcount == 1:
+            recompute_windows(self._c, transfer_id)
 
     def list_transfers(
         self,

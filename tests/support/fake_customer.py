@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from collections.abc import Collection, Mapping
 from dataclasses import replace
@@ -137,36 +138,29 @@ class FakeCustomerTransfers(FakeRepository):
         }
 
     def groups(self, subject_id: str) -> list[TransferGroup]:
-        grouped: dict[tuple[object, ...], list[StoredTransfer]] = {}
-        for t in self._allowed(subject_id):
-            key = (t.recipient_id, t.country, t.purpose, t.basis, tuple(t.fields))
-            grouped.setdefault(key, []).append(t)
         return [
             TransferGroup(
-                recipient_id=ts[0].recipient_id,
-                country=ts[0].country,
-                purpose=ts[0].purpose,
-                basis=ts[0].basis,
-                fields=list(ts[0].fields),
-                transfers=len(ts),
-                last_at=max(t.decided_at for t in ts),
+                recipient_id=recipient_id,
+                country=country or None,
+                purpose=purpose,
+                basis=basis or None,
+                fields=list(json.loads(items)),
+                transfers=count,
+                last_at=last_at,
             )
-            for ts in grouped.values()
+            for (subject, recipient_id, country, purpose, basis, items), (
+                count,
+                last_at,
+            ) in self.t.transfer_totals.items()
+            if subject == subject_id
         ]
 
     def windows(self, subject_id: str, now: datetime) -> dict[str, RecipientWindow]:
-        found: dict[str, RecipientWindow] = {}
-        for tid, view in self.t.views.items():
-            if view.subject_id != subject_id:
-                continue
-            closed = self.t.closed_views.get(tid)
-            until = closed[0] if closed else view.expires_at
-            is_open = closed is None and view.expires_at > now
-            seen = found.get(view.recipient_id)
-            if seen is not None:
-                until, is_open = max(until, seen.until), is_open or seen.open
-            found[view.recipient_id] = RecipientWindow(view.recipient_id, until, is_open)
-        return found
+        return {
+            recipient_id: RecipientWindow(recipient_id, until, until > now)
+            for (subject, recipient_id), until in self.t.view_windows.items()
+            if subject == subject_id
+        }
 
 
 def _latest(values: list[datetime | None]) -> datetime | None:

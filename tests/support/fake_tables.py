@@ -67,6 +67,9 @@ class Tables:
     transfers: dict[str, StoredTransfer] = field(default_factory=dict)
     views: dict[str, OpenView] = field(default_factory=dict)
     closed_views: dict[str, tuple[datetime, str]] = field(default_factory=dict)
+    # (subject, recipient, country or '', purpose, basis or '', items JSON) -> (count, last_at)
+    transfer_totals: dict[tuple[str, ...], tuple[int, datetime]] = field(default_factory=dict)
+    view_windows: dict[tuple[str, str], datetime] = field(default_factory=dict)  # -> until
     leased_numbers: dict[str, str] = field(default_factory=dict)  # number -> transfer id
     released_numbers: list[tuple[str, datetime, datetime]] = field(default_factory=list)
     deletions: dict[str, Deletion] = field(default_factory=dict)

@@ -18,9 +18,49 @@ from gatehouse.store.records import (
     StoredView,
     TransferDecision,
 )
-from tests.support.fake_tables import FakeRepository
+from gatehouse.store.transfer_totals import items_text
+from tests.support.fake_tables import FakeRepository, Tables
 
-__all__ = ["FakeOrders", "FakeTransfers", "FakeSafeNumbers", "FakeErasures", "FakeDashboard"]
+__all__ = [
+    "FakeOrders",
+    "FakeTransfers",
+    "FakeSafeNumbers",
+    "FakeErasures",
+    "FakeDashboard",
+    "count_allowed_in",
+    "widen_window_in",
+]
+
+
+def count_allowed_in(tables: Tables, transfer: StoredTransfer) -> None:
+    """Add an allowed transfer to its subject's totals, as the upsert does."""
+    key = (
+        transfer.subject_id,
+        transfer.recipient_id,
+        transfer.country or "",
+        transfer.purpose,
+        transfer.basis or "",
+        items_text(transfer.fields),
+    )
+    count, last_at = tables.transfer_totals.get(key, (0, transfer.decided_at))
+    tables.transfer_totals[key] = (count + 1, max(last_at, transfer.decided_at))
+
+
+def widen_window_in(tables: Tables, view: OpenView) -> None:
+    """Reach the view's (subject, recipient) window to its expiry."""
+    key = (view.subject_id, view.recipient_id)
+    until = tables.view_windows.get(key)
+    tables.view_windows[key] = view.expires_at if until is None else max(until, view.expires_at)
+
+
+def _recompute_window(tables: Tables, transfer_id: str) -> None:
+    pair = tables.views[transfer_id]
+    ends = [
+        tables.closed_views[tid][0] if tid in tables.closed_views else view.expires_at
+        for tid, view in tables.views.items()
+        if (view.subject_id, view.recipient_id) == (pair.subject_id, pair.recipient_id)
+    ]
+    tables.view_windows[(pair.subject_id, pair.recipient_id)] = max(ends)
 
 
 class FakeOrders(FakeRepository):
@@ -54,11 +94,16 @@ class FakeTransfers(FakeRepository):
             raise DuplicateKey(f"transfer {transfer.id} exists")
         self.t.transfers[transfer.id] = transfer
 
+    def count_allowed(self, transfer: StoredTransfer) -> None:
+        self._hook("count_allowed")
+        count_allowed_in(self.t, transfer)
+
     def add_view(self, view: OpenView) -> None:
         self._hook("add_view")
         if view.transfer_id in self.t.views:
             raise DuplicateKey(f"view {view.transfer_id} exists")
         self.t.views[view.transfer_id] = view
+        widen_window_in(self.t, view)
 
     def _stored(self, view: OpenView) -> StoredView:
         order = self.t.orders[view.order_id]
@@ -134,12 +179,14 @@ class FakeTransfers(FakeRepository):
         if transfer_id not in self.t.views or transfer_id in self.t.closed_views:
             return False
         self.t.closed_views[transfer_id] = (at, reason)
+        _recompute_window(self.t, transfer_id)
         return True
 
     def set_expiry(self, transfer_id: str, expires_at: datetime) -> None:
         self._hook("set_expiry")
         if transfer_id in self.t.views and transfer_id not in self.t.closed_views:
             self.t.views[transfer_id] = replace(self.t.views[transfer_id], expires_at=expires_at)
+            _recompute_window(self.t, transfer_id)
 
     def belongs_to(self, transfer_id: str, subject_id: str) -> bool:
         decision = self.t.transfers.get(transfer_id)

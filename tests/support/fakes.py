@@ -71,6 +71,8 @@ from tests.support.fake_transfers import (
     FakeOrders,
     FakeSafeNumbers,
     FakeTransfers,
+    count_allowed_in,
+    widen_window_in,
 )
 
 __all__ = [
@@ -310,8 +312,11 @@ class FakeDatabase:
     def add_transfer(self, decision: StoredTransfer, view: OpenView | None = None) -> None:
         """Record a transfer decision and, for an allowed one, its open view."""
         self.tables.transfers[decision.id] = decision
+        if decision.allowed:
+            count_allowed_in(self.tables, decision)
         if view is not None:
             self.tables.views[view.transfer_id] = view
+            widen_window_in(self.tables, view)
 
     def sign_checkpoint(self, signer: CheckpointSigner, at: datetime) -> Checkpoint:
         """Sign every shard's current head as the next checkpoint, as the service does."""
