@@ -16,9 +16,11 @@ from gatehouse import __version__
 from gatehouse.api import (
     audit,
     customer,
+    disclosures,
     gateway,
     ledger,
     operator,
+    operator_profile,
     operator_webhook,
     outbox,
     recipient,
@@ -54,6 +56,7 @@ def create_app(gatehouse: Gatehouse) -> FastAPI:
     for api_router in (
         operator.router,
         operator_webhook.router,
+        operator_profile.router,
         audit.router,
         gateway.router,
         recipient.router,
@@ -62,6 +65,7 @@ def create_app(gatehouse: Gatehouse) -> FastAPI:
         webhooks.router,
         requests.router,
         customer.router,
+        disclosures.router,
     ):
         app.include_router(api_router)
     for page_router in (portal.router, privacy.router, console.router):

@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 
 from tests.support.factories import subject_body
+from tests.support.operator_profiles import profile_body
 
 GATEHOUSE = [sys.executable, "-m", "gatehouse"]
 PACKS = Path(__file__).resolve().parent.parent / "gatehouse" / "rules" / "packs"
@@ -170,3 +171,45 @@ def test_demo_seeds_serves_and_prints_a_key_that_works_with_curl(tmp_path: Path)
         code, body = _curl(f"http://127.0.0.1:{port}/v1/recipients", "gh_op_wrong")
         assert code == 401
     assert (tmp_path / "gatehouse-demo.db").exists()
+
+
+def _set_profile(tmp_path: Path, **changes: object) -> None:
+    """Store an operator profile in tmp_path's database, as PUT /v1/operator/profile would."""
+    from gatehouse.api.operator_profile import OperatorProfileIn
+    from gatehouse.config import Settings
+    from gatehouse.services.operator_profile import set_profile
+    from gatehouse.services.runtime import open_gatehouse
+
+    settings = Settings.from_env(
+        {
+            "GATEHOUSE_DATABASE_URL": f"sqlite:///{tmp_path / 'gatehouse.db'}",
+            "GATEHOUSE_KEY_FILE": str(tmp_path / "gatehouse.key"),
+        }
+    )
+    gh = open_gatehouse(settings)
+    try:
+        set_profile(gh, OperatorProfileIn.model_validate(profile_body(**changes)).to_domain())
+    finally:
+        gh.close()
+
+
+def test_serve_refuses_without_a_required_domestic_agent_then_starts_once_set(
+    tmp_path: Path,
+) -> None:
+    assert _run(["init"], tmp_path).returncode == 0
+    # No profile at all: serve starts, with a warning (the console says so too).
+    port = _free_port()
+    with _serving(["serve", "--port", str(port)], tmp_path, port):
+        pass
+    _set_profile(tmp_path, domestic_agent={"name": "바다마켓코리아 유한회사"})
+    refused = _run(["serve", "--port", str(_free_port())], tmp_path)
+    assert refused.returncode == 2
+    message = " ".join((refused.stderr + refused.stdout).split())
+    assert "domestic agent required" in message
+    assert "제31조의2제1항" in message
+    assert "domestic_agent.address, domestic_agent.phone, domestic_agent.email" in message
+    assert "domestic_agent.name" not in message
+    _set_profile(tmp_path)
+    port = _free_port()
+    with _serving(["serve", "--port", str(port)], tmp_path, port):
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200

@@ -101,6 +101,24 @@ def test_unchanged_copy_loads(tmp_path: Path) -> None:
             "purposes.fulfilment.fields.rrn",
             "not in pii_fields",
         ),
+        (
+            "total_revenue_krw = 1_000_000_000_000",
+            "total_revenue_krw = 0",
+            "domestic_agent.total_revenue_krw",
+            "greater than 0",
+        ),
+        (
+            'agent_items = ["name", "address", "phone", "email"]',
+            'agent_items = ["name", "adress"]',
+            "domestic_agent.agent_items[1]",
+            "'name', 'address', 'phone' or 'email'",
+        ),
+        (
+            "daily_subjects = 1_000_000",
+            "daily_subjects = 1_000_000\nkorean_sales = 1",
+            "domestic_agent.korean_sales",
+            "unknown key",
+        ),
     ],
 )
 def test_broken_pack_names_file_and_key(

@@ -20,11 +20,15 @@ from gatehouse.services.runtime import Gatehouse
 from gatehouse.store.tables import api_keys, metadata
 from gatehouse.store.web_tables import console_sessions
 from gatehouse.web.site import text
-from tests.conftest import Clock, LiveServer
+from tests.conftest import Clock, Fresh, LiveServer
 from tests.support.factories import subject_body
 from tests.support.gateway import Seller, allowed_transfer, consent, new_order, new_seller
 from tests.support.gateway import publish_terms as publish
+from tests.support.operator_profiles import profile_body
+from tests.support.server import operator_api
 from tests.test_web_portal import PortalClient, hidden, set_cookie_header
+
+PROFILE = "/v1/operator/profile"
 
 
 class Console(PortalClient):
@@ -298,3 +302,35 @@ def test_migration_matches_the_console_table(gatehouse: Gatehouse) -> None:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         differences = compare_metadata(context, metadata)
     assert [d for d in differences if "console_sessions" in repr(d)] == []
+
+
+# --- the operator profile and the domestic agent ----------------------------------------------
+
+
+def test_the_console_says_when_the_profile_or_the_domestic_agent_is_missing(
+    fresh: Fresh,
+) -> None:
+    gh = fresh.gatehouse
+    with operator_api(gh) as (server, api):
+        key = str(api.headers["Authorization"]).removeprefix("Bearer ")
+        browser = Console(server.url)
+        try:
+            assert browser.login(key).status_code in (200, 303)
+            page = browser.get("/console?lang=ko").text
+            assert 'id="operator-profile"' in page and 'id="domestic-agent"' not in page
+            assert text("ko", "Operator profile not set") in page
+
+            agent = {"name": "바다마켓코리아 유한회사", "email": "agent@bada.example.kr"}
+            assert api.put(PROFILE, json=profile_body(domestic_agent=agent)).status_code == 200
+            page = browser.get("/console?lang=ko").text
+            assert 'id="domestic-agent"' in page and 'id="operator-profile"' not in page
+            assert "「개인정보 보호법」 제31조의2제1항" in page
+            assert text("ko", "address (for a company, its place of business)") in page
+            assert text("ko", "phone number") in page
+            assert text("ko", "e-mail address") not in page
+
+            assert api.put(PROFILE, json=profile_body()).status_code == 200
+            page = browser.get("/console?lang=ko").text
+            assert 'id="domestic-agent"' not in page and 'id="operator-profile"' not in page
+        finally:
+            browser.close()

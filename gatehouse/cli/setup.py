@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from gatehouse.cli.common import console, err, load_settings, open_or_exit
 from gatehouse.config import Settings
 from gatehouse.services.access import issue_operator_key
+from gatehouse.services.operator_profile import startup_check
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.store.db import is_sqlite
 from gatehouse.vault import create_key_file
@@ -44,7 +45,30 @@ def serve(
     """Serve the API (migrations run first)."""
     settings = load_settings()
     gh = open_or_exit(settings)
+    _refuse_without_agent(gh)
     _run(gh, host, port)
+
+
+def _refuse_without_agent(gh: Gatehouse) -> None:
+    """Exit with status 2 when the domestic-agent rule requires particulars not yet given.
+
+    With no operator profile at all, start-up goes on with a warning; the console says so too.
+    """
+    check = startup_check(gh)
+    if not check.has_profile:
+        err.print(
+            "[yellow]no operator profile is set;[/] set it with PUT /v1/operator/profile "
+            "(the privacy policy and the domestic-agent check need it)"
+        )
+        return
+    if check.agent is not None and check.blocking:
+        gh.close()
+        err.print(
+            f"[red]domestic agent required[/] ({check.agent.article}; "
+            f"reasons: {', '.join(check.agent.reasons)}), but the operator profile lacks: "
+            f"{', '.join(check.agent.missing)}. Set them with PUT /v1/operator/profile."
+        )
+        raise typer.Exit(2)
 
 
 def _worker_in_background(gh: Gatehouse) -> None:
@@ -123,6 +147,7 @@ def demo(
     print(f"API docs: {base}/docs")
     auth = f"Authorization: Bearer {report.operator_key}"
     print(f"try: curl -H '{auth}' '{base}/v1/recipients?country=CN&limit=3'")
+    _refuse_without_agent(gh)
     if serve_after:
         _worker_in_background(gh)
         _run(gh, host, port)

@@ -11,11 +11,13 @@ import phonenumbers
 from faker import Faker
 
 from gatehouse.demo.korea import KoreanCustomers
+from gatehouse.demo.operator import demo_operator_profile
 from gatehouse.domain.orders import OrderItem
 from gatehouse.domain.recipients import Certification, PrivacyOfficer
 from gatehouse.domain.subjects import SubjectPII
 from gatehouse.services import consents as consent_service
 from gatehouse.services import notices as notice_service
+from gatehouse.services import operator_profile as profile_service
 from gatehouse.services import orders as order_service
 from gatehouse.services import recipients as recipient_service
 from gatehouse.services import subjects as subject_service
@@ -241,6 +243,7 @@ def seed_marketplace(
 ) -> SeedReport:
     """Fill an empty Gatehouse with a marketplace; ``progress(stage, n)`` reports each batch."""
     rnd = random.Random(seed)
+    profile_service.set_profile(gh, demo_operator_profile())
     terms = terms_service.publish_terms(gh, "2026-01", DEMO_TERMS)
     inputs = _recipients(recipients, seed)
     registered: list[recipient_service.Registered] = []

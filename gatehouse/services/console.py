@@ -14,6 +14,7 @@ from datetime import datetime
 from gatehouse.domain.policy.pack import Deadlines
 from gatehouse.domain.requests import RequestStatus
 from gatehouse.services.erasures import ErasureRequest, erasure_status
+from gatehouse.services.operator_profile import StartupCheck, profile_check
 from gatehouse.services.outbox_admin import retry_dead
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.services.unit_of_work import UnitOfWork
@@ -101,6 +102,8 @@ class Dashboard:
     job_counts: dict[str, int]
     refusals: tuple[ReasonCount, ...]
     countries: tuple[CountryCount, ...]
+    # Whether the operator profile is set and the domestic-agent rule is met.
+    profile: StartupCheck
 
 
 def deadlines(gh: Gatehouse) -> Deadlines:
@@ -220,6 +223,7 @@ def dashboard(gh: Gatehouse, locale: str) -> Dashboard:
             job_counts=uow.outbox.counts(),
             refusals=tuple(_refusals(uow)),
             countries=tuple(_countries(gh, uow, locale)),
+            profile=profile_check(uow, gh.packs),
         )
 
 

@@ -29,6 +29,7 @@ from gatehouse.services.ports_operations import (
     DashboardCounts,
     OperatorWebhooks,
     Outbox,
+    OverseasRegister,
     VaultSecrets,
     WebhookEndpoints,
     WrappedKeys,
@@ -66,6 +67,7 @@ __all__ = [
     "OperatorWebhooks",
     "WrappedKeys",
     "DashboardCounts",
+    "OverseasRegister",
     "BrowserSessions",
 ]
 

@@ -15,6 +15,7 @@ from gatehouse.store.api_keys import ApiKeyRecord
 from gatehouse.store.browser_sessions import StoredSession
 from gatehouse.store.operator_webhooks import OperatorWebhookSetting, StoredEvent
 from gatehouse.store.outbox import Job
+from gatehouse.store.overseas_register import RegisterRecipient, RegisterWindow
 from gatehouse.store.webhook_endpoints import PreviousSecret, WebhookEndpoint
 from gatehouse.store.wrapped_keys import KeyHolder
 from gatehouse.vault import WrappedKey
@@ -28,6 +29,7 @@ __all__ = [
     "OperatorWebhooks",
     "WrappedKeys",
     "DashboardCounts",
+    "OverseasRegister",
     "BrowserSessions",
 ]
 
@@ -160,6 +162,16 @@ class DashboardCounts(Protocol):
     def refusals_by_reason(self) -> dict[str | None, int]: ...
 
     def allowed_by_country(self) -> dict[str | None, int]: ...
+
+
+class OverseasRegister(Protocol):
+    """The overseas-transfer register: recipients abroad and their transfers in a period."""
+
+    def page(
+        self, window: RegisterWindow, *, after: str | None, limit: int
+    ) -> list[RegisterRecipient]: ...
+
+    def counts_by_country(self, window: RegisterWindow) -> dict[str, tuple[int, int]]: ...
 
 
 class BrowserSessions(Protocol):

@@ -24,9 +24,11 @@ from gatehouse.store.erasures import ErasureRepository
 from gatehouse.store.ledger import LedgerRepository
 from gatehouse.store.notices import ConsentRepository, NoticeRepository
 from gatehouse.store.operator_events import OperatorEventRepository, SealedEvent
+from gatehouse.store.operator_profiles import OperatorProfileRepository
 from gatehouse.store.operator_webhooks import OperatorWebhookRepository
 from gatehouse.store.orders import OrderRepository
 from gatehouse.store.outbox import OutboxRepository
+from gatehouse.store.overseas_register import OverseasRegisterRepository
 from gatehouse.store.recipients import RecipientRepository, TermsRepository
 from gatehouse.store.requests import RequestRepository
 from gatehouse.store.retention_dates import RetentionDateRepository
@@ -340,6 +342,11 @@ class SqlUnitOfWork:
         return self._repository(DashboardRepository)
 
     @property
+    def overseas_register(self) -> OverseasRegisterRepository:
+        """The overseas-transfer register's reads."""
+        return self._repository(OverseasRegisterRepository)
+
+    @property
     def portal_sessions(self) -> BrowserSessionRepository:
         """The recipient portal's browser sessions."""
         return self._repository(_portal_sessions)
@@ -378,3 +385,8 @@ class SqlUnitOfWork:
     def operator_events(self) -> SqlOperatorEvents:
         """Sealed events for the operator's webhook, queued in this transaction."""
         return self._repository(SqlOperatorEvents)
+
+    @property
+    def operator_profiles(self) -> OperatorProfileRepository:
+        """The operator's profile, one row per version."""
+        return self._repository(OperatorProfileRepository)

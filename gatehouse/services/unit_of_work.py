@@ -31,6 +31,7 @@ from gatehouse.services.ports import (
     OperatorWebhooks,
     Orders,
     Outbox,
+    OverseasRegister,
     Recipients,
     Requests,
     SafeNumbers,
@@ -50,6 +51,7 @@ from gatehouse.services.ports_customer import (
     RetentionDates,
     RetentionRecords,
 )
+from gatehouse.services.ports_operator import OperatorProfiles
 
 __all__ = ["UnitOfWork", "UnitOfWorkFactory"]
 
@@ -118,6 +120,9 @@ class UnitOfWork(Protocol):
     def dashboard(self) -> DashboardCounts: ...
 
     @property
+    def overseas_register(self) -> OverseasRegister: ...
+
+    @property
     def portal_sessions(self) -> BrowserSessions: ...
 
     @property
@@ -140,6 +145,9 @@ class UnitOfWork(Protocol):
 
     @property
     def operator_events(self) -> OperatorEvents: ...
+
+    @property
+    def operator_profiles(self) -> OperatorProfiles: ...
 
     def __enter__(self) -> Self: ...
 

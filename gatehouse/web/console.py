@@ -79,6 +79,12 @@ _DEADLINE_FLAGS = {
     "due_soon": N_("Day 7: answer due soon"),
     "overdue": N_("Overdue"),
 }
+_AGENT_ITEMS = {
+    "domestic_agent.name": N_("name (for a company, its name and representative)"),
+    "domestic_agent.address": N_("address (for a company, its place of business)"),
+    "domestic_agent.phone": N_("phone number"),
+    "domestic_agent.email": N_("e-mail address"),
+}
 _ERASURE_STATUS = {
     "pending": N_("Pending"),
     "overdue": N_("Overdue"),
@@ -157,6 +163,12 @@ def dashboard(request: Request) -> Response:
         "done": request.query_params.get("done"),
         "now": today.now,
         "deadlines": today.deadlines,
+        "profile_set": today.profile.has_profile,
+        "agent": today.profile.agent if today.profile.blocking else None,
+        "agent_missing": [
+            _label(locale, _AGENT_ITEMS, item)
+            for item in (today.profile.agent.missing if today.profile.agent else ())
+        ],
     }
     return SIGN_IN.page(request, session, "console/dashboard.html", context)
 

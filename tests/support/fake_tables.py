@@ -18,6 +18,7 @@ from gatehouse.domain.terms import Terms
 from gatehouse.ledger import Checkpoint, LedgerEntry, ShardState
 from gatehouse.store.abuse import AbuseFlag
 from gatehouse.store.customer_sessions import CustomerSession
+from gatehouse.store.operator_profiles import StoredProfile
 from gatehouse.store.outbox import Job
 from gatehouse.store.records import (
     Deletion,
@@ -90,6 +91,8 @@ class Tables:
     customer_sessions: dict[str, CustomerSession] = field(default_factory=dict)
     # The separate retention store, by record id.
     retention_records: dict[str, RetentionRecord] = field(default_factory=dict)
+    # The operator's profile versions, oldest first.
+    operator_profiles: list[StoredProfile] = field(default_factory=list)
 
 
 @dataclass

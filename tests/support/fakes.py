@@ -50,12 +50,14 @@ from tests.support.fake_keys import (
     FakeWrappedKeys,
 )
 from tests.support.fake_ledger import FakeLedger
+from tests.support.fake_operator import FakeOperatorProfiles
 from tests.support.fake_outbox import (
     FakeOperatorWebhooks,
     FakeOutbox,
     FakeWebhookEndpoints,
     FakeWebhooks,
 )
+from tests.support.fake_register import FakeOverseasRegister
 from tests.support.fake_registries import (
     FakeConsents,
     FakeNotices,
@@ -245,6 +247,10 @@ class FakeUnitOfWork:
         return self._repository(FakeDashboard)
 
     @property
+    def overseas_register(self) -> FakeOverseasRegister:
+        return self._repository(FakeOverseasRegister)
+
+    @property
     def portal_sessions(self) -> FakePortalSessions:
         return self._repository(FakePortalSessions)
 
@@ -275,6 +281,10 @@ class FakeUnitOfWork:
     @property
     def operator_events(self) -> FakeOperatorEvents:
         return self._repository(FakeOperatorEvents)
+
+    @property
+    def operator_profiles(self) -> FakeOperatorProfiles:
+        return self._repository(FakeOperatorProfiles)
 
 
 class FakeDatabase:

@@ -20,6 +20,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from gatehouse.domain.group_names import find_group_term
+from gatehouse.domain.policy.agent import DomesticAgentRule
 from gatehouse.domain.policy.bases import (
     Basis,
     CertificationScheme,
@@ -52,6 +53,7 @@ __all__ = [
     "CertificationScheme",
     "ConsentWording",
     "Deadlines",
+    "DomesticAgentRule",
     "DisclosureTexts",
     "Label",
     "LawProvision",
@@ -182,6 +184,8 @@ class RulePack(Model):
     # Group labels that are no recipient's name (see domain/group_names.py for how they match).
     group_names: list[Text] = Field(default_factory=list)
     onward_transfer_texts: OnwardTransferTexts
+    # When a controller abroad must name a domestic agent; None where the law has no such rule.
+    domestic_agent: DomesticAgentRule | None = None
 
     @model_validator(mode="after")
     def _check_consistency(self) -> RulePack:
