@@ -10,13 +10,14 @@ import httpx
 import pytest
 
 from gatehouse.domain.errors import Conflict, NotFound
-from gatehouse.services import console, outbox, worker
+from gatehouse.services import console
 from gatehouse.services.console import CountryCount, ReasonCount
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.store.erasures import ErasureRepository
 from tests.conftest import Fresh
 from tests.support.factories import subject_body
 from tests.support.gateway import allowed_transfer, consent, new_order, new_seller, publish_terms
+from tests.support.outbox import dead_webhook_job
 from tests.support.server import operator_api
 
 
@@ -116,22 +117,7 @@ def test_the_panels_show_what_needs_attention(fresh: Fresh) -> None:
     )
 
     # A dead job: a webhook for a recipient that has no webhook URL.
-    worker.load_handlers()
-    with gh.engine.begin() as connection:
-        job_id = outbox.enqueue(
-            connection,
-            kind="webhook.deliver",
-            payload={
-                "recipient_id": mx.id,
-                "event_type": "subject.erasure_requested",
-                "webhook_id": f"console-{mx.id}",
-                "data": {"note": "console service test"},
-            },
-            at=gh.clock(),
-            # Due long ago, so it is the job the worker claims first.
-            run_at=gh.clock() - timedelta(days=3650),
-        )
-    outbox.run_once(gh, "console-test", limit=1)
+    job_id = dead_webhook_job(gh, mx.id, "console service test")
     today = console.dashboard(gh, "en")
     assert [job.id for job in today.dead_jobs] == [job_id]
     assert today.job_counts["dead"] == 1

@@ -14,7 +14,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import select, update
 
-from gatehouse.services import outbox, worker
+from gatehouse.services import outbox
 from gatehouse.services.access import issue_operator_key
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.store.tables import api_keys, metadata
@@ -25,6 +25,7 @@ from tests.support.factories import subject_body
 from tests.support.gateway import Seller, allowed_transfer, consent, new_order, new_seller
 from tests.support.gateway import publish_terms as publish
 from tests.support.operator_profiles import profile_body
+from tests.support.outbox import dead_webhook_job
 from tests.support.server import operator_api
 from tests.test_web_portal import PortalClient, hidden, set_cookie_header
 
@@ -225,21 +226,7 @@ def test_the_panels_show_what_needs_attention(
     assert refused.status_code == 403
 
     # A dead job: a webhook for a recipient that has no webhook URL, run first.
-    worker.load_handlers()
-    with gatehouse.engine.begin() as connection:
-        job_id = outbox.enqueue(
-            connection,
-            kind="webhook.deliver",
-            payload={
-                "recipient_id": mx.id,
-                "event_type": "subject.erasure_requested",
-                "webhook_id": f"console-{mx.id}",
-                "data": {"note": "console test"},
-            },
-            at=gatehouse.clock(),
-            run_at=gatehouse.clock() - timedelta(days=3650),
-        )
-    outbox.run_once(gatehouse, "console-test", limit=1)
+    job_id = dead_webhook_job(gatehouse, mx.id, "console test")
     assert outbox.get_job(gatehouse, job_id).status.value == "dead"
 
     # The console session opened before the clock moved 11 days has ended.

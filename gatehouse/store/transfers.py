@@ -31,16 +31,9 @@ def _to_view(row: Row[Any]) -> OpenView:
 
 
 def _to_stored_view(row: Row[Any]) -> StoredView:
+    # The view's own columns read as an open view's, then what closing and the order add.
     return StoredView(
-        transfer_id=row.transfer_id,
-        order_id=row.order_id,
-        subject_id=row.subject_id,
-        recipient_id=row.recipient_id,
-        purpose=row.purpose,
-        consent_notice=row.consent_notice,
-        safe_number=row.safe_number,
-        opened_at=row.opened_at,
-        expires_at=row.expires_at,
+        **vars(_to_view(row)),
         closed_at=row.closed_at,
         close_reason=row.close_reason,
         external_ref=row.external_ref,

@@ -109,15 +109,7 @@ class FakeTransfers(FakeRepository):
         order = self.t.orders[view.order_id]
         closed = self.t.closed_views.get(view.transfer_id)
         return StoredView(
-            transfer_id=view.transfer_id,
-            order_id=view.order_id,
-            subject_id=view.subject_id,
-            recipient_id=view.recipient_id,
-            purpose=view.purpose,
-            consent_notice=view.consent_notice,
-            safe_number=view.safe_number,
-            opened_at=view.opened_at,
-            expires_at=view.expires_at,
+            **vars(view),
             closed_at=closed[0] if closed else None,
             close_reason=closed[1] if closed else None,
             external_ref=order.external_ref,
