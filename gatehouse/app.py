@@ -23,6 +23,7 @@ from gatehouse.api import (
     operator_profile,
     operator_webhook,
     outbox,
+    privacy_policy,
     recipient,
     requests,
     webhooks,
@@ -66,6 +67,7 @@ def create_app(gatehouse: Gatehouse) -> FastAPI:
         requests.router,
         customer.router,
         disclosures.router,
+        privacy_policy.router,
     ):
         app.include_router(api_router)
     for page_router in (portal.router, privacy.router, console.router):

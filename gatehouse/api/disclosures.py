@@ -23,7 +23,7 @@ from gatehouse.services.overseas_register import (
     register_page,
 )
 
-__all__ = ["router"]
+__all__ = ["RegisterEntryOut", "csv_lines", "entry_out", "router"]
 
 router = APIRouter(prefix="/v1/disclosures", tags=["operator"])
 
@@ -59,9 +59,9 @@ class RegisterEntryOut(BaseModel):
     method: str
     retention: str | None
     refusal: str
-    status: str
+    status: str | None
     received: bool
-    transfers: int
+    transfers: int | None
 
 
 class RegisterPageOut(BaseModel):
@@ -86,7 +86,8 @@ class CountryCountsOut(BaseModel):
     countries: list[CountryCountOut]
 
 
-def _entry_out(e: RegisterEntry) -> RegisterEntryOut:
+def entry_out(e: RegisterEntry) -> RegisterEntryOut:
+    """The JSON shape of one register entry."""
     return RegisterEntryOut(
         recipient_id=e.recipient_id,
         legal_name=e.legal_name,
@@ -160,13 +161,14 @@ def _csv_row(e: RegisterEntry) -> list[str]:
         e.method,
         e.retention or "",
         e.refusal,
-        e.status,
+        e.status or "",
         "yes" if e.received else "no",
-        str(e.transfers),
+        "" if e.transfers is None else str(e.transfers),
     ]
 
 
-def _csv_lines(entries: Iterator[RegisterEntry]) -> Iterator[str]:
+def csv_lines(entries: Iterator[RegisterEntry]) -> Iterator[str]:
+    """The entries as CSV lines, header first, for a streamed download."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     # The byte-order mark makes Excel read the file as UTF-8.
@@ -212,7 +214,7 @@ def overseas_register(
         limit=limit,
     )
     if format == "csv":
-        lines = _csv_lines(register_entries(gh, query))
+        lines = csv_lines(register_entries(gh, query))
         return StreamingResponse(
             lines,
             media_type="text/csv; charset=utf-8",
@@ -223,7 +225,7 @@ def overseas_register(
         locale=page.language,
         period_from=page.since,
         period_to=page.until,
-        items=[_entry_out(e) for e in page.entries],
+        items=[entry_out(e) for e in page.entries],
         next_cursor=page.next_cursor,
     )
 

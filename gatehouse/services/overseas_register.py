@@ -20,7 +20,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from gatehouse.domain.contact import normalise_country
 from gatehouse.domain.errors import InvalidInput
-from gatehouse.domain.policy import Label, RulePack
+from gatehouse.domain.policy import RulePack
+from gatehouse.domain.register_wording import RegisterWording
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.store.overseas_register import RegisterRecipient, RegisterWindow
 
@@ -31,6 +32,8 @@ __all__ = [
     "RegisterEntry",
     "RegisterPage",
     "RegisterQuery",
+    "clean_search",
+    "register_language",
     "register_counts",
     "register_entries",
     "register_page",
@@ -81,9 +84,11 @@ class RegisterEntry:
     method: str
     retention: str | None
     refusal: str
-    status: str
+    # The recipient's status now and its transfers in the period; None in a published
+    # policy version's register, which records only whether it received data.
+    status: str | None
     received: bool
-    transfers: int
+    transfers: int | None
 
 
 @dataclass(frozen=True)
@@ -120,7 +125,8 @@ def _pack(gh: Gatehouse) -> RulePack:
     return gh.packs.by_id(gh.packs.ids()[0])
 
 
-def _language(pack: RulePack, locale: str | None) -> str:
+def register_language(pack: RulePack, locale: str | None) -> str:
+    """The pack language ``locale`` asks for (the required one when None), or InvalidInput."""
     if locale is None:
         return pack.required_language
     match = _LOCALE.fullmatch(locale.strip())
@@ -160,7 +166,8 @@ def _after(cursor: str | None) -> str | None:
     return match[1]
 
 
-def _search(text: str | None) -> str | None:
+def clean_search(text: str | None) -> str | None:
+    """A name search with its spaces collapsed, or InvalidInput when empty or too long."""
     if text is None:
         return None
     cleaned = " ".join(text.split())
@@ -177,84 +184,37 @@ def _check(gh: Gatehouse, query: RegisterQuery) -> _Checked:
         until=until,
         home=tuple(pack.jurisdictions),
         country=normalise_country(query.country) if query.country else None,
-        search=_search(query.search),
+        search=clean_search(query.search),
     )
-    return _Checked(pack, _language(pack, query.locale), window, _after(query.cursor), query.limit)
+    return _Checked(
+        pack, register_language(pack, query.locale), window, _after(query.cursor), query.limit
+    )
 
 
-class _Wording:
-    """The pack's words in one language, shared by every entry of a page."""
-
-    def __init__(self, pack: RulePack, language: str) -> None:
-        self.pack = pack
-        self.language = language
-        texts = pack.notice_texts
-        self.timing = self.template(texts.transfer_timing)
-        self.method = self.template(texts.transfer_method)
-        self.consent_refusal = self.template(texts.refusal_procedure)
-        self.disclosure_refusal = self.template(pack.disclosure_texts.refusal_procedure)
-
-    def text(self, label: Label) -> str:
-        return label.text(self.language, self.pack.required_language)
-
-    def template(self, label: Label, **values: object) -> str:
-        views = self.pack.views
-        return self.text(label).format(
-            close_days=views.close_days_after_delivery, max_days=views.max_days, **values
-        )
-
-    def items(self, purposes: tuple[str, ...]) -> tuple[str, ...]:
-        """Every field the recipient's purposes release, in pack order, then the order details."""
-        released: dict[str, str] = {}
-        for purpose in purposes:
-            for field, transform in self.pack.released_fields(purpose).items():
-                released.setdefault(field, transform)
-        parts = []
-        for field in self.pack.pii_fields:
-            if field not in released:
-                continue
-            name = self.text(self.pack.field_labels[field])
-            form = self.pack.field_form(released[field], self.language)
-            if form:
-                name = self.template(self.pack.notice_texts.field_form, field=name, form=form)
-            parts.append(name)
-        parts.extend(
-            self.text(self.pack.field_labels[f]) for f in released if f not in self.pack.pii_fields
-        )
-        parts.append(self.text(self.pack.notice_texts.order_items))
-        return tuple(parts)
+class _Wording(RegisterWording):
+    """The register's words, and one entry per stored row."""
 
     def entry(self, row: RegisterRecipient) -> RegisterEntry:
-        pack = self.pack
-        purposes = tuple(p for p in row.purposes if p in pack.purposes)
-        flows = pack.kind_flows.get(row.kind, [])
-        refusal = self.consent_refusal
-        if row.kind not in pack.consent_only_kinds:
-            refusal = f"{refusal} {self.disclosure_refusal}"
-        kind_label = pack.recipient_kind_labels.get(row.kind)
+        purposes = tuple(p for p in row.purposes if p in self.pack.purposes)
         return RegisterEntry(
             recipient_id=row.id,
             legal_name=row.legal_name,
             kind=row.kind,
-            kind_label=self.text(kind_label) if kind_label else row.kind,
+            kind_label=self.kind(row.kind),
             country=row.country,
-            country_name=row.country and pack.country_name(row.country, self.language),
+            country_name=row.country and self.pack.country_name(row.country, self.language),
             contact_phone=row.contact_phone,
             contact_email=row.contact_email,
             officer_name=row.officer_name,
             officer_email=row.officer_email,
             officer_phone=row.officer_phone,
             items=self.items(purposes),
-            purposes=tuple(self.text(pack.purposes[p].label) for p in purposes),
-            flows=tuple(self.text(pack.flow_labels[f]) for f in flows if f in pack.flow_labels),
+            purposes=self.purposes(purposes),
+            flows=self.flows(row.kind),
             timing=self.timing,
             method=self.method,
-            retention=(
-                None
-                if row.retention_days is None
-                else self.template(pack.notice_texts.retention, days=row.retention_days)
-            ),
-            refusal=refusal,
+            retention=self.retention(row.retention_days),
+            refusal=self.refusal(row.kind),
             status=row.status,
             received=row.transfers > 0,
             transfers=row.transfers,

@@ -29,6 +29,7 @@ from gatehouse.store.operator_webhooks import OperatorWebhookRepository
 from gatehouse.store.orders import OrderRepository
 from gatehouse.store.outbox import OutboxRepository
 from gatehouse.store.overseas_register import OverseasRegisterRepository
+from gatehouse.store.privacy_policies import PolicyRepository
 from gatehouse.store.recipients import RecipientRepository, TermsRepository
 from gatehouse.store.requests import RequestRepository
 from gatehouse.store.retention_dates import RetentionDateRepository
@@ -390,3 +391,8 @@ class SqlUnitOfWork:
     def operator_profiles(self) -> OperatorProfileRepository:
         """The operator's profile, one row per version."""
         return self._repository(OperatorProfileRepository)
+
+    @property
+    def policies(self) -> PolicyRepository:
+        """Published privacy-policy versions and their registers."""
+        return self._repository(PolicyRepository)

@@ -52,6 +52,7 @@ from gatehouse.services.ports_customer import (
     RetentionRecords,
 )
 from gatehouse.services.ports_operator import OperatorProfiles
+from gatehouse.services.ports_policy import Policies
 
 __all__ = ["UnitOfWork", "UnitOfWorkFactory"]
 
@@ -148,6 +149,9 @@ class UnitOfWork(Protocol):
 
     @property
     def operator_profiles(self) -> OperatorProfiles: ...
+
+    @property
+    def policies(self) -> Policies: ...
 
     def __enter__(self) -> Self: ...
 

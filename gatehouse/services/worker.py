@@ -49,6 +49,7 @@ HANDLER_MODULES = [
     "gatehouse.services.operator_webhook",
     "gatehouse.services.worker",
     "gatehouse.services.sweeps",
+    "gatehouse.services.privacy_policy",
 ]
 
 # Recurring job kinds and how often each runs. Each has exactly one live job at a time.
@@ -60,6 +61,8 @@ PERIODIC: dict[str, timedelta] = {
     "views.sweep": timedelta(minutes=5),
     "erasures.escalate": timedelta(minutes=15),
     "retention.sweep": timedelta(hours=1),
+    # Publishes a new privacy-policy version when the register or the profile changed.
+    "policy.publish": timedelta(minutes=15),
 }
 
 CHECKPOINT_EVERY = timedelta(minutes=15)

@@ -271,6 +271,8 @@ consents = Table(
     Column("channel", String(20), nullable=False),
     Column("withdraws", String(40)),
     Column("at", UTCDateTime(), nullable=False),
+    # The privacy-policy version in force when the answer was recorded (None before any).
+    Column("policy_version", Integer),
 )
 
 orders = Table(

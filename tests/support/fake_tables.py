@@ -20,6 +20,7 @@ from gatehouse.store.abuse import AbuseFlag
 from gatehouse.store.customer_sessions import CustomerSession
 from gatehouse.store.operator_profiles import StoredProfile
 from gatehouse.store.outbox import Job
+from gatehouse.store.privacy_policies import StoredPolicy
 from gatehouse.store.records import (
     Deletion,
     ErasureRequest,
@@ -93,6 +94,9 @@ class Tables:
     retention_records: dict[str, RetentionRecord] = field(default_factory=dict)
     # The operator's profile versions, oldest first.
     operator_profiles: list[StoredProfile] = field(default_factory=list)
+    policy_versions: list[StoredPolicy] = field(default_factory=list)
+    # The register's row versions; RangedRow lives with the fake that uses it.
+    policy_register: list[Any] = field(default_factory=list)
 
 
 @dataclass

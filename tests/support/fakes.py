@@ -57,6 +57,7 @@ from tests.support.fake_outbox import (
     FakeWebhookEndpoints,
     FakeWebhooks,
 )
+from tests.support.fake_policy import FakePolicies
 from tests.support.fake_register import FakeOverseasRegister
 from tests.support.fake_registries import (
     FakeConsents,
@@ -285,6 +286,10 @@ class FakeUnitOfWork:
     @property
     def operator_profiles(self) -> FakeOperatorProfiles:
         return self._repository(FakeOperatorProfiles)
+
+    @property
+    def policies(self) -> FakePolicies:
+        return self._repository(FakePolicies)
 
 
 class FakeDatabase:

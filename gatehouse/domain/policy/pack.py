@@ -39,6 +39,7 @@ from gatehouse.domain.policy.model import (
     Text,
 )
 from gatehouse.domain.policy.naming import OnwardTransferTexts, naming_problems
+from gatehouse.domain.policy.policy_texts import PolicyTexts
 from gatehouse.domain.policy.wording import (
     ConsentWording,
     DisclosureTexts,
@@ -186,6 +187,8 @@ class RulePack(Model):
     onward_transfer_texts: OnwardTransferTexts
     # When a controller abroad must name a domestic agent; None where the law has no such rule.
     domestic_agent: DomesticAgentRule | None = None
+    # The words of the generated privacy policy; None where the pack publishes none.
+    privacy_policy: PolicyTexts | None = None
 
     @model_validator(mode="after")
     def _check_consistency(self) -> RulePack:
@@ -214,6 +217,9 @@ class RulePack(Model):
         yield from self._notice_label_problems()
         yield from self._notice_text_problems()
         yield from naming_problems(self.group_names, self.onward_transfer_texts)
+        if self.privacy_policy is not None:
+            holds = {key: hold.fields for key, hold in self.retention_holds.items()}
+            yield from self.privacy_policy.problems(set(self.field_labels), holds)
 
     def released_fields(self, purpose: str) -> dict[str, str]:
         """Field → transform for the fields ``purpose`` releases at transfer, in pack order."""

@@ -1,0 +1,39 @@
+"""The port of the published privacy policy: append-only versions and their registers.
+
+The units of work offer it beside the ports of :mod:`gatehouse.services.ports`; see there for
+what a port is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from gatehouse.store.privacy_policies import PolicyRegisterRow, RegisterSlice, StoredPolicy
+
+__all__ = ["Policies", "PolicyRegisterRow", "RegisterSlice", "StoredPolicy"]
+
+
+class Policies(Protocol):
+    """Policy versions (only ever added) and the register rows each version disclosed."""
+
+    def latest(self) -> StoredPolicy | None: ...
+
+    def get(self, version: int) -> StoredPolicy | None: ...
+
+    def in_force(self, at: datetime) -> StoredPolicy | None: ...
+
+    def history(self) -> list[StoredPolicy]: ...
+
+    def append(self, policy: StoredPolicy) -> None: ...
+
+    def current_hashes(self) -> dict[str, str]: ...
+
+    def close_rows(self, recipient_ids: Iterable[str], last_version: int) -> None: ...
+
+    def add_rows(self, rows: Sequence[PolicyRegisterRow], first_version: int) -> None: ...
+
+    def register_page(self, where: RegisterSlice, limit: int) -> list[PolicyRegisterRow]: ...
+
+    def register_count(self, where: RegisterSlice) -> int: ...

@@ -1,0 +1,314 @@
+"""Privacy-policy versions, append-only, and the register each version published.
+
+A version row holds the policy's content in every language, its hash and change log, and
+when it was published and takes effect; no row is ever updated. The register of recipients
+is kept as row versions: each recipient's disclosed particulars are stored once per change,
+valid from the version that introduced them to the one before the version that changed or
+removed them. A version's register is the rows valid at it, so a change to one recipient
+writes one or two rows, however many recipients there are. Migration 0014 must match.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    ColumnElement,
+    Connection,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    and_,
+    func,
+    insert,
+    or_,
+    select,
+    tuple_,
+    update,
+)
+
+from gatehouse.store.db import UTCDateTime
+from gatehouse.store.schema import metadata
+
+__all__ = [
+    "PolicyRegisterRow",
+    "PolicyRepository",
+    "RegisterSlice",
+    "StoredPolicy",
+    "policy_register",
+    "policy_versions",
+]
+
+policy_versions = Table(
+    "policy_versions",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("content_hash", String(64), nullable=False, unique=True),
+    # {language: document content}, see gatehouse.domain.privacy_policy.document_content.
+    Column("documents", JSON, nullable=False),
+    Column("register_digest", String(64), nullable=False),
+    Column("register_count", Integer, nullable=False),
+    # [{section, kind, material, count}] against the version before.
+    Column("changes", JSON, nullable=False),
+    Column("material", Boolean, nullable=False),
+    Column("published_at", UTCDateTime(), nullable=False),
+    Column("effective_at", UTCDateTime(), nullable=False),
+    Column("profile_version", Integer, nullable=False),
+)
+
+policy_register = Table(
+    "policy_register",
+    metadata,
+    Column("recipient_id", String(40), nullable=False),
+    Column("first_version", Integer, nullable=False),
+    # The last version the row belongs to; NULL while it is current.
+    Column("last_version", Integer),
+    Column("row_hash", String(64), nullable=False),
+    Column("country", String(2), nullable=False),
+    # The name folded for search and order; the row keeps the name as registered.
+    Column("name_key", String(200), nullable=False),
+    Column("row", JSON, nullable=False),
+    PrimaryKeyConstraint("recipient_id", "first_version", name="pk_policy_register"),
+    Index("ix_policy_register_order", "country", "name_key", "recipient_id"),
+    Index("ix_policy_register_name", "name_key", "recipient_id"),
+    Index("ix_policy_register_open", "last_version", "recipient_id"),
+)
+# PostgreSQL finds a '%name%' substring by trigram index (migration 0014 adds pg_trgm).
+Index(
+    "ix_policy_register_trgm",
+    policy_register.c.name_key,
+    postgresql_using="gin",
+    postgresql_ops={"name_key": "gin_trgm_ops"},
+).ddl_if(dialect="postgresql")
+
+
+@dataclass(frozen=True)
+class StoredPolicy:
+    """One published version of the privacy policy."""
+
+    version: int
+    content_hash: str
+    documents: dict[str, Any]
+    register_digest: str
+    register_count: int
+    changes: list[dict[str, Any]]
+    material: bool
+    published_at: datetime
+    effective_at: datetime
+    profile_version: int
+
+
+@dataclass(frozen=True)
+class PolicyRegisterRow:
+    """A recipient's disclosed particulars as one version published them."""
+
+    recipient_id: str
+    country: str
+    name_key: str
+    row_hash: str
+    row: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RegisterSlice:
+    """Which rows of a version's register to read, in (country, name, id) order."""
+
+    version: int
+    country: str | None = None
+    # Already folded like name_key.
+    search: str | None = None
+    after: tuple[str, str, str] | None = None
+
+
+def _stored(row: Any) -> StoredPolicy:
+    return StoredPolicy(
+        version=row.version,
+        content_hash=row.content_hash,
+        documents=dict(row.documents),
+        register_digest=row.register_digest,
+        register_count=row.register_count,
+        changes=list(row.changes),
+        material=bool(row.material),
+        published_at=row.published_at,
+        effective_at=row.effective_at,
+        profile_version=row.profile_version,
+    )
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _valid_at(version: int) -> list[ColumnElement[bool]]:
+    return [
+        policy_register.c.first_version <= version,
+        or_(policy_register.c.last_version.is_(None), policy_register.c.last_version >= version),
+    ]
+
+
+class PolicyRepository:
+    """Policy versions and their registers, on one connection."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def latest(self) -> StoredPolicy | None:
+        """The newest version, in force or announced; None before the first."""
+        row = self._c.execute(
+            select(policy_versions).order_by(policy_versions.c.version.desc()).limit(1)
+        ).first()
+        return _stored(row) if row is not None else None
+
+    def get(self, version: int) -> StoredPolicy | None:
+        """Version ``version``, or None."""
+        row = self._c.execute(
+            select(policy_versions).where(policy_versions.c.version == version)
+        ).first()
+        return _stored(row) if row is not None else None
+
+    def in_force(self, at: datetime) -> StoredPolicy | None:
+        """The newest version whose effective time has come by ``at``."""
+        row = self._c.execute(
+            select(policy_versions)
+            .where(policy_versions.c.effective_at <= at)
+            .order_by(policy_versions.c.version.desc())
+            .limit(1)
+        ).first()
+        return _stored(row) if row is not None else None
+
+    def history(self) -> list[StoredPolicy]:
+        """Every version, newest first, without the documents (they are not read here)."""
+        rows = self._c.execute(
+            select(
+                *(c for c in policy_versions.c if c.name != "documents"),
+            ).order_by(policy_versions.c.version.desc())
+        )
+        return [
+            StoredPolicy(
+                version=r.version,
+                content_hash=r.content_hash,
+                documents={},
+                register_digest=r.register_digest,
+                register_count=r.register_count,
+                changes=list(r.changes),
+                material=bool(r.material),
+                published_at=r.published_at,
+                effective_at=r.effective_at,
+                profile_version=r.profile_version,
+            )
+            for r in rows
+        ]
+
+    def append(self, policy: StoredPolicy) -> None:
+        """Store a new version; a concurrent publisher of the same number clashes on the key."""
+        self._c.execute(
+            insert(policy_versions).values(
+                version=policy.version,
+                content_hash=policy.content_hash,
+                documents=policy.documents,
+                register_digest=policy.register_digest,
+                register_count=policy.register_count,
+                changes=policy.changes,
+                material=policy.material,
+                published_at=policy.published_at,
+                effective_at=policy.effective_at,
+                profile_version=policy.profile_version,
+            )
+        )
+
+    def current_hashes(self) -> dict[str, str]:
+        """recipient id → row hash of every row still current (in the latest version)."""
+        rows = self._c.execute(
+            select(policy_register.c.recipient_id, policy_register.c.row_hash).where(
+                policy_register.c.last_version.is_(None)
+            )
+        )
+        return {r.recipient_id: r.row_hash for r in rows}
+
+    def close_rows(self, recipient_ids: Iterable[str], last_version: int) -> None:
+        """End the current rows of ``recipient_ids`` at ``last_version``."""
+        ids = list(recipient_ids)
+        for start in range(0, len(ids), 500):
+            self._c.execute(
+                update(policy_register)
+                .where(
+                    policy_register.c.recipient_id.in_(ids[start : start + 500]),
+                    policy_register.c.last_version.is_(None),
+                )
+                .values(last_version=last_version)
+            )
+
+    def add_rows(self, rows: Sequence[PolicyRegisterRow], first_version: int) -> None:
+        """Add rows current from ``first_version`` on."""
+        for start in range(0, len(rows), 1000):
+            self._c.execute(
+                insert(policy_register),
+                [
+                    {
+                        "recipient_id": r.recipient_id,
+                        "first_version": first_version,
+                        "last_version": None,
+                        "row_hash": r.row_hash,
+                        "country": r.country,
+                        "name_key": r.name_key,
+                        "row": r.row,
+                    }
+                    for r in rows[start : start + 1000]
+                ],
+            )
+
+    def register_page(self, where: RegisterSlice, limit: int) -> list[PolicyRegisterRow]:
+        """Up to ``limit`` rows of the version's register after ``where.after``."""
+        conditions = _valid_at(where.version)
+        if where.country is not None:
+            conditions.append(policy_register.c.country == where.country)
+        if where.search:
+            pattern = f"%{_escape_like(where.search)}%"
+            conditions.append(policy_register.c.name_key.like(pattern, escape="\\"))
+        key = tuple_(
+            policy_register.c.country, policy_register.c.name_key, policy_register.c.recipient_id
+        )
+        if where.after is not None:
+            conditions.append(key > tuple_(*where.after))
+        rows = self._c.execute(
+            select(
+                policy_register.c.recipient_id,
+                policy_register.c.country,
+                policy_register.c.name_key,
+                policy_register.c.row_hash,
+                policy_register.c.row,
+            )
+            .where(and_(*conditions))
+            .order_by(
+                policy_register.c.country,
+                policy_register.c.name_key,
+                policy_register.c.recipient_id,
+            )
+            .limit(limit)
+        )
+        return [
+            PolicyRegisterRow(r.recipient_id, r.country, r.name_key, r.row_hash, dict(r.row))
+            for r in rows
+        ]
+
+    def register_count(self, where: RegisterSlice) -> int:
+        """How many rows of the version's register match ``where`` (cursor ignored)."""
+        conditions = _valid_at(where.version)
+        if where.country is not None:
+            conditions.append(policy_register.c.country == where.country)
+        if where.search:
+            pattern = f"%{_escape_like(where.search)}%"
+            conditions.append(policy_register.c.name_key.like(pattern, escape="\\"))
+        return int(
+            self._c.execute(
+                select(func.count()).select_from(policy_register).where(and_(*conditions))
+            ).scalar_one()
+        )

@@ -1,0 +1,88 @@
+"""The in-memory privacy policy: versions in a list, register rows with their version range."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from gatehouse.store.privacy_policies import PolicyRegisterRow, RegisterSlice, StoredPolicy
+from tests.support.fake_tables import FakeRepository
+
+__all__ = ["FakePolicies", "RangedRow"]
+
+
+@dataclass
+class RangedRow:
+    """A register row and the versions it belongs to (``last`` None while current)."""
+
+    row: PolicyRegisterRow
+    first: int
+    last: int | None
+
+
+def _valid(r: RangedRow, version: int) -> bool:
+    return r.first <= version and (r.last is None or r.last >= version)
+
+
+class FakePolicies(FakeRepository):
+    """Published policy versions, oldest first, and the register's row versions."""
+
+    def latest(self) -> StoredPolicy | None:
+        self._hook("latest")
+        return self.t.policy_versions[-1] if self.t.policy_versions else None
+
+    def get(self, version: int) -> StoredPolicy | None:
+        self._hook("get")
+        return next((p for p in self.t.policy_versions if p.version == version), None)
+
+    def in_force(self, at: datetime) -> StoredPolicy | None:
+        self._hook("in_force")
+        due = [p for p in self.t.policy_versions if p.effective_at <= at]
+        return due[-1] if due else None
+
+    def history(self) -> list[StoredPolicy]:
+        self._hook("history")
+        return list(reversed(self.t.policy_versions))
+
+    def append(self, policy: StoredPolicy) -> None:
+        self._hook("append")
+        if any(p.version == policy.version for p in self.t.policy_versions):
+            raise AssertionError(f"policy version {policy.version} exists")
+        self.t.policy_versions.append(policy)
+
+    def current_hashes(self) -> dict[str, str]:
+        self._hook("current_hashes")
+        return {
+            r.row.recipient_id: r.row.row_hash for r in self.t.policy_register if r.last is None
+        }
+
+    def close_rows(self, recipient_ids: Iterable[str], last_version: int) -> None:
+        self._hook("close_rows")
+        ids = set(recipient_ids)
+        for r in self.t.policy_register:
+            if r.last is None and r.row.recipient_id in ids:
+                r.last = last_version
+
+    def add_rows(self, rows: Sequence[PolicyRegisterRow], first_version: int) -> None:
+        self._hook("add_rows")
+        self.t.policy_register.extend(RangedRow(r, first_version, None) for r in rows)
+
+    def _matching(self, where: RegisterSlice) -> list[PolicyRegisterRow]:
+        rows = [r.row for r in self.t.policy_register if _valid(r, where.version)]
+        if where.country is not None:
+            rows = [r for r in rows if r.country == where.country]
+        if where.search:
+            rows = [r for r in rows if where.search in r.name_key]
+        return sorted(rows, key=lambda r: (r.country, r.name_key, r.recipient_id))
+
+    def register_page(self, where: RegisterSlice, limit: int) -> list[PolicyRegisterRow]:
+        self._hook("register_page")
+        rows = self._matching(where)
+        if where.after is not None:
+            rows = [r for r in rows if (r.country, r.name_key, r.recipient_id) > where.after]
+        return rows[:limit]
+
+    def register_count(self, where: RegisterSlice) -> int:
+        self._hook("register_count")
+        return len(self._matching(where))

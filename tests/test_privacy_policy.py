@@ -1,0 +1,216 @@
+"""The privacy policy over HTTP, on each backend: publishing, every required item, versions that
+keep their address, the change log and its notice period, and the register each version shows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from gatehouse.domain.policy.policy_texts import REQUIRED_SECTIONS
+from tests.conftest import Fresh
+from tests.support.operator_profiles import profile_body
+from tests.support.register_rows import RegisterRows
+from tests.support.server import operator_api
+
+PUBLISH = "/v1/privacy-policy/publish"
+
+
+@dataclass
+class World:
+    fresh: Fresh
+    api: httpx.Client
+    public: httpx.Client
+    rows: RegisterRows
+    ids: dict[str, str]
+
+
+def _at(year: int, month: int, day: int) -> datetime:
+    return datetime(year, month, day, 12, tzinfo=UTC)
+
+
+@pytest.fixture
+def world(fresh: Fresh) -> Iterator[World]:
+    rows = RegisterRows(fresh.gatehouse.engine)
+    ids = {
+        "alpha": rows.recipient("Alpha Trading Co", country="CN"),
+        "beta": rows.recipient("Beta Cold Storage Pte. Ltd.", country="SG", kind="storage"),
+        "gamma": rows.recipient("Gamma LLC", country="US"),
+        "old": rows.recipient("Old Shop", country="CN", status="suspended"),
+        "home": rows.recipient("Home Logistics Co", country="KR", kind="logistics"),
+    }
+    rows.transfer(ids["alpha"], _at(2026, 6, 1))
+    rows.transfer(ids["old"], _at(2024, 6, 1))
+    with operator_api(fresh.gatehouse) as (server, api):
+        assert api.put("/v1/operator/profile", json=profile_body()).status_code == 200
+        with httpx.Client(base_url=server.url, timeout=30) as public:
+            yield World(fresh, api, public, rows, ids)
+
+
+def _publish(api: httpx.Client) -> dict[str, Any]:
+    response = api.post(PUBLISH)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def _register(client: httpx.Client, **params: Any) -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        query = {**params, **({"cursor": cursor} if cursor else {})}
+        response = client.get("/v1/privacy-policy/register", params=query)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        entries.extend(body["items"])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return entries
+
+
+def test_before_anything_is_published_the_policy_is_a_404(fresh: Fresh) -> None:
+    with operator_api(fresh.gatehouse) as (_, api):
+        response = api.get("/v1/privacy-policy")
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "policy_not_published"
+        # No operator profile yet: publishing names the missing controller.
+        refused = api.post(PUBLISH)
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["error"]["details"] == {"item": "controller"}
+
+
+def test_the_published_policy_has_every_section_and_is_public(world: World) -> None:
+    published = _publish(world.api)
+    assert published["created"] is True and published["version"]["version"] == 1
+    response = world.public.get("/v1/privacy-policy")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["locale"] == "ko" and body["in_force"] is True
+    assert [s["key"] for s in body["sections"]] == list(REQUIRED_SECTIONS)
+    sections = {s["key"]: s for s in body["sections"]}
+    officer = {f["key"]: f["value"] for f in sections["privacy_officer"]["facts"]}
+    assert officer["name"] == "박지민" and officer["email"]
+    agent = {f["key"]: f["value"] for f in sections["domestic_agent"]["facts"]}
+    assert agent["name"].startswith("바다마켓코리아") and agent["address"]
+    remedies = [r["cells"]["phone"] for r in sections["remedies"]["tables"][0]["rows"]]
+    assert remedies == ["118", "1833-6972", "1301", "182"]
+    entrustees = sections["entrustment"]["tables"][0]["rows"]
+    # The storage provider abroad and the logistics company at home are named; sellers are not.
+    assert {r["cells"]["entrustee"] for r in entrustees} == {
+        "Beta Cold Storage Pte. Ltd.",
+        "Home Logistics Co",
+    }
+    overseas = {t["key"]: t for t in sections["overseas_transfer"]["tables"]}
+    named = overseas["entrustees"]["rows"]
+    assert [r["cells"]["entrustee"] for r in named] == ["Beta Cold Storage Pte. Ltd."]
+    assert all(v for v in named[0]["cells"].values())
+    countries = {r["key"]: r["cells"]["recipients"] for r in overseas["countries"]["rows"]}
+    assert countries == {"CN": "1", "SG": "1", "US": "1"}
+    english = world.public.get("/v1/privacy-policy", params={"locale": "en"}).json()
+    assert english["title"] == "Privacy policy"
+    assert english["version"]["content_hash"] == body["version"]["content_hash"]
+
+
+def test_publishing_again_without_a_change_makes_no_version(world: World) -> None:
+    first = _publish(world.api)
+    again = _publish(world.api)
+    assert again["created"] is False
+    assert again["version"]["version"] == first["version"]["version"]
+
+
+def test_the_register_lists_exactly_the_recipients_abroad_and_who_received(world: World) -> None:
+    _publish(world.api)
+    entries = _register(world.public, limit=1)
+    ids = {e["recipient_id"] for e in entries}
+    assert ids == {world.ids["alpha"], world.ids["beta"], world.ids["gamma"]}
+    received = {e["recipient_id"] for e in entries if e["received"]}
+    assert received == {world.ids["alpha"]}
+    countries = [e["country"]["code"] for e in entries]
+    assert countries == sorted(countries)
+
+
+def test_a_recipient_change_makes_a_new_version_and_the_old_one_keeps_its_url(
+    world: World,
+) -> None:
+    first = _publish(world.api)["version"]
+    renamed = world.api.patch(
+        f"/v1/recipients/{world.ids['gamma']}", json={"contact_email": "new@gamma.example.com"}
+    )
+    assert renamed.status_code == 200, renamed.text
+    world.fresh.clock.advance(hours=1)
+    second = _publish(world.api)["version"]
+    assert second["version"] == first["version"] + 1
+    assert second["changes"] == [
+        {"section": "register", "kind": "changed", "material": False, "count": 1}
+    ]
+    # Not material: in force at once.
+    assert second["effective_at"] == second["published_at"]
+    old = _register(world.public, version=first["version"], q="gamma")
+    new = _register(world.public, version=second["version"], q="gamma")
+    assert old[0]["contact"]["email"] == "privacy@example.cn"
+    assert new[0]["contact"]["email"] == "new@gamma.example.com"
+    kept = world.public.get("/v1/privacy-policy", params={"version": first["version"]}).json()
+    assert kept["version"]["content_hash"] == first["content_hash"]
+    assert kept["in_force"] is False and kept["in_force_version"] == second["version"]
+    log = world.public.get("/v1/privacy-policy/versions").json()["items"]
+    assert [v["version"] for v in log] == [second["version"], first["version"]]
+    assert log[1]["url"] == f"/privacy-policy/v/{first['version']}"
+
+
+def test_a_material_change_is_announced_before_it_takes_effect(world: World) -> None:
+    first = _publish(world.api)["version"]
+    world.rows.recipient("Delta Fulfilment GmbH", country="DE", kind="logistics")
+    second = _publish(world.api)["version"]
+    kinds = {(c["section"], c["kind"]) for c in second["changes"]}
+    assert ("entrustment", "changed") in kinds and second["material"] is True
+    published = datetime.fromisoformat(second["published_at"])
+    assert datetime.fromisoformat(second["effective_at"]) == published + timedelta(days=7)
+    shown = world.public.get("/v1/privacy-policy").json()
+    assert shown["version"]["version"] == first["version"]
+    assert shown["upcoming"]["version"] == second["version"]
+    world.fresh.clock.advance(days=7, seconds=1)
+    assert world.public.get("/v1/privacy-policy").json()["version"]["version"] == 2
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "code"),
+    [
+        ({"version": "0"}, 422, "validation_error"),
+        ({"version": "x"}, 422, "validation_error"),
+        ({"version": "99"}, 404, "policy_not_found"),
+        ({"locale": "fr"}, 422, "unsupported_locale"),
+    ],
+)
+def test_bad_policy_parameters(
+    world: World, params: dict[str, str], status: int, code: str
+) -> None:
+    _publish(world.api)
+    response = world.public.get("/v1/privacy-policy", params=params)
+    assert response.status_code == status, response.text
+    assert response.json()["error"]["code"] == code
+
+
+@pytest.mark.parametrize(
+    ("params", "code"),
+    [
+        ({"cursor": "bogus"}, "invalid_cursor"),
+        ({"cursor": "p.!!!"}, "invalid_cursor"),
+        ({"cursor": "p.WzFd"}, "invalid_cursor"),
+        ({"country": "XX"}, "invalid_country"),
+        ({"q": "  "}, "invalid_search"),
+        ({"limit": "0"}, "validation_error"),
+    ],
+)
+def test_bad_register_parameters(world: World, params: dict[str, str], code: str) -> None:
+    _publish(world.api)
+    response = world.public.get("/v1/privacy-policy/register", params=params)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] == code
+
+
+def test_publishing_needs_the_operator_key(world: World) -> None:
+    assert world.public.post(PUBLISH).status_code == 401
