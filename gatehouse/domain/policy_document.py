@@ -181,7 +181,8 @@ def _bases(b: _Builder, facts: PolicyFacts, abroad: list[NamedRecipient]) -> str
         basis = b.pack.bases.get(code)
         if basis is not None:
             parts.append(f"{b.text(basis.citation)}: {b.text(basis.label)}")
-    return " / ".join(parts)
+    # Nothing goes abroad: the section says so rather than citing a basis for nothing.
+    return " / ".join(parts) or b.text(b.texts.none)
 
 
 def _overseas(b: _Builder, facts: PolicyFacts) -> Section:

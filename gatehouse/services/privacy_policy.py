@@ -43,7 +43,15 @@ from gatehouse.services.runtime import Gatehouse
 from gatehouse.services.unit_of_work import UnitOfWork
 from gatehouse.store.overseas_register import RegisterRecipient, RegisterWindow
 
-__all__ = ["POLICY_DAYS", "PublishOutcome", "name_key", "policy_pack", "publish_policy"]
+__all__ = [
+    "POLICY_DAYS",
+    "PublishOutcome",
+    "name_key",
+    "policy_pack",
+    "publish_job",
+    "publish_policy",
+    "register_digest",
+]
 
 log = logging.getLogger("gatehouse.policy")
 
@@ -253,7 +261,7 @@ def _apply_register(
 
 
 @handler("policy.publish")
-def _publish(gh: Gatehouse, job: Job) -> None:
+def publish_job(gh: Gatehouse, job: Job | None) -> None:
     """Publish the privacy policy when what it shows has changed.
 
     An incomplete policy is the operator's to fix (the console says what is missing), not a
