@@ -16,6 +16,7 @@ from gatehouse.domain.requests import RequestStatus
 from gatehouse.services.erasures import ErasureRequest, erasure_status
 from gatehouse.services.operator_profile import StartupCheck, profile_check
 from gatehouse.services.outbox_admin import retry_dead
+from gatehouse.services.policy_reading import VersionSummary, version_summary
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.services.unit_of_work import UnitOfWork
 from gatehouse.store.outbox import Job, JobStatus
@@ -104,6 +105,9 @@ class Dashboard:
     countries: tuple[CountryCount, ...]
     # Whether the operator profile is set and the domestic-agent rule is met.
     profile: StartupCheck
+    # The privacy-policy version in force, and a later one announced but not yet in force.
+    policy_in_force: VersionSummary | None = None
+    policy_upcoming: VersionSummary | None = None
 
 
 def deadlines(gh: Gatehouse) -> Deadlines:
@@ -210,6 +214,18 @@ def transfers_by_country(gh: Gatehouse, locale: str) -> list[CountryCount]:
         return _countries(gh, uow, locale)
 
 
+def _policy(uow: UnitOfWork, now: datetime) -> dict[str, VersionSummary | None]:
+    in_force = uow.policies.in_force(now)
+    latest = uow.policies.latest()
+    upcoming = (
+        latest if latest and (in_force is None or latest.version > in_force.version) else None
+    )
+    return {
+        "policy_in_force": None if in_force is None else version_summary(in_force),
+        "policy_upcoming": None if upcoming is None else version_summary(upcoming),
+    }
+
+
 def dashboard(gh: Gatehouse, locale: str) -> Dashboard:
     """All five panels, country names in ``locale``, read from one snapshot."""
     now = gh.clock()
@@ -224,6 +240,7 @@ def dashboard(gh: Gatehouse, locale: str) -> Dashboard:
             refusals=tuple(_refusals(uow)),
             countries=tuple(_countries(gh, uow, locale)),
             profile=profile_check(uow, gh.packs),
+            **_policy(uow, now),
         )
 
 

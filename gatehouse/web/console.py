@@ -13,6 +13,7 @@ sit anywhere), Korean on request.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 from typing import Annotated, Any
 
@@ -46,6 +47,8 @@ LOGIN_NONCE_COOKIE = "gh_console_login"
 CHART_BARS = 25
 
 _MAX_ID_CHARS = 64
+# How the publisher names a missing policy item: "privacy_officer.phone", "x.t[rcp_1].country".
+_POLICY_ITEM = re.compile(r"[a-z_]{1,40}(?:\.[a-z_]{1,40}(?:\[[A-Za-z0-9_-]{1,64}\])?){0,3}")
 
 router = APIRouter(prefix=CONSOLE_PATH, include_in_schema=False)
 
@@ -144,6 +147,13 @@ def _chart(dashboard: panels.Dashboard, locale: str) -> Markup | None:
     )
 
 
+def _policy_item(item: str | None) -> str | None:
+    """A policy item named in the query, shown only if it looks like one (no free text)."""
+    if item is None or not _POLICY_ITEM.fullmatch(item):
+        return None
+    return item
+
+
 @router.get("")
 def dashboard(request: Request) -> Response:
     """The five panels."""
@@ -165,6 +175,9 @@ def dashboard(request: Request) -> Response:
         "deadlines": today.deadlines,
         "profile_set": today.profile.has_profile,
         "agent": today.profile.agent if today.profile.blocking else None,
+        "policy_in_force": today.policy_in_force,
+        "policy_upcoming": today.policy_upcoming,
+        "policy_missing": _policy_item(request.query_params.get("policy_missing")),
         "agent_missing": [
             _label(locale, _AGENT_ITEMS, item)
             for item in (today.profile.agent.missing if today.profile.agent else ())
