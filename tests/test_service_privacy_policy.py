@@ -4,7 +4,6 @@ built from, when a new one is made and takes effect, what it keeps, and what sto
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,12 +24,10 @@ from gatehouse.services.policy_reading import (
     show_policy,
 )
 from gatehouse.services.privacy_policy import name_key, publish_job, publish_policy
-from gatehouse.store.records import StoredTransfer
 from tests.support.fake_world import World, new_world
 from tests.support.fakes import make_recipient
 from tests.support.operator_profiles import AGENT, make_profile
-
-_seq = itertools.count(1)
+from tests.test_service_overseas_register import transfer
 
 
 def _named(w: World, name: str, **overrides: Any) -> Recipient:
@@ -39,26 +36,7 @@ def _named(w: World, name: str, **overrides: Any) -> Recipient:
 
 
 def _transfer(w: World, recipient_id: str, at: datetime) -> None:
-    n = next(_seq)
-    w.db.add_transfer(
-        StoredTransfer(
-            id=f"trf_p{n}",
-            order_id=f"ord_p{n}",
-            subject_id="sub_x",
-            recipient_id=recipient_id,
-            country="CN",
-            purpose="fulfilment",
-            flow="provision",
-            allowed=True,
-            basis="SEPARATE_CONSENT",
-            refusal=None,
-            notice_hash=None,
-            fields=["name"],
-            decided_at=at,
-            legal_provision=None,
-            legal_provision_text=None,
-        )
-    )
+    transfer(w, recipient_id, at)
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from gatehouse.services.overseas_register import (
     register_page,
 )
 
-__all__ = ["RegisterEntryOut", "csv_lines", "entry_out", "router"]
+__all__ = ["RegisterEntryOut", "csv_lines", "csv_response", "entry_out", "router"]
 
 router = APIRouter(prefix="/v1/disclosures", tags=["operator"])
 
@@ -181,6 +181,15 @@ def csv_lines(entries: Iterator[RegisterEntry]) -> Iterator[str]:
         yield buffer.getvalue()
 
 
+def csv_response(entries: Iterator[RegisterEntry], filename: str) -> StreamingResponse:
+    """The entries streamed as a CSV download called ``filename``."""
+    return StreamingResponse(
+        csv_lines(entries),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
 Locale = Annotated[str | None, Query(max_length=35)]
 From = Annotated[date | None, Query(alias="from")]
 To = Annotated[date | None, Query(alias="to")]
@@ -214,12 +223,7 @@ def overseas_register(
         limit=limit,
     )
     if format == "csv":
-        lines = csv_lines(register_entries(gh, query))
-        return StreamingResponse(
-            lines,
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="overseas-register.csv"'},
-        )
+        return csv_response(register_entries(gh, query), "overseas-register.csv")
     page = register_page(gh, query)
     return RegisterPageOut(
         locale=page.language,

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
-from gatehouse.api.disclosures import RegisterEntryOut, csv_lines, entry_out
+from gatehouse.api.disclosures import RegisterEntryOut, csv_response, entry_out
 from gatehouse.domain.privacy_policy import Section
 from gatehouse.http.deps import GatehouseDep, OperatorDep
 from gatehouse.services.overseas_register import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
@@ -199,11 +199,7 @@ def privacy_policy_register(
         version=version, locale=locale, country=country, search=q, cursor=cursor, limit=limit
     )
     if format == "csv":
-        return StreamingResponse(
-            csv_lines(policy_register_entries(gh, query)),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="privacy-policy-register.csv"'},
-        )
+        return csv_response(policy_register_entries(gh, query), "privacy-policy-register.csv")
     page = policy_register_page(gh, query)
     return RegisterPageOut(
         version=page.version,

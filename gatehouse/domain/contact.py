@@ -18,6 +18,7 @@ from gatehouse.domain.errors import InvalidInput
 
 __all__ = [
     "RoadAddress",
+    "format_international",
     "format_kr_national",
     "normalise_country",
     "normalise_customs_code",
@@ -91,6 +92,15 @@ def normalise_phone(raw: str, region: str | None = None) -> str:
     if not phonenumbers.is_valid_number(number):
         raise _invalid("invalid_phone", "not a valid phone number for its country")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def format_international(e164: str) -> str:
+    """An E.164 number as people abroad write it (``+86 138 0013 8000``); as is if unparsable."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 def format_kr_national(e164: str) -> str:

@@ -14,8 +14,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-import phonenumbers
-
+from gatehouse.domain.contact import format_international
 from gatehouse.domain.errors import InvalidInput
 from gatehouse.domain.group_names import match_group_name
 from gatehouse.domain.notice_items import (
@@ -76,14 +75,6 @@ def _basis_for(pack: RulePack, kind: str, flow: str) -> Basis:
     )
 
 
-def _format_phone(e164: str) -> str:
-    try:
-        number = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
-        return e164
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-
-
 def _joined(*parts: str | None) -> str:
     return ", ".join(p for p in parts if p)
 
@@ -92,7 +83,7 @@ def _officer_contact(officer: PrivacyOfficer) -> str:
     # A reachable person, as for eligibility: a bare mailbox or a name alone is a gap.
     if not officer.has_contact:
         return ""
-    phone = officer.phone and _format_phone(officer.phone)
+    phone = officer.phone and format_international(officer.phone)
     return f"{officer.name} ({_joined(officer.email, phone)})"
 
 
@@ -189,7 +180,7 @@ class _Renderer:
             # A group label is no name: it is what hid AliExpress's 180,000 sellers.
             "recipient_name": "" if _is_group_label(self.pack, legal_name) else legal_name,
             "recipient_contact": _joined(
-                recipient.contact_phone and _format_phone(recipient.contact_phone),
+                recipient.contact_phone and format_international(recipient.contact_phone),
                 recipient.contact_email,
             ),
             "recipient_privacy_officer_contact": _officer_contact(recipient.privacy_officer),

@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-import phonenumbers
-
+from gatehouse.domain.contact import format_international
 from gatehouse.domain.operator_profile import AgentRequirement, DomesticAgent, OperatorProfile
 from gatehouse.domain.policy import Label, RulePack
 from gatehouse.domain.policy.policy_texts import REQUIRED_SECTIONS, PolicyTexts
@@ -48,13 +47,7 @@ _CONSENT_BASIS = "SEPARATE_CONSENT"
 
 
 def _phone(e164: str | None) -> str:
-    if not e164:
-        return ""
-    try:
-        number = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
-        return e164
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return format_international(e164) if e164 else ""
 
 
 def _joined(*parts: str | None) -> str:

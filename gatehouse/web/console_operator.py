@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.datastructures import FormData
 
 from gatehouse.domain.errors import InvalidInput
 from gatehouse.domain.operator_profile import (
@@ -27,6 +28,7 @@ from gatehouse.domain.operator_profile import (
 from gatehouse.domain.privacy_policy import PolicyIncomplete
 from gatehouse.http.deps import gatehouse_of
 from gatehouse.services import operator_profile as profiles
+from gatehouse.services.browser_sessions import BrowserSession
 from gatehouse.services.privacy_policy import publish_policy
 from gatehouse.web.console import CONSOLE_PATH, SIGN_IN, SITE
 
@@ -166,6 +168,17 @@ def _form(
     return SIGN_IN.page(request, session, "console/profile.html", context, status=status)
 
 
+async def _signed_form(request: Request) -> tuple[BrowserSession, FormData] | Response:
+    """The session and the posted form, or the login redirect or the CSRF problem page."""
+    session = SIGN_IN.current(request)
+    if session is None:
+        return SIGN_IN.to_login(request)
+    form = await request.form()
+    if not SITE.csrf_ok(session, str(form.get("csrf_token", ""))):
+        return SITE.problem(request, "csrf", 403, SIGN_IN.frame(request, session))
+    return session, form
+
+
 @router.get("/profile")
 def profile_form(request: Request) -> Response:
     """The operator profile as a form, filled with the current version."""
@@ -181,12 +194,10 @@ def profile_form(request: Request) -> Response:
 @router.post("/profile")
 async def save_profile(request: Request) -> Response:
     """Store the form as the profile's new version; a bad value is shown beside its field."""
-    session = SIGN_IN.current(request)
-    if session is None:
-        return SIGN_IN.to_login(request)
-    form = await request.form()
-    if not SITE.csrf_ok(session, str(form.get("csrf_token", ""))):
-        return SITE.problem(request, "csrf", 403, SIGN_IN.frame(request, session))
+    signed = await _signed_form(request)
+    if isinstance(signed, Response):
+        return signed
+    session, form = signed
     values = {name: str(form.get(name, ""))[:_MAX_VALUE] for name in _TEXT_FIELDS + _CHECKBOXES}
     try:
         profile = _profile(values)
@@ -199,12 +210,9 @@ async def save_profile(request: Request) -> Response:
 @router.post("/policy/publish")
 async def publish(request: Request) -> Response:
     """Publish the privacy policy now if it changed; an incomplete one names its item."""
-    session = SIGN_IN.current(request)
-    if session is None:
-        return SIGN_IN.to_login(request)
-    form = await request.form()
-    if not SITE.csrf_ok(session, str(form.get("csrf_token", ""))):
-        return SITE.problem(request, "csrf", 403, SIGN_IN.frame(request, session))
+    signed = await _signed_form(request)
+    if isinstance(signed, Response):
+        return signed
     try:
         outcome = publish_policy(gatehouse_of(request))
     except PolicyIncomplete as exc:
