@@ -315,3 +315,14 @@ def test_table_and_section_lookups() -> None:
     section = Section("s", "S", None, facts=(Fact("f", "F", "v"),), tables=(table,))
     assert section.table("t") is table and section.table("u") is None
     assert section.fact("f") == Fact("f", "F", "v") and section.fact("g") is None
+
+
+def test_a_corrected_contact_is_a_change_but_not_a_material_one(pack: RulePack) -> None:
+    old = build_policy(pack, _facts(pack), "ko")
+    new = build_policy(
+        pack, _facts(pack, named=(_storage(contact_email="new@h.example.sg"),)), "ko"
+    )
+    material = pack.privacy_policy.material_sections if pack.privacy_policy else []
+    assert changes_between(old, new, (0, 0, 0), material) == [
+        Change("overseas_transfer", "changed", False)
+    ]

@@ -13,6 +13,7 @@ import pytest
 
 from gatehouse.domain.policy.policy_texts import REQUIRED_SECTIONS
 from tests.conftest import Fresh
+from tests.support.gateway import Seller, new_order, new_seller, new_subject, publish_terms
 from tests.support.operator_profiles import profile_body
 from tests.support.register_rows import RegisterRows
 from tests.support.server import operator_api
@@ -23,6 +24,7 @@ PUBLISH = "/v1/privacy-policy/publish"
 @dataclass
 class World:
     fresh: Fresh
+    url: str
     api: httpx.Client
     public: httpx.Client
     rows: RegisterRows
@@ -48,7 +50,7 @@ def world(fresh: Fresh) -> Iterator[World]:
     with operator_api(fresh.gatehouse) as (server, api):
         assert api.put("/v1/operator/profile", json=profile_body()).status_code == 200
         with httpx.Client(base_url=server.url, timeout=30) as public:
-            yield World(fresh, api, public, rows, ids)
+            yield World(fresh, server.url, api, public, rows, ids)
 
 
 def _publish(api: httpx.Client) -> dict[str, Any]:
@@ -214,3 +216,67 @@ def test_bad_register_parameters(world: World, params: dict[str, str], code: str
 
 def test_publishing_needs_the_operator_key(world: World) -> None:
     assert world.public.post(PUBLISH).status_code == 401
+
+
+def _entrust(api: httpx.Client, subject_id: str, carrier: Seller, flow: str) -> httpx.Response:
+    order = new_order(api, subject_id, carrier)
+    return api.post(f"/v1/orders/{order}/transfers", json={"purpose": "fulfilment", "flow": flow})
+
+
+def test_the_policy_in_force_is_the_disclosure_entrustment_abroad_rests_on(world: World) -> None:
+    """「개인정보 보호법」 제28조의8제1항제3호: disclosed in the privacy policy, nothing else."""
+    api = world.api
+    terms = publish_terms(api)
+    carrier = new_seller(api, world.url, "SG", accept=terms, kind="logistics")
+    subject_id = new_subject(api)
+    try:
+        refused = _entrust(api, subject_id, carrier, "entrustment")
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["error"]["code"] == "no_lawful_basis"
+
+        first = _publish(api)["version"]
+        allowed = _entrust(api, subject_id, carrier, "entrustment")
+        assert allowed.status_code == 201, allowed.text
+        assert allowed.json()["basis"] == "CONTRACT_ENTRUST_STORE"
+        assert allowed.json()["notice_hash"] == first["content_hash"]
+        # The basis never covers provision to the carrier as a controller of its own.
+        provided = _entrust(api, subject_id, carrier, "provision")
+        assert provided.status_code == 403
+
+        # A changed carrier is no longer the one the policy disclosed, until the next version.
+        changed = api.patch(f"/v1/recipients/{carrier.id}", json={"contact_email": "x@sg.example"})
+        assert changed.status_code == 200, changed.text
+        assert _entrust(api, subject_id, carrier, "entrustment").status_code == 403
+        second = _publish(api)["version"]
+        # A contact corrected is no material change: in force at once.
+        assert second["material"] is False and second["effective_at"] == second["published_at"]
+        again = _entrust(api, subject_id, carrier, "entrustment")
+        assert again.status_code == 201 and again.json()["notice_hash"] == second["content_hash"]
+
+        # A new entrustee waits for the notice period of the version that adds it.
+        late = new_seller(api, world.url, "JP", accept=terms, kind="storage")
+        try:
+            third = _publish(api)["version"]
+            assert third["material"] is True
+            assert _entrust(api, subject_id, late, "storage").status_code == 403
+            world.fresh.clock.advance(days=7, seconds=1)
+            stored = _entrust(api, subject_id, late, "storage")
+            assert stored.status_code == 201, stored.text
+            assert stored.json()["notice_hash"] == third["content_hash"]
+        finally:
+            late.client.close()
+    finally:
+        carrier.client.close()
+
+
+def test_a_seller_abroad_is_never_disclosed_into_a_basis(world: World) -> None:
+    api = world.api
+    terms = publish_terms(api)
+    seller = new_seller(api, world.url, "CN", accept=terms)
+    try:
+        _publish(api)
+        refused = _entrust(api, new_subject(api), seller, "provision")
+        assert refused.status_code == 403
+        assert refused.json()["error"]["code"] == "no_lawful_basis"
+    finally:
+        seller.client.close()

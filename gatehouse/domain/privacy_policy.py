@@ -227,9 +227,12 @@ def document_from_content(content: Mapping[str, Any]) -> PolicyDocument:
     )
 
 
-def policy_hash(documents: Iterable[PolicyDocument], register_digest: str) -> str:
-    """SHA-256 over every language's content and the register's digest."""
+def policy_hash(
+    documents: Iterable[PolicyDocument], register_digest: str, disclosures_digest: str = ""
+) -> str:
+    """SHA-256 over every language's content, the register's and the disclosures' digests."""
     content = {
+        "disclosures": disclosures_digest,
         "documents": sorted(
             (document_content(d) for d in documents), key=lambda c: str(c["language"])
         ),
@@ -238,11 +241,48 @@ def policy_hash(documents: Iterable[PolicyDocument], register_digest: str) -> st
     return hashlib.sha256(_canonical(content)).hexdigest()
 
 
-def _section_digests(document: PolicyDocument) -> dict[str, str]:
+# Parts of a section that only count the register's recipients: not a change of their own.
+_COUNTED = {
+    "overseas_transfer": frozenset({"register", "countries"}),
+    "third_party_provision": frozenset({"provision_abroad"}),
+}
+# Columns whose change corrects how to reach someone, and changes nothing a data subject
+# agreed to: a new version shows it at once, without the notice period.
+_CONTACT_COLUMNS = frozenset({"contact", "officer_contact"})
+
+
+def _digest(section: Section, *, material: bool) -> str:
+    """The section's digest, less its counts and, for ``material``, less contact details."""
+    dropped = _COUNTED.get(section.key, frozenset())
+    tables = []
+    for table in section.tables:
+        if table.key in dropped:
+            continue
+        if material:
+            keep = [i for i, c in enumerate(table.columns) if c not in _CONTACT_COLUMNS]
+            table = Table(
+                table.key,
+                tuple(table.columns[i] for i in keep),
+                tuple(table.labels[i] for i in keep),
+                tuple(tuple(row[i] for i in keep) for row in table.rows),
+            )
+        tables.append(table)
+    kept = Section(
+        section.key,
+        section.heading,
+        section.article,
+        section.paragraphs,
+        tuple(f for f in section.facts if f.key not in dropped),
+        tuple(tables),
+    )
+    return hashlib.sha256(_canonical(asdict(kept))).hexdigest()
+
+
+def _digests(document: PolicyDocument | None, *, material: bool) -> dict[str, str]:
+    if document is None:
+        return {}
     return {
-        s.key: hashlib.sha256(_canonical(asdict(s))).hexdigest()
-        for s in document.sections
-        if s.key != CHANGES_SECTION
+        s.key: _digest(s, material=material) for s in document.sections if s.key != CHANGES_SECTION
     }
 
 
@@ -254,53 +294,27 @@ def changes_between(
 ) -> list[Change]:
     """What changed from ``old`` to ``new`` (documents in the same language), section by section.
 
-    ``register`` counts the recipients added, removed and changed in the register. The country
-    counts of the overseas section follow the register, so they are not a change of their own.
+    ``register`` counts the recipients added, removed and changed in the register. A change
+    is material when its section is one of ``material_sections`` and more than a contact
+    detail or a count changed in it.
     """
-    material = set(material_sections)
-    before = {} if old is None else _section_digests(_without_counts(old))
-    after = _section_digests(_without_counts(new))
+    sections = set(material_sections)
+    before, after = _digests(old, material=False), _digests(new, material=False)
+    terms_before, terms_after = _digests(old, material=True), _digests(new, material=True)
     changes = [
-        Change(key, "added" if key not in before else "changed", key in material)
+        Change(
+            key,
+            "added" if key not in before else "changed",
+            key in sections and terms_before.get(key) != terms_after[key],
+        )
         for key, digest in after.items()
         if before.get(key) != digest
     ]
-    changes.extend(Change(key, "removed", key in material) for key in before if key not in after)
+    changes.extend(Change(key, "removed", key in sections) for key in before if key not in after)
     for kind, count in zip(("added", "removed", "changed"), register, strict=True):
         if count:
             changes.append(Change("register", kind, False, count))
     return changes
-
-
-def _without_counts(document: PolicyDocument) -> PolicyDocument:
-    """The document less what only counts the register (country counts, totals)."""
-    sections = []
-    for section in document.sections:
-        if section.key in _COUNTED:
-            keep = _COUNTED[section.key]
-            section = Section(
-                key=section.key,
-                heading=section.heading,
-                article=section.article,
-                paragraphs=section.paragraphs,
-                facts=tuple(f for f in section.facts if f.key not in keep),
-                tables=tuple(t for t in section.tables if t.key not in keep),
-            )
-        sections.append(section)
-    return PolicyDocument(
-        document.language,
-        document.title,
-        document.preamble,
-        tuple(sections),
-        document.agent_required,
-    )
-
-
-# Parts of a section that only count the register's recipients.
-_COUNTED = {
-    "overseas_transfer": frozenset({"register", "countries"}),
-    "third_party_provision": frozenset({"provision_abroad"}),
-}
 
 
 def effective_from(

@@ -10,9 +10,21 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from gatehouse.store.privacy_policies import PolicyRegisterRow, RegisterSlice, StoredPolicy
+from gatehouse.domain.decision import DisclosureFact
+from gatehouse.store.privacy_policies import (
+    PolicyDisclosure,
+    PolicyRegisterRow,
+    RegisterSlice,
+    StoredPolicy,
+)
 
-__all__ = ["Policies", "PolicyRegisterRow", "RegisterSlice", "StoredPolicy"]
+__all__ = [
+    "Policies",
+    "PolicyDisclosure",
+    "PolicyRegisterRow",
+    "RegisterSlice",
+    "StoredPolicy",
+]
 
 
 class Policies(Protocol):
@@ -37,3 +49,9 @@ class Policies(Protocol):
     def register_page(self, where: RegisterSlice, limit: int) -> list[PolicyRegisterRow]: ...
 
     def register_count(self, where: RegisterSlice) -> int: ...
+
+    def add_disclosures(self, version: int, rows: Sequence[PolicyDisclosure]) -> None: ...
+
+    def disclosures_in_force(
+        self, recipient_id: str, at: datetime, language: str
+    ) -> list[DisclosureFact]: ...

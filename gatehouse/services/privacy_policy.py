@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from gatehouse.domain.notice_items import recipient_fingerprint
+from gatehouse.domain.notices import notice_digest
 from gatehouse.domain.operator_profile import domestic_agent_requirement, profile_from_content
 from gatehouse.domain.policy import RulePack
 from gatehouse.domain.policy_document import (
@@ -38,7 +39,7 @@ from gatehouse.domain.privacy_policy import (
     policy_hash,
 )
 from gatehouse.services.outbox import Job, handler
-from gatehouse.services.ports_policy import PolicyRegisterRow, StoredPolicy
+from gatehouse.services.ports_policy import PolicyDisclosure, PolicyRegisterRow, StoredPolicy
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.services.unit_of_work import UnitOfWork
 from gatehouse.store.overseas_register import RegisterRecipient, RegisterWindow
@@ -60,6 +61,8 @@ POLICY_DAYS = 365
 _CHUNK = 5000
 _NAME_KEY_LENGTH = 200
 _POLICY_JURISDICTION = "KR"
+# The basis a disclosure in the privacy policy opens: entrusted processing and storage abroad.
+_DISCLOSURE_BASIS = "CONTRACT_ENTRUST_STORE"
 
 
 @dataclass(frozen=True)
@@ -116,22 +119,39 @@ def _listed(uow: UnitOfWork, since: datetime, until: datetime) -> Iterator[Regis
         after = rows[-1].id
 
 
-def _disclosed(uow: UnitOfWork, recipient_id: str) -> bool:
-    """Whether a published disclosure names the recipient as it stands now."""
-    recipient = uow.recipients.get(recipient_id)
-    if recipient is None:
-        return False
+def _disclosures(uow: UnitOfWork, pack: RulePack, r: RegisterRecipient) -> list[PolicyDisclosure]:
+    """What the policy discloses of an entrustee or storage provider abroad (Art. 28-8(1) 3).
+
+    One row for each of its purposes and each flow the basis covers that its kind may
+    receive, carrying its fingerprint and the disclosure wording's digest as they are now:
+    a later change to either leaves the row stale until the next version, as for a notice.
+    """
+    basis = pack.bases.get(_DISCLOSURE_BASIS)
+    recipient = uow.recipients.get(r.id)
+    if basis is None or recipient is None or r.kind not in basis.kinds:
+        return []
     fingerprint = recipient_fingerprint(recipient)
-    return any(
-        d.recipients.get(recipient_id) == fingerprint
-        for d in uow.notices.disclosures_for(recipient_id)
-    )
+    flows = [f for f in pack.kind_flows.get(r.kind, []) if f in basis.flows]
+    rows = []
+    for purpose in sorted(p for p in r.purposes if p in pack.purposes):
+        for flow in flows:
+            digest = notice_digest(
+                pack,
+                kind="disclosure",
+                language=pack.required_language,
+                purpose=purpose,
+                flow=flow,
+            )
+            if digest is not None:
+                rows.append(PolicyDisclosure(r.id, purpose, flow, fingerprint, digest))
+    return rows
 
 
 @dataclass(frozen=True)
 class _Gathered:
     facts: PolicyFacts
     rows: list[PolicyRegisterRow]
+    disclosures: list[PolicyDisclosure]
     profile_version: int
 
 
@@ -145,12 +165,15 @@ def _gather(uow: UnitOfWork, pack: RulePack, now: datetime) -> _Gathered:
     rows: list[PolicyRegisterRow] = []
     named: list[NamedRecipient] = []
     countries: dict[str, list[int]] = {}
+    disclosures: list[PolicyDisclosure] = []
     consent_only = 0
     for r in _listed(uow, since, now):
         if r.country is None:
             continue
         if r.kind not in pack.consent_only_kinds:
-            named.append(_named(uow, r))
+            disclosed = [] if r.country in home else _disclosures(uow, pack, r)
+            disclosures.extend(disclosed)
+            named.append(_named(r, disclosed=bool(disclosed)))
         if r.country in home:
             continue
         rows.append(_register_row(r))
@@ -167,10 +190,11 @@ def _gather(uow: UnitOfWork, pack: RulePack, now: datetime) -> _Gathered:
     )
     agent = domestic_agent_requirement(profile, pack.domestic_agent)
     named.sort(key=lambda n: (name_key(n.legal_name), n.id))
-    return _Gathered(PolicyFacts(profile, agent, tuple(named), summary), rows, stored.version)
+    facts = PolicyFacts(profile, agent, tuple(named), summary)
+    return _Gathered(facts, rows, disclosures, stored.version)
 
 
-def _named(uow: UnitOfWork, r: RegisterRecipient) -> NamedRecipient:
+def _named(r: RegisterRecipient, *, disclosed: bool) -> NamedRecipient:
     return NamedRecipient(
         id=r.id,
         legal_name=r.legal_name or "",
@@ -183,8 +207,12 @@ def _named(uow: UnitOfWork, r: RegisterRecipient) -> NamedRecipient:
         officer_phone=r.officer_phone,
         purposes=tuple(p for p in r.purposes),
         retention_days=r.retention_days,
-        disclosed=_disclosed(uow, r.id),
+        disclosed=disclosed,
     )
+
+
+def _canonical_rows(gathered: _Gathered) -> str:
+    return hashlib.sha256(_canonical([asdict(d) for d in gathered.disclosures])).hexdigest()
 
 
 def register_digest(rows: list[PolicyRegisterRow]) -> str:
@@ -218,7 +246,9 @@ def publish_policy(gh: Gatehouse) -> PublishOutcome:
         for document in documents.values():
             check_policy(document, with_changes=False)
         digest = register_digest(gathered.rows)
-        content_hash = policy_hash(documents.values(), digest)
+        # The disclosures' fingerprints follow facts the text may not show (onward
+        # transfers), so they are hashed too: any change to them is a new version.
+        content_hash = policy_hash(documents.values(), digest, _canonical_rows(gathered))
         latest = uow.policies.latest()
         if latest is not None and latest.content_hash == content_hash:
             return PublishOutcome(latest, False)
@@ -243,6 +273,7 @@ def publish_policy(gh: Gatehouse) -> PublishOutcome:
             profile_version=gathered.profile_version,
         )
         uow.policies.append(stored)
+        uow.policies.add_disclosures(version, gathered.disclosures)
     return PublishOutcome(stored, True)
 
 

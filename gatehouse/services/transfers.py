@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from gatehouse.domain.consents import live_consent_facts
-from gatehouse.domain.decision import Decision, TransferFacts, decide
+from gatehouse.domain.decision import Decision, DisclosureFact, TransferFacts, decide
 from gatehouse.domain.errors import Conflict, InvalidInput, NotFound
 from gatehouse.domain.ids import new_id
 from gatehouse.domain.notices import NOTICE_KINDS, notice_digest, recipient_fingerprint
@@ -80,10 +80,25 @@ def _facts(
         flow=flow,
         today=now.date(),
         consents=live_consent_facts(uow.consents.history(subject.id)),
-        disclosures=uow.notices.disclosures_for(recipient.id),
+        disclosures=_disclosures(uow, pack, recipient, now),
         legal_provision=legal_provision,
         notice_digests=_current_digests(pack, purpose, flow),
     )
+
+
+def _disclosures(
+    uow: UnitOfWork, pack: RulePack, recipient: Recipient, now: datetime
+) -> list[DisclosureFact]:
+    """Published disclosures naming the recipient, and the privacy policy in force if it does.
+
+    Only a kind the disclosure basis may cover is looked up in the policy: a seller's
+    transfers, the bulk of them, skip the read.
+    """
+    published = uow.notices.disclosures_for(recipient.id)
+    if recipient.kind.value in pack.consent_only_kinds:
+        return published
+    in_policy = uow.policies.disclosures_in_force(recipient.id, now, pack.required_language)
+    return [*published, *in_policy]
 
 
 def _citation(pack: RulePack, key: str | None) -> dict[str, str] | None:

@@ -6,7 +6,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from gatehouse.store.privacy_policies import PolicyRegisterRow, RegisterSlice, StoredPolicy
+from gatehouse.domain.decision import DisclosureFact
+from gatehouse.store.privacy_policies import (
+    PolicyDisclosure,
+    PolicyRegisterRow,
+    RegisterSlice,
+    StoredPolicy,
+)
 from tests.support.fake_tables import FakeRepository
 
 __all__ = ["FakePolicies", "RangedRow"]
@@ -86,3 +92,28 @@ class FakePolicies(FakeRepository):
     def register_count(self, where: RegisterSlice) -> int:
         self._hook("register_count")
         return len(self._matching(where))
+
+    def add_disclosures(self, version: int, rows: Sequence[PolicyDisclosure]) -> None:
+        self._hook("add_disclosures")
+        self.t.policy_disclosures.extend((version, r) for r in rows)
+
+    def disclosures_in_force(
+        self, recipient_id: str, at: datetime, language: str
+    ) -> list[DisclosureFact]:
+        self._hook("disclosures_in_force")
+        due = [p for p in self.t.policy_versions if p.effective_at <= at]
+        if not due:
+            return []
+        policy = due[-1]
+        return [
+            DisclosureFact(
+                notice_hash=policy.content_hash,
+                purpose=r.purpose,
+                recipients={recipient_id: r.fingerprint},
+                flow=r.flow,
+                language=language,
+                content_digest=r.content_digest,
+            )
+            for version, r in self.t.policy_disclosures
+            if version == policy.version and r.recipient_id == recipient_id
+        ]

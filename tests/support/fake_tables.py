@@ -97,6 +97,8 @@ class Tables:
     policy_versions: list[StoredPolicy] = field(default_factory=list)
     # The register's row versions; RangedRow lives with the fake that uses it.
     policy_register: list[Any] = field(default_factory=list)
+    # (version, PolicyDisclosure): what each version discloses under Art. 28-8(1) 3.
+    policy_disclosures: list[tuple[int, Any]] = field(default_factory=list)
 
 
 @dataclass

@@ -48,10 +48,17 @@ def upgrade() -> None:
         sa.Column("row", sa.JSON(), nullable=False),
         sa.PrimaryKeyConstraint("recipient_id", "first_version", name="pk_policy_register"),
     )
+    # The version range rides in both, so a version's count by country or name is index-only.
     op.create_index(
-        "ix_policy_register_order", "policy_register", ["country", "name_key", "recipient_id"]
+        "ix_policy_register_order",
+        "policy_register",
+        ["country", "name_key", "recipient_id", "first_version", "last_version"],
     )
-    op.create_index("ix_policy_register_name", "policy_register", ["name_key", "recipient_id"])
+    op.create_index(
+        "ix_policy_register_name",
+        "policy_register",
+        ["name_key", "recipient_id", "first_version", "last_version"],
+    )
     op.create_index("ix_policy_register_open", "policy_register", ["last_version", "recipient_id"])
     if op.get_bind().dialect.name == "postgresql":
         # A substring search cannot use a B-tree; trigrams let PostgreSQL find '%name%' by index.
