@@ -34,7 +34,7 @@ from gatehouse.http.limits import BodyLimitMiddleware
 from gatehouse.services.abuse import RateLimiter
 from gatehouse.services.readiness import readiness
 from gatehouse.services.runtime import Gatehouse
-from gatehouse.web import STATIC_DIR, console, portal, privacy
+from gatehouse.web import STATIC_DIR, console, console_operator, policy_page, portal, privacy
 
 __all__ = ["create_app"]
 
@@ -70,7 +70,14 @@ def create_app(gatehouse: Gatehouse) -> FastAPI:
         privacy_policy.router,
     ):
         app.include_router(api_router)
-    for page_router in (portal.router, privacy.router, console.router):
+    # The console's own pages come before its catch-all 404 route.
+    for page_router in (
+        portal.router,
+        privacy.router,
+        console_operator.router,
+        console.router,
+        policy_page.router,
+    ):
         app.include_router(page_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

@@ -29,7 +29,8 @@ class NamedRecipient:
     officer_phone: str | None
     purposes: tuple[str, ...]
     retention_days: int | None
-    # A published Art. 28-8(1) 3 disclosure names it, so entrustment may rest on it.
+    # Abroad, and of a kind entrustment or storage may go to: the policy itself is then the
+    # Art. 28-8(1) 3 disclosure that basis rests on.
     disclosed: bool
 
 

@@ -35,6 +35,7 @@ from gatehouse.services.customer_sessions import (
     belongs_to_erased_subject,
 )
 from gatehouse.services.receipts import RECEIPT_LIFETIME, ReceiptTicket, open_ticket
+from gatehouse.web.policy_page import in_force_link
 from gatehouse.web.site import Site, problem_for
 from gatehouse.web.site import text as site_text
 
@@ -109,8 +110,9 @@ def render(
     Times show in ``zone``, the customer's (see :mod:`gatehouse.web.zones`); pages without a
     known customer show none, and would show UTC.
     """
-    # Every page's footer carries the remedies block once a customer's pack is known.
-    page = {"remedies": [], **context}
+    # Every page's footer carries the remedies block once a customer's pack is known, and
+    # a link to the privacy policy in force, by its permanent address.
+    page = {"remedies": [], "policy_link": in_force_link(gatehouse_of(request)), **context}
     return SITE.render(request, template, page, status=status, lang_path=lang_path, zone=zone)
 
 
