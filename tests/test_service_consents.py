@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from gatehouse.domain.errors import Conflict, InvalidInput, NotFound
@@ -9,6 +11,7 @@ from gatehouse.domain.recipients import RecipientKind
 from gatehouse.services import consents, notices
 from gatehouse.vault import KeyShredded
 from tests.support.fake_world import World, new_world
+from tests.support.policy_versions import put_policy
 
 
 @pytest.fixture
@@ -176,3 +179,53 @@ def test_reading_states_writes_nothing(w: World) -> None:
     consents.consent_states(w.gh, subject_id)
 
     assert w.db.commits == commits and w.db.units[-1].read_only
+
+
+def test_each_answer_records_the_privacy_policy_version_in_force(w: World) -> None:
+    subject_id = w.subject()
+    before_any = w.consent(subject_id, w.recipient())
+    put_policy(w.db, 1, effective_at=w.clock())
+    under_first = w.consent(subject_id, w.recipient())
+    # Announced but not yet in force: answers still fall under version 1.
+    put_policy(w.db, 2, effective_at=w.clock() + timedelta(days=7))
+    still_first = w.consent(subject_id, w.recipient())
+    w.advance(days=7)
+    under_second = w.consent(subject_id, w.recipient())
+
+    recorded = {r.id: r.policy_version for r in w.db.tables.consents}
+    assert recorded == {before_any: None, under_first: 1, still_first: 1, under_second: 2}
+    states = {s.consent_id: s.policy_version for s in consents.consent_states(w.gh, subject_id)}
+    assert states == recorded
+
+
+def test_a_withdrawal_records_the_version_in_force_when_it_is_made(w: World) -> None:
+    subject_id = w.subject()
+    put_policy(w.db, 1, effective_at=w.clock())
+    consent_id = w.consent(subject_id, w.recipient())
+    w.advance(hours=1)
+    put_policy(w.db, 2, effective_at=w.clock())
+
+    record = consents.withdraw_consent(w.gh, subject_id, consent_id, channel="web")
+
+    assert record.policy_version == 2
+    grant, withdrawal = w.db.tables.consents
+    # The grant keeps the version it was given under; history is never rewritten.
+    assert (grant.id, grant.policy_version) == (consent_id, 1)
+    assert (withdrawal.id, withdrawal.policy_version) == (record.id, 2)
+    (state,) = consents.consent_states(w.gh, subject_id)
+    assert state.consent_id == consent_id and state.policy_version == 2
+
+
+def test_the_version_is_read_in_the_answer_s_own_transaction(w: World) -> None:
+    subject_id = w.subject()
+    notice_hash = w.notice_of(w.consent(subject_id, w.recipient()))
+    put_policy(w.db, 1, effective_at=w.clock())
+    before, opened = w.db.committed(), w.db.opened
+
+    w.db.fail("Policies.in_force", RuntimeError("policy store down"), times=1)
+    with pytest.raises(RuntimeError):
+        consents.record_consent(w.gh, subject_id, notice_hash, granted=True, channel="web")
+    assert w.db.tables == before
+
+    record = consents.record_consent(w.gh, subject_id, notice_hash, granted=True, channel="web")
+    assert record.policy_version == 1 and w.db.opened == opened + 2

@@ -8,6 +8,7 @@ from gatehouse.domain.errors import NotFound
 from gatehouse.services import consents, customer_consents
 from gatehouse.vault import KeyShredded
 from tests.support.fake_world import World, new_world
+from tests.support.policy_versions import put_policy
 
 
 @pytest.fixture
@@ -57,6 +58,23 @@ def test_the_pages_form_is_the_same_data_as_dicts(w: World) -> None:
         {"id": seller.id, "legal_name": seller.legal_name, "country": "CN"}
     ]
     assert page["countries"] == ["CN"] and page["granted"] is True
+
+
+def test_each_consent_shows_the_policy_version_of_its_latest_answer(w: World) -> None:
+    subject_id = w.subject()
+    before_any = w.consent(subject_id, w.recipient())
+    put_policy(w.db, 1, effective_at=w.clock())
+    under_first = w.consent(subject_id, w.recipient())
+    withdrawn = w.consent(subject_id, w.recipient())
+    w.advance(hours=1)
+    put_policy(w.db, 2, effective_at=w.clock())
+    consents.withdraw_consent(w.gh, subject_id, withdrawn, channel="web")
+
+    shown = {c.id: c.policy_version for c in customer_consents.customer_consents(w.gh, subject_id)}
+
+    assert shown == {before_any: None, under_first: 1, withdrawn: 2}
+    pages = {c["id"]: c["policy_version"] for c in customer_consents.consents_of(w.gh, subject_id)}
+    assert pages == shown
 
 
 def test_only_a_live_customer_has_a_consent_list(w: World) -> None:

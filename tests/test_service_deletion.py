@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 
@@ -17,6 +18,7 @@ from gatehouse.services.retention import read_record
 from gatehouse.vault import FieldCipher, KeyShredded, WrappedKey, unwrap_key
 from tests.support.factories import TERMS_CLAUSES
 from tests.support.fake_world import World, new_world
+from tests.support.policy_versions import put_policy
 
 
 @pytest.fixture
@@ -175,6 +177,19 @@ def test_the_receipt_keeps_its_json_shape(w: World) -> None:
     assert shown["deleted_at"] == w.clock().isoformat() and shown["erased"] == list(ERASED)
     assert json.loads(json.dumps(shown)) == shown
     assert w.db.tables.deletions[shown["deletion_id"]].receipt == shown
+
+
+def test_the_policy_in_force_goes_beside_the_receipt_not_into_it(w: World) -> None:
+    before_any = delete_account(w.gh, w.subject())
+    put_policy(w.db, 1, effective_at=w.clock())
+    w.advance(hours=1)
+    put_policy(w.db, 2, effective_at=w.clock() + timedelta(days=7))  # announced only
+
+    after = delete_account(w.gh, w.subject())
+
+    assert (before_any.policy_version, after.policy_version) == (None, 1)
+    stored = w.db.tables.deletions[after.deletion_id].receipt
+    assert stored == after.to_dict() and "policy_version" not in json.dumps(stored)
 
 
 def test_a_subject_is_deleted_once_and_an_unknown_one_not_at_all(w: World) -> None:

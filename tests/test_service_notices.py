@@ -10,6 +10,7 @@ from gatehouse.domain.recipients import RecipientKind, RecipientStatus
 from gatehouse.services import notices
 from gatehouse.vault import KeyShredded
 from tests.support.fake_world import World, new_world
+from tests.support.policy_versions import put_policy
 
 
 @pytest.fixture
@@ -96,3 +97,23 @@ def test_a_disclosure_is_published_with_its_notice(w: World) -> None:
         storage.id
     }
     assert w.db.tables.notices[notice.hash].kind == "disclosure"
+
+
+def test_the_policy_in_force_is_linked_beside_the_notice_not_in_it(w: World) -> None:
+    subject_id = w.subject()
+    seller = w.recipient()
+    scope = notices.NoticeScope(subject_id, [seller.id], [], "fulfilment", "provision", None)
+
+    before = notices.render_with_policy(w.gh, scope)
+    put_policy(w.db, 1, effective_at=w.clock())
+    opened = w.db.opened
+    after = notices.render_with_policy(w.gh, scope)
+
+    assert (before.policy_version, after.policy_version) == (None, 1)
+    # One transaction renders, stores and reads the version.
+    assert w.db.opened == opened + 1
+    # The same notice, stored once: a policy version changes neither its body nor its hash.
+    plain = render(w, subject_id, recipients=[seller.id])
+    assert before.notice == after.notice == plain
+    assert list(w.db.tables.notices) == [plain.hash]
+    assert w.db.tables.notices[plain.hash].body == plain.body()

@@ -26,7 +26,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StrictStr
 
-from gatehouse.api.customer_json import consent_json, export_json
+from gatehouse.api.customer_json import consent_json, export_json, policy_link_json
 from gatehouse.api.schemas import Body
 from gatehouse.domain.requests import MAX_MESSAGE_CHARS
 from gatehouse.http.cookies import clear_session_cookie
@@ -261,7 +261,13 @@ def export(who: CustomerDep, gh: GatehouseDep) -> JSONResponse:
 @router.delete("", status_code=202)
 def delete_me(who: CustomerDep, gh: GatehouseDep, response: Response) -> dict[str, Any]:
     """Delete my account in one step: my key is shredded, recipients are told to erase, and
-    this session ends. The receipt lists what was erased and what the law makes us keep."""
-    receipt = customer_service.delete_account(gh, who.subject_id).to_dict()
+    this session ends. The receipt lists what was erased and what the law makes us keep; the
+    privacy policy in force at the deletion is linked beside it, outside the receipt."""
+    deleted = customer_service.delete_account(gh, who.subject_id)
+    receipt = deleted.to_dict()
     clear_session_cookie(response)
-    return {"receipt": receipt, "erasure_notices": list(receipt["erasure_notices"])}
+    return {
+        "receipt": receipt,
+        "erasure_notices": list(receipt["erasure_notices"]),
+        "privacy_policy": policy_link_json(deleted.policy_version),
+    }

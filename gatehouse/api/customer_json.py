@@ -12,9 +12,15 @@ from typing import Any
 from gatehouse.domain.subjects import unmasked_pii
 from gatehouse.services.customer_consents import CustomerConsent
 from gatehouse.services.customer_export import ExportedConsent, SubjectExport
+from gatehouse.services.policy_reading import policy_url
 from gatehouse.services.rights_requests import RequestRecord
 
-__all__ = ["consent_json", "export_json"]
+__all__ = ["consent_json", "export_json", "policy_link_json"]
+
+
+def policy_link_json(version: int | None) -> dict[str, Any] | None:
+    """A privacy policy version as the answers link it: its number and permanent page."""
+    return None if version is None else {"version": version, "url": policy_url(version)}
 
 
 def consent_json(consent: CustomerConsent) -> dict[str, Any]:
@@ -33,6 +39,12 @@ def consent_json(consent: CustomerConsent) -> dict[str, Any]:
         "granted_at": consent.granted_at,
         "withdrawn_at": consent.withdrawn_at,
         "channel": consent.channel,
+        # The version in force when the latest answer was given, so the customer can read what
+        # the policy said then.
+        "policy_version": consent.policy_version,
+        "policy_url": None
+        if consent.policy_version is None
+        else policy_url(consent.policy_version),
     }
 
 

@@ -21,6 +21,8 @@ from gatehouse.api.schemas import (
     OrderEventIn,
     OrderEventOut,
     OrderIn,
+    PolicyLinkOut,
+    RenderedNoticeOut,
     TransferAllowed,
     TransferIn,
     TransferPage,
@@ -37,6 +39,7 @@ from gatehouse.services import consents as consent_service
 from gatehouse.services import notices as notice_service
 from gatehouse.services import orders as order_service
 from gatehouse.services import transfers as transfer_service
+from gatehouse.services.policy_reading import policy_url
 
 __all__ = ["router", "notice_out"]
 
@@ -67,7 +70,11 @@ def notice_out(notice: Notice) -> NoticeOut:
     )
 
 
-@router.get("/notices/render", response_model=NoticeOut)
+def _policy_link(version: int | None) -> PolicyLinkOut | None:
+    return None if version is None else PolicyLinkOut(version=version, url=policy_url(version))
+
+
+@router.get("/notices/render", response_model=RenderedNoticeOut)
 def render_notice(
     gh: GatehouseDep,
     _: OperatorDep,
@@ -77,18 +84,24 @@ def render_notice(
     country: Annotated[list[str], Query(max_length=50)] = [],  # noqa: B006
     flow: Annotated[str, Query(max_length=20)] = "provision",
     locale: Annotated[str | None, Query(max_length=20)] = None,
-) -> NoticeOut:
-    """The checkout notice naming each recipient in scope, stored once by its hash."""
-    notice = notice_service.render_for_subject(
+) -> RenderedNoticeOut:
+    """The checkout notice naming each recipient in scope, stored once by its hash, with a link
+    to the privacy policy version in force (beside the notice, outside its hash)."""
+    rendered = notice_service.render_with_policy(
         gh,
-        subject_id=subject_id,
-        recipient_ids=[r[:64] for r in recipient_id],
-        countries=[normalise_country(c) for c in country],
-        purpose=purpose,
-        flow=flow,
-        locale=locale,
+        notice_service.NoticeScope(
+            subject_id=subject_id,
+            recipient_ids=[r[:64] for r in recipient_id],
+            countries=[normalise_country(c) for c in country],
+            purpose=purpose,
+            flow=flow,
+            locale=locale,
+        ),
     )
-    return notice_out(notice)
+    return RenderedNoticeOut(
+        **notice_out(rendered.notice).model_dump(),
+        privacy_policy=_policy_link(rendered.policy_version),
+    )
 
 
 @router.get("/notices/{notice_hash}")
@@ -139,6 +152,8 @@ def _consent_out(record: ConsentRecord) -> ConsentOut:
         at=record.at,
         recipients=sorted(record.recipients),
         withdraws=record.withdraws,
+        policy_version=record.policy_version,
+        policy_url=None if record.policy_version is None else policy_url(record.policy_version),
     )
 
 
@@ -170,6 +185,8 @@ def list_consents(subject_id: IdPath, gh: GatehouseDep, _: OperatorDep) -> Conse
                 granted_at=s.granted_at,
                 withdrawn_at=s.withdrawn_at,
                 channel=s.channel,
+                policy_version=s.policy_version,
+                policy_url=None if s.policy_version is None else policy_url(s.policy_version),
             )
             for s in states
         ]

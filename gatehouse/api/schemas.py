@@ -50,6 +50,8 @@ __all__ = [
     "CountryStatusOut",
     "NoticeItemOut",
     "NoticeOut",
+    "PolicyLinkOut",
+    "RenderedNoticeOut",
     "ConsentIn",
     "WithdrawIn",
     "ConsentOut",
@@ -173,6 +175,19 @@ class NoticeOut(BaseModel):
     text: str
 
 
+class PolicyLinkOut(BaseModel):
+    version: int
+    url: str = Field(description="The version's permanent page.")
+
+
+class RenderedNoticeOut(NoticeOut):
+    # Beside the notice, not in it: the notice_hash covers the notice's body only, so a new
+    # policy version leaves it (and the consents given to it) unchanged.
+    privacy_policy: PolicyLinkOut | None = Field(
+        description="The privacy policy version in force; null before the first is published."
+    )
+
+
 class ConsentIn(Body):
     notice_hash: Annotated[StrictStr, Field(min_length=64, max_length=64)]
     # No default: a consent is never pre-ticked, so the caller must say yes or no.
@@ -196,6 +211,10 @@ class ConsentOut(BaseModel):
     at: datetime
     recipients: list[str]
     withdraws: str | None = None
+    policy_version: int | None = Field(
+        default=None, description="The privacy policy version in force when it was recorded."
+    )
+    policy_url: str | None = None
 
 
 class ConsentStateOut(BaseModel):
@@ -209,6 +228,10 @@ class ConsentStateOut(BaseModel):
     granted_at: datetime | None
     withdrawn_at: datetime | None
     channel: str
+    policy_version: int | None = Field(
+        default=None, description="The privacy policy version in force at the latest answer."
+    )
+    policy_url: str | None = None
 
 
 class ConsentList(BaseModel):

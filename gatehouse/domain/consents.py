@@ -42,6 +42,9 @@ class ConsentRecord:
     language: str = ""
     content_digest: str | None = None
     required: bool | None = None
+    # The privacy policy version in force when the answer was recorded (None before the first
+    # was published): what the customer could read about the processing at that moment.
+    policy_version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,11 @@ class ConsentState:
     def required(self) -> bool | None:
         """Whether the order needed this consent (None for notices older than the flag)."""
         return self.latest.required
+
+    @property
+    def policy_version(self) -> int | None:
+        """The privacy policy version in force when the latest answer was recorded."""
+        return self.latest.policy_version
 
 
 def current_consents(records: Iterable[ConsentRecord]) -> list[ConsentState]:

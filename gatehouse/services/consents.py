@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from gatehouse.domain.consents import Channel, ConsentRecord, ConsentState, current_consents
 from gatehouse.domain.errors import Conflict, InvalidInput, NotFound
 from gatehouse.domain.ids import new_id
@@ -10,6 +12,7 @@ from gatehouse.domain.views import CloseReason
 from gatehouse.services import erasures
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.services.subjects import require_live_subject, require_subject
+from gatehouse.services.unit_of_work import UnitOfWork
 from gatehouse.services.view_closing import close_views_in
 
 __all__ = ["record_consent", "withdraw_consent", "consent_states"]
@@ -34,6 +37,13 @@ def _check_language(pack: RulePack, language: str) -> None:
             code="notice_language_not_binding",
             details={"required_language": pack.required_language, "notice_language": language},
         )
+
+
+def _policy_version(uow: UnitOfWork, at: datetime) -> int | None:
+    # Read in the answer's own transaction: a version published concurrently is either in force
+    # for this answer or not, never half.
+    in_force = uow.policies.in_force(at, with_documents=False)
+    return None if in_force is None else in_force.version
 
 
 def record_consent(
@@ -65,6 +75,7 @@ def record_consent(
             language=notice.locale,
             content_digest=notice.content_digest,
             required=notice.required,
+            policy_version=_policy_version(uow, now),
         )
         uow.consents.append(record)
         uow.ledger.append(
@@ -112,6 +123,7 @@ def withdraw_consent(
             at=now,
             recipients=state.recipients,
             withdraws=consent_id,
+            policy_version=_policy_version(uow, now),
         )
         uow.consents.append(record)
         views = uow.transfers.open_views(subject_id=subject_id, consent_notice=state.notice_hash)

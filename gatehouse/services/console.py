@@ -215,8 +215,8 @@ def transfers_by_country(gh: Gatehouse, locale: str) -> list[CountryCount]:
 
 
 def _policy(uow: UnitOfWork, now: datetime) -> dict[str, VersionSummary | None]:
-    in_force = uow.policies.in_force(now)
-    latest = uow.policies.latest()
+    in_force = uow.policies.in_force(now, with_documents=False)
+    latest = uow.policies.latest(with_documents=False)
     upcoming = (
         latest if latest and (in_force is None or latest.version > in_force.version) else None
     )

@@ -37,6 +37,9 @@ class CustomerConsent:
     granted_at: datetime | None
     withdrawn_at: datetime | None
     channel: str
+    # The privacy policy version in force when the latest answer was given (None before the
+    # first version was published).
+    policy_version: int | None = None
 
 
 def customer_consents(gh: Gatehouse, subject_id: str) -> list[CustomerConsent]:
@@ -76,6 +79,7 @@ def customer_consents(gh: Gatehouse, subject_id: str) -> list[CustomerConsent]:
                 granted_at=state.granted_at,
                 withdrawn_at=state.withdrawn_at,
                 channel=state.channel,
+                policy_version=state.policy_version,
             )
         )
     return consents

@@ -79,6 +79,10 @@ class DeletionReceipt:
     retained: tuple[RetainedRecord, ...]
     # The ``subject.deleted`` ledger entry.
     entry: LedgerEntry
+    # The privacy policy version in force at the deletion (None before the first), for the link
+    # the answer shows beside the receipt. Not part of the receipt: the stored and handed-over
+    # document stays exactly what the deletion did.
+    policy_version: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The receipt's JSON form, as stored and as the API answers it."""
@@ -216,6 +220,7 @@ def erase_in(
             ],
         },
     )
+    in_force = uow.policies.in_force(now, with_documents=False)
     receipt = DeletionReceipt(
         deletion_id=deletion_id,
         subject_id=subject_id,
@@ -227,6 +232,7 @@ def erase_in(
         marketplace_notified=told is not None,
         retained=tuple(retained),
         entry=entry,
+        policy_version=None if in_force is None else in_force.version,
     )
     uow.deletions.set_receipt(deletion_id, receipt.to_dict())
     return receipt

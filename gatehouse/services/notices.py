@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from gatehouse.domain.errors import InvalidInput, NotFound
@@ -13,11 +14,15 @@ from gatehouse.domain.recipients import Recipient, RecipientStatus
 from gatehouse.services.ports import Notices, Recipients
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.services.subjects import require_live_subject
+from gatehouse.services.unit_of_work import UnitOfWork
 from gatehouse.store.records import StoredNotice
 
 __all__ = [
     "MAX_NOTICE_RECIPIENTS",
+    "NoticeScope",
+    "RenderedNotice",
     "render_for_subject",
+    "render_with_policy",
     "publish_disclosure",
     "get_notice",
 ]
@@ -93,6 +98,49 @@ def _store(notices: Notices, notice: Notice, at: datetime) -> None:
     )
 
 
+@dataclass(frozen=True)
+class NoticeScope:
+    """What a checkout notice covers: the recipients named or the countries, purpose and flow."""
+
+    subject_id: str
+    recipient_ids: Sequence[str]
+    countries: Sequence[str]
+    purpose: str
+    flow: str
+    locale: str | None
+
+
+@dataclass(frozen=True)
+class RenderedNotice:
+    """A rendered checkout notice and the privacy policy version in force when it was shown.
+
+    The version sits beside the notice, outside its body: publishing a policy version must not
+    change a notice's hash, or every consent given to it would look like one to another notice.
+    """
+
+    notice: Notice
+    policy_version: int | None
+
+
+def _render_in(gh: Gatehouse, uow: UnitOfWork, scope: NoticeScope, now: datetime) -> Notice:
+    subject = require_live_subject(uow.subjects, scope.subject_id)
+    pack = gh.packs.by_id(subject.rule_pack)
+    chosen = _recipients_in_scope(
+        uow.recipients, pack, scope.recipient_ids, scope.countries, scope.purpose, scope.flow
+    )
+    notice = render_notice(
+        # The notice that carries consent is in the pack's required language, whatever the
+        # customer's locale; another language is rendered on request, to show beside it.
+        pack,
+        purpose=scope.purpose,
+        flow=scope.flow,
+        recipients=chosen,
+        locale=scope.locale or pack.required_language,
+    )
+    _store(uow.notices, notice, now)
+    return notice
+
+
 def render_for_subject(
     gh: Gatehouse,
     *,
@@ -108,21 +156,22 @@ def render_for_subject(
     Without ``locale`` it is in the pack's required language: the only notice a consent can
     be recorded against.
     """
+    scope = NoticeScope(subject_id, recipient_ids, countries, purpose, flow, locale)
     with gh.unit_of_work() as uow:
-        subject = require_live_subject(uow.subjects, subject_id)
-        pack = gh.packs.by_id(subject.rule_pack)
-        chosen = _recipients_in_scope(uow.recipients, pack, recipient_ids, countries, purpose, flow)
-        notice = render_notice(
-            # The notice that carries consent is in the pack's required language, whatever the
-            # customer's locale; another language is rendered on request, to show beside it.
-            pack,
-            purpose=purpose,
-            flow=flow,
-            recipients=chosen,
-            locale=locale or pack.required_language,
-        )
-        _store(uow.notices, notice, gh.clock())
-    return notice
+        return _render_in(gh, uow, scope, gh.clock())
+
+
+def render_with_policy(gh: Gatehouse, scope: NoticeScope) -> RenderedNotice:
+    """:func:`render_for_subject`, with the privacy policy version in force to link beside it.
+
+    Both are read in one transaction, so the link is the version in force as the notice was
+    stored.
+    """
+    now = gh.clock()
+    with gh.unit_of_work() as uow:
+        notice = _render_in(gh, uow, scope, now)
+        in_force = uow.policies.in_force(now, with_documents=False)
+    return RenderedNotice(notice, None if in_force is None else in_force.version)
 
 
 def publish_disclosure(

@@ -117,9 +117,12 @@ def show_policy(
     language = register_language(pack, locale)
     now = gh.clock()
     with gh.unit_of_work(read_only=True) as uow:
-        in_force = uow.policies.in_force(now)
-        latest = uow.policies.latest()
-        stored = (in_force or latest) if version is None else uow.policies.get(version)
+        in_force = uow.policies.in_force(now, with_documents=False)
+        latest = uow.policies.latest(with_documents=False)
+        if version is None:
+            shown = in_force or latest
+            version = None if shown is None else shown.version
+        stored = None if version is None else uow.policies.get(version)
     if stored is None:
         raise _not_found(version)
     summary = version_summary(stored)
@@ -145,7 +148,7 @@ def show_policy(
 def policy_in_force(gh: Gatehouse) -> VersionSummary | None:
     """The version in force now, for links and consent records; None before the first."""
     with gh.unit_of_work(read_only=True) as uow:
-        stored = uow.policies.in_force(gh.clock())
+        stored = uow.policies.in_force(gh.clock(), with_documents=False)
     return None if stored is None else version_summary(stored)
 
 
@@ -243,7 +246,9 @@ def _check(gh: Gatehouse, query: PolicyRegisterQuery) -> _Checked:
     after = _decode_cursor(query.cursor)
     with gh.unit_of_work(read_only=True) as uow:
         if query.version is None:
-            stored = uow.policies.in_force(gh.clock()) or uow.policies.latest()
+            stored = uow.policies.in_force(gh.clock(), with_documents=False) or uow.policies.latest(
+                with_documents=False
+            )
         else:
             stored = uow.policies.get(query.version)
     if stored is None:

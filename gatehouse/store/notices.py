@@ -167,6 +167,7 @@ class ConsentRepository:
                 channel=record.channel,
                 withdraws=record.withdraws,
                 at=record.at,
+                policy_version=record.policy_version,
             )
         )
 
@@ -200,6 +201,7 @@ class ConsentRepository:
                 language=row.locale,
                 content_digest=row.content_digest,
                 required=row.required,
+                policy_version=row.policy_version,
             )
             for row in rows
         ]

@@ -158,6 +158,11 @@ def _stored(row: Any, *, with_documents: bool = True) -> StoredPolicy:
     )
 
 
+def _columns(with_documents: bool) -> list[Column[Any]]:
+    """The version's columns, less its documents when they are not needed."""
+    return [c for c in policy_versions.c if with_documents or c.name != "documents"]
+
+
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -182,12 +187,12 @@ class PolicyRepository:
     def __init__(self, connection: Connection) -> None:
         self._c = connection
 
-    def latest(self) -> StoredPolicy | None:
+    def latest(self, *, with_documents: bool = True) -> StoredPolicy | None:
         """The newest version, in force or announced; None before the first."""
         row = self._c.execute(
-            select(policy_versions).order_by(policy_versions.c.version.desc()).limit(1)
+            select(*_columns(with_documents)).order_by(policy_versions.c.version.desc()).limit(1)
         ).first()
-        return _stored(row) if row is not None else None
+        return _stored(row, with_documents=with_documents) if row is not None else None
 
     def get(self, version: int) -> StoredPolicy | None:
         """Version ``version``, or None."""
@@ -196,22 +201,23 @@ class PolicyRepository:
         ).first()
         return _stored(row) if row is not None else None
 
-    def in_force(self, at: datetime) -> StoredPolicy | None:
-        """The newest version whose effective time has come by ``at``."""
+    def in_force(self, at: datetime, *, with_documents: bool = True) -> StoredPolicy | None:
+        """The newest version whose effective time has come by ``at``.
+
+        Without the documents it is a read of a few columns, for links and consent records.
+        """
         row = self._c.execute(
-            select(policy_versions)
+            select(*_columns(with_documents))
             .where(policy_versions.c.effective_at <= at)
             .order_by(policy_versions.c.version.desc())
             .limit(1)
         ).first()
-        return _stored(row) if row is not None else None
+        return _stored(row, with_documents=with_documents) if row is not None else None
 
     def history(self) -> list[StoredPolicy]:
         """Every version, newest first, without the documents (they are not read here)."""
         rows = self._c.execute(
-            select(
-                *(c for c in policy_versions.c if c.name != "documents"),
-            ).order_by(policy_versions.c.version.desc())
+            select(*_columns(with_documents=False)).order_by(policy_versions.c.version.desc())
         )
         return [_stored(r, with_documents=False) for r in rows]
 

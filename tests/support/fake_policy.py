@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from gatehouse.domain.decision import DisclosureFact
@@ -31,21 +31,29 @@ def _valid(r: RangedRow, version: int) -> bool:
     return r.first <= version and (r.last is None or r.last >= version)
 
 
+def _trimmed(policy: StoredPolicy | None, with_documents: bool) -> StoredPolicy | None:
+    """As the SQL repository answers: without the documents unless asked for."""
+    if policy is None or with_documents:
+        return policy
+    return replace(policy, documents={})
+
+
 class FakePolicies(FakeRepository):
     """Published policy versions, oldest first, and the register's row versions."""
 
-    def latest(self) -> StoredPolicy | None:
+    def latest(self, *, with_documents: bool = True) -> StoredPolicy | None:
         self._hook("latest")
-        return self.t.policy_versions[-1] if self.t.policy_versions else None
+        latest = self.t.policy_versions[-1] if self.t.policy_versions else None
+        return _trimmed(latest, with_documents)
 
     def get(self, version: int) -> StoredPolicy | None:
         self._hook("get")
         return next((p for p in self.t.policy_versions if p.version == version), None)
 
-    def in_force(self, at: datetime) -> StoredPolicy | None:
+    def in_force(self, at: datetime, *, with_documents: bool = True) -> StoredPolicy | None:
         self._hook("in_force")
         due = [p for p in self.t.policy_versions if p.effective_at <= at]
-        return due[-1] if due else None
+        return _trimmed(due[-1] if due else None, with_documents)
 
     def history(self) -> list[StoredPolicy]:
         self._hook("history")
