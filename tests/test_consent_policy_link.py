@@ -175,6 +175,14 @@ def test_each_consent_records_the_policy_version_in_force(world: World) -> None:
         assert withdrawn.status_code == 200, withdrawn.text
         assert withdrawn.json()["granted"] is False
         assert withdrawn.json()["policy_version"] == 2
+        exported = customer.get("/v1/me/export")
+        assert exported.status_code == 200, exported.text
+        answers = exported.json()["consents"]
+        grants = {a["id"]: a["policy_version"] for a in answers if a["withdraws"] is None}
+        assert grants == expected
+        assert [(a["withdraws"], a["policy_version"]) for a in answers if a["withdraws"]] == [
+            (under_first["id"], 2)
+        ]
     stored = _stored_versions(world, subject_id)
     assert stored[under_first["id"]] == 1 and list(stored.values()).count(2) == 2
 

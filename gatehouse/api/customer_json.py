@@ -58,6 +58,7 @@ def _answer_json(answer: ExportedConsent) -> dict[str, Any]:
         "at": answer.at,
         "purpose": answer.purpose,
         "recipients": list(answer.recipients),
+        "policy_version": answer.policy_version,
         "notice": None
         if notice is None
         else {

@@ -59,6 +59,8 @@ class ExportedConsent:
     purpose: str
     recipients: Sequence[str]
     notice: ExportedNotice | None
+    # The privacy-policy version in force when the answer was given (None before any).
+    policy_version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,7 @@ def _consent_history(uow: UnitOfWork, subject_id: str) -> list[ExportedConsent]:
                     shown_at=notice.created_at,
                     text=notice.text,
                 ),
+                policy_version=record.policy_version,
             )
         )
     return answers
