@@ -51,6 +51,7 @@ $(AXE):
 bench: $(STAMP)
 	$(BIN)/python bench/vault.py
 	$(BIN)/python bench/pages.py
+	$(BIN)/python bench/policy.py
 
 # The portal's compiled message catalogs (.mo) are committed; rebuild them after editing a .po.
 .PHONY: catalogs

@@ -118,8 +118,8 @@ def test_invariant_1_no_seeded_pii_at_rest(seeded: Seeded) -> None:
 def test_invariant_1_check_can_fail(seeded: Seeded) -> None:
     """The scan itself works: a value that is stored in plaintext is found."""
     haystacks = _database_bytes(seeded)
-    plain = [b"(sel00", b"rcp_", "테스트 아님".encode()]  # legal names and ids are not PII
-    assert _scan(haystacks, plain) == ["(sel00", "rcp_"]
+    plain = [b"Co., Ltd.", b"rcp_", "테스트 아님".encode()]  # legal names and ids are not PII
+    assert _scan(haystacks, plain) == ["Co., Ltd.", "rcp_"]
 
 
 def test_invariant_6_master_key_absent_and_keys_hashed(seeded: Seeded) -> None:

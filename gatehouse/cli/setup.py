@@ -124,12 +124,18 @@ def demo(
         tasks = {
             "recipients": bar.add_task("recipients abroad", total=recipients),
             "subjects": bar.add_task("Korean customers ", total=subjects),
+            "policy": bar.add_task("privacy policy   ", total=1, start=False),
         }
+
+        def advance(stage: str, done: int) -> None:
+            bar.start_task(tasks[stage])  # the policy's clock starts when publishing does
+            bar.advance(tasks[stage], done)
+
         report = seed_marketplace(
             gh,
             recipients=recipients,
             subjects=subjects,
-            progress=lambda stage, n: bar.advance(tasks[stage], n),
+            progress=advance,
         )
     console.print(
         f"seeded {report.recipients} recipients in {report.countries} countries "
@@ -143,6 +149,12 @@ def demo(
 
         link = create_link(gh, report.privacy_subject_id)
         print(f"privacy center (one customer, link valid 15 min): {base}{link.url}")
+    if report.policy is not None:
+        print(
+            f"privacy policy v{report.policy.version} "
+            f"({report.policy.register_count} recipients abroad in its register): "
+            f"{base}/v1/privacy-policy"
+        )
     print(f"console: {base}/console")
     print(f"API docs: {base}/docs")
     auth = f"Authorization: Bearer {report.operator_key}"

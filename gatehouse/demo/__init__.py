@@ -1,5 +1,5 @@
 """A realistic demo marketplace: thousands of overseas recipients and Korean customers."""
 
-from gatehouse.demo.marketplace import SeedReport, seed_marketplace
+from gatehouse.demo.marketplace import PolicyReport, SeedReport, seed_marketplace
 
-__all__ = ["SeedReport", "seed_marketplace"]
+__all__ = ["PolicyReport", "SeedReport", "seed_marketplace"]

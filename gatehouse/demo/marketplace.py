@@ -1,19 +1,15 @@
-"""Seed a marketplace: terms, thousands of recipients abroad, and Korean customers."""
+"""Seed a marketplace: terms, thousands of recipients abroad, Korean customers, the policy."""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 
-import phonenumbers
-from faker import Faker
-
+from gatehouse.demo.abroad import ENTRUSTEE_KINDS, recipients_abroad
 from gatehouse.demo.korea import KoreanCustomers
 from gatehouse.demo.operator import demo_operator_profile
 from gatehouse.domain.orders import OrderItem
-from gatehouse.domain.recipients import Certification, PrivacyOfficer
 from gatehouse.domain.subjects import SubjectPII
 from gatehouse.services import consents as consent_service
 from gatehouse.services import notices as notice_service
@@ -24,37 +20,10 @@ from gatehouse.services import subjects as subject_service
 from gatehouse.services import terms as terms_service
 from gatehouse.services import transfers as transfer_service
 from gatehouse.services.access import issue_operator_key
+from gatehouse.services.privacy_policy import publish_policy
 from gatehouse.services.runtime import Gatehouse
 
-__all__ = ["SeedReport", "seed_marketplace", "DEMO_TERMS"]
-
-# Country, Faker locale, e-mail TLD and weight: most sellers are in China, as on the
-# platforms the PIPC fined, with a long tail elsewhere.
-_COUNTRIES: list[tuple[str, str, str, int]] = [
-    ("CN", "zh_CN", "cn", 52),
-    ("HK", "zh_TW", "hk", 6),
-    ("TW", "zh_TW", "tw", 3),
-    ("SG", "en_US", "sg", 4),
-    ("JP", "ja_JP", "jp", 4),
-    ("US", "en_US", "com", 5),
-    ("VN", "vi_VN", "vn", 3),
-    ("TH", "th_TH", "co.th", 2),
-    ("ID", "id_ID", "co.id", 2),
-    ("MY", "en_US", "com.my", 2),
-    ("PH", "en_PH", "ph", 1),
-    ("IN", "en_IN", "in", 2),
-    ("TR", "tr_TR", "com.tr", 1),
-    ("DE", "de_DE", "de", 2),
-    ("FR", "fr_FR", "fr", 1),
-    ("GB", "en_GB", "co.uk", 2),
-    ("IT", "it_IT", "it", 1),
-    ("ES", "es_ES", "es", 1),
-    ("NL", "nl_NL", "nl", 1),
-    ("AU", "en_AU", "com.au", 1),
-    ("CA", "en_CA", "ca", 1),
-    ("MX", "es_MX", "mx", 1),
-    ("BR", "pt_BR", "com.br", 1),
-]
+__all__ = ["DEMO_TERMS", "PolicyReport", "SeedReport", "seed_marketplace"]
 
 DEMO_TERMS = {
     "safety_measures": (
@@ -81,6 +50,22 @@ DEMO_TERMS = {
 
 
 @dataclass
+class PolicyReport:
+    """The privacy-policy version the demo published, and what its register must show."""
+
+    version: int
+    register_count: int
+    # Every recipient abroad the demo registered, by id, with its legal name.
+    abroad: dict[str, str] = field(repr=False)
+    # The logistics and storage companies among them, which the policy names as entrustees.
+    entrustees: dict[str, str] = field(repr=False)
+    # Suspended before any transfer: the register leaves them out.
+    suspended: frozenset[str] = field(repr=False)
+    # Those with an allowed transfer: the register marks them as having received data.
+    received: frozenset[str] = field(repr=False)
+
+
+@dataclass
 class SeedReport:
     """What the seeding made: keys to try, and every PII value it stored (for tests)."""
 
@@ -91,83 +76,10 @@ class SeedReport:
     subjects: int
     privacy_subject_id: str = ""
     seeded_pii: list[SubjectPII] = field(default_factory=list, repr=False)
+    policy: PolicyReport | None = None
 
 
 Progress = Callable[[str, int], None]
-
-
-def _mobile(region: str, rnd: random.Random) -> str:
-    example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
-    if example is None:
-        example = phonenumbers.example_number(region)
-    assert example is not None
-    national = str(example.national_number)
-    # Vary the tail but keep the operator prefix, so the number stays valid.
-    for _ in range(20):
-        tail = "".join(rnd.choice("0123456789") for _ in range(4))
-        candidate = phonenumbers.parse(f"+{example.country_code}{national[:-4]}{tail}")
-        if phonenumbers.is_valid_number(candidate):
-            return phonenumbers.format_number(candidate, phonenumbers.PhoneNumberFormat.E164)
-    return phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
-
-
-def _recipients(count: int, seed: int) -> list[recipient_service.RecipientInput]:
-    rnd = random.Random(seed)
-    fakers = {locale: Faker(locale) for _, locale, _, _ in _COUNTRIES}
-    for offset, faker in enumerate(fakers.values()):
-        faker.seed_instance(seed + offset)
-    weights = [w for *_, w in _COUNTRIES]
-    # Every country appears at least once, then the weights decide the rest.
-    picks = list(_COUNTRIES) + rnd.choices(
-        _COUNTRIES, weights=weights, k=max(0, count - len(_COUNTRIES))
-    )
-    inputs = []
-    for index, (country, locale, tld, _) in enumerate(picks[:count]):
-        faker = fakers[locale]
-        kind = rnd.choices(["seller", "logistics", "storage"], weights=[90, 7, 3])[0]
-        slug = f"{kind[:3]}{index:05d}"
-        name = f"{faker.company()} ({slug})"
-        incomplete = rnd.random()
-        officer = PrivacyOfficer(
-            name=faker.name(), email=f"privacy@{slug}.example.{tld}", phone=_mobile(country, rnd)
-        )
-        if incomplete < 0.06:
-            officer = PrivacyOfficer()  # no privacy officer named yet
-        certifications: list[Certification] = []
-        if kind != "seller" and rnd.random() < 0.5:
-            # ISMS-P runs three years; some demo certificates have lapsed already.
-            issued = date(2023, 6, 1) + timedelta(days=rnd.randint(0, 1000))
-            certifications.append(
-                Certification(
-                    scheme="ISMS-P",
-                    id=f"ISMS-P-{index:05d}",
-                    issuer=rnd.choice(["KISA", "FSI"]),
-                    issued_on=issued,
-                    expires_on=issued + timedelta(days=3 * 365 - 1),
-                    covers=("entrustment", "storage"),
-                    safety_and_rights_measures=(
-                        "Access control, encryption at rest, access logs kept one year; "
-                        "rights requests answered within 10 days."
-                    ),
-                    implementation_measures=(
-                        "The certified controls are audited yearly at the overseas site."
-                    ),
-                )
-            )
-        inputs.append(
-            recipient_service.RecipientInput(
-                kind=kind,
-                legal_name=name,
-                country=country,
-                contact_phone=None if 0.06 <= incomplete < 0.09 else _mobile(country, rnd),
-                contact_email=None if 0.06 <= incomplete < 0.09 else f"ops@{slug}.example.{tld}",
-                privacy_officer=officer,
-                purposes=["fulfilment"] if kind == "seller" else ["fulfilment", "customer_service"],
-                retention_days=rnd.choice([30, 60, 90]),
-                certifications=certifications,
-            )
-        )
-    return inputs
 
 
 _NOTES = (
@@ -178,17 +90,22 @@ _NOTES = (
 )
 
 
+@dataclass(frozen=True)
+class _Activity:
+    # The seller with the most transfers and a customer with several, so the demo's
+    # recipient key and privacy-center link show something at once.
+    busiest: recipient_service.Registered
+    customer: str
+    received: frozenset[str]
+
+
 def _order_activity(
     gh: Gatehouse,
     rnd: random.Random,
     subject_ids: list[str],
     sellers: list[recipient_service.Registered],
-) -> tuple[recipient_service.Registered, str]:
-    """Orders for the first customers: most consent and are transferred, some refuse.
-
-    Returns the seller with the most transfers and a customer with several, so the demo's
-    recipient key and privacy-center link show something at once.
-    """
+) -> _Activity:
+    """Orders for the first customers: most consent and are transferred, some refuse."""
     counts: dict[str, int] = {}
     by_subject: dict[str, int] = {}
     for number, subject_id in enumerate(subject_ids):
@@ -228,7 +145,23 @@ def _order_activity(
     busiest_id = max(counts, key=lambda rid: counts[rid])
     busiest = next(item for item in sellers if item.standing.recipient.id == busiest_id)
     customer = max(by_subject, key=lambda sid: by_subject[sid])
-    return busiest, customer
+    return _Activity(busiest, customer, frozenset(counts))
+
+
+def _accept_terms(gh: Gatehouse, recipient_ids: list[str], version: str) -> None:
+    """What :func:`recipient_service.accept_terms` records, for many recipients at once.
+
+    One transaction per batch rather than one per recipient (on PostgreSQL that took 12 s of
+    the demo's seeding); the version is checked to be the current terms, as the service does,
+    and the recipients are the ones just registered.
+    """
+    now = gh.clock()
+    with gh.unit_of_work() as uow:
+        current = uow.terms.current()
+        if current is None or current.version != version:
+            raise RuntimeError(f"terms {version!r} are not the current version")
+        for recipient_id in recipient_ids:
+            uow.recipients.set_accepted_terms(recipient_id, version, now)
 
 
 def seed_marketplace(
@@ -241,11 +174,16 @@ def seed_marketplace(
     batch: int = 500,
     progress: Progress | None = None,
 ) -> SeedReport:
-    """Fill an empty Gatehouse with a marketplace; ``progress(stage, n)`` reports each batch."""
+    """Fill an empty Gatehouse with a marketplace; ``progress(stage, n)`` reports each batch.
+
+    The recipients are registered ``batch`` at a time through the service's bulk path (one
+    transaction per batch); the privacy policy is published last, so its register shows who
+    received data in the order activity.
+    """
     rnd = random.Random(seed)
     profile_service.set_profile(gh, demo_operator_profile())
     terms = terms_service.publish_terms(gh, "2026-01", DEMO_TERMS)
-    inputs = _recipients(recipients, seed)
+    inputs = recipients_abroad(recipients, seed)
     registered: list[recipient_service.Registered] = []
     for start in range(0, len(inputs), batch):
         chunk = inputs[start : start + batch]
@@ -253,11 +191,10 @@ def seed_marketplace(
         if progress:
             progress("recipients", len(chunk))
     # As on a real platform, some sellers never accepted the terms, and a few were suspended.
-    accepted = []
-    for item in registered:
-        if rnd.random() < 0.85:
-            recipient_service.accept_terms(gh, item.standing.recipient.id, terms.version)
-            accepted.append(item)
+    accepted = [item for item in registered if rnd.random() < 0.85]
+    for start in range(0, len(accepted), batch):
+        ids = [item.standing.recipient.id for item in accepted[start : start + batch]]
+        _accept_terms(gh, ids, terms.version)
     suspended = rnd.sample(registered, k=max(1, len(registered) // 200))
     for item in suspended:
         recipient_service.suspend_recipient(
@@ -292,14 +229,32 @@ def seed_marketplace(
         and item.standing.recipient.privacy_officer.has_contact
         and (item.standing.recipient.contact_phone or item.standing.recipient.contact_email)
     ]
-    busiest, customer = _order_activity(gh, rnd, subject_ids[:activity], sellers)
+    activity_done = _order_activity(gh, rnd, subject_ids[:activity], sellers)
+    if progress:
+        progress("policy", 0)
+    published = publish_policy(gh).version
+    if progress:
+        progress("policy", 1)
     operator_key = issue_operator_key(gh, gh.clock(), label="demo")
+    abroad = {r.standing.recipient.id: r.standing.recipient for r in registered}
     return SeedReport(
         operator_key=operator_key,
-        recipient_key=busiest.api_key,
-        privacy_subject_id=customer,
+        recipient_key=activity_done.busiest.api_key,
+        privacy_subject_id=activity_done.customer,
         recipients=len(registered),
         countries=len({r.standing.recipient.country for r in registered}),
         subjects=len(seeded),
         seeded_pii=seeded,
+        policy=PolicyReport(
+            version=published.version,
+            register_count=published.register_count,
+            abroad={rid: r.legal_name or "" for rid, r in abroad.items()},
+            entrustees={
+                rid: r.legal_name or ""
+                for rid, r in abroad.items()
+                if r.kind.value in ENTRUSTEE_KINDS
+            },
+            suspended=frozenset(banned),
+            received=activity_done.received,
+        ),
     )
