@@ -16,7 +16,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
+from tests.conftest import fresh_backend
 from tests.support.factories import subject_body
 from tests.support.operator_profiles import profile_body
 
@@ -173,7 +175,7 @@ def test_demo_seeds_serves_and_prints_a_key_that_works_with_curl(tmp_path: Path)
     assert (tmp_path / "gatehouse-demo.db").exists()
 
 
-def _set_profile(tmp_path: Path, **changes: object) -> None:
+def _set_profile(tmp_path: Path, database_url: str | None = None, **changes: object) -> None:
     """Store an operator profile in tmp_path's database, as PUT /v1/operator/profile would."""
     from gatehouse.api.operator_profile import OperatorProfileIn
     from gatehouse.config import Settings
@@ -182,7 +184,7 @@ def _set_profile(tmp_path: Path, **changes: object) -> None:
 
     settings = Settings.from_env(
         {
-            "GATEHOUSE_DATABASE_URL": f"sqlite:///{tmp_path / 'gatehouse.db'}",
+            "GATEHOUSE_DATABASE_URL": database_url or f"sqlite:///{tmp_path / 'gatehouse.db'}",
             "GATEHOUSE_KEY_FILE": str(tmp_path / "gatehouse.key"),
         }
     )
@@ -193,23 +195,33 @@ def _set_profile(tmp_path: Path, **changes: object) -> None:
         gh.close()
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A new, empty database of each kind for one CLI test, dropped afterwards."""
+    for backend in fresh_backend(request.param, tmp_path_factory):
+        yield backend.url
+
+
 def test_serve_refuses_without_a_required_domestic_agent_then_starts_once_set(
-    tmp_path: Path,
+    tmp_path: Path, database_url: str
 ) -> None:
-    assert _run(["init"], tmp_path).returncode == 0
+    db = {"GATEHOUSE_DATABASE_URL": database_url}
+    assert _run(["init"], tmp_path, **db).returncode == 0
     # No profile at all: serve starts, with a warning (the console says so too).
     port = _free_port()
-    with _serving(["serve", "--port", str(port)], tmp_path, port):
+    with _serving(["serve", "--port", str(port)], tmp_path, port, **db):
         pass
-    _set_profile(tmp_path, domestic_agent={"name": "바다마켓코리아 유한회사"})
-    refused = _run(["serve", "--port", str(_free_port())], tmp_path)
+    _set_profile(tmp_path, database_url, domestic_agent={"name": "바다마켓코리아 유한회사"})
+    refused = _run(["serve", "--port", str(_free_port())], tmp_path, **db)
     assert refused.returncode == 2
     message = " ".join((refused.stderr + refused.stdout).split())
     assert "domestic agent required" in message
     assert "제31조의2제1항" in message
     assert "domestic_agent.address, domestic_agent.phone, domestic_agent.email" in message
     assert "domestic_agent.name" not in message
-    _set_profile(tmp_path)
+    _set_profile(tmp_path, database_url)
     port = _free_port()
-    with _serving(["serve", "--port", str(port)], tmp_path, port):
+    with _serving(["serve", "--port", str(port)], tmp_path, port, **db):
         assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200

@@ -280,3 +280,28 @@ def test_a_seller_abroad_is_never_disclosed_into_a_basis(world: World) -> None:
         assert refused.json()["error"]["code"] == "no_lawful_basis"
     finally:
         seller.client.close()
+
+
+def test_an_empty_required_item_stops_publishing_and_is_named(world: World) -> None:
+    first = _publish(world.api)["version"]
+    # The profile keeps an agent without a phone (it is stored, and flagged), but the policy
+    # cannot be published without it: 「개인정보 보호법」 제31조의2 puts it in the policy.
+    agent = {
+        "name": "바다마켓코리아 유한회사",
+        "address": "서울특별시 마포구 양화로 45",
+        "email": "agent@bada.example.kr",
+    }
+    stored = world.api.put("/v1/operator/profile", json=profile_body(domestic_agent=agent))
+    assert stored.status_code == 200, stored.text
+    refused = world.api.post(PUBLISH)
+    assert refused.status_code == 409, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "policy_incomplete"
+    assert error["details"] == {"item": "domestic_agent.phone"}
+    assert "domestic_agent.phone" in error["message"]
+    # Nothing was half-written: the version in force is still the first.
+    shown = world.public.get("/v1/privacy-policy").json()
+    assert shown["version"]["version"] == first["version"]
+    assert [
+        v["version"] for v in world.public.get("/v1/privacy-policy/versions").json()["items"]
+    ] == [first["version"]]
