@@ -13,7 +13,6 @@ import pycountry
 from pydantic import (
     BaseModel,
     Field,
-    PositiveInt,
     StringConstraints,
     model_validator,
 )
@@ -40,6 +39,7 @@ from gatehouse.domain.policy.model import (
 )
 from gatehouse.domain.policy.naming import OnwardTransferTexts, naming_problems
 from gatehouse.domain.policy.policy_texts import PolicyTexts
+from gatehouse.domain.policy.sections import Deadlines, Purpose, Remedy, RetentionHold, Views
 from gatehouse.domain.policy.wording import (
     ConsentWording,
     DisclosureTexts,
@@ -75,54 +75,6 @@ _NOT_RELEASED_TRANSFORM = "drop"
 
 # The values notice texts may use, so the wording follows the pack's view clock.
 _TEXT_PLACEHOLDERS = ("close_days", "max_days")
-
-
-class Purpose(Model):
-    """A purpose and the transform each field gets for it."""
-
-    label: Label
-    # Whether an order for this purpose cannot proceed without the transfer: its consent is
-    # then labelled required and its refusal effect says the order stops (R10).
-    consent_required: bool
-    fields: dict[Key, Key] = Field(min_length=1)
-    # Replaces the transform of the listed fields once the purchase is confirmed.
-    after_confirmation: dict[Key, Key] = Field(default_factory=dict)
-
-
-class Views(Model):
-    """How long a recipient's view of transferred data stays open."""
-
-    close_days_after_delivery: PositiveInt
-    max_days: PositiveInt
-    safe_number_cooldown_days: Annotated[int, Field(ge=0)]
-
-
-class Deadlines(Model):
-    """Statutory clocks for rights requests and breaches."""
-
-    rights_request_days: PositiveInt
-    rights_request_alert_day: PositiveInt
-    breach_notify_hours: PositiveInt
-    breach_report_threshold: PositiveInt
-    # Days a recipient has to confirm an erasure before it is escalated and loses eligibility.
-    erasure_ack_days: PositiveInt = 10
-
-
-class RetentionHold(Model):
-    """Records a statute makes us keep after deletion, and for how long."""
-
-    months: PositiveInt
-    label: Label
-    statute: Text
-    fields: list[Key] = Field(min_length=1)
-
-
-class Remedy(Model):
-    """A public body a data subject can turn to."""
-
-    name: Label
-    phone: Annotated[str, StringConstraints(pattern=r"^[0-9]+(?:-[0-9]+)*$")]
-    url: Annotated[str, StringConstraints(pattern=r"^https://[^\s/]+(?:/\S*)?$")]
 
 
 def _problem(key: str, problem: str) -> PydanticCustomError:
