@@ -18,11 +18,13 @@ from gatehouse.api import (
     customer,
     disclosures,
     gateway,
+    incidents,
     ledger,
     operator,
     operator_profile,
     operator_webhook,
     outbox,
+    penalty,
     privacy_policy,
     recipient,
     requests,
@@ -68,6 +70,8 @@ def create_app(gatehouse: Gatehouse) -> FastAPI:
         customer.router,
         disclosures.router,
         privacy_policy.router,
+        incidents.router,
+        penalty.router,
     ):
         app.include_router(api_router)
     # The console's own pages come before its catch-all 404 route.

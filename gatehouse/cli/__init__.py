@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from gatehouse.cli import keys, ledger, setup, worker
+from gatehouse.cli import export, keys, ledger, setup, worker
 
 __all__ = ["app", "main"]
 
@@ -15,6 +15,7 @@ app.command("init")(setup.init)
 app.command("serve")(setup.serve)
 app.command("demo")(setup.demo)
 app.command("worker")(worker.run)
+app.command("export")(export.export)
 app.add_typer(keys.keys_app, name="keys")
 app.add_typer(ledger.ledger_app, name="ledger")
 

@@ -8,11 +8,11 @@ from types import TracebackType
 from typing import Any, Self, TypeVar, cast
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError
 
 from gatehouse.ledger import LedgerEntry
 from gatehouse.services import ledger_append
-from gatehouse.services.ports import Contention, DuplicateKey
+from gatehouse.services.sql_errors import translated
 from gatehouse.store.abuse import AbuseFlagRepository
 from gatehouse.store.api_keys import ApiKeyRepository
 from gatehouse.store.browser_sessions import BrowserSessionRepository
@@ -21,6 +21,7 @@ from gatehouse.store.customer_transfers import CustomerTransferRepository
 from gatehouse.store.dashboard import DashboardRepository
 from gatehouse.store.deletions import DeletionRepository
 from gatehouse.store.erasures import ErasureRepository
+from gatehouse.store.incidents import IncidentRepository
 from gatehouse.store.ledger import LedgerRepository
 from gatehouse.store.notices import ConsentRepository, NoticeRepository
 from gatehouse.store.operator_events import OperatorEventRepository, SealedEvent
@@ -42,10 +43,6 @@ from gatehouse.store.wrapped_keys import WrappedKeyRepository
 __all__ = ["SqlUnitOfWork", "SqlLedger", "SqlWebhooks"]
 
 R = TypeVar("R")
-
-# SQLSTATEs of a transaction the server aborted for a concurrent one: serialization failure
-# and deadlock. Running the transaction again is the documented remedy for both.
-_RETRYABLE = {"40001", "40P01"}
 
 
 class SqlLedger(LedgerRepository):
@@ -135,15 +132,6 @@ def _console_sessions(connection: Connection) -> BrowserSessionRepository:
     return BrowserSessionRepository(connection, "console")
 
 
-def _translated(error: BaseException) -> Exception | None:
-    """The port's exception for a database error that a use case may handle, else None."""
-    if isinstance(error, IntegrityError):
-        return DuplicateKey(str(error.orig))
-    if isinstance(error, DBAPIError) and getattr(error.orig, "sqlstate", None) in _RETRYABLE:
-        return Contention(str(error.orig))
-    return None
-
-
 class SqlUnitOfWork:
     """One transaction over ``engine``; see :mod:`gatehouse.services.unit_of_work`.
 
@@ -223,11 +211,11 @@ class SqlUnitOfWork:
             else:
                 connection.rollback()
         except DBAPIError as error:
-            raise (_translated(error) or error) from error
+            raise (translated(error) or error) from error
         finally:
             connection.close()
-        if exc is not None and (translated := _translated(exc)) is not None:
-            raise translated from exc
+        if exc is not None and (mapped := translated(exc)) is not None:
+            raise mapped from exc
 
     def _live(self) -> Connection:
         if self._connection is None:
@@ -396,3 +384,8 @@ class SqlUnitOfWork:
     def policies(self) -> PolicyRepository:
         """Published privacy-policy versions and their registers."""
         return self._repository(PolicyRepository)
+
+    @property
+    def incidents(self) -> IncidentRepository:
+        """Breach incidents and the view windows they are measured on."""
+        return self._repository(IncidentRepository)

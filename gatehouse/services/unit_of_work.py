@@ -51,6 +51,7 @@ from gatehouse.services.ports_customer import (
     RetentionDates,
     RetentionRecords,
 )
+from gatehouse.services.ports_incidents import Incidents
 from gatehouse.services.ports_operator import OperatorProfiles
 from gatehouse.services.ports_policy import Policies
 
@@ -152,6 +153,9 @@ class UnitOfWork(Protocol):
 
     @property
     def policies(self) -> Policies: ...
+
+    @property
+    def incidents(self) -> Incidents: ...
 
     def __enter__(self) -> Self: ...
 

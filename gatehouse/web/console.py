@@ -26,6 +26,7 @@ from gatehouse.http.deps import gatehouse_of
 from gatehouse.services import console as panels
 from gatehouse.services.browser_sessions import CONSOLE, BrowserSession
 from gatehouse.web.charts import Bar, bar_chart
+from gatehouse.web.console_incidents import open_incidents
 from gatehouse.web.i18n import N_
 from gatehouse.web.sessions import LoginTexts, SignIn
 from gatehouse.web.site import Site, text
@@ -170,6 +171,7 @@ def dashboard(request: Request) -> Response:
         "refusals": _refusals(today, locale),
         "countries": today.countries,
         "chart": _chart(today, locale),
+        "incidents": open_incidents(gatehouse_of(request), locale),
         "done": request.query_params.get("done"),
         "now": today.now,
         "deadlines": today.deadlines,

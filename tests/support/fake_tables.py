@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from gatehouse.domain.consents import ConsentRecord
+from gatehouse.domain.incidents import Incident
 from gatehouse.domain.recipients import Recipient
 from gatehouse.domain.subjects import Subject
 from gatehouse.domain.terms import Terms
@@ -99,6 +100,8 @@ class Tables:
     policy_register: list[Any] = field(default_factory=list)
     # (version, PolicyDisclosure): what each version discloses under Art. 28-8(1) 3.
     policy_disclosures: list[tuple[int, Any]] = field(default_factory=list)
+    # Breach incidents by id.
+    incidents: dict[str, Incident] = field(default_factory=dict)
 
 
 @dataclass

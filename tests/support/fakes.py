@@ -41,6 +41,7 @@ from tests.support.fake_customer import (
     FakeRetentionDates,
     FakeRetentionRecords,
 )
+from tests.support.fake_incidents import FakeIncidents
 from tests.support.fake_keys import (
     FakeAbuseFlags,
     FakeApiKeys,
@@ -290,6 +291,10 @@ class FakeUnitOfWork:
     @property
     def policies(self) -> FakePolicies:
         return self._repository(FakePolicies)
+
+    @property
+    def incidents(self) -> FakeIncidents:
+        return self._repository(FakeIncidents)
 
 
 class FakeDatabase:

@@ -28,6 +28,7 @@ from gatehouse.domain.policy.bases import (
     SchemeName,
     basis_problems,
 )
+from gatehouse.domain.policy.breach import BreachRules
 from gatehouse.domain.policy.model import (
     BasisCode,
     CountryCode,
@@ -38,6 +39,7 @@ from gatehouse.domain.policy.model import (
     Text,
 )
 from gatehouse.domain.policy.naming import OnwardTransferTexts, naming_problems
+from gatehouse.domain.policy.penalty import PenaltyRules
 from gatehouse.domain.policy.policy_texts import PolicyTexts
 from gatehouse.domain.policy.sections import Deadlines, Purpose, Remedy, RetentionHold, Views
 from gatehouse.domain.policy.wording import (
@@ -141,6 +143,8 @@ class RulePack(Model):
     domestic_agent: DomesticAgentRule | None = None
     # The words of the generated privacy policy; None where the pack publishes none.
     privacy_policy: PolicyTexts | None = None
+    penalty: PenaltyRules | None = None
+    breach: BreachRules | None = None
 
     @model_validator(mode="after")
     def _check_consistency(self) -> RulePack:
