@@ -35,11 +35,11 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
+from register_seed import COUNTRIES, median_ms, seed_register
 from sqlalchemy import delete, insert, select, tuple_, update
 
 from gatehouse.app import create_app
@@ -56,18 +56,13 @@ from gatehouse.services.runtime import Gatehouse, open_gatehouse
 from gatehouse.store.policy_disclosures import policy_disclosures
 from gatehouse.store.privacy_policies import policy_register, policy_versions
 from gatehouse.store.scratch import scratch_database
-from gatehouse.store.tables import orders, recipients, subjects, transfers
+from gatehouse.store.tables import recipients
 from gatehouse.vault import MasterKey
 
-COUNTRIES = [
-    "CN", "HK", "JP", "US", "DE", "FR", "GB", "IT", "ES", "NL", "SG", "VN",
-    "TH", "MY", "ID", "PH", "AU", "CA", "TW", "IN", "AE", "TR", "MX",
-]  # fmt: skip
 WORDS = [
     "Amber", "Cedar", "Harbor", "Maple", "Quill", "Rowan", "Willow", "Juniper", "Copper", "Fern",
 ]  # fmt: skip
 TRADES = ["Household Goods", "Apparel", "Electronics", "Kitchenware", "Toys"]
-BATCH = 5_000
 PAGE = 50
 WALK = 200
 
@@ -107,78 +102,8 @@ def _recipient_row(n: int, created: Any) -> dict[str, Any]:
 
 
 def _seed(gh: Gatehouse, count: int) -> None:
-    now = gh.clock()
-    created = now - timedelta(days=800)
     set_profile(gh, demo_operator_profile())
-    with gh.engine.begin() as c:
-        c.execute(
-            insert(subjects).values(
-                id="sub_bench",
-                external_ref_digest="bench",
-                residence_country="KR",
-                locale="ko-KR",
-                rule_pack="KR-PIPA",
-                created_at=created,
-            )
-        )
-    for start in range(0, count, BATCH):
-        rows, order_rows, transfer_rows = [], [], []
-        for n in range(start, min(start + BATCH, count)):
-            rows.append(_recipient_row(n, created))
-            decided = []
-            if n % 20 == 0:  # 5 %: received data in the period
-                decided += [
-                    (now - timedelta(days=1 + k * 37 + n % 30), True) for k in range(1 + n % 3)
-                ]
-            if n % 40 == 1:
-                decided.append((now - timedelta(days=5), False))
-            if n % 30 == 2:
-                decided.append((now - timedelta(days=500), True))
-            for k, (at, allowed) in enumerate(decided):
-                oid = f"ord_{n:08d}_{k}"
-                order_rows.append(
-                    {
-                        "id": oid,
-                        "subject_id": "sub_bench",
-                        "recipient_id": f"rcp_{n:08d}",
-                        "external_ref": oid,
-                        "customs_required": False,
-                        "has_delivery_note": False,
-                        "status": "created",
-                        "created_at": at,
-                    }
-                )
-                transfer_rows.append(
-                    {
-                        "id": f"trf_{n:08d}_{k}",
-                        "order_id": oid,
-                        "subject_id": "sub_bench",
-                        "recipient_id": f"rcp_{n:08d}",
-                        "country": COUNTRIES[n % len(COUNTRIES)],
-                        "purpose": "fulfilment",
-                        "flow": "provision",
-                        "allowed": allowed,
-                        "basis": "consent" if allowed else None,
-                        "refusal": None if allowed else "no_lawful_basis",
-                        "fields": ["name", "phone"],
-                        "decided_at": at,
-                    }
-                )
-        with gh.engine.begin() as c:
-            c.execute(insert(recipients), rows)
-            if order_rows:
-                c.execute(insert(orders), order_rows)
-                c.execute(insert(transfers), transfer_rows)
-
-
-def _median_ms(call: Callable[[], object], rounds: int) -> float:
-    call()
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+    seed_register(gh, count, _recipient_row)
 
 
 def _timed_ms(call: Callable[[], object]) -> float:
@@ -337,13 +262,13 @@ def run(url: str, count: int, rounds: int, publish_rounds: int) -> None:
     plain = _plain_version(gh, version)
     _row(
         "show_policy (ko)",
-        _median_ms(lambda: show_policy(gh, locale="ko"), rounds),
-        _median_ms(plain, rounds),
+        median_ms(lambda: show_policy(gh, locale="ko"), rounds),
+        median_ms(plain, rounds),
     )
     client = TestClient(create_app(gh))
     assert client.get("/v1/privacy-policy").status_code == 200
-    http = _median_ms(lambda: client.get("/v1/privacy-policy"), rounds)
-    _row("GET /v1/privacy-policy", http, _median_ms(plain, rounds))
+    http = median_ms(lambda: client.get("/v1/privacy-policy"), rounds)
+    _row("GET /v1/privacy-policy", http, median_ms(plain, rounds))
     first = policy_register_page(gh, PolicyRegisterQuery(limit=PAGE))
     cursor, key = _deep_cursor(gh, first.matched)
     cases: list[tuple[str, PolicyRegisterQuery, Callable[[], object]]] = [
@@ -367,8 +292,8 @@ def run(url: str, count: int, rounds: int, publish_rounds: int) -> None:
     for label, query, baseline in cases:
         page = policy_register_page(gh, query)
         assert page.entries, label
-        ours = _median_ms(lambda q=query: policy_register_page(gh, q), rounds)  # type: ignore[misc]
-        _row(label, ours, _median_ms(baseline, rounds))
+        ours = median_ms(lambda q=query: policy_register_page(gh, q), rounds)  # type: ignore[misc]
+        _row(label, ours, median_ms(baseline, rounds))
     print(
         f"version {version}: {shown.version.register_count:,} recipients in the register, "
         f"{len(shown.document.sections)} sections"

@@ -22,15 +22,15 @@ the same keyset, search and limit but no period, status or transfer count:
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from register_seed import COUNTRIES, median_ms, seed_register
+from sqlalchemy import func, select
 
 from gatehouse.config import Settings
 from gatehouse.services.overseas_register import (
@@ -40,34 +40,9 @@ from gatehouse.services.overseas_register import (
 )
 from gatehouse.services.runtime import Gatehouse, open_gatehouse
 from gatehouse.store.scratch import scratch_database
-from gatehouse.store.tables import orders, recipients, subjects, transfers
+from gatehouse.store.tables import recipients
 from gatehouse.vault import MasterKey
 
-COUNTRIES = [
-    "CN",
-    "HK",
-    "JP",
-    "US",
-    "DE",
-    "FR",
-    "GB",
-    "IT",
-    "ES",
-    "NL",
-    "SG",
-    "VN",
-    "TH",
-    "MY",
-    "ID",
-    "PH",
-    "AU",
-    "CA",
-    "TW",
-    "IN",
-    "AE",
-    "TR",
-    "MX",
-]
 WORDS = [
     "Global",
     "Trading",
@@ -80,7 +55,6 @@ WORDS = [
     "Storage",
     "Cargo",
 ]
-BATCH = 5_000
 PAGE = 50
 
 
@@ -90,99 +64,28 @@ def _name(n: int) -> str:
     return f"{needle}{WORDS[n % 10]} {WORDS[(n // 10) % 10]} {n:06d} Co., Ltd."
 
 
+def _recipient_row(n: int, created: datetime) -> dict[str, Any]:
+    return {
+        "id": f"rcp_{n:08d}",
+        "kind": ("seller", "logistics", "storage")[n % 3],
+        "legal_name": _name(n),
+        "country": COUNTRIES[n % len(COUNTRIES)],
+        "contact_phone": "+8613800138000",
+        "contact_email": f"privacy{n}@example.com",
+        "privacy_officer_name": "Li Wei",
+        "privacy_officer_email": f"dpo{n}@example.com",
+        "privacy_officer_phone": "+8613900139000",
+        "purposes": ["fulfilment"],
+        "retention_days": 90,
+        "certifications": [],
+        "status": "suspended" if n % 50 == 3 else "active",
+        "created_at": created,
+        "updated_at": created,
+    }
+
+
 def _seed(gh: Gatehouse, count: int) -> None:
-    now = gh.clock()
-    created = now - timedelta(days=800)
-    with gh.engine.begin() as c:
-        c.execute(
-            insert(subjects).values(
-                id="sub_bench",
-                external_ref_digest="bench",
-                residence_country="KR",
-                locale="ko-KR",
-                rule_pack="KR-PIPA",
-                created_at=created,
-            )
-        )
-    for start in range(0, count, BATCH):
-        rows: list[dict[str, Any]] = []
-        order_rows: list[dict[str, Any]] = []
-        transfer_rows: list[dict[str, Any]] = []
-        for n in range(start, min(start + BATCH, count)):
-            rid = f"rcp_{n:08d}"
-            rows.append(
-                {
-                    "id": rid,
-                    "kind": ("seller", "logistics", "storage")[n % 3],
-                    "legal_name": _name(n),
-                    "country": COUNTRIES[n % len(COUNTRIES)],
-                    "contact_phone": "+8613800138000",
-                    "contact_email": f"privacy{n}@example.com",
-                    "privacy_officer_name": "Li Wei",
-                    "privacy_officer_email": f"dpo{n}@example.com",
-                    "privacy_officer_phone": "+8613900139000",
-                    "purposes": ["fulfilment"],
-                    "retention_days": 90,
-                    "certifications": [],
-                    "status": "suspended" if n % 50 == 3 else "active",
-                    "created_at": created,
-                    "updated_at": created,
-                }
-            )
-            decided = []
-            if n % 20 == 0:  # 5 %: received data in the period
-                decided += [
-                    (now - timedelta(days=1 + k * 37 + n % 30), True) for k in range(1 + n % 3)
-                ]
-            if n % 40 == 1:
-                decided.append((now - timedelta(days=5), False))
-            if n % 30 == 2:
-                decided.append((now - timedelta(days=500), True))
-            for k, (at, allowed) in enumerate(decided):
-                oid = f"ord_{n:08d}_{k}"
-                order_rows.append(
-                    {
-                        "id": oid,
-                        "subject_id": "sub_bench",
-                        "recipient_id": rid,
-                        "external_ref": oid,
-                        "customs_required": False,
-                        "has_delivery_note": False,
-                        "status": "created",
-                        "created_at": at,
-                    }
-                )
-                transfer_rows.append(
-                    {
-                        "id": f"trf_{n:08d}_{k}",
-                        "order_id": oid,
-                        "subject_id": "sub_bench",
-                        "recipient_id": rid,
-                        "country": COUNTRIES[n % len(COUNTRIES)],
-                        "purpose": "fulfilment",
-                        "flow": "provision",
-                        "allowed": allowed,
-                        "basis": "consent" if allowed else None,
-                        "refusal": None if allowed else "no_lawful_basis",
-                        "fields": ["name", "phone"],
-                        "decided_at": at,
-                    }
-                )
-        with gh.engine.begin() as c:
-            c.execute(insert(recipients), rows)
-            if order_rows:
-                c.execute(insert(orders), order_rows)
-                c.execute(insert(transfers), transfer_rows)
-
-
-def _median_ms(call: Callable[[], object], rounds: int) -> float:
-    call()
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+    seed_register(gh, count, _recipient_row)
 
 
 def _plain(gh: Gatehouse, after: str | None, search: str | None) -> Callable[[], object]:
@@ -228,13 +131,13 @@ def run(url: str, count: int, rounds: int) -> None:
     for label, query, plain in cases:
         page = register_page(gh, query)
         assert page.entries, label
-        ours = _median_ms(lambda q=query: register_page(gh, q), rounds)  # type: ignore[misc]
-        base = _median_ms(plain, rounds)
+        ours = median_ms(lambda q=query: register_page(gh, q), rounds)  # type: ignore[misc]
+        base = median_ms(plain, rounds)
         print(f"{label:<20} {ours:>12.1f} {base:>16.1f} {ours / base:>7.1f}")
     counted = register_counts(gh, RegisterQuery())[3]
     received = sum(c.received for c in counted)
-    ours = _median_ms(lambda: register_counts(gh, RegisterQuery()), rounds)
-    base = _median_ms(_plain_counts(gh), rounds)
+    ours = median_ms(lambda: register_counts(gh, RegisterQuery()), rounds)
+    base = median_ms(_plain_counts(gh), rounds)
     print(f"{'counts by country':<20} {ours:>12.1f} {base:>16.1f} {ours / base:>7.1f}")
     print(f"countries: {len(counted)}; recipients that received data in the period: {received:,}")
     gh.close()
