@@ -4,12 +4,14 @@ Sources (the same as the ``[penalty]`` comment in kr-pipa.toml):
 - 「개인정보 보호법」 제64조의2제1항: 100분의 3 of revenue; KRW 2 bn where there is no revenue
   (text read at https://itwiki.kr/w/개인정보_보호법_제64조의2).
 - 「개인정보 보호법 시행령」 제60조의2: the 3-year average, annualised for a younger business,
-  less unrelated or unaffected revenue (pipa-brief.md §8 [S23]).
+  less unrelated or unaffected revenue (English translation at
+  https://prighter.com/resources/laws/korean-pipa/enforcement-decree/articles/article-60-2).
 - Announced amendment: the greater of the previous year and the 3-year average (Seoul Economic
-  Daily, 19 May 2026, pipa-brief.md [S24]).
+  Daily, 19 May 2026, https://en.sedaily.com/news/2026/05/19/korea-tightens-fines-for-major-personal-data-breaches).
 - Published totals: 서울행정법원 2023구합81091 (KRW 70,609,000, https://milkway1024.tistory.com/m/2529);
   AliExpress, PIPC 24 Jul 2024 (KRW 1,978,000,000, https://www.itbiznews.com/news/articleView.html?idxno=140919);
-  Temu, PIPC 14 May 2025 (KRW 879,000,000 + 490,000,000, pipa-brief.md [S42]).
+  Temu, PIPC 14 May 2025 (KRW 879,000,000 + 490,000,000,
+  https://www.axinova.co.kr/news/view.php?idx=4281&mcode=m7575dz).
 
 No decision or judgment with its full arithmetic (revenue base, 부과기준율, adjustments) was
 found, and neither were the notice's rates; the factor tests below therefore use rules made
