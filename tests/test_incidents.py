@@ -11,11 +11,14 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import insert
 
+from gatehouse.store.tables import orders, subjects, transfers, views
 from tests.conftest import Fresh
 from tests.support.gateway import Seller, allowed_transfer, consent, new_seller, new_subject
 from tests.support.gateway import publish_terms as publish
 from tests.support.operator_profiles import profile_body
+from tests.support.register_rows import RegisterRows
 from tests.support.server import operator_api
 from tests.test_web_console import Console
 
@@ -287,3 +290,90 @@ def test_the_console_shows_open_incidents_due_overdue_then_done(world: World) ->
         assert state() == "absent"
     finally:
         browser.close()
+
+
+def _views_at(fresh: Fresh, recipient_id: str, first: int, count: int, opened: datetime) -> None:
+    """``count`` customers, each with one allowed transfer to the recipient and its open view,
+    written straight into the tables: a thousand checkouts over HTTP would time out the test."""
+    engine = fresh.gatehouse.engine
+    subject_rows, order_rows, transfer_rows, view_rows = [], [], [], []
+    for n in range(first, first + count):
+        sid, oid, tid = f"sub_bulk{n:05d}", f"ord_bulk{n:05d}", f"trf_bulk{n:05d}"
+        subject_rows.append(
+            {
+                "id": sid,
+                "external_ref_digest": f"bulk-{n}",
+                "residence_country": "KR",
+                "locale": "ko-KR",
+                "rule_pack": "KR-PIPA",
+                "created_at": opened,
+            }
+        )
+        order_rows.append(
+            {
+                "id": oid,
+                "subject_id": sid,
+                "recipient_id": recipient_id,
+                "external_ref": oid,
+                "customs_required": False,
+                "has_delivery_note": False,
+                "status": "created",
+                "created_at": opened,
+            }
+        )
+        transfer_rows.append(
+            {
+                "id": tid,
+                "order_id": oid,
+                "subject_id": sid,
+                "recipient_id": recipient_id,
+                "country": "CN",
+                "purpose": "fulfilment",
+                "flow": "provision",
+                "allowed": True,
+                "basis": "SEPARATE_CONSENT",
+                "refusal": None,
+                "fields": ["name", "phone", "address"],
+                "decided_at": opened,
+            }
+        )
+        view_rows.append(
+            {
+                "transfer_id": tid,
+                "order_id": oid,
+                "subject_id": sid,
+                "recipient_id": recipient_id,
+                "purpose": "fulfilment",
+                "opened_at": opened,
+                "expires_at": opened + timedelta(days=30),
+            }
+        )
+    with engine.begin() as c:
+        c.execute(insert(subjects), subject_rows)
+        c.execute(insert(orders), order_rows)
+        c.execute(insert(transfers), transfer_rows)
+        c.execute(insert(views), view_rows)
+
+
+def test_the_regulator_report_is_flagged_from_the_thousandth_subject(fresh: Fresh) -> None:
+    """「개인정보 보호법 시행령」 제40조: a report from 1,000 data subjects; 999 is not enough."""
+    recipient = RegisterRows(fresh.gatehouse.engine).recipient("Lotus Trading Co", country="CN")
+    opened = fresh.clock() - timedelta(days=3)
+    _views_at(fresh, recipient, 0, 999, opened)
+    body = {
+        "discovered_at": (fresh.clock() - timedelta(hours=1)).isoformat(),
+        "kind": "recipient_breach",
+        "description": "판매자의 주문 내보내기 파일이 외부에 노출되었습니다.",
+        "scope": {"recipient_id": recipient},
+    }
+    with operator_api(fresh.gatehouse) as (_, api):
+        below = api.post("/v1/incidents", json=body)
+        assert below.status_code == 201, below.text
+        assert below.json()["affected_subjects"] == 999
+        assert below.json()["report_required"] is False
+        _views_at(fresh, recipient, 999, 1, opened)
+        at = api.post("/v1/incidents", json=body)
+        assert at.status_code == 201, at.text
+        assert at.json()["affected_subjects"] == 1000
+        assert at.json()["report_required"] is True
+        assert at.json()["report_reasons"] == ["subject_threshold"]
