@@ -6,15 +6,20 @@ the notice has no contact, and rendering refuses it naming that item.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 from gatehouse.domain.breach_notice import NoticeFacts, RenderedNotice, render_notice
+from gatehouse.domain.incidents import Incident, Step, blast_radius
 from gatehouse.services.incidents import breach_pack, get_incident
 from gatehouse.services.operator_profile import current_profile
 from gatehouse.services.runtime import Gatehouse
+from gatehouse.services.unit_of_work import UnitOfWork
 
-__all__ = ["incident_notice"]
+__all__ = ["NOTICES_SHOWN", "incident_notice", "notices_for_subject"]
 
+# How many of the newest incidents the privacy center looks through for a customer's notices.
+NOTICES_SHOWN = 50
 # Korea keeps one offset all year; subjects read times in it.
 _KST = timezone(timedelta(hours=9), "KST")
 
@@ -46,3 +51,29 @@ def incident_notice(gh: Gatehouse, incident_id: str, language: str) -> RenderedN
         officer=officer,
     )
     return render_notice(rules, facts, language, fallback)
+
+
+def _reaches(gh_uow: UnitOfWork, incident: Incident, subject_id: str) -> bool:
+    """Whether the incident's blast radius holds the subject, measured on its views alone."""
+    scope = incident.scope
+    if scope.subject_ids and subject_id not in scope.subject_ids:
+        return False
+    narrowed = replace(scope, subject_ids=(subject_id,))
+    windows = gh_uow.incidents.view_windows(narrowed)
+    return subject_id in blast_radius(windows, narrowed).subjects
+
+
+def notices_for_subject(
+    gh: Gatehouse, subject_id: str, language: str
+) -> list[tuple[Incident, RenderedNotice]]:
+    """The notices of breaches that reached the subject, once the operator has sent them.
+
+    Only incidents whose subjects were notified (the step the operator records when it sends
+    the notice) are shown: the privacy center repeats the notice, it does not pre-empt it.
+    """
+    with gh.unit_of_work(read_only=True) as uow:
+        recent = uow.incidents.listing(status=None, now=gh.clock(), limit=NOTICES_SHOWN)
+        reached = [
+            i for i in recent if Step.SUBJECTS_NOTIFIED in i.steps and _reaches(uow, i, subject_id)
+        ]
+    return [(i, incident_notice(gh, i.id, language)) for i in reached]

@@ -34,6 +34,7 @@ from gatehouse.services.consents import withdraw_consent
 from gatehouse.services.customer_recipients import transfer_summary
 from gatehouse.services.customer_sessions import SESSION_COOKIE, end_session, open_link
 from gatehouse.services.customer_transfers import CustomerTransfer
+from gatehouse.services.incident_notice import notices_for_subject
 from gatehouse.services.receipts import RECEIPT_EVENT, RECEIPT_LIFETIME
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.web import privacy_content as content
@@ -110,6 +111,7 @@ def _home(
         choices = _choices(gh, customer.subject_id, latest, form["transfer_id"])
         consents = content.consents(gh, customer.subject_id, pack, locale)
         requests = content.requests(gh, customer.subject_id, locale)
+        breaches = notices_for_subject(gh, customer.subject_id, locale)
     except GatehouseError as exc:
         return failure(request, customer, exc)
     zone = customer_zone(subject_row, pack.jurisdictions)
@@ -135,6 +137,9 @@ def _home(
         "max_message": MAX_MESSAGE_CHARS,
         "request_days": pack.deadlines.rights_request_days,
         "remedies": request_service.remedies(pack, locale),
+        # Breach notices (「개인정보 보호법」 제34조) the operator sent, repeated where the customer
+        # looks for their data; their words are the pack's and the incident's.
+        "breaches": [{"id": incident.id, "notice": notice} for incident, notice in breaches],
     }
     return render(request, "privacy/home.html", context, status=status, zone=zone)
 
