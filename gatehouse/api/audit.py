@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from gatehouse.domain.errors import InvalidInput
 from gatehouse.http.deps import GatehouseDep, OperatorDep
+from gatehouse.services.audit_report import build_audit, day_window
 from gatehouse.services.suspension_audit import audit_suspensions
 
 __all__ = ["router"]
@@ -62,3 +65,21 @@ def suspensions(gh: GatehouseDep, _: OperatorDep) -> SuspensionAuditOut:
             for v in report.violations
         ],
     )
+
+
+@router.get(
+    "",
+    response_class=JSONResponse,
+    responses={200: {"description": "The audit report: findings per article, with evidence."}},
+)
+def audit_report(
+    gh: GatehouseDep,
+    _: OperatorDep,
+    start: Annotated[date, Query(alias="from", description="First day (UTC), included.")],
+    end: Annotated[date, Query(alias="to", description="Last day (UTC), included.")],
+) -> dict[str, Any]:
+    """The audit of whole UTC days ``from`` to ``to``: each finding with its article, counts,
+    sample entries with inclusion proofs, and the exceptions one by one."""
+    if end < start:
+        raise InvalidInput("to must not be before from", code="invalid_window")
+    return build_audit(gh, *day_window(start, end)).to_dict()

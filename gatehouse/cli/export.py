@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -32,13 +32,10 @@ def export(
 ) -> None:
     """Write the ledger entries of the window, with their signed checkpoint, public key,
     policy versions and a stand-alone verifier, into OUT."""
+    from gatehouse.services.audit_report import day_window
     from gatehouse.services.evidence_export import export_evidence
 
-    first, last = parse_day(start, "--from"), parse_day(end, "--to")
-    window = (
-        datetime.combine(first, time(), UTC),
-        datetime.combine(last + timedelta(days=1), time(), UTC),
-    )
+    window = day_window(parse_day(start, "--from"), parse_day(end, "--to"))
     gh = open_or_exit(load_settings())
     try:
         with Progress(

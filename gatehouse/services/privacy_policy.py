@@ -46,6 +46,7 @@ from gatehouse.store.overseas_register import RegisterRecipient, RegisterWindow
 
 __all__ = [
     "POLICY_DAYS",
+    "POLICY_PUBLISHED",
     "PublishOutcome",
     "name_key",
     "policy_pack",
@@ -58,6 +59,8 @@ log = logging.getLogger("gatehouse.policy")
 
 # The register's period: recipients that received data in the last year, or may receive it.
 POLICY_DAYS = 365
+# The ledger entry of each published version.
+POLICY_PUBLISHED = "policy.published"
 _CHUNK = 5000
 _NAME_KEY_LENGTH = 200
 _POLICY_JURISDICTION = "KR"
@@ -274,6 +277,21 @@ def publish_policy(gh: Gatehouse) -> PublishOutcome:
         )
         uow.policies.append(stored)
         uow.policies.add_disclosures(version, gathered.disclosures)
+        # In the ledger too, so an audit proves which text was published when (Art. 30).
+        uow.ledger.append(
+            kind=POLICY_PUBLISHED,
+            at=now,
+            subject_id=None,
+            recipient_id=None,
+            payload={
+                "version": version,
+                "content_hash": content_hash,
+                "register_digest": digest,
+                "register_count": len(gathered.rows),
+                "material": stored.material,
+                "effective_at": stored.effective_at.isoformat(),
+            },
+        )
     return PublishOutcome(stored, True)
 
 

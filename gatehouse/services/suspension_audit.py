@@ -14,18 +14,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from gatehouse.domain.suspension_spans import SUSPENSION_KINDS, SuspensionSpans
 from gatehouse.ledger import LedgerEntry
 from gatehouse.services.ports import Ledger
 from gatehouse.services.runtime import Gatehouse
 
 __all__ = ["SUSPENSION_KINDS", "AuditReport", "Suspended", "Violation", "audit_suspensions"]
 
-SUSPENSION_KINDS = {
-    "recipient.suspended": ("recipient", True),
-    "recipient.resumed": ("recipient", False),
-    "country.suspended": ("country", True),
-    "country.resumed": ("country", False),
-}
 _TRANSFER_KIND = "transfer.allowed"
 _BATCH = 1000
 
@@ -66,30 +61,6 @@ class AuditReport:
         return not self.violations
 
 
-@dataclass
-class _Intervals:
-    """Each target's suspended spans, [start, end), end None while still suspended."""
-
-    spans: dict[tuple[str, str], list[tuple[datetime, datetime | None]]] = field(
-        default_factory=dict
-    )
-
-    def add(self, target: tuple[str, str], suspended: bool, at: datetime) -> None:
-        spans = self.spans.setdefault(target, [])
-        still_open = bool(spans) and spans[-1][1] is None
-        if suspended and not still_open:
-            spans.append((at, None))
-        elif not suspended and still_open:
-            spans[-1] = (spans[-1][0], at)
-
-    def covering(self, target: tuple[str, str], at: datetime) -> datetime | None:
-        """The start of the suspension of ``target`` in force at ``at``, or None."""
-        for start, end in self.spans.get(target, ()):
-            if start <= at and (end is None or at < end):
-                return start
-        return None
-
-
 def _stream(ledger: Ledger, kind: str) -> Iterator[LedgerEntry]:
     after: tuple[int, int] | None = None
     while True:
@@ -119,7 +90,7 @@ def audit_suspensions(gh: Gatehouse) -> AuditReport:
         events = [entry for kind in SUSPENSION_KINDS for entry in _stream(uow.ledger, kind)]
         # Same-instant entries of one target keep their chain order (shard, seq).
         events.sort(key=lambda entry: (entry.at, entry.shard, entry.seq))
-        intervals = _Intervals()
+        intervals = SuspensionSpans()
         for entry in events:
             target = _target(entry)
             if target is not None:

@@ -200,6 +200,40 @@ class LedgerRepository:
                 return
             after = rows[-1].seq
 
+    def stream_window(
+        self, shard: int, start: datetime, end: datetime, *, batch: int = 5000
+    ) -> Iterator[LedgerEntry]:
+        """A shard's entries stamped in ``[start, end)``, in ``seq`` order.
+
+        The ledger's ``at`` text sorts as its time does, so the window is a text range.
+        """
+        low, high = format_at(start), format_at(end)
+        after = -1
+        while True:
+            rows = self._c.execute(
+                select(ledger_entries)
+                .where(
+                    ledger_entries.c.shard == shard,
+                    ledger_entries.c.seq > after,
+                    ledger_entries.c.at >= low,
+                    ledger_entries.c.at < high,
+                )
+                .order_by(ledger_entries.c.seq)
+                .limit(batch)
+            ).all()
+            for row in rows:
+                yield _to_entry(row)
+            if len(rows) < batch:
+                return
+            after = rows[-1].seq
+
+    def count_window(self, start: datetime, end: datetime) -> int:
+        """How many entries of every shard are stamped in ``[start, end)``."""
+        query = select(func.count()).where(
+            ledger_entries.c.at >= format_at(start), ledger_entries.c.at < format_at(end)
+        )
+        return int(self._c.execute(query).scalar_one())
+
     def stream_hashes(
         self, shard: int, stop: int, *, batch: int = 5000
     ) -> Iterator[tuple[int, str]]:

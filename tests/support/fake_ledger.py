@@ -99,6 +99,16 @@ class FakeLedger(FakeRepository):
             if s == shard:
                 yield entry
 
+    def stream_window(
+        self, shard: int, start: datetime, end: datetime, *, batch: int = 5000
+    ) -> Iterator[LedgerEntry]:
+        for entry in self.stream_shard(shard):
+            if start <= entry.at < end:
+                yield entry
+
+    def count_window(self, start: datetime, end: datetime) -> int:
+        return sum(start <= e.at < end for e in self.t.entries.values())
+
     def add_checkpoint(self, checkpoint: Checkpoint) -> None:
         self._hook("add_checkpoint")
         if any(c.sequence == checkpoint.sequence for c in self.t.checkpoints):

@@ -1,0 +1,185 @@
+"""Folds a window's ledger entries, in any order, into the audit's findings.
+
+One pass, one handler per entry kind: the transfers here (basis, notice, suspensions, the
+series by month and country), the duties around them in :mod:`gatehouse.domain.audit_duties`.
+Everything is judged as of the window's end: a request still open then and past its due
+date is overdue, even if it was answered later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from gatehouse.domain.audit import Category, Finding, FindingKey, SeriesPoint
+from gatehouse.domain.audit_duties import DutyFold
+from gatehouse.domain.audit_listing import (
+    FIGURE_ORDER,
+    AuditEntry,
+    AuditRules,
+    Listing,
+    evidence_of,
+    text_of,
+)
+from gatehouse.domain.suspension_spans import SUSPENSION_KINDS, SuspensionSpans
+
+__all__ = ["AuditFold"]
+
+_CONSENT_BASIS = "SEPARATE_CONSENT"
+_SUSPENDED_REFUSALS = frozenset({"recipient_suspended", "country_suspended"})
+
+
+class AuditFold:
+    """Add each entry of ``[start, end)`` once; then read :meth:`findings` and the series.
+
+    ``spans`` holds every suspension up to ``end``, so a transfer is judged against
+    suspensions that began before the window too. ``notice_known`` says whether a notice
+    hash names a stored notice; it is asked once per distinct hash.
+    """
+
+    def __init__(
+        self,
+        start: datetime,
+        end: datetime,
+        spans: SuspensionSpans,
+        notice_known: Callable[[str], bool],
+        rules: AuditRules | None = None,
+    ) -> None:
+        self.start, self.end, self.rules = start, end, rules or AuditRules()
+        self._spans = spans
+        self._notice_known = notice_known
+        self._known: dict[str, bool] = {}
+        self._listings = {key: Listing(self.rules) for key in FindingKey}
+        self._duties = DutyFold(self._listings, self.rules)
+        self.entries = 0
+        self._months: dict[str, list[int]] = {}
+        self._countries: dict[str, list[int]] = {}
+        self._handlers: dict[str, Callable[[AuditEntry], None]] = {
+            "transfer.allowed": self._allowed,
+            "transfer.refused": self._refused,
+            **self._duties.handlers(),
+            **dict.fromkeys(SUSPENSION_KINDS, self._suspension),
+        }
+
+    def add(self, entry: AuditEntry) -> None:
+        """Count one entry of the window."""
+        self.entries += 1
+        handler = self._handlers.get(entry.kind)
+        if handler is not None:
+            handler(entry)
+
+    # -- transfers ----------------------------------------------------------------------
+
+    def _tally(self, entry: AuditEntry, country: str, allowed: bool) -> None:
+        at = entry.at
+        month = self._months.setdefault(f"{at.year:04d}-{at.month:02d}", [0, 0])
+        by_country = self._countries.setdefault(country or "??", [0, 0])
+        column = 0 if allowed else 1
+        month[column] += 1
+        by_country[column] += 1
+
+    def _allowed(self, entry: AuditEntry) -> None:
+        payload = entry.payload
+        basis = text_of(payload.get("basis"))
+        country = text_of(payload.get("country"))
+        transfer_id = text_of(payload.get("transfer_id"))
+        self._tally(entry, country, True)
+        detail = {
+            "transfer_id": transfer_id,
+            "recipient_id": entry.recipient_id or "",
+            "country": country,
+            "basis": basis,
+        }
+        basis_listing = self._listings[FindingKey.BASIS]
+        basis_listing.counts["allowed"] += 1
+        if basis:
+            basis_listing.counts[f"basis.{basis}"] += 1
+            basis_listing.sample(entry, detail)
+        else:
+            basis_listing.counts["without_basis"] += 1
+            basis_listing.flag(
+                Category.TRANSFER_WITHOUT_BASIS, entry.at, detail, evidence_of(entry, detail)
+            )
+        self._notice(entry, basis, detail)
+        self._suspended(entry, country, detail)
+
+    def _notice(self, entry: AuditEntry, basis: str, detail: dict[str, str]) -> None:
+        listing = self._listings[FindingKey.NOTICE]
+        listing.counts["allowed"] += 1
+        listing.counts["consent_based" if basis == _CONSENT_BASIS else "disclosure_based"] += 1
+        notice_hash = text_of(entry.payload.get("notice_hash"))
+        known = self._known.get(notice_hash) if notice_hash else False
+        if known is None:
+            known = self._known[notice_hash] = self._notice_known(notice_hash)
+        if known:
+            listing.counts["with_notice"] += 1
+            listing.sample(entry, {**detail, "notice_hash": notice_hash})
+        elif notice_hash or basis == _CONSENT_BASIS:
+            # A consent names the notice it answered; a transfer on it must too.
+            listing.counts["unresolved"] += 1
+            cited = {**detail, "notice_hash": notice_hash}
+            listing.flag(Category.NOTICE_UNRESOLVED, entry.at, cited, evidence_of(entry, cited))
+
+    def _suspended(self, entry: AuditEntry, country: str, detail: dict[str, str]) -> None:
+        listing = self._listings[FindingKey.SUSPENSION]
+        listing.counts["transfers_checked"] += 1
+        for target in (("recipient", entry.recipient_id or ""), ("country", country)):
+            since = self._spans.covering(target, entry.at) if target[1] else None
+            if since is not None:
+                listing.counts["breaches"] += 1
+                found = {
+                    **detail,
+                    "suspended": f"{target[0]}:{target[1]}",
+                    "since": since.isoformat(),
+                }
+                listing.flag(Category.SUSPENSION_BREACH, entry.at, found, evidence_of(entry, found))
+
+    def _refused(self, entry: AuditEntry) -> None:
+        payload = entry.payload
+        reason = text_of(payload.get("refusal")) or "unknown"
+        country = text_of(payload.get("country"))
+        self._tally(entry, country, False)
+        listing = self._listings[FindingKey.BASIS]
+        listing.counts["refused"] += 1
+        listing.counts[f"refused.{reason}"] += 1
+        detail = {
+            "transfer_id": text_of(payload.get("transfer_id")),
+            "recipient_id": entry.recipient_id or "",
+            "country": country,
+            "reason": reason,
+        }
+        listing.flag(Category.TRANSFER_REFUSED, entry.at, detail, evidence_of(entry, detail))
+        if reason in _SUSPENDED_REFUSALS:
+            self._listings[FindingKey.SUSPENSION].counts["refused_while_suspended"] += 1
+
+    def _suspension(self, entry: AuditEntry) -> None:
+        target_type, suspended = SUSPENSION_KINDS[entry.kind]
+        listing = self._listings[FindingKey.SUSPENSION]
+        detail = {"target_type": target_type, "target": text_of(entry.payload.get("target"))}
+        if suspended:
+            listing.counts["suspensions"] += 1
+            listing.sample(entry, detail)
+            listing.flag(
+                Category.RECIPIENT_INELIGIBLE, entry.at, detail, evidence_of(entry, detail)
+            )
+        else:
+            listing.counts["resumptions"] += 1
+
+    # -- the result -----------------------------------------------------------------------
+
+    def findings(self, *, policy_versions: int) -> tuple[Finding, ...]:
+        """The findings, in :class:`FindingKey` order; call once, after the last entry."""
+        self._duties.settle(self.end)
+        self._listings[FindingKey.NOTICE].counts["notices"] = sum(self._known.values())
+        self._listings[FindingKey.CONSENT].counts["notices"] = self._duties.consent_notices
+        self._listings[FindingKey.POLICY].counts["versions"] = policy_versions
+        return tuple(self._listings[key].finding(key, FIGURE_ORDER[key]) for key in FindingKey)
+
+    def by_month(self) -> tuple[SeriesPoint, ...]:
+        """Transfers allowed and refused per month, oldest first."""
+        return tuple(SeriesPoint(m, a, r) for m, (a, r) in sorted(self._months.items()))
+
+    def by_country(self) -> tuple[SeriesPoint, ...]:
+        """Transfers allowed and refused per recipient country, busiest first."""
+        ranked = sorted(self._countries.items(), key=lambda kv: (-kv[1][0] - kv[1][1], kv[0]))
+        return tuple(SeriesPoint(c, a, r) for c, (a, r) in ranked)

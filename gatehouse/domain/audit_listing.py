@@ -1,0 +1,172 @@
+"""What the audit's folds share: the entry they read, the limits, and one finding's tally."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from gatehouse.domain.audit import (
+    Category,
+    EvidenceEntry,
+    Figure,
+    Finding,
+    FindingKey,
+    Irregularity,
+)
+
+__all__ = [
+    "FIGURE_ORDER",
+    "AuditEntry",
+    "AuditRules",
+    "Listing",
+    "evidence_of",
+    "parse_time",
+    "text_of",
+]
+
+
+class AuditEntry(Protocol):
+    """What the fold reads of a ledger entry (:class:`gatehouse.ledger.LedgerEntry` has it)."""
+
+    @property
+    def shard(self) -> int: ...
+    @property
+    def seq(self) -> int: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def recipient_id(self) -> str | None: ...
+    @property
+    def payload(self) -> Mapping[str, Any]: ...
+    @property
+    def entry_hash(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class AuditRules:
+    """The limits of one report and the pack's deadlines it judges by."""
+
+    # Exceptions kept per finding; the count goes on past it.
+    listing_limit: int = 10_000
+    samples: int = 3
+    erasure_ack_days: int = 10
+
+
+def text_of(value: Any) -> str:
+    """A payload value that should be text, or "" when it is not."""
+    return value if isinstance(value, str) else ""
+
+
+def evidence_of(entry: AuditEntry, detail: dict[str, str]) -> EvidenceEntry:
+    """The entry as evidence, with the ids and codes that say what it shows."""
+    return EvidenceEntry(entry.shard, entry.seq, entry.kind, entry.at, entry.entry_hash, detail)
+
+
+def parse_time(value: Any) -> datetime | None:
+    """A payload's ISO time, or None when it is missing or malformed."""
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _position(sample: EvidenceEntry) -> tuple[datetime, int, int]:
+    return (sample.at, sample.shard, sample.seq)
+
+
+def _exception_order(exception: Irregularity) -> tuple[datetime, int, int, str]:
+    # Time first; entries of one instant in their chain order, so the listing is stable.
+    entry = exception.entry
+    position = (-1, -1) if entry is None else (entry.shard, entry.seq)
+    return (exception.at, *position, str(exception.category))
+
+
+@dataclass
+class Listing:
+    """One finding's counters, samples and exceptions."""
+
+    rules: AuditRules
+    counts: Counter[str] = field(default_factory=Counter)
+    samples: list[EvidenceEntry] = field(default_factory=list)
+    exceptions: list[Irregularity] = field(default_factory=list)
+    exception_count: int = 0
+    breaches: int = 0
+
+    def sample(self, entry: AuditEntry, detail: dict[str, str]) -> None:
+        """Keep ``entry`` as evidence if it is among the finding's earliest, so the samples
+        do not depend on the order the entries came in."""
+        samples, most = self.samples, self.rules.samples
+        if len(samples) < most:
+            samples.append(evidence_of(entry, detail))
+            return
+        latest = max(range(most), key=lambda i: _position(samples[i]), default=None)
+        if latest is not None and (entry.at, entry.shard, entry.seq) < _position(samples[latest]):
+            samples[latest] = evidence_of(entry, detail)
+
+    def flag(
+        self, category: Category, at: datetime, detail: dict[str, str], entry: EvidenceEntry | None
+    ) -> None:
+        """Count an exception, and list it while under the listing limit."""
+        self.exception_count += 1
+        self.breaches += category.breach
+        if len(self.exceptions) < self.rules.listing_limit:
+            self.exceptions.append(Irregularity(category, at, detail, entry))
+
+    def finding(self, key: FindingKey, order: tuple[str, ...]) -> Finding:
+        """The finding: ``order``'s figures first, then any code the data brought."""
+        # The declared keys first, always shown; keys found in the data (codes) after them.
+        extra = sorted(k for k in self.counts if k not in order)
+        figures = tuple(Figure(k, self.counts[k]) for k in (*order, *extra))
+        self.exceptions.sort(key=_exception_order)
+        return Finding(
+            key,
+            figures,
+            tuple(sorted(self.samples, key=_position)),
+            tuple(self.exceptions),
+            self.exception_count,
+            self.breaches,
+        )
+
+
+# The figures each finding always shows, in order.
+FIGURE_ORDER: dict[FindingKey, tuple[str, ...]] = {
+    FindingKey.BASIS: ("allowed", "refused", "without_basis"),
+    FindingKey.NOTICE: (
+        "allowed",
+        "consent_based",
+        "with_notice",
+        "disclosure_based",
+        "notices",
+        "unresolved",
+    ),
+    FindingKey.SUSPENSION: (
+        "suspensions",
+        "resumptions",
+        "transfers_checked",
+        "breaches",
+        "refused_while_suspended",
+    ),
+    FindingKey.CONSENT: ("granted", "refused", "withdrawn", "notices", "without_notice"),
+    FindingKey.REQUESTS: ("created", "resolved", "on_time", "late", "open_overdue", "open_in_time"),
+    FindingKey.ERASURE: (
+        "deletions",
+        "erasure_notices",
+        "acknowledged",
+        "acknowledged_late",
+        "unacknowledged",
+        "escalated",
+    ),
+    FindingKey.INCIDENTS: (
+        "opened",
+        "report_required",
+        "notified_on_time",
+        "notified_late",
+        "overdue",
+    ),
+    FindingKey.POLICY: ("published", "versions"),
+}

@@ -1,0 +1,227 @@
+"""The audit's fold over hand-made ledger entries, with no database: what each kind counts,
+what it flags, and that the order of the entries does not matter."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from gatehouse.domain.audit import Category, FindingKey, Status
+from gatehouse.domain.audit_fold import AuditFold
+from gatehouse.domain.audit_listing import AuditRules
+from gatehouse.domain.suspension_spans import SuspensionSpans
+
+START = datetime(2026, 7, 1, tzinfo=UTC)
+END = datetime(2026, 10, 1, tzinfo=UTC)
+KNOWN_NOTICE = "a" * 64
+
+
+@dataclass(frozen=True)
+class Entry:
+    shard: int
+    seq: int
+    kind: str
+    at: datetime
+    recipient_id: str | None = None
+    payload: Mapping[str, Any] = field(default_factory=dict)
+    entry_hash: str = "f" * 64
+
+
+class Ledger:
+    """Entries numbered as they are made, all on one shard."""
+
+    def __init__(self) -> None:
+        self.entries: list[Entry] = []
+
+    def add(
+        self, entry_kind: str, when: datetime, recipient_id: str | None = None, /, **payload: Any
+    ) -> None:
+        self.entries.append(Entry(0, len(self.entries), entry_kind, when, recipient_id, payload))
+
+    def transfer(self, at: datetime, basis: str | None, **extra: Any) -> None:
+        payload = {
+            "transfer_id": f"trf_{len(self.entries)}",
+            "country": "US",
+            "basis": basis,
+            "notice_hash": KNOWN_NOTICE if basis == "SEPARATE_CONSENT" else None,
+        }
+        payload.update(extra)
+        self.add("transfer.allowed", at, "rcp_us", **payload)
+
+
+def fold(entries: list[Entry], spans: SuspensionSpans | None = None, **rules: Any) -> AuditFold:
+    result = AuditFold(
+        START, END, spans or SuspensionSpans(), lambda h: h == KNOWN_NOTICE, AuditRules(**rules)
+    )
+    for entry in entries:
+        result.add(entry)
+    return result
+
+
+def at(days: float) -> datetime:
+    return START + timedelta(days=days)
+
+
+def test_transfers_count_by_basis_month_and_country_and_flag_what_lacks_a_basis() -> None:
+    ledger = Ledger()
+    ledger.transfer(at(1), "SEPARATE_CONSENT")
+    ledger.transfer(at(40), "CONTRACT_ENTRUST_STORE", country="SG")
+    ledger.transfer(at(41), None)
+    ledger.add(
+        "transfer.refused",
+        at(42),
+        "rcp_cn",
+        transfer_id="trf_x",
+        country="CN",
+        refusal="no_lawful_basis",
+        basis=None,
+    )
+
+    result = fold(ledger.entries)
+    basis = result.findings(policy_versions=0)[0]
+
+    assert basis.key is FindingKey.BASIS
+    assert {f.key: f.value for f in basis.figures} == {
+        "allowed": 3,
+        "refused": 1,
+        "without_basis": 1,
+        "basis.CONTRACT_ENTRUST_STORE": 1,
+        "basis.SEPARATE_CONSENT": 1,
+        "refused.no_lawful_basis": 1,
+    }
+    assert basis.status is Status.EXCEPTIONS and basis.breaches == 1 and basis.exception_count == 2
+    assert {e.category for e in basis.exceptions} == {
+        Category.TRANSFER_WITHOUT_BASIS,
+        Category.TRANSFER_REFUSED,
+    }
+    assert [(p.label, p.allowed, p.refused) for p in result.by_month()] == [
+        ("2026-07", 1, 0),
+        ("2026-08", 2, 1),
+    ]
+    assert [(p.label, p.allowed, p.refused) for p in result.by_country()] == [
+        ("US", 2, 0),
+        ("CN", 0, 1),
+        ("SG", 1, 0),
+    ]
+
+
+def test_a_consent_transfer_must_cite_a_stored_notice() -> None:
+    ledger = Ledger()
+    ledger.transfer(at(1), "SEPARATE_CONSENT")
+    ledger.transfer(at(2), "SEPARATE_CONSENT", notice_hash="b" * 64)
+    ledger.transfer(at(3), "SEPARATE_CONSENT", notice_hash=None)
+
+    notice = fold(ledger.entries).findings(policy_versions=0)[1]
+
+    assert notice.figure("with_notice") == 1 and notice.figure("unresolved") == 2
+    assert notice.figure("notices") == 1
+    assert [e.detail["notice_hash"] for e in notice.exceptions] == ["b" * 64, ""]
+    assert all(e.category is Category.NOTICE_UNRESOLVED for e in notice.exceptions)
+
+
+def test_a_transfer_inside_a_suspension_that_began_before_the_window_is_a_breach() -> None:
+    spans = SuspensionSpans()
+    spans.add(("country", "US"), True, START - timedelta(days=3))
+    spans.add(("country", "US"), False, at(5))
+    ledger = Ledger()
+    ledger.transfer(at(4), "SEPARATE_CONSENT")
+    ledger.transfer(at(5), "SEPARATE_CONSENT")  # the instant of resumption is outside
+
+    suspension = fold(ledger.entries, spans).findings(policy_versions=0)[2]
+
+    assert suspension.figure("breaches") == 1 and suspension.figure("transfers_checked") == 2
+    (breach,) = suspension.exceptions
+    assert breach.detail["suspended"] == "country:US" and breach.at == at(4)
+
+
+def test_duties_are_judged_as_of_the_windows_end() -> None:
+    ledger = Ledger()
+    due = at(11).isoformat()
+    ledger.add("request.created", at(1), request_id="req_open_overdue", type="access", due_at=due)
+    ledger.add(
+        "request.created", at(85), request_id="req_open", type="access", due_at=at(95).isoformat()
+    )
+    ledger.add("subject.deleted", at(2), deletion_id="del_1", erasure_ids=["era_1", "era_2"])
+    ledger.add("subject.deleted", at(88), deletion_id="del_2", erasure_ids=["era_3"])
+    ledger.add("erasure.acknowledged", at(20), "rcp_us", erasure_id="era_1", late=True)
+    ledger.add(
+        "incident.opened",
+        at(3),
+        incident_id="inc_1",
+        kind="hacking",
+        notify_by=at(6).isoformat(),
+        report_required=True,
+    )
+    ledger.add(
+        "incident.opened",
+        at(91.5),
+        incident_id="inc_2",
+        kind="misdelivery",
+        notify_by=at(94.5).isoformat(),
+        report_required=False,
+    )
+    ledger.add("policy.published", at(4), version=2, content_hash="c" * 64)
+
+    findings = {f.key: f for f in fold(ledger.entries).findings(policy_versions=2)}
+
+    requests = findings[FindingKey.REQUESTS]
+    assert (requests.figure("open_overdue"), requests.figure("open_in_time")) == (1, 1)
+    assert [e.detail["request_id"] for e in requests.exceptions] == ["req_open_overdue"]
+    erasure = findings[FindingKey.ERASURE]
+    assert erasure.figure("acknowledged_late") == 1
+    # era_2 is past its 10 days; era_3 is not due yet at the end of the window.
+    assert erasure.figure("unacknowledged") == 1
+    assert {e.detail.get("erasure_id") for e in erasure.exceptions} == {"era_1", "era_2"}
+    incidents = findings[FindingKey.INCIDENTS]
+    assert incidents.figure("overdue") == 1 and incidents.figure("report_required") == 1
+    assert [e.category for e in incidents.exceptions] == [Category.INCIDENT_OVERDUE]
+    policy = findings[FindingKey.POLICY]
+    assert (policy.figure("published"), policy.figure("versions")) == (1, 2)
+    assert policy.samples[0].detail["version"] == "2" and policy.status is Status.OK
+
+
+def test_the_order_of_the_entries_does_not_change_the_findings() -> None:
+    ledger = Ledger()
+    for day in range(60):
+        ledger.transfer(at(day), "SEPARATE_CONSENT" if day % 3 else None)
+        ledger.add(
+            "request.created",
+            at(day),
+            request_id=f"req_{day}",
+            type="access",
+            due_at=at(day + 10).isoformat(),
+        )
+        if day % 2:
+            ledger.add(
+                "request.resolved",
+                at(day + 12),
+                request_id=f"req_{day}",
+                type="access",
+                due_at=at(day + 10).isoformat(),
+            )
+    shuffled = list(ledger.entries)
+    random.Random(7).shuffle(shuffled)
+
+    def summary(entries: list[Entry]) -> list[Any]:
+        return [f.to_dict() for f in fold(entries).findings(policy_versions=0)]
+
+    assert summary(shuffled) == summary(ledger.entries)
+
+
+def test_the_listing_stops_at_its_limit_and_the_count_goes_on() -> None:
+    ledger = Ledger()
+    for day in range(7):
+        ledger.transfer(at(day), None)
+
+    basis = fold(ledger.entries, listing_limit=5, samples=2).findings(policy_versions=0)[0]
+
+    assert basis.exception_count == 7 and len(basis.exceptions) == 5
+    assert basis.to_dict()["exception_count"] == 7
+
+
+def test_an_empty_window_is_quiet() -> None:
+    findings = fold([]).findings(policy_versions=0)
+    assert [f.status for f in findings] == [Status.QUIET] * len(FindingKey)
