@@ -104,7 +104,7 @@ def demo(
     serve_after: Annotated[bool, typer.Option("--serve/--no-serve")] = True,
 ) -> None:
     """Build a realistic marketplace in a fresh database, then serve it."""
-    from gatehouse.demo import seed_marketplace
+    from gatehouse.demo import DemoClock, seed_marketplace
 
     settings = load_settings()
     if "GATEHOUSE_DATABASE_URL" not in settings.environ:
@@ -113,7 +113,9 @@ def demo(
         )
     _fresh(settings.database_url)
     _ensure_key(settings)
-    gh = open_or_exit(settings)
+    # The demo writes months of past activity, then runs on real time.
+    clock = DemoClock()
+    gh = open_or_exit(settings, clock=clock)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -136,6 +138,7 @@ def demo(
             recipients=recipients,
             subjects=subjects,
             progress=advance,
+            clock=clock,
         )
     console.print(
         f"seeded {report.recipients} recipients in {report.countries} countries "

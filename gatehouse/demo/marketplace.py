@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from gatehouse.demo.abroad import ENTRUSTEE_KINDS, recipients_abroad
+from gatehouse.demo.history import DemoClock, DemoHistory
 from gatehouse.demo.korea import KoreanCustomers
 from gatehouse.demo.operator import demo_operator_profile
 from gatehouse.domain.orders import OrderItem
@@ -20,6 +21,7 @@ from gatehouse.services import subjects as subject_service
 from gatehouse.services import terms as terms_service
 from gatehouse.services import transfers as transfer_service
 from gatehouse.services.access import issue_operator_key
+from gatehouse.services.ledger import make_checkpoint
 from gatehouse.services.privacy_policy import publish_policy
 from gatehouse.services.runtime import Gatehouse
 
@@ -104,11 +106,14 @@ def _order_activity(
     rnd: random.Random,
     subject_ids: list[str],
     sellers: list[recipient_service.Registered],
+    history: DemoHistory | None,
 ) -> _Activity:
     """Orders for the first customers: most consent and are transferred, some refuse."""
     counts: dict[str, int] = {}
     by_subject: dict[str, int] = {}
     for number, subject_id in enumerate(subject_ids):
+        if history is not None:
+            history.at_order(number, by_subject)
         chosen = rnd.sample(sellers[:40], k=rnd.randint(1, 3))
         ids = [item.standing.recipient.id for item in chosen]
         notice = notice_service.render_for_subject(
@@ -173,14 +178,19 @@ def seed_marketplace(
     seed: int = 2024,
     batch: int = 500,
     progress: Progress | None = None,
+    clock: DemoClock | None = None,
 ) -> SeedReport:
     """Fill an empty Gatehouse with a marketplace; ``progress(stage, n)`` reports each batch.
 
     The recipients are registered ``batch`` at a time through the service's bulk path (one
     transaction per batch); the privacy policy is published last, so its register shows who
-    received data in the order activity.
+    received data in the order activity. Given the Gatehouse's ``clock``, the marketplace
+    lives its past months (:mod:`gatehouse.demo.history`) and ends with a signed checkpoint.
     """
     rnd = random.Random(seed)
+    history = None if clock is None else DemoHistory(gh, clock, activity)
+    if history is not None:
+        history.begin()
     profile_service.set_profile(gh, demo_operator_profile())
     terms = terms_service.publish_terms(gh, "2026-01", DEMO_TERMS)
     inputs = recipients_abroad(recipients, seed)
@@ -200,6 +210,8 @@ def seed_marketplace(
         recipient_service.suspend_recipient(
             gh, item.standing.recipient.id, "complaints under review"
         )
+    if history is not None:
+        publish_policy(gh)  # the policy in force through the demo's past
     customers = KoreanCustomers(seed)
     seeded: list[SubjectPII] = []
     subject_ids: list[str] = []
@@ -229,7 +241,10 @@ def seed_marketplace(
         and item.standing.recipient.privacy_officer.has_contact
         and (item.standing.recipient.contact_phone or item.standing.recipient.contact_email)
     ]
-    activity_done = _order_activity(gh, rnd, subject_ids[:activity], sellers)
+    activity_done = _order_activity(gh, rnd, subject_ids[:activity], sellers, history)
+    if history is not None:
+        history.end()
+        make_checkpoint(gh)
     if progress:
         progress("policy", 0)
     published = publish_policy(gh).version
