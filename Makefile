@@ -53,10 +53,12 @@ bench: $(STAMP)
 	$(BIN)/python bench/pages.py
 	$(BIN)/python bench/policy.py
 
-# The portal's compiled message catalogs (.mo) are committed; rebuild them after editing a .po.
+# The compiled message catalogs (.mo) of the pages and of the audit report are committed;
+# rebuild them after editing a .po.
 .PHONY: catalogs
 catalogs: $(STAMP)
 	$(BIN)/pybabel compile -d gatehouse/web/locale -D messages
+	$(BIN)/pybabel compile -d gatehouse/reports/locale -D audit
 
 clean:
 	rm -rf $(VENV) gatehouse-demo.db* .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.*

@@ -23,9 +23,9 @@ from markupsafe import Markup
 
 from gatehouse.domain.errors import Conflict, GatehouseError, NotFound
 from gatehouse.http.deps import gatehouse_of
+from gatehouse.reports.charts import Bar, bar_chart
 from gatehouse.services import console as panels
 from gatehouse.services.browser_sessions import CONSOLE, BrowserSession
-from gatehouse.web.charts import Bar, bar_chart
 from gatehouse.web.console_incidents import open_incidents
 from gatehouse.web.i18n import N_
 from gatehouse.web.sessions import LoginTexts, SignIn

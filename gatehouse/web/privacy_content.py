@@ -19,6 +19,7 @@ from markupsafe import Markup
 from gatehouse.domain.policy import RulePack
 from gatehouse.domain.requests import RequestType
 from gatehouse.domain.subjects import Subject
+from gatehouse.reports.charts import Bar, bar_chart
 from gatehouse.services import rights_requests as request_service
 from gatehouse.services.customer_consents import customer_consents
 from gatehouse.services.customer_recipients import TransferSummary
@@ -27,7 +28,6 @@ from gatehouse.services.customer_transfers import CustomerTransfer, order_refs
 from gatehouse.services.operator_webhook import operator_webhook
 from gatehouse.services.retention import HoldPreview
 from gatehouse.services.runtime import Gatehouse
-from gatehouse.web.charts import Bar, bar_chart
 from gatehouse.web.i18n import N_, translations
 
 __all__ = [

@@ -1,0 +1,82 @@
+"""``gatehouse audit``: the audit report of a window, as JSON, HTML and PDF."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from gatehouse.cli.common import console, err, load_settings, open_or_exit
+from gatehouse.cli.export import parse_day
+from gatehouse.domain.errors import GatehouseError
+
+__all__ = ["audit"]
+
+_LOCALES = ("ko", "en")
+
+
+def _empty_folder(out: Path) -> Path:
+    """``out``, created when missing; exit 2 when it is a file or holds anything."""
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        err.print(f"[red]--out must be a new or empty folder:[/] {escape(str(out))}")
+        raise typer.Exit(2)
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def audit(
+    start: Annotated[str, typer.Option("--from", help="First day (UTC), YYYY-MM-DD.")],
+    end: Annotated[str, typer.Option("--to", help="Last day (UTC), YYYY-MM-DD, included.")],
+    out: Annotated[Path, typer.Option("--out", help="A new or empty folder for the report.")],
+    locale: Annotated[str, typer.Option(help="Language of the HTML and PDF: ko or en.")] = "ko",
+) -> None:
+    """Write the audit of the window into OUT: audit.json (every figure and exception),
+    audit.html and audit.pdf (the report to read)."""
+    from gatehouse.reports import render_audit_html, render_audit_pdf
+    from gatehouse.services.audit_report import build_audit, day_window
+
+    if locale not in _LOCALES:
+        err.print(f"[red]invalid --locale:[/] expected one of {', '.join(_LOCALES)}")
+        raise typer.Exit(2)
+    first, last = parse_day(start, "--from"), parse_day(end, "--to")
+    if last < first:
+        err.print("[red]invalid window:[/] --to is before --from")
+        raise typer.Exit(2)
+    folder = _empty_folder(out)
+    gh = open_or_exit(load_settings())
+    try:
+        with Progress(
+            TextColumn("reading ledger"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+        ) as bar:
+            task = bar.add_task("audit", total=None)
+            report = build_audit(
+                gh,
+                *day_window(first, last),
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+    except GatehouseError as exc:
+        err.print(f"[red]{exc.code}:[/] {escape(exc.message)}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    finally:
+        gh.close()
+    document = json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n"
+    (folder / "audit.json").write_text(document, encoding="utf-8")
+    (folder / "audit.html").write_text(render_audit_html(report, locale=locale), encoding="utf-8")
+    (folder / "audit.pdf").write_bytes(render_audit_pdf(report, locale=locale))
+    breaches = sum(f.breaches for f in report.findings)
+    console.print(
+        f"read {report.entries} ledger entries; {breaches} exceptions that show a duty broken;"
+        f" ledger {'verifies' if report.integrity.ok else '[red]DOES NOT VERIFY[/]'}",
+        soft_wrap=True,
+    )
+    console.print(f"wrote audit.json, audit.html and audit.pdf to {escape(str(folder))}")
+    if not report.integrity.ok:
+        raise typer.Exit(1)
