@@ -279,5 +279,15 @@ def test_the_api_answers_the_report_and_refuses_a_bad_window(market: Market) -> 
         assert "error" in refused.json()
         if code:
             assert refused.json()["error"]["code"] == code
+    window = {"from": str(first), "to": str(last)}
+    html = market.api.get("/v1/audit", params={**window, "format": "html"})
+    assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
+    assert "준수 감사 보고서" in html.text and "「개인정보 보호법」 제28조의8제1항" in html.text
+    assert html.headers["cache-control"] == "no-store"
+    pdf = market.api.get("/v1/audit", params={**window, "format": "pdf", "locale": "en"})
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF-") and "attachment" in pdf.headers["content-disposition"]
+    for wrong in ({"format": "xml"}, {"locale": "fr"}):
+        assert market.api.get("/v1/audit", params={**window, **wrong}).status_code == 422
     anonymous = httpx.get(f"{market.base_url}/v1/audit", params={"from": "2026-01-01"})
     assert anonymous.status_code == 401

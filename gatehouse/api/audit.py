@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from gatehouse.domain.errors import InvalidInput
 from gatehouse.http.deps import GatehouseDep, OperatorDep
+from gatehouse.reports import render_audit_html, render_audit_pdf
 from gatehouse.services.audit_report import build_audit, day_window
 from gatehouse.services.suspension_audit import audit_suspensions
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1/audit", tags=["operator"])
+
+# The report names recipients and exceptions: no cache keeps a copy.
+_NO_STORE = {"Cache-Control": "no-store"}
 
 
 class SuspendedOut(BaseModel):
@@ -70,16 +74,34 @@ def suspensions(gh: GatehouseDep, _: OperatorDep) -> SuspensionAuditOut:
 @router.get(
     "",
     response_class=JSONResponse,
-    responses={200: {"description": "The audit report: findings per article, with evidence."}},
+    responses={
+        200: {
+            "description": "The audit report: findings per article, with evidence.",
+            "content": {"text/html": {}, "application/pdf": {}},
+        }
+    },
 )
 def audit_report(
     gh: GatehouseDep,
     _: OperatorDep,
     start: Annotated[date, Query(alias="from", description="First day (UTC), included.")],
     end: Annotated[date, Query(alias="to", description="Last day (UTC), included.")],
-) -> dict[str, Any]:
+    output: Annotated[Literal["json", "html", "pdf"], Query(alias="format")] = "json",
+    locale: Annotated[Literal["ko", "en"], Query(description="Of the HTML and PDF.")] = "ko",
+) -> Response:
     """The audit of whole UTC days ``from`` to ``to``: each finding with its article, counts,
-    sample entries with inclusion proofs, and the exceptions one by one."""
+    sample entries with inclusion proofs, and the exceptions one by one; as JSON, or as the
+    report to read (HTML, PDF)."""
     if end < start:
         raise InvalidInput("to must not be before from", code="invalid_window")
-    return build_audit(gh, *day_window(start, end)).to_dict()
+    report = build_audit(gh, *day_window(start, end))
+    if output == "html":
+        return HTMLResponse(render_audit_html(report, locale=locale), headers=_NO_STORE)
+    if output == "pdf":
+        name = f"gatehouse-audit-{start.isoformat()}-{end.isoformat()}.pdf"
+        return Response(
+            render_audit_pdf(report, locale=locale),
+            media_type="application/pdf",
+            headers={**_NO_STORE, "Content-Disposition": f'attachment; filename="{name}"'},
+        )
+    return JSONResponse(report.to_dict(), headers=_NO_STORE)
