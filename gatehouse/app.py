@@ -36,7 +36,16 @@ from gatehouse.http.limits import BodyLimitMiddleware
 from gatehouse.services.abuse import RateLimiter
 from gatehouse.services.readiness import readiness
 from gatehouse.services.runtime import Gatehouse
-from gatehouse.web import STATIC_DIR, console, console_operator, policy_page, portal, privacy
+from gatehouse.web import (
+    STATIC_DIR,
+    console,
+    console_audit,
+    console_operator,
+    console_penalty,
+    policy_page,
+    portal,
+    privacy,
+)
 
 __all__ = ["create_app"]
 
@@ -79,6 +88,8 @@ def create_app(gatehouse: Gatehouse) -> FastAPI:
         portal.router,
         privacy.router,
         console_operator.router,
+        console_penalty.router,
+        console_audit.router,
         console.router,
         policy_page.router,
     ):

@@ -6,11 +6,15 @@ GATEHOUSE_TEST_POSTGRES_URL is set) and drops them at the end.
 
 from __future__ import annotations
 
+import importlib
 import os
+import shutil
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import NoReturn
 
 import httpx
 import pytest
@@ -170,3 +174,29 @@ def anonymous(live_server: LiveServer) -> Iterator[httpx.Client]:
 
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+NOTO_CJK_KR = "Noto Sans CJK KR"
+
+
+def _unavailable(reason: str) -> NoReturn:
+    if os.environ.get("GATEHOUSE_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"{reason} (GATEHOUSE_REQUIRE_BROWSER=1)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def pdf_engine() -> None:
+    """WeasyPrint with its libraries, and the Noto CJK fonts that fontconfig finds."""
+    try:
+        importlib.import_module("weasyprint")
+    except (ImportError, OSError) as exc:
+        _unavailable(f"WeasyPrint cannot load: {exc}")
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        _unavailable("fc-list is missing; install Debian's fontconfig")
+    found = subprocess.run(
+        [fc_list, NOTO_CJK_KR, "family"], capture_output=True, text=True, check=False
+    ).stdout
+    if NOTO_CJK_KR not in found:
+        _unavailable(f"the {NOTO_CJK_KR} font is missing; install Debian's fonts-noto-cjk")

@@ -6,14 +6,10 @@ tests are skipped, unless GATEHOUSE_REQUIRE_BROWSER=1 (as in CI), where they fai
 
 from __future__ import annotations
 
-import importlib
 import io
-import os
 import re
-import shutil
-import subprocess
 from collections.abc import Iterator
-from typing import Any, NoReturn
+from typing import Any
 
 import pytest
 from pypdf import PdfReader
@@ -21,31 +17,6 @@ from pypdf import PdfReader
 from gatehouse.reports import PrintedReport, print_audit, render_audit_pdf
 from gatehouse.reports.pdf import refusing_fetcher
 from tests.test_reports_audit_html import MARKUP, audit_report
-
-NOTO_CJK_KR = "Noto Sans CJK KR"
-
-
-def _unavailable(reason: str) -> NoReturn:
-    if os.environ.get("GATEHOUSE_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"{reason} (GATEHOUSE_REQUIRE_BROWSER=1)")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def pdf_engine() -> None:
-    """WeasyPrint with its libraries, and the Noto CJK fonts that fontconfig finds."""
-    try:
-        importlib.import_module("weasyprint")
-    except (ImportError, OSError) as exc:
-        _unavailable(f"WeasyPrint cannot load: {exc}")
-    fc_list = shutil.which("fc-list")
-    if fc_list is None:
-        _unavailable("fc-list is missing; install Debian's fontconfig")
-    found = subprocess.run(
-        [fc_list, NOTO_CJK_KR, "family"], capture_output=True, text=True, check=False
-    ).stdout
-    if NOTO_CJK_KR not in found:
-        _unavailable(f"the {NOTO_CJK_KR} font is missing; install Debian's fonts-noto-cjk")
 
 
 @pytest.fixture(scope="module")
