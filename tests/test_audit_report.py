@@ -201,6 +201,7 @@ def test_the_figures_are_the_ledgers_counts_and_the_exceptions_are_named(market:
         "recipient_not_eligible",
     ]
     assert basis.status is Status.OK and basis.breaches == 0
+    assert basis.figure("basis_not_permitted") == 0
     suspension = report.finding(FindingKey.SUSPENSION)
     assert suspension.figure("breaches") == 0 and suspension.figure("resumptions") == 1
     assert suspension.figure("refused_while_suspended") == 1
@@ -291,3 +292,32 @@ def test_the_api_answers_the_report_and_refuses_a_bad_window(market: Market) -> 
         assert market.api.get("/v1/audit", params={**window, **wrong}).status_code == 422
     anonymous = httpx.get(f"{market.base_url}/v1/audit", params={"from": "2026-01-01"})
     assert anonymous.status_code == 401
+
+
+def test_a_transfer_the_gateway_should_never_have_allowed_is_a_breach(market: Market) -> None:
+    """An entry as a faulty gateway would write it: a seller, on an entrustment basis."""
+    start = market.now()
+    gh = market.fresh.gatehouse
+    seller = market.sellers["us"]
+    with gh.unit_of_work() as uow:
+        uow.ledger.append(
+            kind="transfer.allowed",
+            at=market.now(),
+            subject_id=None,
+            recipient_id=seller.id,
+            payload={
+                "transfer_id": "trf_forged",
+                "country": "US",
+                "flow": "storage",
+                "basis": "CONTRACT_ENTRUST_STORE",
+                "notice_hash": None,
+            },
+        )
+    market.fresh.clock.advance(hours=1)
+
+    basis = build_audit(gh, start, market.now()).finding(FindingKey.BASIS)
+
+    assert basis.figure("basis_not_permitted") == 1 and basis.status is Status.EXCEPTIONS
+    (forged,) = basis.exceptions
+    assert forged.category is Category.BASIS_NOT_PERMITTED
+    assert forged.detail["transfer_id"] == "trf_forged" and forged.entry is not None

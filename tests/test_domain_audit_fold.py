@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from gatehouse.domain.audit import Category, FindingKey, Status
-from gatehouse.domain.audit_fold import AuditFold
+from gatehouse.domain.audit_fold import AuditFold, BasisRules
 from gatehouse.domain.audit_listing import AuditRules
 from gatehouse.domain.suspension_spans import SuspensionSpans
 
@@ -52,9 +52,20 @@ class Ledger:
         self.add("transfer.allowed", at, "rcp_us", **payload)
 
 
-def fold(entries: list[Entry], spans: SuspensionSpans | None = None, **rules: Any) -> AuditFold:
+def fold(
+    entries: list[Entry],
+    spans: SuspensionSpans | None = None,
+    bases: BasisRules | None = None,
+    **rules: Any,
+) -> AuditFold:
     result = AuditFold(
-        START, END, spans or SuspensionSpans(), lambda h: h == KNOWN_NOTICE, AuditRules(**rules)
+        START,
+        END,
+        spans or SuspensionSpans(),
+        lambda h: h == KNOWN_NOTICE,
+        AuditRules(**rules),
+        bases=bases,
+        kind_of={"rcp_us": "seller", "rcp_wh": "storage"}.get,
     )
     for entry in entries:
         result.add(entry)
@@ -88,6 +99,7 @@ def test_transfers_count_by_basis_month_and_country_and_flag_what_lacks_a_basis(
         "allowed": 3,
         "refused": 1,
         "without_basis": 1,
+        "basis_not_permitted": 0,
         "basis.CONTRACT_ENTRUST_STORE": 1,
         "basis.SEPARATE_CONSENT": 1,
         "refused.no_lawful_basis": 1,
@@ -225,3 +237,27 @@ def test_the_listing_stops_at_its_limit_and_the_count_goes_on() -> None:
 def test_an_empty_window_is_quiet() -> None:
     findings = fold([]).findings(policy_versions=0)
     assert [f.status for f in findings] == [Status.QUIET] * len(FindingKey)
+
+
+def test_the_basis_is_checked_again_against_the_pack() -> None:
+    bases: BasisRules = {
+        "SEPARATE_CONSENT": (frozenset({"provision"}), frozenset({"seller", "storage"})),
+        "CONTRACT_ENTRUST_STORE": (frozenset({"storage"}), frozenset({"storage"})),
+    }
+    ledger = Ledger()
+    ledger.transfer(at(1), "SEPARATE_CONSENT", flow="provision")
+    ledger.transfer(at(2), "CONTRACT_ENTRUST_STORE", flow="storage")  # a seller: never
+    ledger.transfer(at(3), "SEPARATE_CONSENT", flow="storage")  # not this basis's flow
+    ledger.transfer(at(4), "CLAIMED_BY_CALLER", flow="provision")  # not in the pack
+    ledger.add("transfer.allowed", at(5), "rcp_wh", basis="CONTRACT_ENTRUST_STORE", flow="storage")
+
+    basis = fold(ledger.entries, bases=bases).findings(policy_versions=0)[0]
+
+    assert basis.figure("basis_not_permitted") == 3 and basis.breaches == 3
+    assert [e.detail["basis"] for e in basis.exceptions] == [
+        "CONTRACT_ENTRUST_STORE",
+        "SEPARATE_CONSENT",
+        "CLAIMED_BY_CALLER",
+    ]
+    assert all(e.category is Category.BASIS_NOT_PERMITTED for e in basis.exceptions)
+    assert {s.at for s in basis.samples} == {at(1), at(5)}

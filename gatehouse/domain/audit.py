@@ -69,6 +69,7 @@ class Category(StrEnum):
 
     TRANSFER_REFUSED = "transfer_refused"
     TRANSFER_WITHOUT_BASIS = "transfer_without_basis"
+    BASIS_NOT_PERMITTED = "basis_not_permitted"
     NOTICE_UNRESOLVED = "notice_unresolved"
     SUSPENSION_BREACH = "suspension_breach"
     RECIPIENT_INELIGIBLE = "recipient_ineligible"

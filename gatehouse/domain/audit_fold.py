@@ -8,7 +8,7 @@ date is overdue, even if it was answered later.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from gatehouse.domain.audit import Category, Finding, FindingKey, SeriesPoint
@@ -23,7 +23,10 @@ from gatehouse.domain.audit_listing import (
 )
 from gatehouse.domain.suspension_spans import SUSPENSION_KINDS, SuspensionSpans
 
-__all__ = ["AuditFold"]
+__all__ = ["AuditFold", "BasisRules"]
+
+BasisRules = Mapping[str, tuple[frozenset[str], frozenset[str]]]
+"""Each lawful basis of the pack -> (the flows, the recipient kinds) it may justify."""
 
 _CONSENT_BASIS = "SEPARATE_CONSENT"
 _SUSPENDED_REFUSALS = frozenset({"recipient_suspended", "country_suspended"})
@@ -34,7 +37,10 @@ class AuditFold:
 
     ``spans`` holds every suspension up to ``end``, so a transfer is judged against
     suspensions that began before the window too. ``notice_known`` says whether a notice
-    hash names a stored notice; it is asked once per distinct hash.
+    hash names a stored notice; it is asked once per distinct hash. With ``bases`` (the
+    pack's) and ``kind_of`` (a recipient's kind), each allowed transfer's basis is checked
+    again: a code the pack has, for the transfer's flow and the recipient's kind, so the
+    audit does not take the gateway's word for it.
     """
 
     def __init__(
@@ -44,11 +50,17 @@ class AuditFold:
         spans: SuspensionSpans,
         notice_known: Callable[[str], bool],
         rules: AuditRules | None = None,
+        *,
+        bases: BasisRules | None = None,
+        kind_of: Callable[[str], str | None] = lambda _: None,
     ) -> None:
         self.start, self.end, self.rules = start, end, rules or AuditRules()
         self._spans = spans
         self._notice_known = notice_known
         self._known: dict[str, bool] = {}
+        self._bases = bases
+        self._kind_of = kind_of
+        self._kinds: dict[str, str | None] = {}
         self._listings = {key: Listing(self.rules) for key in FindingKey}
         self._duties = DutyFold(self._listings, self.rules)
         self.entries = 0
@@ -94,7 +106,15 @@ class AuditFold:
         basis_listing.counts["allowed"] += 1
         if basis:
             basis_listing.counts[f"basis.{basis}"] += 1
-            basis_listing.sample(entry, detail)
+            flow = text_of(payload.get("flow"))
+            if self._permitted(basis, flow, entry.recipient_id):
+                basis_listing.sample(entry, detail)
+            else:
+                basis_listing.counts["basis_not_permitted"] += 1
+                cited = {**detail, "flow": flow}
+                basis_listing.flag(
+                    Category.BASIS_NOT_PERMITTED, entry.at, cited, evidence_of(entry, cited)
+                )
         else:
             basis_listing.counts["without_basis"] += 1
             basis_listing.flag(
@@ -102,6 +122,18 @@ class AuditFold:
             )
         self._notice(entry, basis, detail)
         self._suspended(entry, country, detail)
+
+    def _permitted(self, basis: str, flow: str, recipient_id: str | None) -> bool:
+        if self._bases is None:
+            return True
+        rule = self._bases.get(basis)
+        if rule is None or flow not in rule[0]:
+            return False
+        if recipient_id is None:
+            return False
+        if recipient_id not in self._kinds:
+            self._kinds[recipient_id] = self._kind_of(recipient_id)
+        return self._kinds[recipient_id] in rule[1]
 
     def _notice(self, entry: AuditEntry, basis: str, detail: dict[str, str]) -> None:
         listing = self._listings[FindingKey.NOTICE]

@@ -135,7 +135,7 @@ class Listing:
 
 # The figures each finding always shows, in order.
 FIGURE_ORDER: dict[FindingKey, tuple[str, ...]] = {
-    FindingKey.BASIS: ("allowed", "refused", "without_basis"),
+    FindingKey.BASIS: ("allowed", "refused", "without_basis", "basis_not_permitted"),
     FindingKey.NOTICE: (
         "allowed",
         "consent_based",

@@ -33,6 +33,9 @@ _FIGURES: dict[FindingKey, dict[str, str]] = {
         "allowed": N_("Transfers allowed"),
         "refused": N_("Transfers refused"),
         "without_basis": N_("Transfers allowed without a recorded lawful basis"),
+        "basis_not_permitted": N_(
+            "Transfers on a basis the rule pack does not permit for their flow or recipient"
+        ),
     },
     FindingKey.NOTICE: {
         "allowed": N_("Transfers allowed"),
@@ -108,6 +111,7 @@ _REFUSALS: dict[str, str] = {
 _CATEGORIES: dict[Category, str] = {
     Category.TRANSFER_REFUSED: N_("Transfer refused"),
     Category.TRANSFER_WITHOUT_BASIS: N_("Transfer allowed without a recorded lawful basis"),
+    Category.BASIS_NOT_PERMITTED: N_("Transfer on a basis not permitted for its flow or recipient"),
     Category.NOTICE_UNRESOLVED: N_("Notice of the transfer cannot be found"),
     Category.SUSPENSION_BREACH: N_("Transfer allowed during a suspension"),
     Category.RECIPIENT_INELIGIBLE: N_("Recipient not eligible"),

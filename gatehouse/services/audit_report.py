@@ -129,7 +129,22 @@ def build_audit(
         def notice_known(notice_hash: str) -> bool:
             return bool(uow.notices.by_hashes([notice_hash]))
 
-        fold = AuditFold(start, end, _spans(ledger, end), notice_known, rules)
+        def kind_of(recipient_id: str) -> str | None:
+            recipient = uow.recipients.get(recipient_id)
+            return None if recipient is None else recipient.kind.value
+
+        fold = AuditFold(
+            start,
+            end,
+            _spans(ledger, end),
+            notice_known,
+            rules,
+            bases={
+                code: (frozenset(basis.flows), frozenset(basis.kinds))
+                for code, basis in pack.bases.items()
+            },
+            kind_of=kind_of,
+        )
         checkpoint = ledger.latest_checkpoint()
         uncovered = 0
         for shard in ledger.shards_with_entries():
