@@ -73,6 +73,7 @@ def create_app(gatehouse: Gatehouse) -> FastAPI:
         gateway.router,
         recipient.router,
         ledger.router,
+        ledger.public_router,
         outbox.router,
         webhooks.router,
         requests.router,

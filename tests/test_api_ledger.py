@@ -6,6 +6,8 @@ session database is never damaged.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import subprocess
 import sys
@@ -333,6 +335,10 @@ def test_a_rewritten_shard_yields_no_proof(seeded: Seeded) -> None:
 
 
 def test_no_checkpoint_before_the_first(empty: Private) -> None:
+    with httpx.Client(base_url=str(empty.client.base_url)) as anyone:
+        published = anyone.get("/.well-known/gatehouse/checkpoint")
+    assert published.status_code == 404
+    assert published.json()["error"]["code"] == "no_checkpoint"
     response = empty.client.get("/v1/ledger/checkpoints/latest")
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "no_checkpoint"
@@ -372,6 +378,22 @@ def test_checkpoints_are_signed_and_published(seeded: Seeded) -> None:
     new_head = newer.head(seeded.shard)
     assert new_head is not None and new_head.size == ROUNDS + 1
     assert client.get("/v1/ledger/checkpoints/latest").json() == created.json()
+
+
+def test_the_latest_checkpoint_is_published_to_anyone(seeded: Seeded) -> None:
+    """No key: an auditor or a customer keeps it, and compares the key's fingerprint."""
+    client = seeded.private.client
+    with httpx.Client(base_url=str(client.base_url)) as anyone:
+        published = anyone.get("/.well-known/gatehouse/checkpoint")
+    assert published.status_code == 200, published.text
+    assert published.headers["cache-control"] == "public, max-age=60"
+    body = published.json()
+    fingerprint = body.pop("public_key_sha256")
+    checkpoint, key = _checkpoint(body)
+    assert verify_checkpoint(checkpoint, key)
+    assert fingerprint == hashlib.sha256(base64.b64decode(key)).hexdigest()
+    latest = client.get("/v1/ledger/checkpoints/latest").json()
+    assert _checkpoint(latest) == (checkpoint, key)
 
 
 def test_proofs_verify_against_the_published_checkpoint(seeded: Seeded) -> None:

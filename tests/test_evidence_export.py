@@ -1,7 +1,9 @@
 """The evidence bundle on each database: real transfers over HTTP on two days, a checkpoint
 signed as the worker signs it, `gatehouse export` of the second day (which starts mid-chain),
-and the bundled verifier run in a fresh venv without Gatehouse: yes, then no for an edited,
-a removed and a reordered entry and for a bad checkpoint signature. DuckDB reads the Parquet.
+and the bundled verifier run in a fresh venv without Gatehouse: yes, also with the bundle's
+checkpoint kept as trusted, then no for an edited, a removed and a reordered entry, a bad
+checkpoint signature and a file added. DuckDB reads the Parquet. The checkpoint history and
+the signed manifest are tested in test_evidence_checkpoints.py.
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ FILES = {
     "README.md",
     "chain.json",
     "checkpoint.json",
+    "checkpoint_links.json",
+    "checkpoints/000001.json",
     "entries.jsonl",
     "entries.parquet",
     "public_key.json",
@@ -187,9 +191,9 @@ def _checked(fresh: Fresh) -> tuple[list[Any], Any]:
 def test_export_writes_every_file_with_a_manifest(exported: Exported) -> None:
     out = exported.out
     names = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
-    assert FILES | {"manifest.json", "policies/v1.json"} == names
+    assert FILES | {"manifest.json", "manifest.sig", "policies/v1.json"} == names
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    assert set(manifest["files"]) == names - {"manifest.json"}
+    assert set(manifest["files"]) == names - {"manifest.json", "manifest.sig"}
     for name, digest in manifest["files"].items():
         assert hashlib.sha256((out / name).read_bytes()).hexdigest() == digest
 
@@ -201,6 +205,8 @@ def test_export_writes_every_file_with_a_manifest(exported: Exported) -> None:
     chain = json.loads((out / "chain.json").read_text(encoding="utf-8"))
     assert any(span["first_seq"] > 0 and span["frontier"] for span in chain["shards"])
     assert json.loads((out / "checkpoint.json").read_text()) == checkpoint.to_dict()
+    # The only checkpoint is both the latest and the whole history.
+    assert json.loads((out / "checkpoints/000001.json").read_text()) == checkpoint.to_dict()
     key = json.loads((out / "public_key.json").read_text(encoding="utf-8"))
     assert key["public_key_b64"] == public_key(exported.fresh.gatehouse)
     assert key["key_id"] == checkpoint.key_id
@@ -211,10 +217,10 @@ def test_export_writes_every_file_with_a_manifest(exported: Exported) -> None:
     assert "import gatehouse" not in (out / "verify.py").read_text(encoding="utf-8")
 
 
-def _verify(python: Path, bundle: Path) -> subprocess.CompletedProcess[str]:
+def _verify(python: Path, bundle: Path, *options: str) -> subprocess.CompletedProcess[str]:
     # -I: no PYTHONPATH, no user site, no current directory; only the venv's packages.
     return subprocess.run(
-        [str(python), "-I", str(bundle / "verify.py"), str(bundle)],
+        [str(python), "-I", str(bundle / "verify.py"), str(bundle), *options],
         capture_output=True,
         text=True,
         cwd=bundle,
@@ -247,6 +253,12 @@ def test_verifier_in_a_fresh_venv_says_yes_then_names_the_bad_entry(
     good = _verify(offline_python, exported.out)
     assert good.returncode == 0, good.stdout + good.stderr
     assert good.stdout.startswith("yes:")
+    # The auditor keeps this bundle's checkpoint and hands it to the next bundle's verifier.
+    kept = exported.out.parent / "kept-checkpoint.json"
+    shutil.copyfile(exported.out / "checkpoint.json", kept)
+    trusted = _verify(offline_python, exported.out, "--trusted", str(kept))
+    assert trusted.returncode == 0, trusted.stdout + trusted.stderr
+    assert "your trusted checkpoint (kept-checkpoint.json) is one of them" in trusted.stdout
 
     lines = _lines(exported.out)
     i, shard = _allowed_run(lines)
@@ -276,6 +288,13 @@ def test_verifier_in_a_fresh_venv_says_yes_then_names_the_bad_entry(
     result = _verify(offline_python, forged)
     assert result.returncode == 1, result.stdout
     assert "signature does not verify" in result.stdout
+    assert "first bad item: checkpoint #1 (checkpoint.json)" in result.stdout
+
+    added = exported.out.parent / "added"
+    shutil.copytree(exported.out, added)
+    (added / "note.txt").write_text("not from Gatehouse", encoding="utf-8")
+    result = _verify(offline_python, added)
+    assert result.returncode == 1 and "first bad item: note.txt" in result.stdout, result.stdout
 
 
 def test_duckdb_reads_the_parquet_and_counts_like_the_ledger(exported: Exported) -> None:

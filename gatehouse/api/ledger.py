@@ -6,9 +6,11 @@ auditor re-hashing an entry offline needs exactly those characters.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
 from gatehouse.domain.errors import NotFound
@@ -17,9 +19,11 @@ from gatehouse.ledger import Checkpoint
 from gatehouse.services import ledger as ledger_service
 from gatehouse.services.runtime import Gatehouse
 
-__all__ = ["router"]
+__all__ = ["public_router", "router"]
 
 router = APIRouter(prefix="/v1/ledger", tags=["ledger"])
+# Published for anyone: auditors and customers compare it with what they were given.
+public_router = APIRouter(prefix="/.well-known/gatehouse", tags=["public"])
 
 IdQuery = Annotated[str | None, Query(max_length=64)]
 
@@ -51,6 +55,10 @@ class CheckpointOut(BaseModel):
     key_id: str
     signature: str
     public_key: str
+
+
+class PublishedCheckpointOut(CheckpointOut):
+    public_key_sha256: str
 
 
 class EntryOut(BaseModel):
@@ -99,6 +107,23 @@ def latest_checkpoint(gh: GatehouseDep, _: OperatorDep) -> CheckpointOut:
     if checkpoint is None:
         raise NotFound("no checkpoint has been signed yet", code="no_checkpoint")
     return _checkpoint_out(gh, checkpoint)
+
+
+@public_router.get("/checkpoint", response_model=PublishedCheckpointOut)
+def published_checkpoint(gh: GatehouseDep, response: Response) -> PublishedCheckpointOut:
+    """The newest signed checkpoint, its public key and the key's SHA-256 fingerprint, for
+    anyone: keep it, and any later ledger must extend it (``gatehouse ledger verify
+    --trusted``); an evidence bundle's key must have this fingerprint."""
+    checkpoint = ledger_service.latest_checkpoint(gh)
+    if checkpoint is None:
+        raise NotFound("no checkpoint has been signed yet", code="no_checkpoint")
+    key = ledger_service.public_key(gh)
+    response.headers["Cache-Control"] = "public, max-age=60"
+    return PublishedCheckpointOut(
+        **checkpoint.to_dict(),
+        public_key=key,
+        public_key_sha256=hashlib.sha256(base64.b64decode(key)).hexdigest(),
+    )
 
 
 @router.post("/checkpoints", status_code=201, response_model=CheckpointOut)

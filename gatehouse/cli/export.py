@@ -59,7 +59,8 @@ def export(
         gh.close()
     console.print(
         f"wrote {summary.entries} entries from {summary.shards} shards, tied to checkpoint"
-        f" #{summary.checkpoint_sequence}, and {summary.policy_versions} policy versions"
+        f" #{summary.checkpoint_sequence} (with the {summary.checkpoints} checkpoints since the"
+        f" window began), and {summary.policy_versions} policy versions"
         f" to {escape(str(summary.out))}",
         soft_wrap=True,
     )

@@ -1,8 +1,10 @@
 """The evidence bundle: ledger entries of a window, provable offline against a signed checkpoint.
 
-Everything is read in one read-only snapshot, so the entries, the checkpoint and the policy
-versions belong together. The folder it writes is self-contained: an auditor verifies it with
-the bundled ``verify.py`` (Python and ``cryptography`` only) and queries its Parquet with DuckDB.
+Everything is read in one read-only snapshot, so the entries, the checkpoints and the policy
+versions belong together. The bundle carries every checkpoint signed since the window began,
+each proven to extend the one before, and a manifest of file hashes signed with the checkpoint
+key. The folder it writes is self-contained: an auditor verifies it with the bundled
+``verify.py`` (Python and ``cryptography`` only) and queries its Parquet with DuckDB.
 """
 
 from __future__ import annotations
@@ -23,15 +25,22 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from gatehouse.domain.errors import InvalidInput, NotFound
 from gatehouse.evidence import verifier_source
 from gatehouse.evidence.readme import bundle_readme
-from gatehouse.ledger import Checkpoint, LedgerEntry, format_at, key_id_for
+from gatehouse.ledger import Checkpoint, CheckpointSigner, LedgerEntry, format_at, key_id_for
 from gatehouse.services.evidence_chain import ShardSpan, find_window, prove_span, write_span
+from gatehouse.services.evidence_checkpoints import (
+    CheckpointLink,
+    link_checkpoints,
+    select_checkpoints,
+)
 from gatehouse.services.ledger_checkpoints import stored_signer
 from gatehouse.services.ports_policy import Policies
 from gatehouse.services.runtime import Gatehouse
 
 __all__ = ["BUNDLE_FORMAT", "ExportSummary", "Progress", "export_evidence"]
 
-BUNDLE_FORMAT = "gatehouse.evidence.v1"
+# v2 added the checkpoint history and the manifest's signature; the verifier refuses v1
+# bundles rather than pass one with those parts stripped.
+BUNDLE_FORMAT = "gatehouse.evidence.v2"
 
 Progress = Callable[[int, int], None]
 """Called as ``progress(entries_read, entries_to_read)`` while the ledger is scanned."""
@@ -57,7 +66,11 @@ _PARQUET_SELECT = (
 
 @dataclass(frozen=True)
 class ExportSummary:
-    """What a bundle holds; ``uncovered`` entries of the window are newer than its checkpoint."""
+    """What a bundle holds; ``uncovered`` entries of the window are newer than its checkpoint.
+
+    ``checkpoints`` counts the signed checkpoints bundled, the latest being
+    ``checkpoint_sequence``.
+    """
 
     out: Path
     entries: int
@@ -65,6 +78,7 @@ class ExportSummary:
     checkpoint_sequence: int
     uncovered: int
     policy_versions: int
+    checkpoints: int
 
 
 def _write_json(path: Path, document: Any) -> None:
@@ -90,6 +104,8 @@ class _Scanned:
     spans: list[ShardSpan]
     uncovered: int
     policies: list[dict[str, Any]]
+    history: list[Checkpoint]
+    links: list[CheckpointLink]
 
 
 def _scan(
@@ -97,8 +113,10 @@ def _scan(
     window: tuple[datetime, datetime],
     writer: _EntryWriter,
     progress: Progress | None,
+    public_key_b64: str,
 ) -> _Scanned:
-    """Scan every shard, write its window's entries and prove them; read the policies too."""
+    """Scan every shard, write its window's entries and prove them; link the checkpoints
+    since the window began and read the policies too."""
     spans: list[ShardSpan] = []
     uncovered = done = 0
     with gh.unit_of_work(read_only=True, snapshot=True) as uow:
@@ -119,8 +137,12 @@ def _scan(
                 continue
             write_span(uow.ledger, head.shard, scan.first_seq, scan.last_seq, writer)
             spans.append(prove_span(uow.ledger, checkpoint, head, scan.first_seq, scan.last_seq))
+        history = select_checkpoints(
+            uow.ledger.checkpoint_bodies(), window[0], checkpoint, public_key_b64
+        )
+        links = link_checkpoints(uow.ledger, history)
         policies = _policy_versions(uow.policies)
-    return _Scanned(checkpoint, spans, uncovered, policies)
+    return _Scanned(checkpoint, spans, uncovered, policies, history, links)
 
 
 def _policy_versions(policies: Policies) -> list[dict[str, Any]]:
@@ -170,13 +192,34 @@ def _public_key(public_key_b64: str) -> tuple[dict[str, Any], bytes]:
     return document, pem
 
 
-def _manifest(out: Path) -> dict[str, Any]:
+def _write_history(out: Path, history: list[Checkpoint], links: list[CheckpointLink]) -> None:
+    """One file per checkpoint, named by its number, and the proofs linking each pair."""
+    folder = out / "checkpoints"
+    folder.mkdir()
+    for checkpoint in history:
+        _write_json(folder / f"{checkpoint.sequence:06d}.json", checkpoint.to_dict())
+    _write_json(
+        out / "checkpoint_links.json",
+        {
+            "format": BUNDLE_FORMAT,
+            "first_sequence": history[0].sequence,
+            "last_sequence": history[-1].sequence,
+            "links": [link.to_dict() for link in links],
+        },
+    )
+
+
+def _sign_manifest(out: Path, signer: CheckpointSigner) -> None:
+    """Hash every file, then sign the manifest's exact bytes with the checkpoint key."""
     files = {
         path.relative_to(out).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
         for path in sorted(out.rglob("*"))
-        if path.is_file() and path.name != "manifest.json"
+        if path.is_file()
     }
-    return {"format": BUNDLE_FORMAT, "files": files}
+    document = {"format": BUNDLE_FORMAT, "files": files}
+    manifest = (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    (out / "manifest.json").write_bytes(manifest)
+    (out / "manifest.sig").write_text(signer.sign_bytes(manifest) + "\n", encoding="ascii")
 
 
 def _empty_dir(out: Path) -> None:
@@ -192,7 +235,7 @@ def export_evidence(
 
     Raises ``NotFound`` before the first checkpoint, ``InvalidInput`` for an empty window or a
     folder with files in it, and ``Conflict`` when the stored ledger no longer matches its
-    checkpoint (run ``gatehouse ledger verify``).
+    checkpoints or one of them is missing or unsigned (run ``gatehouse ledger verify``).
     """
     if not start < end:
         raise InvalidInput("the window must end after it starts", code="invalid_window")
@@ -206,10 +249,11 @@ def export_evidence(
     _empty_dir(out)
     with (out / "entries.jsonl").open("w", encoding="utf-8") as handle:
         writer = _EntryWriter(handle)
-        scanned = _scan(gh, (start, end), writer, progress)
+        scanned = _scan(gh, (start, end), writer, progress, signer.public_key_b64())
     _write_parquet(out / "entries.jsonl", out / "entries.parquet")
     checkpoint = scanned.checkpoint
     _write_json(out / "checkpoint.json", checkpoint.to_dict())
+    _write_history(out, scanned.history, scanned.links)
     _write_json(
         out / "chain.json",
         {
@@ -228,9 +272,14 @@ def export_evidence(
     for version in scanned.policies:
         _write_json(policy_dir / f"v{version['version']}.json", version)
     (out / "verify.py").write_bytes(verifier_source())
-    readme = bundle_readme(format_at(start), format_at(end), checkpoint.sequence, writer.count)
+    readme = bundle_readme(
+        format_at(start),
+        format_at(end),
+        (scanned.history[0].sequence, checkpoint.sequence),
+        writer.count,
+    )
     (out / "README.md").write_text(readme, encoding="utf-8")
-    _write_json(out / "manifest.json", _manifest(out))
+    _sign_manifest(out, signer)
     return ExportSummary(
         out=out,
         entries=writer.count,
@@ -238,4 +287,5 @@ def export_evidence(
         checkpoint_sequence=checkpoint.sequence,
         uncovered=scanned.uncovered,
         policy_versions=len(scanned.policies),
+        checkpoints=len(scanned.history),
     )
