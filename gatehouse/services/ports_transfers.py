@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from gatehouse.store.generations import Generations
 from gatehouse.store.records import (
     Deletion,
     ErasureRequest,
@@ -21,7 +22,13 @@ from gatehouse.store.records import (
     TransferDecision,
 )
 
-__all__ = ["Orders", "Transfers", "SafeNumbers", "Erasures"]
+__all__ = ["FactGenerations", "Orders", "Transfers", "SafeNumbers", "Erasures"]
+
+
+class FactGenerations(Protocol):
+    """Where the cached facts stand (see :mod:`gatehouse.services.fact_cache`)."""
+
+    def read(self) -> Generations: ...
 
 
 class Orders(Protocol):
@@ -140,6 +147,8 @@ class Erasures(Protocol):
     def acknowledge(self, erasure_id: str, attestation: str | None, at: datetime) -> bool: ...
 
     def overdue_counts(self, recipient_ids: Sequence[str], now: datetime) -> dict[str, int]: ...
+
+    def open_dues(self, recipient_id: str) -> list[datetime]: ...
 
     def unescalated_overdue(self, now: datetime, limit: int = 500) -> list[ErasureRequest]: ...
 

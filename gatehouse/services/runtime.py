@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from gatehouse.config import Settings
 from gatehouse.rules import RulePackSet, load_packs
+from gatehouse.services.fact_cache import FactCache
 from gatehouse.services.ports import DuplicateKey
 from gatehouse.services.sql_unit_of_work import SqlUnitOfWork
 from gatehouse.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -61,6 +62,8 @@ class Gatehouse:
     _indexer: BlindIndexer | None = field(default=None, repr=False)
     # None means units of work on ``engine``; tests put an in-memory factory here.
     unit_of_work_factory: UnitOfWorkFactory | None = field(default=None, repr=False)
+    # The registry's facts the transfer decision reads, kept per process.
+    facts: FactCache = field(default_factory=FactCache, repr=False)
 
     def unit_of_work(self, *, read_only: bool = False, snapshot: bool = False) -> UnitOfWork:
         """A new unit of work: one transaction and its repositories, used in a ``with``.

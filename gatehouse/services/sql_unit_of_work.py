@@ -21,6 +21,7 @@ from gatehouse.store.customer_transfers import CustomerTransferRepository
 from gatehouse.store.dashboard import DashboardRepository
 from gatehouse.store.deletions import DeletionRepository
 from gatehouse.store.erasures import ErasureRepository
+from gatehouse.store.generations import GenerationRepository
 from gatehouse.store.incidents import IncidentRepository
 from gatehouse.store.ledger import LedgerRepository
 from gatehouse.store.notices import ConsentRepository, NoticeRepository
@@ -389,3 +390,8 @@ class SqlUnitOfWork:
     def incidents(self) -> IncidentRepository:
         """Breach incidents and the view windows they are measured on."""
         return self._repository(IncidentRepository)
+
+    @property
+    def generations(self) -> GenerationRepository:
+        """Where the cached facts stand."""
+        return self._repository(GenerationRepository)

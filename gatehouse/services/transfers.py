@@ -16,6 +16,7 @@ from gatehouse.domain.policy import RulePack
 from gatehouse.domain.recipients import Recipient, eligibility_gaps
 from gatehouse.domain.subjects import Subject
 from gatehouse.domain.views import released_fields, view_expiry
+from gatehouse.services.fact_cache import Facts
 from gatehouse.services.paging import split_page
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.services.unit_of_work import UnitOfWork
@@ -56,6 +57,7 @@ def _current_digests(pack: RulePack, purpose: str, flow: str) -> dict[str, str]:
 
 def _facts(
     uow: UnitOfWork,
+    cached: Facts,
     pack: RulePack,
     subject: Subject,
     recipient: Recipient,
@@ -64,15 +66,15 @@ def _facts(
     legal_provision: str | None,
     now: datetime,
 ) -> TransferFacts:
-    terms = uow.terms.current()
-    suspended = uow.recipients.suspended_countries()
+    terms = cached.terms()
+    suspended = cached.suspended_countries()
     return TransferFacts(
         subject_deleted=subject.deleted,
         recipient=recipient,
         recipient_gaps=eligibility_gaps(
             recipient,
             terms.version if terms else None,
-            uow.erasures.overdue_counts([recipient.id], now).get(recipient.id, 0),
+            cached.overdue_erasures(recipient.id, now),
         ),
         recipient_fingerprint=recipient_fingerprint(recipient),
         country_suspended=recipient.country in suspended if recipient.country else False,
@@ -80,21 +82,21 @@ def _facts(
         flow=flow,
         today=now.date(),
         consents=live_consent_facts(uow.consents.history(subject.id)),
-        disclosures=_disclosures(uow, pack, recipient, now),
+        disclosures=_disclosures(uow, cached, pack, recipient, now),
         legal_provision=legal_provision,
         notice_digests=_current_digests(pack, purpose, flow),
     )
 
 
 def _disclosures(
-    uow: UnitOfWork, pack: RulePack, recipient: Recipient, now: datetime
+    uow: UnitOfWork, cached: Facts, pack: RulePack, recipient: Recipient, now: datetime
 ) -> list[DisclosureFact]:
     """Published disclosures naming the recipient, and the privacy policy in force if it does.
 
     Only a kind the disclosure basis may cover is looked up in the policy: a seller's
     transfers, the bulk of them, skip the read.
     """
-    published = uow.notices.disclosures_for(recipient.id)
+    published = cached.disclosures(recipient.id)
     if recipient.kind.value in pack.consent_only_kinds:
         return published
     in_policy = uow.policies.disclosures_in_force(recipient.id, now, pack.required_language)
@@ -148,9 +150,10 @@ def request_transfer(
             raise Conflict(
                 "the order was cancelled; nothing can be transferred for it", code="order_cancelled"
             )
-        recipient = uow.recipients.get(order.recipient_id)
+        cached = gh.facts.facts(uow)
+        recipient = cached.recipient(order.recipient_id)
         assert recipient is not None
-        facts = _facts(uow, pack, subject, recipient, purpose, flow, legal_provision, now)
+        facts = _facts(uow, cached, pack, subject, recipient, purpose, flow, legal_provision, now)
         decision = decide(pack, facts)
         transfer_id = new_id("trf")
         cited = _citation(pack, decision.legal_provision)

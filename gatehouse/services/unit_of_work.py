@@ -54,6 +54,7 @@ from gatehouse.services.ports_customer import (
 from gatehouse.services.ports_incidents import Incidents
 from gatehouse.services.ports_operator import OperatorProfiles
 from gatehouse.services.ports_policy import Policies
+from gatehouse.services.ports_transfers import FactGenerations
 
 __all__ = ["UnitOfWork", "UnitOfWorkFactory"]
 
@@ -156,6 +157,9 @@ class UnitOfWork(Protocol):
 
     @property
     def incidents(self) -> Incidents: ...
+
+    @property
+    def generations(self) -> FactGenerations: ...
 
     def __enter__(self) -> Self: ...
 

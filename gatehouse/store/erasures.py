@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, func, insert, select, update
 
 from gatehouse.store.erasure_tables import deletions, erasure_requests
+from gatehouse.store.generations import ERASURES, bump
 from gatehouse.store.records import Deletion, ErasureRequest
 
 __all__ = ["ErasureRepository"]
@@ -75,6 +76,7 @@ class ErasureRepository:
                 due_at=due_at,
             )
         )
+        bump(self._c, ERASURES)
 
     def request(self, erasure_id: str) -> ErasureRequest | None:
         """One erasure request, or None."""
@@ -135,7 +137,21 @@ class ErasureRepository:
             )
             .values(acknowledged_at=at, attestation=attestation)
         )
+        if result.rowcount == 1:
+            bump(self._c, ERASURES)
         return result.rowcount == 1
+
+    def open_dues(self, recipient_id: str) -> list[datetime]:
+        """The deadlines of the recipient's unacknowledged erasures, earliest first."""
+        rows = self._c.execute(
+            select(erasure_requests.c.due_at)
+            .where(
+                erasure_requests.c.recipient_id == recipient_id,
+                erasure_requests.c.acknowledged_at.is_(None),
+            )
+            .order_by(erasure_requests.c.due_at)
+        )
+        return [row.due_at for row in rows]
 
     def overdue_counts(self, recipient_ids: Sequence[str], now: datetime) -> dict[str, int]:
         """Unacknowledged erasures past their deadline, per recipient (one query)."""

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from gatehouse.domain.consents import ConsentRecord
 from gatehouse.domain.decision import DisclosureFact
+from gatehouse.store.generations import REGISTRY, bump
 from gatehouse.store.records import StoredNotice
 from gatehouse.store.tables import consents, disclosure_recipients, disclosures, notices
 
@@ -119,6 +120,7 @@ class NoticeRepository:
                 for rid, fingerprint in recipients.items()
             ],
         )
+        bump(self._c, REGISTRY)
 
     def disclosures_for(self, recipient_id: str) -> list[DisclosureFact]:
         """Published disclosures that name the recipient, newest first."""

@@ -17,6 +17,7 @@ from gatehouse.domain.recipients import (
     RecipientStatus,
 )
 from gatehouse.domain.terms import Terms
+from gatehouse.store.generations import REGISTRY, bump
 from gatehouse.store.records import RecipientName
 from gatehouse.store.tables import (
     country_suspensions,
@@ -141,6 +142,7 @@ class RecipientRepository:
         """Insert recipients, each with its wrapped webhook secret, in one statement."""
         if batch:
             self._c.execute(insert(recipients), [_to_row(r, secret) for r, secret in batch])
+            bump(self._c, REGISTRY)
 
     def get(self, recipient_id: str) -> Recipient | None:
         """The recipient, or None."""
@@ -191,6 +193,7 @@ class RecipientRepository:
         )
         values = {k: v for k, v in row.items() if k not in kept}
         self._c.execute(update(recipients).where(recipients.c.id == recipient.id).values(**values))
+        bump(self._c, REGISTRY)
 
     def set_status(
         self, recipient_id: str, status: RecipientStatus, reason: str | None, at: datetime
@@ -201,6 +204,7 @@ class RecipientRepository:
             .where(recipients.c.id == recipient_id)
             .values(status=status.value, suspended_reason=reason, updated_at=at)
         )
+        bump(self._c, REGISTRY)
 
     def set_accepted_terms(self, recipient_id: str, version: str, at: datetime) -> None:
         """Record the recipient's acceptance: history row plus the current pointer."""
@@ -214,6 +218,7 @@ class RecipientRepository:
             .where(recipients.c.id == recipient_id)
             .values(accepted_terms_version=version, updated_at=at)
         )
+        bump(self._c, REGISTRY)
 
     def suspended_countries(self) -> dict[str, str | None]:
         """Every suspended country with its reason."""
@@ -230,6 +235,7 @@ class RecipientRepository:
         self._c.execute(
             insert(country_suspensions).values(country=country, reason=reason, suspended_at=at)
         )
+        bump(self._c, REGISTRY)
         return True
 
     def resume_country(self, country: str) -> bool:
@@ -237,6 +243,8 @@ class RecipientRepository:
         result = self._c.execute(
             delete(country_suspensions).where(country_suspensions.c.country == country)
         )
+        if result.rowcount > 0:
+            bump(self._c, REGISTRY)
         return result.rowcount > 0
 
     def record_suspension_event(
@@ -263,6 +271,7 @@ class TermsRepository:
                 version=terms.version, clauses=dict(terms.clauses), published_at=terms.published_at
             )
         )
+        bump(self._c, REGISTRY)
 
     def get(self, version: str) -> Terms | None:
         """One version, or None."""

@@ -23,6 +23,7 @@ from sqlalchemy import (
 
 from gatehouse.store.db import UTCDateTime
 from gatehouse.store.erasure_tables import deletions, erasure_requests, retention_records
+from gatehouse.store.generations import fact_generations
 from gatehouse.store.schema import metadata
 from gatehouse.store.summary_tables import transfer_totals, view_windows
 
@@ -55,6 +56,7 @@ __all__ = [
     "abuse_flags",
     "transfer_totals",
     "view_windows",
+    "fact_generations",
 ]
 
 

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, delete, insert, select, update
 
+from gatehouse.store.generations import REGISTRY, bump
 from gatehouse.store.outbox_tables import webhook_previous_secrets
 from gatehouse.store.tables import recipients
 from gatehouse.vault import WrappedKey
@@ -76,6 +77,7 @@ class WebhookEndpointRepository:
             .where(recipients.c.id == recipient_id)
             .values(webhook_url=url, updated_at=at)
         )
+        bump(self._c, REGISTRY)  # the recipient the decision reads carries its webhook
         return changed.rowcount == 1
 
     def set_secret(self, recipient_id: str, secret: WrappedKey, at: datetime) -> None:

@@ -341,6 +341,13 @@ class FakeErasures(FakeRepository):
                 counts[r.recipient_id] = counts.get(r.recipient_id, 0) + 1
         return counts
 
+    def open_dues(self, recipient_id: str) -> list[datetime]:
+        return sorted(
+            r.due_at
+            for r in self.t.erasures.values()
+            if r.recipient_id == recipient_id and r.acknowledged_at is None
+        )
+
     def unescalated_overdue(self, now: datetime, limit: int = 500) -> list[ErasureRequest]:
         chosen = [
             r

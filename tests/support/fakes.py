@@ -31,6 +31,7 @@ from gatehouse.ledger import Checkpoint, CheckpointSigner, LedgerEntry, ShardHea
 from gatehouse.rules import RulePackSet, load_packs
 from gatehouse.services.ledger_append import LEDGER_SHARDS
 from gatehouse.services.runtime import Gatehouse
+from gatehouse.store.generations import Generations
 from gatehouse.store.records import OpenView, StoredTransfer
 from gatehouse.vault import BlindIndexer, Keyring, MasterKey
 from tests.support.fake_customer import (
@@ -295,6 +296,21 @@ class FakeUnitOfWork:
     @property
     def incidents(self) -> FakeIncidents:
         return self._repository(FakeIncidents)
+
+    @property
+    def generations(self) -> FakeGenerations:
+        return FakeGenerations()
+
+
+class FakeGenerations:
+    """The fake bumps nothing, so each read answers generations never seen before: a service
+    on the fakes caches nothing and always reads its facts."""
+
+    _next = itertools.count(1)
+
+    def read(self) -> Generations:
+        n = next(self._next)
+        return Generations(n, n)
 
 
 class FakeDatabase:
