@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from gatehouse.domain.subjects import Subject
 from gatehouse.store.generations import Generations
 from gatehouse.store.records import (
     Deletion,
@@ -37,6 +38,8 @@ class Orders(Protocol):
     def add(self, order: StoredOrder) -> None: ...
 
     def get(self, order_id: str, *, lock: bool = False) -> StoredOrder | None: ...
+
+    def with_subject(self, order_id: str) -> tuple[StoredOrder, Subject] | None: ...
 
     def of_subject(self, subject_id: str) -> list[StoredOrder]: ...
 

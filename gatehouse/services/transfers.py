@@ -139,11 +139,10 @@ def request_transfer(
     """Decide and record one transfer for an order; both outcomes reach the ledger."""
     now = gh.clock()
     with gh.unit_of_work() as uow:
-        order = uow.orders.get(order_id)
-        if order is None:
+        found = uow.orders.with_subject(order_id)
+        if found is None:
             raise NotFound(f"no order with id {order_id!r}", code="order_not_found")
-        subject = uow.subjects.get(order.subject_id)
-        assert subject is not None
+        order, subject = found
         pack = gh.packs.by_id(subject.rule_pack)
         _check_request(pack, purpose, flow)
         if order.status == OrderStatus.CANCELLED.value:

@@ -11,7 +11,19 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, Table, and_, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Row,
+    Table,
+    and_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from gatehouse.ledger import Checkpoint, LedgerEntry, ShardState, format_at, parse_at
@@ -61,6 +73,15 @@ def _insert_if_absent(connection: Connection, table: Table, values: dict[str, An
         connection.execute(sqlite.insert(table).values(values).on_conflict_do_nothing())
     else:
         raise NotImplementedError(f"the ledger does not support the {dialect} dialect")
+
+
+# Built once: the hot path runs it on every append.
+_LOCK_SHARD = (
+    update(ledger_shards)
+    .where(ledger_shards.c.shard == bindparam("lock_shard"))
+    .values(updated_at=bindparam("lock_at"))
+    .returning(ledger_shards.c.state)
+)
 
 
 @contextmanager
@@ -118,26 +139,22 @@ class LedgerRepository:
     # -- shard states -------------------------------------------------------------------
 
     def lock_shard(self, shard: int, at: datetime) -> ShardState:
-        """Lock the shard's state row for this transaction, creating it if missing."""
-        empty = {"shard": shard, "state": ShardState.empty(shard).to_dict(), "updated_at": at}
-        if self._c.dialect.name == "sqlite":
-            # SQLite has no row locks: it locks the database at a transaction's first write.
-            # Writing first (a no-op when the row exists) takes that lock before the state is
-            # read, so no other process can append to any shard in between.
-            _insert_if_absent(self._c, ledger_shards, empty)
-        row = self._locked_state(shard)
+        """Lock the shard's state row for this transaction, creating it if missing.
+
+        One statement in the common case: an UPDATE that returns the state takes the row's
+        lock on PostgreSQL and the database's write lock on SQLite before the state is read,
+        so no other writer can append to the shard in between.
+        """
+        row = self._c.execute(_LOCK_SHARD, {"lock_shard": shard, "lock_at": at}).first()
         if row is None:
             # Two first appenders may race here; one inserts, the other's insert does nothing,
             # and both then queue on the same row lock.
+            empty = {"shard": shard, "state": ShardState.empty(shard).to_dict(), "updated_at": at}
             _insert_if_absent(self._c, ledger_shards, empty)
-            row = self._locked_state(shard)
+            row = self._c.execute(_LOCK_SHARD, {"lock_shard": shard, "lock_at": at}).first()
         if row is None:
             raise RuntimeError(f"ledger shard {shard} could not be created")
         return ShardState.from_dict(row.state)
-
-    def _locked_state(self, shard: int) -> Row[Any] | None:
-        query = select(ledger_shards.c.state).where(ledger_shards.c.shard == shard)
-        return self._c.execute(query.with_for_update()).first()
 
     def save_state(self, state: ShardState, at: datetime) -> None:
         """Store a shard's new state; the caller holds its lock from :meth:`lock_shard`."""

@@ -6,10 +6,11 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, insert, select, update
 
+from gatehouse.domain.subjects import Subject
 from gatehouse.store.records import StoredOrder
-from gatehouse.store.tables import order_events, orders
+from gatehouse.store.tables import order_events, orders, subjects
 
 # Re-exported: transfers and safe numbers lived here once.
 from gatehouse.store.transfers import SafeNumberPool, TransferRepository
@@ -33,6 +34,21 @@ def _to_order(row: Row[Any]) -> StoredOrder:
     )
 
 
+# The order and its subject in one statement, built once: the transfer decision's first read.
+_WITH_SUBJECT = (
+    select(
+        orders,
+        subjects.c.residence_country.label("s_residence_country"),
+        subjects.c.locale.label("s_locale"),
+        subjects.c.rule_pack.label("s_rule_pack"),
+        subjects.c.created_at.label("s_created_at"),
+        subjects.c.deleted_at.label("s_deleted_at"),
+    )
+    .join(subjects, subjects.c.id == orders.c.subject_id)
+    .where(orders.c.id == bindparam("order_id"))
+)
+
+
 class OrderRepository:
     """Order rows and their append-only events."""
 
@@ -50,6 +66,21 @@ class OrderRepository:
             query = query.with_for_update()
         row = self._c.execute(query).first()
         return None if row is None else _to_order(row)
+
+    def with_subject(self, order_id: str) -> tuple[StoredOrder, Subject] | None:
+        """The order and its subject, or None when there is no such order."""
+        row = self._c.execute(_WITH_SUBJECT, {"order_id": order_id}).first()
+        if row is None:
+            return None
+        subject = Subject(
+            id=row.subject_id,
+            residence_country=row.s_residence_country,
+            locale=row.s_locale,
+            rule_pack=row.s_rule_pack,
+            created_at=row.s_created_at,
+            deleted_at=row.s_deleted_at,
+        )
+        return _to_order(row), subject
 
     def of_subject(self, subject_id: str) -> list[StoredOrder]:
         """Every order of the subject, oldest first."""

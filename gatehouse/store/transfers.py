@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, Select, and_, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import Insert
 
 from gatehouse.store.records import Held, OpenView, StoredTransfer, StoredView, TransferDecision
 from gatehouse.store.tables import orders, recipients, safe_numbers, transfers, views
@@ -305,6 +306,25 @@ class TransferRepository:
         return [_to_transfer(row) for row in self._c.execute(query)]
 
 
+def _fresh_lease(dialect: str) -> Insert:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING into the pool, built once per dialect."""
+    statement = _FRESH_LEASES.get(dialect)
+    if statement is None:
+        module = postgresql if dialect == "postgresql" else sqlite
+        # RETURNING says whether a row went in: an insert's rowcount is not reliable on
+        # every driver.
+        statement = (
+            module.insert(safe_numbers)
+            .on_conflict_do_nothing(index_elements=[safe_numbers.c.number])
+            .returning(safe_numbers.c.number)
+        )
+        _FRESH_LEASES[dialect] = statement
+    return statement
+
+
+_FRESH_LEASES: dict[str, Insert] = {}
+
+
 class SafeNumberPool:
     """Leases 0505 safe numbers; a released number rests for a cool-down before reuse."""
 
@@ -313,19 +333,15 @@ class SafeNumberPool:
 
     def lease(self, candidates: Sequence[str], transfer_id: str, at: datetime) -> str | None:
         """Lease the first free candidate to ``transfer_id``; None when all are taken."""
+        fresh = _fresh_lease(self._c.dialect.name)
         for number in candidates:
-            try:
-                # A savepoint, so a clash does not abort the caller's transaction on PostgreSQL.
-                # A fresh number is the common case, so it is tried before reuse.
-                with self._c.begin_nested():
-                    self._c.execute(
-                        insert(safe_numbers).values(
-                            number=number, transfer_id=transfer_id, leased_at=at
-                        )
-                    )
+            # A fresh number is the common case, so it is tried before reuse; a clash inserts
+            # nothing rather than failing, so it needs no savepoint on PostgreSQL.
+            leased = self._c.execute(
+                fresh, {"number": number, "transfer_id": transfer_id, "leased_at": at}
+            )
+            if leased.first() is not None:
                 return number
-            except IntegrityError:
-                pass
             reused = self._c.execute(
                 update(safe_numbers)
                 .where(

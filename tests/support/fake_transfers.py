@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from gatehouse.domain.subjects import Subject
 from gatehouse.services.ports import DuplicateKey
 from gatehouse.store.records import (
     Deletion,
@@ -76,6 +77,11 @@ class FakeOrders(FakeRepository):
 
     def get(self, order_id: str, *, lock: bool = False) -> StoredOrder | None:
         return self.t.orders.get(order_id)
+
+    def with_subject(self, order_id: str) -> tuple[StoredOrder, Subject] | None:
+        order = self.t.orders.get(order_id)
+        subject = None if order is None else self.t.subjects.get(order.subject_id)
+        return None if order is None or subject is None else (order, subject)
 
     def of_subject(self, subject_id: str) -> list[StoredOrder]:
         mine = [o for o in self.t.orders.values() if o.subject_id == subject_id]
