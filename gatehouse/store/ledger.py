@@ -84,6 +84,11 @@ _LOCK_SHARD = (
 )
 
 
+# Built once and given their values at execution, so no append rebuilds or re-keys them.
+_ADD_ENTRY = insert(ledger_entries)
+_SAVE_STATE = update(ledger_shards).where(ledger_shards.c.shard == bindparam("save_shard"))
+
+
 @contextmanager
 def consistent_read(engine: Engine) -> Iterator[Connection]:
     """Yield a read-only connection whose statements all see one snapshot of the database.
@@ -159,9 +164,8 @@ class LedgerRepository:
     def save_state(self, state: ShardState, at: datetime) -> None:
         """Store a shard's new state; the caller holds its lock from :meth:`lock_shard`."""
         self._c.execute(
-            update(ledger_shards)
-            .where(ledger_shards.c.shard == state.head.shard)
-            .values(state=state.to_dict(), updated_at=at)
+            _SAVE_STATE,
+            {"save_shard": state.head.shard, "state": state.to_dict(), "updated_at": at},
         )
 
     def state_bodies(self) -> dict[int, Any]:
@@ -174,17 +178,18 @@ class LedgerRepository:
     def add_entry(self, entry: LedgerEntry) -> None:
         """Insert one entry exactly as it was hashed."""
         self._c.execute(
-            insert(ledger_entries).values(
-                shard=entry.shard,
-                seq=entry.seq,
-                kind=entry.kind,
-                at=format_at(entry.at),
-                subject_id=entry.subject_id,
-                recipient_id=entry.recipient_id,
-                payload=dict(entry.payload),
-                prev_hash=entry.prev_hash,
-                entry_hash=entry.entry_hash,
-            )
+            _ADD_ENTRY,
+            {
+                "shard": entry.shard,
+                "seq": entry.seq,
+                "kind": entry.kind,
+                "at": format_at(entry.at),
+                "subject_id": entry.subject_id,
+                "recipient_id": entry.recipient_id,
+                "payload": dict(entry.payload),
+                "prev_hash": entry.prev_hash,
+                "entry_hash": entry.entry_hash,
+            },
         )
 
     def get_entry(self, shard: int, seq: int) -> LedgerEntry | None:

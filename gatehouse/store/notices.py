@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, insert, select
+from sqlalchemy import Connection, Row, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from gatehouse.domain.consents import ConsentRecord
@@ -151,6 +151,22 @@ class NoticeRepository:
         ]
 
 
+# Built once: every transfer decision reads the subject's consents with it.
+_HISTORY = (
+    select(
+        consents,
+        notices.c.recipients,
+        notices.c.flow,
+        notices.c.locale,
+        notices.c.content_digest,
+        notices.c.required,
+    )
+    .join(notices, notices.c.hash == consents.c.notice_hash)
+    .where(consents.c.subject_id == bindparam("history_subject"))
+    .order_by(consents.c.seq)
+)
+
+
 class ConsentRepository:
     """Appends consent records; never updates or deletes one."""
 
@@ -175,19 +191,7 @@ class ConsentRepository:
 
     def history(self, subject_id: str) -> list[ConsentRecord]:
         """The subject's whole consent history, with each notice's recipient scope."""
-        rows = self._c.execute(
-            select(
-                consents,
-                notices.c.recipients,
-                notices.c.flow,
-                notices.c.locale,
-                notices.c.content_digest,
-                notices.c.required,
-            )
-            .join(notices, notices.c.hash == consents.c.notice_hash)
-            .where(consents.c.subject_id == subject_id)
-            .order_by(consents.c.seq)
-        )
+        rows = self._c.execute(_HISTORY, {"history_subject": subject_id})
         return [
             ConsentRecord(
                 id=row.id,

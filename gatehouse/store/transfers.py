@@ -84,24 +84,26 @@ class TransferRepository:
 
     def add_transfer(self, transfer: StoredTransfer) -> None:
         """Record a decision."""
+        # The statement is built once and given its values, as on every hot-path write.
         self._c.execute(
-            insert(transfers).values(
-                id=transfer.id,
-                order_id=transfer.order_id,
-                subject_id=transfer.subject_id,
-                recipient_id=transfer.recipient_id,
-                country=transfer.country,
-                purpose=transfer.purpose,
-                flow=transfer.flow,
-                allowed=transfer.allowed,
-                basis=transfer.basis,
-                refusal=transfer.refusal,
-                notice_hash=transfer.notice_hash,
-                fields=list(transfer.fields),
-                decided_at=transfer.decided_at,
-                legal_provision=transfer.legal_provision,
-                legal_provision_text=transfer.legal_provision_text,
-            )
+            _ADD_TRANSFER,
+            {
+                "id": transfer.id,
+                "order_id": transfer.order_id,
+                "subject_id": transfer.subject_id,
+                "recipient_id": transfer.recipient_id,
+                "country": transfer.country,
+                "purpose": transfer.purpose,
+                "flow": transfer.flow,
+                "allowed": transfer.allowed,
+                "basis": transfer.basis,
+                "refusal": transfer.refusal,
+                "notice_hash": transfer.notice_hash,
+                "fields": list(transfer.fields),
+                "decided_at": transfer.decided_at,
+                "legal_provision": transfer.legal_provision,
+                "legal_provision_text": transfer.legal_provision_text,
+            },
         )
 
     def count_allowed(self, transfer: StoredTransfer) -> None:
@@ -120,17 +122,18 @@ class TransferRepository:
     def add_view(self, view: OpenView) -> None:
         """Open a view for an allowed transfer, and widen its recipient's window to it."""
         self._c.execute(
-            insert(views).values(
-                transfer_id=view.transfer_id,
-                order_id=view.order_id,
-                subject_id=view.subject_id,
-                recipient_id=view.recipient_id,
-                purpose=view.purpose,
-                consent_notice=view.consent_notice,
-                safe_number=view.safe_number,
-                opened_at=view.opened_at,
-                expires_at=view.expires_at,
-            )
+            _ADD_VIEW,
+            {
+                "transfer_id": view.transfer_id,
+                "order_id": view.order_id,
+                "subject_id": view.subject_id,
+                "recipient_id": view.recipient_id,
+                "purpose": view.purpose,
+                "consent_notice": view.consent_notice,
+                "safe_number": view.safe_number,
+                "opened_at": view.opened_at,
+                "expires_at": view.expires_at,
+            },
         )
         widen_window(
             self._c,
@@ -304,6 +307,10 @@ class TransferRepository:
         if after:
             query = query.where(transfers.c.id > after)
         return [_to_transfer(row) for row in self._c.execute(query)]
+
+
+_ADD_TRANSFER = insert(transfers)
+_ADD_VIEW = insert(views)
 
 
 def _fresh_lease(dialect: str) -> Insert:
