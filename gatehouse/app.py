@@ -28,6 +28,7 @@ from gatehouse.api import (
     privacy_policy,
     recipient,
     requests,
+    transfer_batch,
     webhooks,
 )
 from gatehouse.config import MAX_BODY_BYTES
@@ -71,6 +72,7 @@ def create_app(gatehouse: Gatehouse) -> FastAPI:
         operator_profile.router,
         audit.router,
         gateway.router,
+        transfer_batch.router,
         recipient.router,
         ledger.router,
         ledger.public_router,

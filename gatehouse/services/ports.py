@@ -12,6 +12,7 @@ This module holds the registries, the ledger and the exceptions; the transfer ga
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -245,8 +246,12 @@ class Ledger(Protocol):
 
     An appended entry commits or rolls back with the decision it records. The subject's
     shard stays locked until the transaction ends; when one unit of work appends for several
-    subjects, append in a stable order (for example by subject id).
+    subjects, append in a stable order (for example by subject id), or inside ``group``.
     """
+
+    def group(
+        self, subject_ids: Iterable[str | None], at: datetime
+    ) -> AbstractContextManager[None]: ...
 
     def append(
         self,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar, cast
@@ -52,6 +53,19 @@ class SqlLedger(LedgerRepository):
     def __init__(self, connection: Connection) -> None:
         super().__init__(connection)
         self._connection = connection
+        self._group: ledger_append.ShardGroup | None = None
+
+    @contextmanager
+    def group(self, subject_ids: Iterable[str | None], at: datetime) -> Iterator[None]:
+        """Appends inside move each shard's head once (see :class:`ledger_append.ShardGroup`)."""
+        if self._group is not None:
+            raise RuntimeError("ledger groups do not nest")
+        self._group = ledger_append.ShardGroup(self, subject_ids, at)
+        try:
+            yield
+            self._group.save()
+        finally:
+            self._group = None
 
     def append(
         self,
@@ -63,6 +77,14 @@ class SqlLedger(LedgerRepository):
         payload: Mapping[str, Any],
     ) -> LedgerEntry:
         """Append an entry in this transaction (see :func:`ledger_append.append`)."""
+        if self._group is not None:
+            return self._group.append(
+                kind=kind,
+                at=at,
+                subject_id=subject_id,
+                recipient_id=recipient_id,
+                payload=payload,
+            )
         return ledger_append.append(
             self._connection,
             kind=kind,

@@ -20,9 +20,15 @@ from gatehouse.services.fact_cache import Facts
 from gatehouse.services.paging import split_page
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.services.unit_of_work import UnitOfWork
-from gatehouse.store.records import OpenView, StoredTransfer
+from gatehouse.store.records import OpenView, StoredOrder, StoredTransfer
 
-__all__ = ["TransferOutcome", "request_transfer", "list_transfers"]
+__all__ = [
+    "TransferOutcome",
+    "decide_and_record",
+    "list_transfers",
+    "load_order",
+    "request_transfer",
+]
 
 
 @dataclass(frozen=True)
@@ -139,96 +145,121 @@ def request_transfer(
     """Decide and record one transfer for an order; both outcomes reach the ledger."""
     now = gh.clock()
     with gh.unit_of_work() as uow:
-        found = uow.orders.with_subject(order_id)
-        if found is None:
-            raise NotFound(f"no order with id {order_id!r}", code="order_not_found")
-        order, subject = found
-        pack = gh.packs.by_id(subject.rule_pack)
-        _check_request(pack, purpose, flow)
-        if order.status == OrderStatus.CANCELLED.value:
-            raise Conflict(
-                "the order was cancelled; nothing can be transferred for it", code="order_cancelled"
-            )
-        cached = gh.facts.facts(uow)
-        recipient = cached.recipient(order.recipient_id)
-        assert recipient is not None
-        facts = _facts(uow, cached, pack, subject, recipient, purpose, flow, legal_provision, now)
-        decision = decide(pack, facts)
-        transfer_id = new_id("trf")
-        cited = _citation(pack, decision.legal_provision)
-        fields = (
-            released_fields(
-                pack.purposes[purpose],
-                customs_required=order.customs_required,
-                has_delivery_note=order.has_delivery_note,
-            )
-            if decision.allowed
-            else []
+        order, subject = load_order(uow, order_id)
+        return decide_and_record(
+            gh, uow, gh.facts.facts(uow), order, subject, purpose, flow, legal_provision, now
         )
-        refusal = decision.refusal.value if decision.refusal else None
-        transfer = StoredTransfer(
-            id=transfer_id,
-            order_id=order.id,
-            subject_id=order.subject_id,
-            recipient_id=recipient.id,
-            country=recipient.country,
-            purpose=purpose,
-            flow=flow,
-            allowed=decision.allowed,
-            basis=decision.basis,
-            refusal=refusal,
-            notice_hash=decision.notice_hash,
-            fields=fields,
-            decided_at=now,
-            legal_provision=decision.legal_provision,
-            legal_provision_text=f"{cited['citation']}\n{cited['text']}" if cited else None,
+
+
+def load_order(uow: UnitOfWork, order_id: str) -> tuple[StoredOrder, Subject]:
+    """The order and its subject; NotFound (``order_not_found``) when there is none."""
+    found = uow.orders.with_subject(order_id)
+    if found is None:
+        raise NotFound(f"no order with id {order_id!r}", code="order_not_found")
+    return found
+
+
+def decide_and_record(
+    gh: Gatehouse,
+    uow: UnitOfWork,
+    cached: Facts,
+    order: StoredOrder,
+    subject: Subject,
+    purpose: str,
+    flow: str,
+    legal_provision: str | None,
+    now: datetime,
+) -> TransferOutcome:
+    """Decide one transfer in ``uow`` and record it: the transfer, its view, the ledger entry.
+
+    Every refusal of the request itself (unknown purpose or flow, a cancelled order) is raised
+    before anything is written, so a caller deciding many in one transaction can answer it
+    for that item alone. The one failure after writing, an exhausted safe-number pool, is
+    the pool's and not the item's: it fails the whole transaction.
+    """
+    pack = gh.packs.by_id(subject.rule_pack)
+    _check_request(pack, purpose, flow)
+    if order.status == OrderStatus.CANCELLED.value:
+        raise Conflict(
+            "the order was cancelled; nothing can be transferred for it", code="order_cancelled"
         )
-        uow.transfers.add_transfer(transfer)
-        expires_at = None
-        if decision.allowed:
-            uow.transfers.count_allowed(transfer)
-            expires_at = view_expiry(pack.views, now, order.delivered_at)
-            safe_number = None
-            if pack.purposes[purpose].fields.get("phone") == "safe_number":
-                safe_number = uow.safe_numbers.lease(_safe_number_candidates(), transfer_id, now)
-                if safe_number is None:
-                    raise Conflict(
-                        "the safe-number pool is exhausted", code="safe_numbers_exhausted"
-                    )
-            uow.transfers.add_view(
-                OpenView(
-                    transfer_id=transfer_id,
-                    order_id=order.id,
-                    subject_id=order.subject_id,
-                    recipient_id=recipient.id,
-                    purpose=purpose,
-                    consent_notice=decision.notice_hash
-                    if decision.basis == "SEPARATE_CONSENT"
-                    else None,
-                    safe_number=safe_number,
-                    opened_at=now,
-                    expires_at=expires_at,
-                )
+    recipient = cached.recipient(order.recipient_id)
+    assert recipient is not None
+    facts = _facts(uow, cached, pack, subject, recipient, purpose, flow, legal_provision, now)
+    decision = decide(pack, facts)
+    transfer_id = new_id("trf")
+    cited = _citation(pack, decision.legal_provision)
+    fields = (
+        released_fields(
+            pack.purposes[purpose],
+            customs_required=order.customs_required,
+            has_delivery_note=order.has_delivery_note,
+        )
+        if decision.allowed
+        else []
+    )
+    refusal = decision.refusal.value if decision.refusal else None
+    transfer = StoredTransfer(
+        id=transfer_id,
+        order_id=order.id,
+        subject_id=order.subject_id,
+        recipient_id=recipient.id,
+        country=recipient.country,
+        purpose=purpose,
+        flow=flow,
+        allowed=decision.allowed,
+        basis=decision.basis,
+        refusal=refusal,
+        notice_hash=decision.notice_hash,
+        fields=fields,
+        decided_at=now,
+        legal_provision=decision.legal_provision,
+        legal_provision_text=f"{cited['citation']}\n{cited['text']}" if cited else None,
+    )
+    uow.transfers.add_transfer(transfer)
+    expires_at = None
+    if decision.allowed:
+        uow.transfers.count_allowed(transfer)
+        expires_at = view_expiry(pack.views, now, order.delivered_at)
+        safe_number = None
+        if pack.purposes[purpose].fields.get("phone") == "safe_number":
+            safe_number = uow.safe_numbers.lease(_safe_number_candidates(), transfer_id, now)
+            if safe_number is None:
+                raise Conflict("the safe-number pool is exhausted", code="safe_numbers_exhausted")
+        uow.transfers.add_view(
+            OpenView(
+                transfer_id=transfer_id,
+                order_id=order.id,
+                subject_id=order.subject_id,
+                recipient_id=recipient.id,
+                purpose=purpose,
+                consent_notice=decision.notice_hash
+                if decision.basis == "SEPARATE_CONSENT"
+                else None,
+                safe_number=safe_number,
+                opened_at=now,
+                expires_at=expires_at,
             )
-        uow.ledger.append(
-            kind="transfer.allowed" if decision.allowed else "transfer.refused",
-            at=now,
-            subject_id=order.subject_id,
-            recipient_id=recipient.id,
-            payload={
-                "transfer_id": transfer_id,
-                "order_id": order.id,
-                "purpose": purpose,
-                "flow": flow,
-                "country": recipient.country,
-                "basis": decision.basis,
-                "notice_hash": decision.notice_hash,
-                "fields": fields,
-                "refusal": refusal,
-                # Only a provision the pack lists is ever written: a caller's text is not.
-                "legal_provision": {"key": decision.legal_provision, **cited} if cited else None,
-            },
         )
+    uow.ledger.append(
+        kind="transfer.allowed" if decision.allowed else "transfer.refused",
+        at=now,
+        subject_id=order.subject_id,
+        recipient_id=recipient.id,
+        payload={
+            "transfer_id": transfer_id,
+            "order_id": order.id,
+            "purpose": purpose,
+            "flow": flow,
+            "country": recipient.country,
+            "basis": decision.basis,
+            "notice_hash": decision.notice_hash,
+            "fields": fields,
+            "refusal": refusal,
+            # Only a provision the pack lists is ever written: a caller's text is not.
+            "legal_provision": {"key": decision.legal_provision, **cited} if cited else None,
+        },
+    )
     return TransferOutcome(transfer_id, decision, fields, expires_at)
 
 

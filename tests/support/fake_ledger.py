@@ -3,7 +3,8 @@ subject) appending into plain tables, so proofs and checkpoints built over it ve
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +18,11 @@ __all__ = ["FakeLedger"]
 
 
 class FakeLedger(FakeRepository):
+    @contextmanager
+    def group(self, subject_ids: Iterable[str | None], at: datetime) -> Iterator[None]:
+        # The fake keeps every head in memory already: a group changes nothing here.
+        yield
+
     def append(
         self,
         *,
