@@ -54,6 +54,7 @@ from gatehouse.services import recipients as recipient_service
 from gatehouse.services import subjects as subject_service
 from gatehouse.services import terms as terms_service
 from gatehouse.services.runtime import Gatehouse, open_gatehouse
+from gatehouse.services.transfer_batch import BatchItem, request_transfers
 from gatehouse.services.transfers import request_transfer
 from gatehouse.store.scratch import scratch_database
 from gatehouse.store.tables import transfers, views
@@ -255,6 +256,65 @@ def _baseline(gh: Gatehouse, planned: list[PlannedTransfer]) -> float:
     return len(planned) / (time.perf_counter() - start)
 
 
+def _batched(gh: Gatehouse, planned: list[PlannedTransfer], size: int) -> float:
+    start = time.perf_counter()
+    outcomes: list[bool] = []
+    for first in range(0, len(planned), size):
+        chunk = planned[first : first + size]
+        results = request_transfers(gh, [BatchItem(p.order_id, PURPOSE, FLOW) for p in chunk])
+        outcomes.extend(r.outcome is not None and r.outcome.decision.allowed for r in results)
+    rate = len(planned) / (time.perf_counter() - start)
+    if outcomes != [p.allowed for p in planned]:
+        raise RuntimeError("the batched gateway did not decide as planned")
+    return rate
+
+
+def _baseline_batched(gh: Gatehouse, planned: list[PlannedTransfer], size: int) -> float:
+    """The same rows as :func:`_baseline`, ``size`` to a transaction, one statement a table."""
+    start = time.perf_counter()
+    for first in range(0, len(planned), size):
+        now = gh.clock()
+        rows, view_rows = [], []
+        for p in planned[first : first + size]:
+            transfer_id = new_id("trf")
+            rows.append(
+                {
+                    "id": transfer_id,
+                    "order_id": p.order_id,
+                    "subject_id": p.subject_id,
+                    "recipient_id": p.recipient_id,
+                    "country": p.country,
+                    "purpose": PURPOSE,
+                    "flow": FLOW,
+                    "allowed": p.allowed,
+                    "basis": "SEPARATE_CONSENT" if p.allowed else None,
+                    "refusal": None if p.allowed else "no_lawful_basis",
+                    "notice_hash": p.notice_hash,
+                    "fields": list(p.fields),
+                    "decided_at": now,
+                }
+            )
+            if p.allowed:
+                view_rows.append(
+                    {
+                        "transfer_id": transfer_id,
+                        "order_id": p.order_id,
+                        "subject_id": p.subject_id,
+                        "recipient_id": p.recipient_id,
+                        "purpose": PURPOSE,
+                        "consent_notice": p.notice_hash,
+                        "safe_number": None,
+                        "opened_at": now,
+                        "expires_at": now + timedelta(days=90),
+                    }
+                )
+        with gh.engine.begin() as connection:
+            connection.execute(insert(transfers), rows)
+            if view_rows:
+                connection.execute(insert(views), view_rows)
+    return len(planned) / (time.perf_counter() - start)
+
+
 # What a worker reports per round: (error or "", start, end, decisions, allowed decisions).
 WorkerResult = tuple[str, float, float, int, int]
 
@@ -330,7 +390,7 @@ def _parallel_rates(
     return rates
 
 
-def run(url: str, transfers_per_round: int, rounds: int, processes: int) -> None:
+def run(url: str, transfers_per_round: int, rounds: int, processes: int, batch: int) -> None:
     """Benchmark against the database at ``url`` and print the medians."""
     master_key = MasterKey.generate().to_b64()
     gh = open_gatehouse(_settings(url, master_key))
@@ -341,6 +401,7 @@ def run(url: str, transfers_per_round: int, rounds: int, processes: int) -> None
     market = build_market(gh, sellers=SELLERS, subjects=SUBJECTS, seed=11)
     warmup = make_orders(gh, market, 5, rnd)
     sequential_rounds = [make_orders(gh, market, transfers_per_round, rnd) for _ in range(rounds)]
+    batched_rounds = [make_orders(gh, market, transfers_per_round, rnd) for _ in range(rounds)]
     parallel_rounds: list[list[list[PlannedTransfer]]] = []
     worker_warmup: list[list[str]] = []
     if parallel:
@@ -364,6 +425,14 @@ def run(url: str, transfers_per_round: int, rounds: int, processes: int) -> None
         else:
             gateway_rates.append(_gateway(gh, planned))
             baseline_rates.append(_baseline(gh, planned))
+    batched_rates, batched_baseline_rates = [], []
+    for round_number, planned in enumerate(batched_rounds):
+        if round_number % 2:
+            batched_baseline_rates.append(_baseline_batched(gh, planned, batch))
+            batched_rates.append(_batched(gh, planned, batch))
+        else:
+            batched_rates.append(_batched(gh, planned, batch))
+            batched_baseline_rates.append(_baseline_batched(gh, planned, batch))
     gh.close()
     parallel_rates = (
         _parallel_rates(url, master_key, parallel_rounds, worker_warmup) if parallel else []
@@ -383,6 +452,11 @@ def run(url: str, transfers_per_round: int, rounds: int, processes: int) -> None
         f"ratio gateway/baseline: {gateway / baseline:.2f} "
         f"({1000 / gateway:.2f} ms vs {1000 / baseline:.2f} ms per transfer)"
     )
+    batched = statistics.median(batched_rates)
+    batched_baseline = statistics.median(batched_baseline_rates)
+    print(f"gateway, batches of {batch} (POST /v1/transfers/batch's path): {batched:,.0f}/s")
+    print(f"baseline, the same rows {batch} to a transaction: {batched_baseline:,.0f}/s")
+    print(f"ratio batched gateway/batched baseline: {batched / batched_baseline:.2f}")
     if parallel:
         total = statistics.median(parallel_rates)
         print(f"gateway, {processes} processes at once: {total:,.0f} decisions/s in total")
@@ -408,19 +482,26 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--processes", type=int, default=4)
+    parser.add_argument("--batch", type=int, default=100, help="items per batch")
     args = parser.parse_args()
 
     if args.database_url and not args.database_url.startswith("sqlite"):
         # Never write into the server's own database: benchmark in a scratch one.
         with scratch_database(args.database_url, prefix="gatehouse_bench") as url:
-            run(url, args.transfers, args.rounds, args.processes)
+            run(url, args.transfers, args.rounds, args.processes, args.batch)
         return
     if args.database_url:
-        run(args.database_url, args.transfers, args.rounds, args.processes)
+        run(args.database_url, args.transfers, args.rounds, args.processes, args.batch)
         return
     workdir = Path(tempfile.mkdtemp(prefix="gatehouse-bench-"))
     try:
-        run(f"sqlite:///{workdir / 'bench.db'}", args.transfers, args.rounds, args.processes)
+        run(
+            f"sqlite:///{workdir / 'bench.db'}",
+            args.transfers,
+            args.rounds,
+            args.processes,
+            args.batch,
+        )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
