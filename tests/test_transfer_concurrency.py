@@ -1,8 +1,10 @@
-"""Four processes deciding transfers at once: one ledger entry per decision, and it verifies."""
+"""Four processes of three threads each deciding transfers at once, group-committed: one
+ledger entry per decision, and it verifies."""
 
 from __future__ import annotations
 
 import multiprocessing
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from sqlalchemy import func, select
@@ -20,6 +22,8 @@ from gatehouse.store.tables import transfers, views
 from tests.conftest import Fresh
 
 PROCESSES = 4
+# Threads per process: concurrent transfers in one process share a transaction.
+THREADS = 3
 ORDERS_PER_PROCESS = 15
 
 
@@ -84,12 +88,19 @@ def _setup(gh: Gatehouse) -> list[list[str]]:
 
 
 def _worker(url: str, key_b64: str, order_ids: list[str], barrier: Any) -> None:
+    """Decide the orders on THREADS threads, so this process's transfers are group-committed."""
     settings = Settings.from_env({"GATEHOUSE_DATABASE_URL": url, "GATEHOUSE_MASTER_KEY": key_b64})
     gh = open_gatehouse(settings)
     try:
         barrier.wait(timeout=120)
-        for order_id in order_ids:
-            request_transfer(gh, order_id, purpose="fulfilment", flow="provision")
+        with ThreadPoolExecutor(THREADS) as pool:
+            done = pool.map(
+                lambda order_id: request_transfer(
+                    gh, order_id, purpose="fulfilment", flow="provision"
+                ),
+                order_ids,
+            )
+            assert len(list(done)) == len(order_ids)
     finally:
         gh.close()
 

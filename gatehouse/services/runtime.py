@@ -6,12 +6,14 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
 from gatehouse.config import Settings
 from gatehouse.rules import RulePackSet, load_packs
 from gatehouse.services.fact_cache import FactCache
+from gatehouse.services.group_commit import GroupCommit
 from gatehouse.services.ports import DuplicateKey
 from gatehouse.services.sql_unit_of_work import SqlUnitOfWork
 from gatehouse.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -26,6 +28,9 @@ from gatehouse.vault import (
     unwrap_key,
     wrap_key,
 )
+
+if TYPE_CHECKING:
+    from gatehouse.services.transfers import TransferOutcome, TransferRequest
 
 __all__ = ["Limits", "Clock", "Gatehouse", "open_gatehouse", "system_clock", "BLIND_INDEX_SECRET"]
 
@@ -64,6 +69,10 @@ class Gatehouse:
     unit_of_work_factory: UnitOfWorkFactory | None = field(default=None, repr=False)
     # The registry's facts the transfer decision reads, kept per process.
     facts: FactCache = field(default_factory=FactCache, repr=False)
+    # Concurrent transfers in this process, gathered into shared transactions.
+    transfer_groups: GroupCommit[TransferRequest, TransferOutcome] = field(
+        default_factory=GroupCommit, repr=False
+    )
 
     def unit_of_work(self, *, read_only: bool = False, snapshot: bool = False) -> UnitOfWork:
         """A new unit of work: one transaction and its repositories, used in a ``with``.

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar, cast
@@ -11,9 +10,8 @@ from typing import Any, Self, TypeVar, cast
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from gatehouse.ledger import LedgerEntry
-from gatehouse.services import ledger_append
 from gatehouse.services.sql_errors import translated
+from gatehouse.services.sql_ledger import SqlLedger
 from gatehouse.store.abuse import AbuseFlagRepository
 from gatehouse.store.api_keys import ApiKeyRepository
 from gatehouse.store.browser_sessions import BrowserSessionRepository
@@ -24,7 +22,6 @@ from gatehouse.store.deletions import DeletionRepository
 from gatehouse.store.erasures import ErasureRepository
 from gatehouse.store.generations import GenerationRepository
 from gatehouse.store.incidents import IncidentRepository
-from gatehouse.store.ledger import LedgerRepository
 from gatehouse.store.notices import ConsentRepository, NoticeRepository
 from gatehouse.store.operator_events import OperatorEventRepository, SealedEvent
 from gatehouse.store.operator_profiles import OperatorProfileRepository
@@ -44,55 +41,8 @@ from gatehouse.store.wrapped_keys import WrappedKeyRepository
 
 __all__ = ["SqlUnitOfWork", "SqlLedger", "SqlWebhooks"]
 
+
 R = TypeVar("R")
-
-
-class SqlLedger(LedgerRepository):
-    """The ledger's rows, plus appending in the connection's transaction."""
-
-    def __init__(self, connection: Connection) -> None:
-        super().__init__(connection)
-        self._connection = connection
-        self._group: ledger_append.ShardGroup | None = None
-
-    @contextmanager
-    def group(self, subject_ids: Iterable[str | None], at: datetime) -> Iterator[None]:
-        """Appends inside move each shard's head once (see :class:`ledger_append.ShardGroup`)."""
-        if self._group is not None:
-            raise RuntimeError("ledger groups do not nest")
-        self._group = ledger_append.ShardGroup(self, subject_ids, at)
-        try:
-            yield
-            self._group.save()
-        finally:
-            self._group = None
-
-    def append(
-        self,
-        *,
-        kind: str,
-        at: datetime,
-        subject_id: str | None,
-        recipient_id: str | None,
-        payload: Mapping[str, Any],
-    ) -> LedgerEntry:
-        """Append an entry in this transaction (see :func:`ledger_append.append`)."""
-        if self._group is not None:
-            return self._group.append(
-                kind=kind,
-                at=at,
-                subject_id=subject_id,
-                recipient_id=recipient_id,
-                payload=payload,
-            )
-        return ledger_append.append(
-            self._connection,
-            kind=kind,
-            at=at,
-            subject_id=subject_id,
-            recipient_id=recipient_id,
-            payload=payload,
-        )
 
 
 class SqlWebhooks:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from gatehouse.domain.consents import live_consent_facts
 from gatehouse.domain.decision import Decision, DisclosureFact, TransferFacts, decide
-from gatehouse.domain.errors import Conflict, InvalidInput, NotFound
+from gatehouse.domain.errors import Conflict, GatehouseError, InvalidInput, NotFound
 from gatehouse.domain.ids import new_id
 from gatehouse.domain.notices import NOTICE_KINDS, notice_digest, recipient_fingerprint
 from gatehouse.domain.orders import OrderStatus
@@ -24,7 +25,9 @@ from gatehouse.store.records import OpenView, StoredOrder, StoredTransfer
 
 __all__ = [
     "TransferOutcome",
+    "TransferRequest",
     "decide_and_record",
+    "decide_items",
     "list_transfers",
     "load_order",
     "request_transfer",
@@ -134,6 +137,16 @@ def _check_request(pack: RulePack, purpose: str, flow: str) -> None:
         )
 
 
+@dataclass(frozen=True)
+class TransferRequest:
+    """One transfer asked for: the order, what for, and the provision cited, if any."""
+
+    order_id: str
+    purpose: str
+    flow: str
+    legal_provision: str | None = None
+
+
 def request_transfer(
     gh: Gatehouse,
     order_id: str,
@@ -142,13 +155,59 @@ def request_transfer(
     flow: str,
     legal_provision: str | None = None,
 ) -> TransferOutcome:
-    """Decide and record one transfer for an order; both outcomes reach the ledger."""
+    """Decide and record one transfer for an order; both outcomes reach the ledger.
+
+    Concurrent calls in one process share a transaction (:mod:`group_commit`); each returns
+    only after the commit that holds its decision, and raises only its own error.
+    """
+    request = TransferRequest(order_id, purpose, flow, legal_provision)
+    return gh.transfer_groups.submit(request, lambda items: decide_items(gh, items))
+
+
+def decide_items(
+    gh: Gatehouse, items: Sequence[TransferRequest]
+) -> list[TransferOutcome | GatehouseError]:
+    """Decide every item in one transaction and commit: an outcome or the item's own error
+    each, in order. The subjects' ledger shards are locked once, in order, and each head is
+    saved once; a failure of the transaction as a whole (an exhausted safe-number pool, a
+    database error) is raised and nothing is written."""
     now = gh.clock()
+    answers: list[TransferOutcome | GatehouseError] = []
     with gh.unit_of_work() as uow:
-        order, subject = load_order(uow, order_id)
+        loaded: dict[str, tuple[StoredOrder, Subject] | GatehouseError] = {}
+        for item in items:
+            if item.order_id not in loaded:
+                try:
+                    loaded[item.order_id] = load_order(uow, item.order_id)
+                except GatehouseError as error:
+                    loaded[item.order_id] = error
+        subjects = [found[0].subject_id for found in loaded.values() if isinstance(found, tuple)]
+        cached = gh.facts.facts(uow)
+        with uow.ledger.group(subjects, now):
+            for item in items:
+                answers.append(_decide_item(gh, uow, cached, loaded[item.order_id], item, now))
+    return answers
+
+
+def _decide_item(
+    gh: Gatehouse,
+    uow: UnitOfWork,
+    cached: Facts,
+    found: tuple[StoredOrder, Subject] | GatehouseError,
+    item: TransferRequest,
+    now: datetime,
+) -> TransferOutcome | GatehouseError:
+    if isinstance(found, GatehouseError):
+        return found
+    order, subject = found
+    try:
         return decide_and_record(
-            gh, uow, gh.facts.facts(uow), order, subject, purpose, flow, legal_provision, now
+            gh, uow, cached, order, subject, item.purpose, item.flow, item.legal_provision, now
         )
+    except GatehouseError as error:
+        if error.code == "safe_numbers_exhausted":
+            raise
+        return error
 
 
 def load_order(uow: UnitOfWork, order_id: str) -> tuple[StoredOrder, Subject]:
