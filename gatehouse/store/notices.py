@@ -88,7 +88,7 @@ class NoticeRepository:
 
     def get(self, notice_hash: str) -> StoredNotice | None:
         """The stored notice, or None."""
-        row = self._c.execute(select(notices).where(notices.c.hash == notice_hash)).first()
+        row = self._c.execute(_NOTICE, {"notice_hash": notice_hash}).first()
         return None if row is None else _to_notice(row)
 
     def by_hashes(self, hashes: Iterable[str]) -> dict[str, StoredNotice]:
@@ -151,7 +151,10 @@ class NoticeRepository:
         ]
 
 
-# Built once: every transfer decision reads the subject's consents with it.
+# Built once: consent saves and transfer decisions run these on every request.
+_NOTICE = select(notices).where(notices.c.hash == bindparam("notice_hash"))
+_APPEND_CONSENT = insert(consents)
+
 _HISTORY = (
     select(
         consents,
@@ -176,17 +179,18 @@ class ConsentRepository:
     def append(self, record: ConsentRecord) -> None:
         """Add one record to the history."""
         self._c.execute(
-            insert(consents).values(
-                id=record.id,
-                subject_id=record.subject_id,
-                notice_hash=record.notice_hash,
-                purpose=record.purpose,
-                granted=record.granted,
-                channel=record.channel,
-                withdraws=record.withdraws,
-                at=record.at,
-                policy_version=record.policy_version,
-            )
+            _APPEND_CONSENT,
+            {
+                "id": record.id,
+                "subject_id": record.subject_id,
+                "notice_hash": record.notice_hash,
+                "purpose": record.purpose,
+                "granted": record.granted,
+                "channel": record.channel,
+                "withdraws": record.withdraws,
+                "at": record.at,
+                "policy_version": record.policy_version,
+            },
         )
 
     def history(self, subject_id: str) -> list[ConsentRecord]:

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, func, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, delete, func, insert, select, update
 
 from gatehouse.domain.subjects import Subject
 from gatehouse.store.records import PiiRead, SubjectRecord
@@ -32,6 +32,10 @@ def _to_subject(row: Row[Any]) -> Subject:
         created_at=row.created_at,
         deleted_at=row.deleted_at,
     )
+
+
+# Built once: most requests about a customer start with it.
+_SUBJECT = select(subjects).where(subjects.c.id == bindparam("subject_id"))
 
 
 class SubjectRepository:
@@ -89,7 +93,7 @@ class SubjectRepository:
 
     def get(self, subject_id: str) -> Subject | None:
         """The subject, or None."""
-        row = self._c.execute(select(subjects).where(subjects.c.id == subject_id)).first()
+        row = self._c.execute(_SUBJECT, {"subject_id": subject_id}).first()
         return _to_subject(row) if row else None
 
     def existing_external_refs(self, digests: Sequence[str]) -> set[str]:
