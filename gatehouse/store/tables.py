@@ -353,7 +353,8 @@ safe_numbers = Table(
     "safe_numbers",
     metadata,
     Column("number", String(20), primary_key=True),
-    Column("transfer_id", String(40), ForeignKey("transfers.id")),
+    # Indexed: a view closing releases its number by transfer id.
+    Column("transfer_id", String(40), ForeignKey("transfers.id"), index=True),
     Column("leased_at", UTCDateTime(), nullable=False),
     Column("released_at", UTCDateTime()),
     Column("reusable_after", UTCDateTime()),
