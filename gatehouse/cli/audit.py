@@ -8,11 +8,9 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from gatehouse.cli.common import console, err, load_settings, open_or_exit
+from gatehouse.cli.common import console, err, over_the_ledger
 from gatehouse.cli.export import parse_day
-from gatehouse.domain.errors import GatehouseError
 
 __all__ = ["audit"]
 
@@ -47,26 +45,9 @@ def audit(
         err.print("[red]invalid window:[/] --to is before --from")
         raise typer.Exit(2)
     folder = _empty_folder(out)
-    gh = open_or_exit(load_settings())
-    try:
-        with Progress(
-            TextColumn("reading ledger"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err,
-        ) as bar:
-            task = bar.add_task("audit", total=None)
-            report = build_audit(
-                gh,
-                *day_window(first, last),
-                progress=lambda done, total: bar.update(task, completed=done, total=total),
-            )
-    except GatehouseError as exc:
-        err.print(f"[red]{exc.code}:[/] {escape(exc.message)}", soft_wrap=True)
-        raise typer.Exit(1) from None
-    finally:
-        gh.close()
+    report = over_the_ledger(
+        lambda gh, progress: build_audit(gh, *day_window(first, last), progress=progress)
+    )
     document = json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n"
     (folder / "audit.json").write_text(document, encoding="utf-8")
     (folder / "audit.html").write_text(render_audit_html(report, locale=locale), encoding="utf-8")

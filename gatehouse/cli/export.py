@@ -8,10 +8,8 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from gatehouse.cli.common import console, err, load_settings, open_or_exit
-from gatehouse.domain.errors import GatehouseError
+from gatehouse.cli.common import console, err, over_the_ledger
 
 __all__ = ["export", "parse_day"]
 
@@ -36,27 +34,9 @@ def export(
     from gatehouse.services.evidence_export import export_evidence
 
     window = day_window(parse_day(start, "--from"), parse_day(end, "--to"))
-    gh = open_or_exit(load_settings())
-    try:
-        with Progress(
-            TextColumn("reading ledger"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err,
-        ) as bar:
-            task = bar.add_task("export", total=None)
-            summary = export_evidence(
-                gh,
-                *window,
-                out,
-                progress=lambda done, total: bar.update(task, completed=done, total=total),
-            )
-    except GatehouseError as exc:
-        err.print(f"[red]{exc.code}:[/] {escape(exc.message)}", soft_wrap=True)
-        raise typer.Exit(1) from None
-    finally:
-        gh.close()
+    summary = over_the_ledger(
+        lambda gh, progress: export_evidence(gh, *window, out, progress=progress)
+    )
     console.print(
         f"wrote {summary.entries} entries from {summary.shards} shards, tied to checkpoint"
         f" #{summary.checkpoint_sequence} (with the {summary.checkpoints} checkpoints since the"
