@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from gatehouse.domain.audit import AuditReport, Category, FindingKey, Status
 from gatehouse.ledger import format_at, verify_inclusion_proof
@@ -321,3 +321,32 @@ def test_a_transfer_the_gateway_should_never_have_allowed_is_a_breach(market: Ma
     (forged,) = basis.exceptions
     assert forged.category is Category.BASIS_NOT_PERMITTED
     assert forged.detail["transfer_id"] == "trf_forged" and forged.entry is not None
+
+
+def test_a_ledger_that_does_not_verify_says_so_and_is_still_counted(market: Market) -> None:
+    start = market.now()
+    play(market)
+    end = market.now()
+    gh = market.fresh.gatehouse
+    with gh.engine.begin() as connection:
+        first = connection.execute(
+            select(ledger_entries.c.shard, ledger_entries.c.seq, ledger_entries.c.payload)
+            .where(ledger_entries.c.kind == "transfer.allowed")
+            .order_by(ledger_entries.c.shard, ledger_entries.c.seq)
+            .limit(1)
+        ).one()
+        connection.execute(
+            update(ledger_entries)
+            .where(ledger_entries.c.shard == first.shard, ledger_entries.c.seq == first.seq)
+            .values(payload={**first.payload, "country": "KP"})
+        )
+
+    report = build_audit(gh, start, end)
+
+    assert not report.integrity.ok
+    assert report.integrity.first_bad is not None
+    assert report.integrity.first_bad.startswith(f"{first.shard}:{first.seq} ")
+    # The figures still come from every entry of the window, as they now stand.
+    check_against_ledger(report, ledger_rows(market, start, end))
+    assert "KP" in {p.label for p in report.by_country}
+    assert all(s.proof is None for f in report.findings for s in f.samples)

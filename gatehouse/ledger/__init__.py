@@ -35,6 +35,7 @@ from gatehouse.ledger.merkle import (
     verify_inclusion,
 )
 from gatehouse.ledger.proofs import (
+    LeafTree,
     checkpoint_inclusion,
     path_ranges,
     streamed_audit_path,
@@ -72,6 +73,7 @@ __all__ = [
     "node_hash",
     "parse_at",
     "path_ranges",
+    "LeafTree",
     "root",
     "shard_for",
     "streamed_audit_path",

@@ -31,7 +31,7 @@ __all__ = [
 GENESIS_HASH = "0" * 64
 
 _HEX_HASH = re.compile(r"[0-9a-f]{64}")
-_AT_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+_AT_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,11 @@ def format_at(at: datetime) -> str:
 
 def parse_at(text: str) -> datetime:
     """Parse the output of :func:`format_at` back into an aware UTC datetime."""
-    return datetime.strptime(text, _AT_FORMAT).replace(tzinfo=UTC)
+    # fromisoformat is about forty times faster than strptime, and every ledger read pays it;
+    # the pattern keeps it exactly as strict as format_at's output.
+    if not isinstance(text, str) or not _AT_TEXT.fullmatch(text):
+        raise ValueError(f"not a ledger time: {text!r}")
+    return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
 
 
 def _plain(text: str) -> str:

@@ -10,9 +10,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from gatehouse.ledger.checkpoint import Checkpoint, verify_checkpoint
-from gatehouse.ledger.merkle import CompactRange, inclusion_proof, verify_inclusion
+from gatehouse.ledger.merkle import CompactRange, inclusion_proof, node_hash, verify_inclusion
 
 __all__ = [
+    "LeafTree",
     "checkpoint_inclusion",
     "verify_inclusion_proof",
     "path_ranges",
@@ -42,6 +43,43 @@ def path_ranges(index: int, size: int) -> list[tuple[int, int]]:
             lo += k
     ranges.reverse()
     return ranges
+
+
+class LeafTree:
+    """Every perfect subtree of a shard's leaves, hashed once, for many audit paths.
+
+    Building it costs one node hash per leaf; each audit path then costs O(log² n) lookups
+    and hashes, where :func:`streamed_audit_path` reads every leaf again for each path.
+    It holds about two hashes per leaf, so it suits a shard read once for several proofs.
+    """
+
+    def __init__(self, leaves: list[bytes]) -> None:
+        self.size = len(leaves)
+        levels = [leaves]
+        while len(levels[-1]) > 1:
+            below = levels[-1]
+            levels.append([node_hash(below[i], below[i + 1]) for i in range(0, len(below) - 1, 2)])
+        self._levels = levels
+
+    def _root(self, lo: int, hi: int) -> bytes:
+        width = hi - lo
+        if width & (width - 1) == 0 and lo % width == 0:
+            # A perfect, aligned subtree: hashed already. RFC 6962 splits only into these.
+            return self._levels[width.bit_length() - 1][lo // width]
+        k = 1 << ((width - 1).bit_length() - 1)
+        return node_hash(self._root(lo, lo + k), self._root(lo + k, hi))
+
+    def root(self) -> bytes:
+        """The tree's root hash."""
+        if self.size == 0:
+            raise ValueError("an empty tree has no root")
+        return self._root(0, self.size)
+
+    def audit_path(self, index: int) -> list[str]:
+        """RFC 6962 PATH(index) as hex, nearest first."""
+        if not 0 <= index < self.size:
+            raise ValueError(f"leaf {index} is not in a tree of {self.size}")
+        return [self._root(lo, hi).hex() for lo, hi in path_ranges(index, self.size)]
 
 
 def streamed_audit_path(hashes: Iterable[tuple[int, str]], index: int, size: int) -> list[str]:

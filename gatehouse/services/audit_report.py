@@ -17,6 +17,7 @@ from gatehouse.domain.audit_fold import AuditFold
 from gatehouse.domain.audit_listing import AuditRules
 from gatehouse.domain.errors import InvalidInput
 from gatehouse.domain.operator_profile import profile_from_content
+from gatehouse.domain.policy import RulePack
 from gatehouse.domain.suspension_spans import SUSPENSION_KINDS, SuspensionSpans
 from gatehouse.ledger import Checkpoint, LedgerEntry
 from gatehouse.services.ledger_proofs import prove
@@ -29,12 +30,10 @@ from gatehouse.services.unit_of_work import UnitOfWork
 __all__ = ["MAX_WINDOW_DAYS", "Progress", "build_audit", "day_window"]
 
 Progress = Callable[[int, int], None]
-"""Called as ``progress(entries_read, entries_in_window)`` while the window is read."""
+"""Called as ``progress(entries_read, entries_in_ledger)`` while the ledger is read."""
 
 # Ten years: longer than any retention the law asks, and a bound on a mistyped year.
 MAX_WINDOW_DAYS = 3660
-_PROGRESS_EVERY = 10_000
-_SUSPENSION_BATCH = 1000
 # The pack whose deadlines judge erasure acknowledgements: the one the ledger's law names.
 _JURISDICTION = "KR"
 
@@ -58,15 +57,8 @@ def _check_window(start: datetime, end: datetime) -> None:
 
 def _spans(ledger: Ledger, end: datetime) -> SuspensionSpans:
     """Every suspension and resumption before ``end``, replayed in time order."""
-    events: list[LedgerEntry] = []
-    for kind in SUSPENSION_KINDS:
-        after: tuple[int, int] | None = None
-        while True:
-            page = ledger.find(kind=kind, after=after, limit=_SUSPENSION_BATCH)
-            events.extend(e for e in page if e.at < end)
-            if len(page) < _SUSPENSION_BATCH:
-                break
-            after = (page[-1].shard, page[-1].seq)
+    # One scan for the four kinds: suspensions are few, the ledger is not.
+    events = [e for e in ledger.of_kinds(list(SUSPENSION_KINDS)) if e.at < end]
     events.sort(key=lambda e: (e.at, e.shard, e.seq))
     spans = SuspensionSpans()
     for entry in events:
@@ -115,54 +107,76 @@ def _controller(uow: UnitOfWork) -> str | None:
     return None if stored is None else profile_from_content(stored.content).legal_name
 
 
+class _Window:
+    """Shown every entry of the ledger; folds those of the window, counting any the
+    checkpoint does not yet cover."""
+
+    def __init__(
+        self, start: datetime, end: datetime, checkpoint: Checkpoint | None, fold: AuditFold
+    ) -> None:
+        self.start, self.end, self.fold = start, end, fold
+        self.uncovered = 0
+        self._covered = {} if checkpoint is None else {h.shard: h.size for h in checkpoint.shards}
+
+    def see(self, entry: LedgerEntry) -> None:
+        if self.start <= entry.at < self.end:
+            self.fold.add(entry)
+            self.uncovered += entry.seq >= self._covered.get(entry.shard, 0)
+
+
+def _fold(uow: UnitOfWork, pack: RulePack, start: datetime, end: datetime) -> AuditFold:
+    """A fold of ``[start, end)`` on what the registry and the pack say."""
+
+    def notice_known(notice_hash: str) -> bool:
+        return bool(uow.notices.by_hashes([notice_hash]))
+
+    def kind_of(recipient_id: str) -> str | None:
+        recipient = uow.recipients.get(recipient_id)
+        return None if recipient is None else recipient.kind.value
+
+    return AuditFold(
+        start,
+        end,
+        _spans(uow.ledger, end),
+        notice_known,
+        AuditRules(erasure_ack_days=pack.deadlines.erasure_ack_days),
+        bases={
+            code: (frozenset(basis.flows), frozenset(basis.kinds))
+            for code, basis in pack.bases.items()
+        },
+        kind_of=kind_of,
+    )
+
+
 def build_audit(
     gh: Gatehouse, start: datetime, end: datetime, *, progress: Progress | None = None
 ) -> AuditReport:
-    """The audit of ``[start, end)``; InvalidInput (``invalid_window``) for a bad window."""
+    """The audit of ``[start, end)``; InvalidInput (``invalid_window``) for a bad window.
+
+    One pass over the ledger both verifies it and folds the window's entries. A ledger that
+    does not verify may not have been read to its end, so its window is then read again.
+    """
     _check_window(start, end)
     pack = gh.packs.for_country(_JURISDICTION)
-    rules = AuditRules(erasure_ack_days=pack.deadlines.erasure_ack_days)
     with gh.unit_of_work(read_only=True) as uow:
         ledger = uow.ledger
-        total = ledger.count_window(start, end) if progress is not None else 0
-
-        def notice_known(notice_hash: str) -> bool:
-            return bool(uow.notices.by_hashes([notice_hash]))
-
-        def kind_of(recipient_id: str) -> str | None:
-            recipient = uow.recipients.get(recipient_id)
-            return None if recipient is None else recipient.kind.value
-
-        fold = AuditFold(
-            start,
-            end,
-            _spans(ledger, end),
-            notice_known,
-            rules,
-            bases={
-                code: (frozenset(basis.flows), frozenset(basis.kinds))
-                for code, basis in pack.bases.items()
-            },
-            kind_of=kind_of,
-        )
         checkpoint = ledger.latest_checkpoint()
-        uncovered = 0
-        for shard in ledger.shards_with_entries():
-            head = None if checkpoint is None else checkpoint.head(shard)
-            covered_size = 0 if head is None else head.size
-            for entry in ledger.stream_window(shard, start, end):
-                fold.add(entry)
-                uncovered += entry.seq >= covered_size
-                if progress is not None and fold.entries % _PROGRESS_EVERY == 0:
-                    progress(fold.entries, total)
+        window = _Window(start, end, checkpoint, _fold(uow, pack, start, end))
+        checked = verify(gh, progress=progress, observe=window.see)
+        if not checked.ok:
+            window = _Window(start, end, checkpoint, _fold(uow, pack, start, end))
+            for shard in ledger.shards_with_entries():
+                for entry in ledger.stream_window(shard, start, end):
+                    window.see(entry)
+        fold = window.fold
         findings = fold.findings(
             policy_versions=_versions_in_force(uow.policies.history(), start, end)
         )
-        findings = _with_proofs(ledger, checkpoint, findings)
+        if checked.ok:
+            # Proofs from a ledger that does not verify would prove nothing; the report
+            # names its first bad entry instead.
+            findings = _with_proofs(ledger, checkpoint, findings)
         controller = _controller(uow)
-    if progress is not None:
-        progress(fold.entries, total)
-    checked = verify(gh)
     bad = checked.first_bad
     integrity = Integrity(
         ok=checked.ok,
@@ -170,7 +184,7 @@ def build_audit(
         first_bad=None if bad is None else f"{bad.shard}:{bad.seq} {bad.reason}",
         checkpoint_sequence=None if checkpoint is None else checkpoint.sequence,
         checkpoint_at=None if checkpoint is None else checkpoint.at,
-        uncovered=uncovered,
+        uncovered=window.uncovered,
     )
     return AuditReport(
         start=start,

@@ -9,6 +9,7 @@ from typing import Any
 from gatehouse.domain.errors import Conflict, NotFound
 from gatehouse.ledger import (
     Checkpoint,
+    LeafTree,
     LedgerEntry,
     checkpoint_inclusion,
     streamed_audit_path,
@@ -20,6 +21,8 @@ from gatehouse.services.runtime import Gatehouse
 __all__ = ["InclusionProof", "prove", "inclusion_proofs", "entry_proof"]
 
 Position = tuple[int, int]
+# About 64 MB of hashes: above it a shard's proofs stream its leaves instead.
+_MAX_TREE_LEAVES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -70,10 +73,39 @@ def prove(ledger: Ledger, positions: Iterable[Position]) -> dict[Position, Inclu
     checkpoint = ledger.latest_checkpoint()
     if checkpoint is None:
         raise NotFound("no checkpoint has been signed yet", code="no_checkpoint")
-    return {(shard, seq): _prove(ledger, checkpoint, shard, seq) for shard, seq in wanted}
+    by_shard: dict[int, list[int]] = {}
+    for shard, seq in wanted:
+        by_shard.setdefault(shard, []).append(seq)
+    proofs: dict[Position, InclusionProof] = {}
+    for shard, seqs in by_shard.items():
+        if len(seqs) == 1:
+            proofs[(shard, seqs[0])] = _prove(ledger, checkpoint, shard, seqs[0])
+        else:
+            tree = _tree(ledger, checkpoint, shard)
+            for seq in seqs:
+                proofs[(shard, seq)] = _prove(ledger, checkpoint, shard, seq, tree)
+    return proofs
 
 
-def _prove(ledger: Ledger, checkpoint: Checkpoint, shard: int, seq: int) -> InclusionProof:
+def _tree(ledger: Ledger, checkpoint: Checkpoint, shard: int) -> LeafTree | None:
+    """The shard's leaves hashed once, for several proofs; None for a shard too large to hold
+    in memory, whose proofs then stream its leaves one proof at a time."""
+    head = checkpoint.head(shard)
+    if head is None or head.size > _MAX_TREE_LEAVES:
+        return None
+    leaves: list[bytes] = []
+    for seq, entry_hash in ledger.stream_hashes(shard, head.size):
+        if seq != len(leaves):
+            raise _tampered(shard, checkpoint, f"entry {len(leaves)} is missing")
+        leaves.append(bytes.fromhex(entry_hash))
+    if len(leaves) != head.size:
+        raise _tampered(shard, checkpoint, f"found {len(leaves)} entries, expected {head.size}")
+    return LeafTree(leaves)
+
+
+def _prove(
+    ledger: Ledger, checkpoint: Checkpoint, shard: int, seq: int, tree: LeafTree | None = None
+) -> InclusionProof:
     head = checkpoint.head(shard)
     if head is None:
         raise NotFound(f"the ledger has no shard {shard}", code="no_such_shard")
@@ -87,7 +119,10 @@ def _prove(ledger: Ledger, checkpoint: Checkpoint, shard: int, seq: int) -> Incl
     try:
         if entry is None or entry.leaf().hex() != entry.entry_hash:
             raise ValueError(f"entry {seq} does not match its hash")
-        path = streamed_audit_path(ledger.stream_hashes(shard, head.size), seq, head.size)
+        if tree is not None:
+            path = tree.audit_path(seq)
+        else:
+            path = streamed_audit_path(ledger.stream_hashes(shard, head.size), seq, head.size)
     except ValueError as exc:
         raise _tampered(shard, checkpoint, str(exc)) from None
     proof = InclusionProof(

@@ -25,6 +25,9 @@ __all__ = ["Progress", "verify"]
 Progress = Callable[[int, int], None]
 """Called as ``progress(entries_read, entries_expected)`` while verifying."""
 
+Observer = Callable[[LedgerEntry], None]
+"""Shown each entry as the verification reads it."""
+
 _VERIFY_BATCH = 1000
 
 
@@ -43,10 +46,13 @@ class _Meter:
 class _StoredShards(Mapping[int, Iterable[LedgerEntry]]):
     """Each shard's entries, read batch by batch only when the verifier reaches that shard."""
 
-    def __init__(self, repo: Ledger, numbers: set[int], meter: _Meter) -> None:
+    def __init__(
+        self, repo: Ledger, numbers: set[int], meter: _Meter, observe: Observer | None
+    ) -> None:
         self._repo = repo
         self._numbers = numbers
         self._meter = meter
+        self._observe = observe
 
     def __getitem__(self, shard: int) -> Iterable[LedgerEntry]:
         if shard not in self._numbers:
@@ -61,7 +67,10 @@ class _StoredShards(Mapping[int, Iterable[LedgerEntry]]):
 
     def _entries(self, shard: int) -> Iterator[LedgerEntry]:
         pending = 0
+        observe = self._observe
         for entry in self._repo.stream_shard(shard, batch=_VERIFY_BATCH):
+            if observe is not None:
+                observe(entry)
             yield entry
             pending += 1
             if pending == _VERIFY_BATCH:
@@ -114,11 +123,15 @@ def _earliest(problems: Iterable[BadEntry | None]) -> BadEntry | None:
     return min(found, key=lambda bad: (bad.shard < 0, bad.shard, bad.seq), default=None)
 
 
-def verify(gh: Gatehouse, *, progress: Progress | None = None) -> VerifyResult:
+def verify(
+    gh: Gatehouse, *, progress: Progress | None = None, observe: Observer | None = None
+) -> VerifyResult:
     """Re-check every entry, chain, shard head and checkpoint; name the first bad entry.
 
     Reads one consistent snapshot, so appends committed meanwhile are neither missed nor
     mistaken for tampering, and streams each shard in batches instead of loading the ledger.
+    ``observe`` sees each entry as it is read, so a report can fold the ledger in the same
+    pass; after a failed verification it may not have seen them all.
     """
     # Read, never created here: verifying must not mint a key that would then vouch for
     # checkpoints it never signed.
@@ -131,7 +144,7 @@ def verify(gh: Gatehouse, *, progress: Progress | None = None) -> VerifyResult:
         count = repo.shard_count(LEDGER_SHARDS, create=False)
         numbers = set(range(count)) | set(heads) | set(repo.shards_with_entries())
         meter = _Meter(sum(head.size for head in heads.values()), progress)
-        shards = _StoredShards(repo, numbers, meter)
+        shards = _StoredShards(repo, numbers, meter, observe)
         if checkpoints and signer is None:
             problems.append(BadEntry(-1, -1, "checkpoints exist but the signing key is missing"))
             result = verify_ledger(shards, heads)

@@ -3,7 +3,7 @@ subject) appending into plain tables, so proofs and checkpoints built over it ve
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -112,8 +112,8 @@ class FakeLedger(FakeRepository):
             if start <= entry.at < end:
                 yield entry
 
-    def count_window(self, start: datetime, end: datetime) -> int:
-        return sum(start <= e.at < end for e in self.t.entries.values())
+    def of_kinds(self, kinds: Sequence[str]) -> list[LedgerEntry]:
+        return [e for _, e in sorted(self.t.entries.items()) if e.kind in kinds]
 
     def add_checkpoint(self, checkpoint: Checkpoint) -> None:
         self._hook("add_checkpoint")
