@@ -32,6 +32,24 @@ _CONSENT_BASIS = "SEPARATE_CONSENT"
 _SUSPENDED_REFUSALS = frozenset({"recipient_suspended", "country_suspended"})
 
 
+class _TransferDetail:
+    """A transfer's detail for evidence, built only if some finding keeps it."""
+
+    __slots__ = ("_basis", "_country", "_entry")
+
+    def __init__(self, entry: AuditEntry, country: str, basis: str) -> None:
+        self._entry, self._country, self._basis = entry, country, basis
+
+    def of(self) -> dict[str, str]:
+        """The detail: the transfer, its recipient, country and basis."""
+        return {
+            "transfer_id": text_of(self._entry.payload.get("transfer_id")),
+            "recipient_id": self._entry.recipient_id or "",
+            "country": self._country,
+            "basis": self._basis,
+        }
+
+
 class AuditFold:
     """Add each entry of ``[start, end)`` once; then read :meth:`findings` and the series.
 
@@ -94,31 +112,27 @@ class AuditFold:
         payload = entry.payload
         basis = text_of(payload.get("basis"))
         country = text_of(payload.get("country"))
-        transfer_id = text_of(payload.get("transfer_id"))
         self._tally(entry, country, True)
-        detail = {
-            "transfer_id": transfer_id,
-            "recipient_id": entry.recipient_id or "",
-            "country": country,
-            "basis": basis,
-        }
+        detail = _TransferDetail(entry, country, basis)
         basis_listing = self._listings[FindingKey.BASIS]
         basis_listing.counts["allowed"] += 1
         if basis:
             basis_listing.counts[f"basis.{basis}"] += 1
             flow = text_of(payload.get("flow"))
             if self._permitted(basis, flow, entry.recipient_id):
-                basis_listing.sample(entry, detail)
+                if basis_listing.wants(entry):
+                    basis_listing.sample(entry, detail.of())
             else:
                 basis_listing.counts["basis_not_permitted"] += 1
-                cited = {**detail, "flow": flow}
+                cited = {**detail.of(), "flow": flow}
                 basis_listing.flag(
                     Category.BASIS_NOT_PERMITTED, entry.at, cited, evidence_of(entry, cited)
                 )
         else:
             basis_listing.counts["without_basis"] += 1
+            flagged = detail.of()
             basis_listing.flag(
-                Category.TRANSFER_WITHOUT_BASIS, entry.at, detail, evidence_of(entry, detail)
+                Category.TRANSFER_WITHOUT_BASIS, entry.at, flagged, evidence_of(entry, flagged)
             )
         self._notice(entry, basis, detail)
         self._suspended(entry, country, detail)
@@ -135,7 +149,7 @@ class AuditFold:
             self._kinds[recipient_id] = self._kind_of(recipient_id)
         return self._kinds[recipient_id] in rule[1]
 
-    def _notice(self, entry: AuditEntry, basis: str, detail: dict[str, str]) -> None:
+    def _notice(self, entry: AuditEntry, basis: str, detail: _TransferDetail) -> None:
         listing = self._listings[FindingKey.NOTICE]
         listing.counts["allowed"] += 1
         listing.counts["consent_based" if basis == _CONSENT_BASIS else "disclosure_based"] += 1
@@ -145,14 +159,15 @@ class AuditFold:
             known = self._known[notice_hash] = self._notice_known(notice_hash)
         if known:
             listing.counts["with_notice"] += 1
-            listing.sample(entry, {**detail, "notice_hash": notice_hash})
+            if listing.wants(entry):
+                listing.sample(entry, {**detail.of(), "notice_hash": notice_hash})
         elif notice_hash or basis == _CONSENT_BASIS:
             # A consent names the notice it answered; a transfer on it must too.
             listing.counts["unresolved"] += 1
-            cited = {**detail, "notice_hash": notice_hash}
+            cited = {**detail.of(), "notice_hash": notice_hash}
             listing.flag(Category.NOTICE_UNRESOLVED, entry.at, cited, evidence_of(entry, cited))
 
-    def _suspended(self, entry: AuditEntry, country: str, detail: dict[str, str]) -> None:
+    def _suspended(self, entry: AuditEntry, country: str, detail: _TransferDetail) -> None:
         listing = self._listings[FindingKey.SUSPENSION]
         listing.counts["transfers_checked"] += 1
         for target in (("recipient", entry.recipient_id or ""), ("country", country)):
@@ -160,7 +175,7 @@ class AuditFold:
             if since is not None:
                 listing.counts["breaches"] += 1
                 found = {
-                    **detail,
+                    **detail.of(),
                     "suspended": f"{target[0]}:{target[1]}",
                     "since": since.isoformat(),
                 }

@@ -96,17 +96,29 @@ class Listing:
     exceptions: list[Irregularity] = field(default_factory=list)
     exception_count: int = 0
     breaches: int = 0
+    # The position of the latest sample kept, once the samples are full.
+    _latest: tuple[datetime, int, int] = field(default=(datetime.max, 0, 0), repr=False)
+
+    def wants(self, entry: AuditEntry) -> bool:
+        """Whether ``entry`` would be kept as a sample: cheap, so a caller builds the
+        sample's detail only when it will be kept."""
+        if len(self.samples) < self.rules.samples:
+            return self.rules.samples > 0
+        return (entry.at, entry.shard, entry.seq) < self._latest
 
     def sample(self, entry: AuditEntry, detail: dict[str, str]) -> None:
         """Keep ``entry`` as evidence if it is among the finding's earliest, so the samples
         do not depend on the order the entries came in."""
-        samples, most = self.samples, self.rules.samples
-        if len(samples) < most:
-            samples.append(evidence_of(entry, detail))
+        if not self.wants(entry):
             return
-        latest = max(range(most), key=lambda i: _position(samples[i]), default=None)
-        if latest is not None and (entry.at, entry.shard, entry.seq) < _position(samples[latest]):
+        samples = self.samples
+        if len(samples) < self.rules.samples:
+            samples.append(evidence_of(entry, detail))
+        else:
+            latest = max(range(len(samples)), key=lambda i: _position(samples[i]))
             samples[latest] = evidence_of(entry, detail)
+        if len(samples) == self.rules.samples:
+            self._latest = max(_position(s) for s in samples)
 
     def flag(
         self, category: Category, at: datetime, detail: dict[str, str], entry: EvidenceEntry | None

@@ -124,8 +124,14 @@ def _plain(text: str) -> str:
     return str.__str__(text)
 
 
+_PLAIN_SCALARS = (str, int, bool, type(None))
+
+
 def _normalise(value: object, where: str) -> Any:
     """Copy ``value`` into plain JSON types, or raise ValueError naming the offending path."""
+    # Exact types first: nearly every value is already plain, and every ledger read pays this.
+    if type(value) in _PLAIN_SCALARS:
+        return value
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, str):
@@ -139,6 +145,9 @@ def _normalise(value: object, where: str) -> Any:
     if isinstance(value, Mapping):
         copied: dict[str, Any] = {}
         for key, item in value.items():
+            if type(key) is str and type(item) in _PLAIN_SCALARS:
+                copied[key] = item
+                continue
             if not isinstance(key, str):
                 # json.dumps would turn 1 into "1", letting two payloads share one encoding.
                 raise ValueError(f"{where}: keys must be strings, not {type(key).__name__}")

@@ -9,8 +9,10 @@ beside it: a report over a ledger that does not verify says so on its first page
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
+from multiprocessing import get_context
 
 from gatehouse.domain.audit import AuditReport, EvidenceEntry, Finding, Integrity
 from gatehouse.domain.audit_fold import AuditFold
@@ -19,9 +21,10 @@ from gatehouse.domain.errors import InvalidInput
 from gatehouse.domain.operator_profile import profile_from_content
 from gatehouse.domain.policy import RulePack
 from gatehouse.domain.suspension_spans import SUSPENSION_KINDS, SuspensionSpans
-from gatehouse.ledger import Checkpoint, LedgerEntry
+from gatehouse.ledger import Checkpoint, LedgerEntry, VerifyResult
+from gatehouse.services.ledger_checkpoints import stored_signer
 from gatehouse.services.ledger_proofs import prove
-from gatehouse.services.ledger_verify import verify
+from gatehouse.services.ledger_verify import verify, verify_database
 from gatehouse.services.ports import Ledger
 from gatehouse.services.ports_policy import StoredPolicy
 from gatehouse.services.runtime import Gatehouse
@@ -30,7 +33,8 @@ from gatehouse.services.unit_of_work import UnitOfWork
 __all__ = ["MAX_WINDOW_DAYS", "Progress", "build_audit", "day_window"]
 
 Progress = Callable[[int, int], None]
-"""Called as ``progress(entries_read, entries_in_ledger)`` while the ledger is read."""
+"""Called as ``progress(done, to_do)`` while the ledger is read: entries, or shards when the
+verification runs beside the fold."""
 
 # Ten years: longer than any retention the law asks, and a bound on a mistyped year.
 MAX_WINDOW_DAYS = 3660
@@ -148,22 +152,58 @@ def _fold(uow: UnitOfWork, pack: RulePack, start: datetime, end: datetime) -> Au
     )
 
 
+def _database_url(gh: Gatehouse) -> str | None:
+    """The URL another process can open, or None for a Gatehouse on in-memory fakes."""
+    if gh.unit_of_work_factory is not None:
+        return None
+    url = gh.engine.url
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        return None
+    return url.render_as_string(hide_password=False)
+
+
+def _verify_beside(gh: Gatehouse) -> Future[VerifyResult] | None:
+    """The ledger's verification started in a process of its own, so it runs on another core
+    while this one folds the window; None where there is no database to share."""
+    url = _database_url(gh)
+    if url is None:
+        return None
+    signer = stored_signer(gh)
+    key = None if signer is None else signer.public_key_b64()
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
+    try:
+        return pool.submit(verify_database, url, key)
+    finally:
+        pool.shutdown(wait=False)
+
+
 def build_audit(
     gh: Gatehouse, start: datetime, end: datetime, *, progress: Progress | None = None
 ) -> AuditReport:
     """The audit of ``[start, end)``; InvalidInput (``invalid_window``) for a bad window.
 
-    One pass over the ledger both verifies it and folds the window's entries. A ledger that
-    does not verify may not have been read to its end, so its window is then read again.
+    The ledger's full verification runs beside the fold, in another process, where there is
+    a database to share; on the in-memory fakes one pass both verifies and folds.
     """
     _check_window(start, end)
     pack = gh.packs.for_country(_JURISDICTION)
+    beside = _verify_beside(gh)
     with gh.unit_of_work(read_only=True) as uow:
         ledger = uow.ledger
         checkpoint = ledger.latest_checkpoint()
         window = _Window(start, end, checkpoint, _fold(uow, pack, start, end))
-        checked = verify(gh, progress=progress, observe=window.see)
-        if not checked.ok:
+        if beside is None:
+            checked = verify(gh, progress=progress, observe=window.see)
+        else:
+            shards = ledger.shards_with_entries()
+            for done, shard in enumerate(shards, 1):
+                for entry in ledger.stream_window(shard, start, end):
+                    window.see(entry)
+                if progress is not None:
+                    progress(done, len(shards))
+            checked = beside.result()
+        if beside is None and not checked.ok:
+            # A ledger that does not verify may not have been read to its end.
             window = _Window(start, end, checkpoint, _fold(uow, pack, start, end))
             for shard in ledger.shards_with_entries():
                 for entry in ledger.stream_window(shard, start, end):

@@ -19,8 +19,10 @@ from gatehouse.services.ledger_append import LEDGER_SHARDS
 from gatehouse.services.ledger_checkpoints import stored_signer
 from gatehouse.services.ports import Ledger
 from gatehouse.services.runtime import Gatehouse
+from gatehouse.services.sql_unit_of_work import SqlUnitOfWork
+from gatehouse.store.db import make_engine
 
-__all__ = ["Progress", "verify"]
+__all__ = ["Observer", "Progress", "verify", "verify_database", "verify_stored"]
 
 Progress = Callable[[int, int], None]
 """Called as ``progress(entries_read, entries_expected)`` while verifying."""
@@ -136,21 +138,43 @@ def verify(
     # Read, never created here: verifying must not mint a key that would then vouch for
     # checkpoints it never signed.
     signer = stored_signer(gh)
+    key = None if signer is None else signer.public_key_b64()
     with gh.unit_of_work(read_only=True) as uow:
-        repo = uow.ledger
-        checkpoints, problems = _parse_checkpoints(repo.checkpoint_bodies())
-        heads, head_problems = _parse_heads(repo.state_bodies())
-        problems += head_problems
-        count = repo.shard_count(LEDGER_SHARDS, create=False)
-        numbers = set(range(count)) | set(heads) | set(repo.shards_with_entries())
-        meter = _Meter(sum(head.size for head in heads.values()), progress)
-        shards = _StoredShards(repo, numbers, meter, observe)
-        if checkpoints and signer is None:
-            problems.append(BadEntry(-1, -1, "checkpoints exist but the signing key is missing"))
-            result = verify_ledger(shards, heads)
-        else:
-            key = None if signer is None else signer.public_key_b64()
-            result = verify_ledger(shards, heads, checkpoints, key)
+        return verify_stored(uow.ledger, key, progress=progress, observe=observe)
+
+
+def verify_database(url: str, public_key: str | None) -> VerifyResult:
+    """:func:`verify` of the ledger at ``url`` with only its public key, in a process of its
+    own: no master key is needed to check what the public key vouches for."""
+    engine = make_engine(url)
+    try:
+        with SqlUnitOfWork(engine, read_only=True) as uow:
+            return verify_stored(uow.ledger, public_key)
+    finally:
+        engine.dispose()
+
+
+def verify_stored(
+    repo: Ledger,
+    public_key: str | None,
+    *,
+    progress: Progress | None = None,
+    observe: Observer | None = None,
+) -> VerifyResult:
+    """Verify the ledger ``repo`` reads, its checkpoints against ``public_key`` (None when no
+    signing key is stored: then any checkpoint is itself a problem)."""
+    checkpoints, problems = _parse_checkpoints(repo.checkpoint_bodies())
+    heads, head_problems = _parse_heads(repo.state_bodies())
+    problems += head_problems
+    count = repo.shard_count(LEDGER_SHARDS, create=False)
+    numbers = set(range(count)) | set(heads) | set(repo.shards_with_entries())
+    meter = _Meter(sum(head.size for head in heads.values()), progress)
+    shards = _StoredShards(repo, numbers, meter, observe)
+    if checkpoints and public_key is None:
+        problems.append(BadEntry(-1, -1, "checkpoints exist but the signing key is missing"))
+        result = verify_ledger(shards, heads)
+    else:
+        result = verify_ledger(shards, heads, checkpoints, public_key)
     # Adapter findings go first, so on a tie their more specific reason is the one named.
     first_bad = _earliest([*problems, result.first_bad])
     return VerifyResult(ok=first_bad is None, entries=result.entries, first_bad=first_bad)
