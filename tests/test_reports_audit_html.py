@@ -7,6 +7,7 @@ limit, three months, three countries, and a detail that carries markup.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 
@@ -26,6 +27,7 @@ from gatehouse.domain.audit import (
 )
 from gatehouse.reports import render_audit_html
 from gatehouse.reports.html import css_string
+from gatehouse.reports.view import EXCEPTIONS_SHOWN
 
 # The listing limit this report was built with: findings hold at most this many exceptions.
 LISTED = 3
@@ -452,12 +454,27 @@ def test_each_exception_is_listed_with_its_ledger_id(korean: str) -> None:
 
 def test_the_more_line_appears_exactly_when_exceptions_were_left_out(korean: str) -> None:
     sections = parse(korean).sections
-    more = "나머지 5건은 audit.json에 있습니다."
-    assert more in sections["basis"]
-    assert not any("audit.json" in text for text in sections["erasure"])
-    assert korean.count("audit.json") == 1
+    beyond = (
+        "이 밖에 5건은 집계만 되고 목록에는 없습니다. "
+        "모든 항목은 증거 묶음(gatehouse export)에 있습니다."
+    )
+    assert beyond in sections["basis"]
+    assert not any("gatehouse export" in text for text in sections["erasure"])
+    assert "audit.json" not in korean  # the five are not in audit.json either
     english = render_audit_html(audit_report(), locale="en")
-    assert "5 more exceptions are listed in audit.json." in english
+    assert "5 more are counted but not listed; the evidence bundle" in english
+
+
+def test_the_document_lists_a_hundred_exceptions_and_sends_to_audit_json_for_more() -> None:
+    report = audit_report()
+    basis = report.findings[0]
+    many = tuple(basis.exceptions[0] for _ in range(EXCEPTIONS_SHOWN + 30))
+    crowded = replace(basis, exceptions=many, exception_count=len(many))
+    html = render_audit_html(replace(report, findings=(crowded, *report.findings[1:])))
+    assert parse(html).sections["basis"].count("나머지 30건은 audit.json에 있습니다.") == 1
+    basis_part = html.split('id="finding-basis"', 1)[1].split('id="finding-', 1)[0]
+    exceptions_table = basis_part.split('<table class="exceptions">', 1)[1].split("</table>")[0]
+    assert exceptions_table.count('<td class="when">') == EXCEPTIONS_SHOWN
 
 
 def test_samples_show_id_kind_time_short_hash_and_proof(korean: str) -> None:

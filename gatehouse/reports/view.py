@@ -35,6 +35,8 @@ _HASH_SHOWN = 16
 # Figures shown beside a finding in the summary table: the ones without a code after a dot,
 # which every window has, so the summary stays one line per article.
 _SUMMARY_FIGURES = 3
+# Exceptions the document lists per finding; audit.json lists more, up to the model's limit.
+EXCEPTIONS_SHOWN = 100
 
 
 @dataclass(frozen=True)
@@ -163,16 +165,27 @@ def _finding(finding: Finding, words: _Words) -> FindingView:
         FigureView(f.key, figure_label(finding.key, f.key, words), words.count(f.value))
         for f in finding.figures
     )
-    listed = len(finding.exceptions)
-    more = finding.exception_count - listed
-    more_text = None
-    if more > 0:
+    shown = finding.exceptions[:EXCEPTIONS_SHOWN]
+    in_json = len(finding.exceptions) - len(shown)
+    beyond = finding.exception_count - len(finding.exceptions)
+    notes = []
+    if in_json > 0:
         text = words.catalog.ngettext(
             "%(num)s more exception is listed in audit.json.",
             "%(num)s more exceptions are listed in audit.json.",
-            more,
+            in_json,
         )
-        more_text = text % {"num": words.count(more)}
+        notes.append(text % {"num": words.count(in_json)})
+    if beyond > 0:
+        text = words.catalog.ngettext(
+            "%(num)s more is counted but not listed; the evidence bundle "
+            "(gatehouse export) holds every entry.",
+            "%(num)s more are counted but not listed; the evidence bundle "
+            "(gatehouse export) holds every entry.",
+            beyond,
+        )
+        notes.append(text % {"num": words.count(beyond)})
+    more_text = " ".join(notes) or None
     return FindingView(
         key=str(finding.key),
         title=finding_title(finding.key, words),
@@ -190,7 +203,7 @@ def _finding(finding: Finding, words: _Words) -> FindingView:
                 details=tuple(sorted(e.detail.items())),
                 ledger_id=None if e.entry is None else e.entry.ledger_id,
             )
-            for e in finding.exceptions
+            for e in shown
         ),
         more_text=more_text,
     )
