@@ -10,6 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from gatehouse.cli.common import console, err, load_settings, open_or_exit
+from gatehouse.cli.serving import check_workers, run_server
 from gatehouse.config import Settings
 from gatehouse.services.access import issue_operator_key
 from gatehouse.services.operator_profile import startup_check
@@ -41,12 +42,16 @@ def init() -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes (PostgreSQL only above 1).")
+    ] = 1,
 ) -> None:
     """Serve the API (migrations run first)."""
     settings = load_settings()
+    check_workers(settings.database_url, workers)
     gh = open_or_exit(settings)
     _refuse_without_agent(gh)
-    _run(gh, host, port)
+    run_server(gh, host, port, workers)
 
 
 def _refuse_without_agent(gh: Gatehouse) -> None:
@@ -79,14 +84,6 @@ def _worker_in_background(gh: Gatehouse) -> None:
     threading.Thread(
         target=serve_forever, args=(gh, "demo-worker"), name="demo-worker", daemon=True
     ).start()
-
-
-def _run(gh: Gatehouse, host: str, port: int) -> None:
-    import uvicorn
-
-    from gatehouse.app import create_app
-
-    uvicorn.run(create_app(gh), host=host, port=port, log_level="info", access_log=False)
 
 
 def _describe(url: str) -> str:
@@ -165,7 +162,7 @@ def demo(
     _refuse_without_agent(gh)
     if serve_after:
         _worker_in_background(gh)
-        _run(gh, host, port)
+        run_server(gh, host, port)
     gh.close()
 
 
