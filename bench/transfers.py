@@ -24,6 +24,7 @@ Timed, medians over rounds:
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import queue
 import random
@@ -32,6 +33,7 @@ import statistics
 import tempfile
 import time
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from multiprocessing.queues import Queue
@@ -256,6 +258,91 @@ def _baseline(gh: Gatehouse, planned: list[PlannedTransfer]) -> float:
     return len(planned) / (time.perf_counter() - start)
 
 
+def _grouped(gh: Gatehouse, planned: list[PlannedTransfer], threads: int) -> float:
+    """The single-transfer call from ``threads`` threads at once: group commit gathers them."""
+    start = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        outcomes = list(
+            pool.map(
+                lambda p: (
+                    request_transfer(gh, p.order_id, purpose=PURPOSE, flow=FLOW).decision.allowed
+                ),
+                planned,
+            )
+        )
+    rate = len(planned) / (time.perf_counter() - start)
+    if outcomes != [p.allowed for p in planned]:
+        raise RuntimeError("the group-committed gateway did not decide as planned")
+    return rate
+
+
+_RAW_TRANSFER = (
+    "INSERT INTO transfers (id, order_id, subject_id, recipient_id, country, purpose, flow,"
+    " allowed, basis, refusal, notice_hash, fields, decided_at)"
+    " VALUES ({0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}, {0})"
+)
+_RAW_VIEW = (
+    "INSERT INTO views (transfer_id, order_id, subject_id, recipient_id, purpose,"
+    " consent_notice, safe_number, opened_at, expires_at)"
+    " VALUES ({0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}, {0})"
+)
+
+
+def _raw_floor(gh: Gatehouse, planned: list[PlannedTransfer]) -> float:
+    """The baseline's rows through the database driver alone, no SQLAlchemy: the floor."""
+    sqlite = gh.engine.dialect.name == "sqlite"
+    mark = "?" if sqlite else "%s"
+    transfer_sql, view_sql = _RAW_TRANSFER.format(mark), _RAW_VIEW.format(mark)
+    raw = gh.engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        start = time.perf_counter()
+        for p in planned:
+            # SQLAlchemy stores naive UTC; SQLite keeps it as text in the same form.
+            now = gh.clock().replace(tzinfo=None)
+            opened: object = now.isoformat(sep=" ") if sqlite else now
+            expires = now + timedelta(days=90)
+            until: object = expires.isoformat(sep=" ") if sqlite else expires
+            transfer_id = new_id("trf")
+            cursor.execute(
+                transfer_sql,
+                (
+                    transfer_id,
+                    p.order_id,
+                    p.subject_id,
+                    p.recipient_id,
+                    p.country,
+                    PURPOSE,
+                    FLOW,
+                    p.allowed,
+                    "SEPARATE_CONSENT" if p.allowed else None,
+                    None if p.allowed else "no_lawful_basis",
+                    p.notice_hash,
+                    json.dumps(list(p.fields)),
+                    opened,
+                ),
+            )
+            if p.allowed:
+                cursor.execute(
+                    view_sql,
+                    (
+                        transfer_id,
+                        p.order_id,
+                        p.subject_id,
+                        p.recipient_id,
+                        PURPOSE,
+                        p.notice_hash,
+                        None,
+                        opened,
+                        until,
+                    ),
+                )
+            raw.commit()
+        return len(planned) / (time.perf_counter() - start)
+    finally:
+        raw.close()
+
+
 def _batched(gh: Gatehouse, planned: list[PlannedTransfer], size: int) -> float:
     start = time.perf_counter()
     outcomes: list[bool] = []
@@ -390,7 +477,9 @@ def _parallel_rates(
     return rates
 
 
-def run(url: str, transfers_per_round: int, rounds: int, processes: int, batch: int) -> None:
+def run(
+    url: str, transfers_per_round: int, rounds: int, processes: int, batch: int, threads: int
+) -> None:
     """Benchmark against the database at ``url`` and print the medians."""
     master_key = MasterKey.generate().to_b64()
     gh = open_gatehouse(_settings(url, master_key))
@@ -402,6 +491,7 @@ def run(url: str, transfers_per_round: int, rounds: int, processes: int, batch: 
     warmup = make_orders(gh, market, 5, rnd)
     sequential_rounds = [make_orders(gh, market, transfers_per_round, rnd) for _ in range(rounds)]
     batched_rounds = [make_orders(gh, market, transfers_per_round, rnd) for _ in range(rounds)]
+    grouped_rounds = [make_orders(gh, market, transfers_per_round, rnd) for _ in range(rounds)]
     parallel_rounds: list[list[list[PlannedTransfer]]] = []
     worker_warmup: list[list[str]] = []
     if parallel:
@@ -425,6 +515,10 @@ def run(url: str, transfers_per_round: int, rounds: int, processes: int, batch: 
         else:
             gateway_rates.append(_gateway(gh, planned))
             baseline_rates.append(_baseline(gh, planned))
+    grouped_rates, floor_rates = [], []
+    for planned in grouped_rounds:
+        grouped_rates.append(_grouped(gh, planned, threads))
+        floor_rates.append(_raw_floor(gh, planned))
     batched_rates, batched_baseline_rates = [], []
     for round_number, planned in enumerate(batched_rounds):
         if round_number % 2:
@@ -452,6 +546,10 @@ def run(url: str, transfers_per_round: int, rounds: int, processes: int, batch: 
         f"ratio gateway/baseline: {gateway / baseline:.2f} "
         f"({1000 / gateway:.2f} ms vs {1000 / baseline:.2f} ms per transfer)"
     )
+    grouped, floor = statistics.median(grouped_rates), statistics.median(floor_rates)
+    print(f"gateway, {threads} threads at once (group commit): {grouped:,.0f}/s")
+    print(f"floor, the baseline's rows through the raw driver, no SQLAlchemy: {floor:,.0f}/s")
+    print(f"ratio group-committed gateway/raw floor: {grouped / floor:.2f}")
     batched = statistics.median(batched_rates)
     batched_baseline = statistics.median(batched_baseline_rates)
     print(f"gateway, batches of {batch} (POST /v1/transfers/batch's path): {batched:,.0f}/s")
@@ -483,15 +581,23 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--processes", type=int, default=4)
     parser.add_argument("--batch", type=int, default=100, help="items per batch")
+    parser.add_argument("--threads", type=int, default=8, help="threads for group commit")
     args = parser.parse_args()
 
     if args.database_url and not args.database_url.startswith("sqlite"):
         # Never write into the server's own database: benchmark in a scratch one.
         with scratch_database(args.database_url, prefix="gatehouse_bench") as url:
-            run(url, args.transfers, args.rounds, args.processes, args.batch)
+            run(url, args.transfers, args.rounds, args.processes, args.batch, args.threads)
         return
     if args.database_url:
-        run(args.database_url, args.transfers, args.rounds, args.processes, args.batch)
+        run(
+            args.database_url,
+            args.transfers,
+            args.rounds,
+            args.processes,
+            args.batch,
+            args.threads,
+        )
         return
     workdir = Path(tempfile.mkdtemp(prefix="gatehouse-bench-"))
     try:
@@ -501,6 +607,7 @@ def main() -> None:
             args.rounds,
             args.processes,
             args.batch,
+            args.threads,
         )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
