@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from gatehouse.domain.consents import Channel, ConsentRecord, ConsentState, current_consents
-from gatehouse.domain.errors import Conflict, InvalidInput, NotFound
+from gatehouse.domain.errors import Conflict, GatehouseError, InvalidInput, NotFound
 from gatehouse.domain.ids import new_id
 from gatehouse.domain.policy import RulePack
 from gatehouse.domain.views import CloseReason
@@ -15,7 +17,13 @@ from gatehouse.services.subjects import require_live_subject, require_subject
 from gatehouse.services.unit_of_work import UnitOfWork
 from gatehouse.services.view_closing import close_views_in
 
-__all__ = ["record_consent", "withdraw_consent", "consent_states"]
+__all__ = [
+    "ConsentAnswer",
+    "consent_states",
+    "record_consent",
+    "record_consents",
+    "withdraw_consent",
+]
 
 
 def _channel(channel: str) -> str:
@@ -46,53 +54,88 @@ def _policy_version(uow: UnitOfWork, at: datetime) -> int | None:
     return None if in_force is None else in_force.version
 
 
+@dataclass(frozen=True)
+class ConsentAnswer:
+    """A subject's answer to a consent notice, as the operator reports it."""
+
+    subject_id: str
+    notice_hash: str
+    granted: bool
+    channel: str
+
+
 def record_consent(
     gh: Gatehouse, subject_id: str, notice_hash: str, *, granted: bool, channel: str
 ) -> ConsentRecord:
-    """Append the subject's answer to a notice; granted must have been given explicitly."""
+    """Append the subject's answer to a notice; granted must have been given explicitly.
+
+    Concurrent answers in one process share a transaction, as transfers do (group commit);
+    each returns only after the commit that holds it, and raises only its own error.
+    """
+    answer = ConsentAnswer(subject_id, notice_hash, granted, channel)
+    return gh.consent_groups.submit(answer, lambda items: record_consents(gh, items))
+
+
+def record_consents(
+    gh: Gatehouse, answers: Sequence[ConsentAnswer]
+) -> list[ConsentRecord | GatehouseError]:
+    """Record every answer in one transaction: a record or the answer's own error each, in
+    order; each subject's ledger shard is locked once, in order."""
     now = gh.clock()
-    with gh.unit_of_work() as uow:
-        subject = require_live_subject(uow.subjects, subject_id)
-        notice = uow.notices.get(notice_hash)
-        if notice is None:
-            raise NotFound(f"no notice with hash {notice_hash!r}", code="notice_not_found")
-        if notice.kind != "consent":
-            raise InvalidInput(
-                "that notice is a published disclosure, not a consent notice",
-                code="not_a_consent_notice",
-            )
-        _check_language(gh.packs.by_id(subject.rule_pack), notice.locale)
-        record = ConsentRecord(
-            id=new_id("con"),
-            subject_id=subject_id,
-            notice_hash=notice_hash,
-            purpose=notice.purpose,
-            granted=granted,
-            channel=_channel(channel),
-            at=now,
-            recipients=dict(notice.recipients),
-            flow=notice.flow,
-            language=notice.locale,
-            content_digest=notice.content_digest,
-            required=notice.required,
-            policy_version=_policy_version(uow, now),
+    results: list[ConsentRecord | GatehouseError] = []
+    with gh.unit_of_work() as uow, uow.ledger.group([a.subject_id for a in answers], now):
+        for answer in answers:
+            try:
+                results.append(_record(gh, uow, answer, now))
+            except GatehouseError as error:
+                # Every refusal comes before the answer's writes, so it writes nothing.
+                results.append(error)
+    return results
+
+
+def _record(gh: Gatehouse, uow: UnitOfWork, answer: ConsentAnswer, now: datetime) -> ConsentRecord:
+    subject_id, notice_hash = answer.subject_id, answer.notice_hash
+    subject = require_live_subject(uow.subjects, subject_id)
+    notice = uow.notices.get(notice_hash)
+    if notice is None:
+        raise NotFound(f"no notice with hash {notice_hash!r}", code="notice_not_found")
+    if notice.kind != "consent":
+        raise InvalidInput(
+            "that notice is a published disclosure, not a consent notice",
+            code="not_a_consent_notice",
         )
-        uow.consents.append(record)
-        uow.ledger.append(
-            kind="consent.granted" if granted else "consent.refused",
-            at=now,
-            subject_id=subject_id,
-            recipient_id=None,
-            payload={
-                "consent_id": record.id,
-                "notice_hash": notice_hash,
-                "purpose": notice.purpose,
-                "flow": notice.flow,
-                "required": notice.required,
-                "channel": record.channel,
-                "recipients": sorted(notice.recipients),
-            },
-        )
+    _check_language(gh.packs.by_id(subject.rule_pack), notice.locale)
+    record = ConsentRecord(
+        id=new_id("con"),
+        subject_id=subject_id,
+        notice_hash=notice_hash,
+        purpose=notice.purpose,
+        granted=answer.granted,
+        channel=_channel(answer.channel),
+        at=now,
+        recipients=dict(notice.recipients),
+        flow=notice.flow,
+        language=notice.locale,
+        content_digest=notice.content_digest,
+        required=notice.required,
+        policy_version=_policy_version(uow, now),
+    )
+    uow.consents.append(record)
+    uow.ledger.append(
+        kind="consent.granted" if answer.granted else "consent.refused",
+        at=now,
+        subject_id=subject_id,
+        recipient_id=None,
+        payload={
+            "consent_id": record.id,
+            "notice_hash": notice_hash,
+            "purpose": notice.purpose,
+            "flow": notice.flow,
+            "required": notice.required,
+            "channel": record.channel,
+            "recipients": sorted(notice.recipients),
+        },
+    )
     return record
 
 

@@ -30,6 +30,8 @@ from gatehouse.vault import (
 )
 
 if TYPE_CHECKING:
+    from gatehouse.domain.consents import ConsentRecord
+    from gatehouse.services.consents import ConsentAnswer
     from gatehouse.services.transfers import TransferOutcome, TransferRequest
 
 __all__ = ["Limits", "Clock", "Gatehouse", "open_gatehouse", "system_clock", "BLIND_INDEX_SECRET"]
@@ -71,6 +73,10 @@ class Gatehouse:
     facts: FactCache = field(default_factory=FactCache, repr=False)
     # Concurrent transfers in this process, gathered into shared transactions.
     transfer_groups: GroupCommit[TransferRequest, TransferOutcome] = field(
+        default_factory=GroupCommit, repr=False
+    )
+    # Concurrent consent saves, gathered the same way.
+    consent_groups: GroupCommit[ConsentAnswer, ConsentRecord] = field(
         default_factory=GroupCommit, repr=False
     )
 
