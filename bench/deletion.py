@@ -30,6 +30,7 @@ import io
 import itertools
 import json
 import multiprocessing
+import os
 import pstats
 import re
 import shutil
@@ -70,6 +71,7 @@ from gatehouse.services.customer import delete_account
 from gatehouse.services.deletion import ERASURE_EVENT, DeletionReceipt
 from gatehouse.services.runtime import Gatehouse, open_gatehouse
 from gatehouse.services.transfers import request_transfer
+from gatehouse.services.webhook_address import ALLOW_PRIVATE_ENV
 from gatehouse.services.webhooks import encode_event, post_event, sign
 from gatehouse.store.erasure_tables import deletions, erasure_requests, retention_records
 from gatehouse.store.ledger_tables import ledger_entries
@@ -207,8 +209,8 @@ def _recipient_inputs(base_url: str) -> list[recipient_service.RecipientInput]:
                     ),
                     purposes=[PURPOSE],
                     retention_days=90,
-                    # Gatehouse checks that a webhook URL is absolute http(s) and nothing more,
-                    # so a loopback endpoint is accepted as it is: the benchmark needs no switch.
+                    # A loopback endpoint: delivered to only because main() allows private
+                    # addresses, as a developer's machine would.
                     webhook_url=f"{base_url}/hooks/{slug}",
                 )
             )
@@ -667,6 +669,9 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--profile", type=int, default=25, help="profile lines to print (0: none)")
     args = parser.parse_args()
+    # The recipients' endpoints listen on this machine; webhooks go only to public addresses
+    # unless a developer allows private ones, as here.
+    os.environ[ALLOW_PRIVATE_ENV] = "1"
     go = partial(run, rounds=args.rounds, profile_lines=args.profile)
     if args.database_url and not args.database_url.startswith("sqlite"):
         # Never write into the server's own database: benchmark in a scratch one.

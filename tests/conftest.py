@@ -23,9 +23,14 @@ from sqlalchemy.engine import make_url
 from gatehouse.config import Settings
 from gatehouse.services.access import issue_operator_key
 from gatehouse.services.runtime import Gatehouse, open_gatehouse
+from gatehouse.services.webhook_address import ALLOW_PRIVATE_ENV
 from gatehouse.store.scratch import scratch_database
 from gatehouse.vault import MasterKey
 from tests.support.server import LiveServer
+
+# The tests' webhook endpoints are real HTTP servers on this machine: allow them, as a
+# developer would. tests/test_webhook_address.py turns this off to see the refusal.
+os.environ[ALLOW_PRIVATE_ENV] = "1"
 
 POSTGRES_ENV = "GATEHOUSE_TEST_POSTGRES_URL"
 

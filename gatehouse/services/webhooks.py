@@ -37,6 +37,7 @@ from gatehouse.services.ports import Outbox
 from gatehouse.services.recipients import webhook_secret_context
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.services.unit_of_work import UnitOfWork
+from gatehouse.services.webhook_address import NotPublic, check_public, private_allowed
 from gatehouse.store.outbox import Job
 from gatehouse.vault import Keyring, new_data_key, unwrap_key, wrap_key
 
@@ -219,7 +220,15 @@ def post_event(
 
     2xx returns; 410 raises :class:`PermanentFailure`; anything else, a redirect included,
     raises :class:`RetryLater`. Neither the URL nor the response body is logged or stored.
+    An endpoint whose address is not public is never called (:mod:`webhook_address`).
     """
+    if not private_allowed():
+        try:
+            check_public(url)
+        except NotPublic as refused:
+            raise PermanentFailure(str(refused)) from None
+        except OSError:
+            raise RetryLater("the endpoint's name did not resolve") from None
     timestamp = int(now.timestamp())
     headers = {
         "content-type": "application/json",
