@@ -29,7 +29,6 @@ __all__ = [
     "decide_and_record",
     "decide_items",
     "list_transfers",
-    "load_order",
     "request_transfer",
 ]
 
@@ -174,18 +173,14 @@ def decide_items(
     now = gh.clock()
     answers: list[TransferOutcome | GatehouseError] = []
     with gh.unit_of_work() as uow:
-        loaded: dict[str, tuple[StoredOrder, Subject] | GatehouseError] = {}
-        for item in items:
-            if item.order_id not in loaded:
-                try:
-                    loaded[item.order_id] = load_order(uow, item.order_id)
-                except GatehouseError as error:
-                    loaded[item.order_id] = error
-        subjects = [found[0].subject_id for found in loaded.values() if isinstance(found, tuple)]
+        # Every order of the group in one read; an unknown one is that item's own error.
+        loaded = uow.orders.with_subjects([item.order_id for item in items])
+        subjects = [order.subject_id for order, _ in loaded.values()]
         cached = gh.facts.facts(uow)
         with uow.ledger.group(subjects, now):
             for item in items:
-                answers.append(_decide_item(gh, uow, cached, loaded[item.order_id], item, now))
+                found = loaded.get(item.order_id) or _order_not_found(item.order_id)
+                answers.append(_decide_item(gh, uow, cached, found, item, now))
     return answers
 
 
@@ -210,12 +205,8 @@ def _decide_item(
         return error
 
 
-def load_order(uow: UnitOfWork, order_id: str) -> tuple[StoredOrder, Subject]:
-    """The order and its subject; NotFound (``order_not_found``) when there is none."""
-    found = uow.orders.with_subject(order_id)
-    if found is None:
-        raise NotFound(f"no order with id {order_id!r}", code="order_not_found")
-    return found
+def _order_not_found(order_id: str) -> NotFound:
+    return NotFound(f"no order with id {order_id!r}", code="order_not_found")
 
 
 def decide_and_record(

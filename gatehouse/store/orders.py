@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -34,7 +35,8 @@ def _to_order(row: Row[Any]) -> StoredOrder:
     )
 
 
-# The order and its subject in one statement, built once: the transfer decision's first read.
+# Orders with their subjects in one statement, built once: the transfer decision's first read,
+# one statement for a whole group or batch.
 _WITH_SUBJECT = (
     select(
         orders,
@@ -45,7 +47,7 @@ _WITH_SUBJECT = (
         subjects.c.deleted_at.label("s_deleted_at"),
     )
     .join(subjects, subjects.c.id == orders.c.subject_id)
-    .where(orders.c.id == bindparam("order_id"))
+    .where(orders.c.id.in_(bindparam("order_ids", expanding=True)))
 )
 
 
@@ -67,20 +69,23 @@ class OrderRepository:
         row = self._c.execute(query).first()
         return None if row is None else _to_order(row)
 
-    def with_subject(self, order_id: str) -> tuple[StoredOrder, Subject] | None:
-        """The order and its subject, or None when there is no such order."""
-        row = self._c.execute(_WITH_SUBJECT, {"order_id": order_id}).first()
-        if row is None:
-            return None
-        subject = Subject(
-            id=row.subject_id,
-            residence_country=row.s_residence_country,
-            locale=row.s_locale,
-            rule_pack=row.s_rule_pack,
-            created_at=row.s_created_at,
-            deleted_at=row.s_deleted_at,
-        )
-        return _to_order(row), subject
+    def with_subjects(self, order_ids: Sequence[str]) -> dict[str, tuple[StoredOrder, Subject]]:
+        """The orders among ``order_ids`` that exist, each with its subject, by order id."""
+        wanted = sorted(set(order_ids))
+        if not wanted:
+            return {}
+        found = {}
+        for row in self._c.execute(_WITH_SUBJECT, {"order_ids": wanted}):
+            subject = Subject(
+                id=row.subject_id,
+                residence_country=row.s_residence_country,
+                locale=row.s_locale,
+                rule_pack=row.s_rule_pack,
+                created_at=row.s_created_at,
+                deleted_at=row.s_deleted_at,
+            )
+            found[row.id] = (_to_order(row), subject)
+        return found
 
     def of_subject(self, subject_id: str) -> list[StoredOrder]:
         """Every order of the subject, oldest first."""

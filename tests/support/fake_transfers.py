@@ -78,10 +78,14 @@ class FakeOrders(FakeRepository):
     def get(self, order_id: str, *, lock: bool = False) -> StoredOrder | None:
         return self.t.orders.get(order_id)
 
-    def with_subject(self, order_id: str) -> tuple[StoredOrder, Subject] | None:
-        order = self.t.orders.get(order_id)
-        subject = None if order is None else self.t.subjects.get(order.subject_id)
-        return None if order is None or subject is None else (order, subject)
+    def with_subjects(self, order_ids: Sequence[str]) -> dict[str, tuple[StoredOrder, Subject]]:
+        found = {}
+        for order_id in order_ids:
+            order = self.t.orders.get(order_id)
+            subject = None if order is None else self.t.subjects.get(order.subject_id)
+            if order is not None and subject is not None:
+                found[order_id] = (order, subject)
+        return found
 
     def of_subject(self, subject_id: str) -> list[StoredOrder]:
         mine = [o for o in self.t.orders.values() if o.subject_id == subject_id]
