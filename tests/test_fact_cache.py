@@ -74,7 +74,7 @@ def _statements(gh: Gatehouse, order_id: str) -> list[str]:
     seen: list[str] = []
 
     def record(*args: Any) -> None:
-        seen.append(str(args[2]).split()[0].upper() + " " + str(args[2])[:60])
+        seen.append(" ".join(str(args[2]).split()))
 
     event.listen(gh.engine, "before_cursor_execute", record)
     try:
@@ -89,11 +89,16 @@ def test_a_warm_cache_spares_the_registry_reads_and_an_erasure_is_seen(fresh: Fr
     plan = _setup(gh)
     cold = _statements(gh, plan[0][0])
     warm = _statements(gh, plan[0][2])
-    reads = [s for s in warm if s.startswith("SELECT")]
+    reads = [s for s in warm if s.upper().startswith("SELECT")]
     assert len(warm) < len(cold)
     for table in ("terms_versions", "country_suspensions", "disclosure", "erasure_requests"):
         assert not any(table in s for s in reads), (table, reads)
     assert any("fact_generations" in s for s in reads)
+    # The rest of what the decision reads (the order, its subject and the subject's consent
+    # history) is one statement: two reads in all.
+    assert len(reads) == 2, reads
+    (per_order,) = [s for s in reads if "fact_generations" not in s]
+    assert "FROM orders JOIN subjects" in per_order and "LEFT OUTER JOIN consents" in per_order
 
     # An erasure overdue at the seller makes it ineligible at once: its write bumps the
     # erasures' generation, so the next transfer does not decide on the cached deadlines.

@@ -10,9 +10,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from gatehouse.domain.subjects import Subject
 from gatehouse.store.generations import Generations
 from gatehouse.store.records import (
+    DecisionRead,
     Deletion,
     ErasureRequest,
     Held,
@@ -39,7 +39,7 @@ class Orders(Protocol):
 
     def get(self, order_id: str, *, lock: bool = False) -> StoredOrder | None: ...
 
-    def with_subjects(self, order_ids: Sequence[str]) -> dict[str, tuple[StoredOrder, Subject]]: ...
+    def for_decision(self, order_ids: Sequence[str]) -> dict[str, DecisionRead]: ...
 
     def of_subject(self, subject_id: str) -> list[StoredOrder]: ...
 

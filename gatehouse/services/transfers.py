@@ -15,13 +15,12 @@ from gatehouse.domain.notices import NOTICE_KINDS, notice_digest, recipient_fing
 from gatehouse.domain.orders import OrderStatus
 from gatehouse.domain.policy import RulePack
 from gatehouse.domain.recipients import Recipient, eligibility_gaps
-from gatehouse.domain.subjects import Subject
 from gatehouse.domain.views import released_fields, view_expiry
 from gatehouse.services.fact_cache import Facts
 from gatehouse.services.paging import split_page
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.services.unit_of_work import UnitOfWork
-from gatehouse.store.records import OpenView, StoredOrder, StoredTransfer
+from gatehouse.store.records import DecisionRead, OpenView, StoredTransfer
 
 __all__ = [
     "TransferOutcome",
@@ -67,7 +66,7 @@ def _facts(
     uow: UnitOfWork,
     cached: Facts,
     pack: RulePack,
-    subject: Subject,
+    read: DecisionRead,
     recipient: Recipient,
     purpose: str,
     flow: str,
@@ -77,7 +76,7 @@ def _facts(
     terms = cached.terms()
     suspended = cached.suspended_countries()
     return TransferFacts(
-        subject_deleted=subject.deleted,
+        subject_deleted=read.subject.deleted,
         recipient=recipient,
         recipient_gaps=eligibility_gaps(
             recipient,
@@ -89,7 +88,7 @@ def _facts(
         purpose=purpose,
         flow=flow,
         today=now.date(),
-        consents=live_consent_facts(uow.consents.history(subject.id)),
+        consents=live_consent_facts(read.consents),
         disclosures=_disclosures(uow, cached, pack, recipient, now),
         legal_provision=legal_provision,
         notice_digests=_current_digests(pack, purpose, flow),
@@ -173,9 +172,10 @@ def decide_items(
     now = gh.clock()
     answers: list[TransferOutcome | GatehouseError] = []
     with gh.unit_of_work() as uow:
-        # Every order of the group in one read; an unknown one is that item's own error.
-        loaded = uow.orders.with_subjects([item.order_id for item in items])
-        subjects = [order.subject_id for order, _ in loaded.values()]
+        # Every order of the group, its subject and consents in one read; an unknown order is
+        # that item's own error.
+        loaded = uow.orders.for_decision([item.order_id for item in items])
+        subjects = [read.order.subject_id for read in loaded.values()]
         cached = gh.facts.facts(uow)
         with uow.ledger.group(subjects, now):
             for item in items:
@@ -188,16 +188,15 @@ def _decide_item(
     gh: Gatehouse,
     uow: UnitOfWork,
     cached: Facts,
-    found: tuple[StoredOrder, Subject] | GatehouseError,
+    found: DecisionRead | GatehouseError,
     item: TransferRequest,
     now: datetime,
 ) -> TransferOutcome | GatehouseError:
     if isinstance(found, GatehouseError):
         return found
-    order, subject = found
     try:
         return decide_and_record(
-            gh, uow, cached, order, subject, item.purpose, item.flow, item.legal_provision, now
+            gh, uow, cached, found, item.purpose, item.flow, item.legal_provision, now
         )
     except GatehouseError as error:
         if error.code == "safe_numbers_exhausted":
@@ -213,8 +212,7 @@ def decide_and_record(
     gh: Gatehouse,
     uow: UnitOfWork,
     cached: Facts,
-    order: StoredOrder,
-    subject: Subject,
+    read: DecisionRead,
     purpose: str,
     flow: str,
     legal_provision: str | None,
@@ -227,6 +225,7 @@ def decide_and_record(
     for that item alone. The one failure after writing, an exhausted safe-number pool, is
     the pool's and not the item's: it fails the whole transaction.
     """
+    order, subject = read.order, read.subject
     pack = gh.packs.by_id(subject.rule_pack)
     _check_request(pack, purpose, flow)
     if order.status == OrderStatus.CANCELLED.value:
@@ -235,7 +234,7 @@ def decide_and_record(
         )
     recipient = cached.recipient(order.recipient_id)
     assert recipient is not None
-    facts = _facts(uow, cached, pack, subject, recipient, purpose, flow, legal_provision, now)
+    facts = _facts(uow, cached, pack, read, recipient, purpose, flow, legal_provision, now)
     decision = decide(pack, facts)
     transfer_id = new_id("trf")
     cited = _citation(pack, decision.legal_provision)

@@ -15,7 +15,7 @@ from gatehouse.store.generations import REGISTRY, bump
 from gatehouse.store.records import StoredNotice
 from gatehouse.store.tables import consents, disclosure_recipients, disclosures, notices
 
-__all__ = ["NoticeRepository", "ConsentRepository"]
+__all__ = ["NoticeRepository", "ConsentRepository", "CONSENT_COLUMNS", "consent_from_row"]
 
 
 def _to_notice(row: Row[Any]) -> StoredNotice:
@@ -155,15 +155,46 @@ class NoticeRepository:
 _NOTICE = select(notices).where(notices.c.hash == bindparam("notice_hash"))
 _APPEND_CONSENT = insert(consents)
 
-_HISTORY = (
-    select(
-        consents,
-        notices.c.recipients,
-        notices.c.flow,
-        notices.c.locale,
-        notices.c.content_digest,
-        notices.c.required,
+CONSENT_COLUMNS = (
+    *(column.label(f"consent_{column.name}") for column in consents.c),
+    *(
+        column.label(f"consent_{column.name}")
+        for column in (
+            notices.c.recipients,
+            notices.c.flow,
+            notices.c.locale,
+            notices.c.content_digest,
+            notices.c.required,
+        )
+    ),
+)
+"""A consent's columns with its notice's scope, labelled so that they can sit beside another
+table's in one row (the transfer decision reads them with the order); join ``notices`` on
+``notices.c.hash == consents.c.notice_hash``."""
+
+
+def consent_from_row(row: Row[Any]) -> ConsentRecord:
+    """The consent record in a row selected with :data:`CONSENT_COLUMNS`."""
+    return ConsentRecord(
+        id=row.consent_id,
+        subject_id=row.consent_subject_id,
+        notice_hash=row.consent_notice_hash,
+        purpose=row.consent_purpose,
+        granted=row.consent_granted,
+        channel=row.consent_channel,
+        at=row.consent_at,
+        recipients=dict(row.consent_recipients),
+        withdraws=row.consent_withdraws,
+        flow=row.consent_flow,
+        language=row.consent_locale,
+        content_digest=row.consent_content_digest,
+        required=row.consent_required,
+        policy_version=row.consent_policy_version,
     )
+
+
+_HISTORY = (
+    select(*CONSENT_COLUMNS)
     .join(notices, notices.c.hash == consents.c.notice_hash)
     .where(consents.c.subject_id == bindparam("history_subject"))
     .order_by(consents.c.seq)
@@ -196,22 +227,4 @@ class ConsentRepository:
     def history(self, subject_id: str) -> list[ConsentRecord]:
         """The subject's whole consent history, with each notice's recipient scope."""
         rows = self._c.execute(_HISTORY, {"history_subject": subject_id})
-        return [
-            ConsentRecord(
-                id=row.id,
-                subject_id=row.subject_id,
-                notice_hash=row.notice_hash,
-                purpose=row.purpose,
-                granted=row.granted,
-                channel=row.channel,
-                at=row.at,
-                recipients=dict(row.recipients),
-                withdraws=row.withdraws,
-                flow=row.flow,
-                language=row.locale,
-                content_digest=row.content_digest,
-                required=row.required,
-                policy_version=row.policy_version,
-            )
-            for row in rows
-        ]
+        return [consent_from_row(row) for row in rows]

@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import Connection, Row, bindparam, insert, select, update
 
 from gatehouse.domain.subjects import Subject
-from gatehouse.store.records import StoredOrder
-from gatehouse.store.tables import order_events, orders, subjects
+from gatehouse.store.notices import CONSENT_COLUMNS, consent_from_row
+from gatehouse.store.records import DecisionRead, StoredOrder
+from gatehouse.store.tables import consents, notices, order_events, orders, subjects
 
 # Re-exported: transfers and safe numbers lived here once.
 from gatehouse.store.transfers import SafeNumberPool, TransferRepository
@@ -35,9 +36,11 @@ def _to_order(row: Row[Any]) -> StoredOrder:
     )
 
 
-# Orders with their subjects in one statement, built once: the transfer decision's first read,
-# one statement for a whole group or batch.
-_WITH_SUBJECT = (
+# Orders with their subjects and the subjects' consent histories in one statement, built once:
+# everything a transfer decision reads per order, one statement for a whole group or batch.
+# A row per consent (one, with empty consent columns, for a subject who never answered);
+# the repeated order and subject columns are cheaper than a second round trip.
+_FOR_DECISION = (
     select(
         orders,
         subjects.c.residence_country.label("s_residence_country"),
@@ -45,10 +48,28 @@ _WITH_SUBJECT = (
         subjects.c.rule_pack.label("s_rule_pack"),
         subjects.c.created_at.label("s_created_at"),
         subjects.c.deleted_at.label("s_deleted_at"),
+        *CONSENT_COLUMNS,
     )
     .join(subjects, subjects.c.id == orders.c.subject_id)
+    .outerjoin(consents, consents.c.subject_id == orders.c.subject_id)
+    .outerjoin(notices, notices.c.hash == consents.c.notice_hash)
     .where(orders.c.id.in_(bindparam("order_ids", expanding=True)))
+    .order_by(orders.c.id, consents.c.seq)
 )
+
+
+def _decision_read(rows: Sequence[Row[Any]]) -> DecisionRead:
+    first = rows[0]
+    subject = Subject(
+        id=first.subject_id,
+        residence_country=first.s_residence_country,
+        locale=first.s_locale,
+        rule_pack=first.s_rule_pack,
+        created_at=first.s_created_at,
+        deleted_at=first.s_deleted_at,
+    )
+    history = tuple(consent_from_row(row) for row in rows if row.consent_id is not None)
+    return DecisionRead(order=_to_order(first), subject=subject, consents=history)
 
 
 class OrderRepository:
@@ -69,23 +90,16 @@ class OrderRepository:
         row = self._c.execute(query).first()
         return None if row is None else _to_order(row)
 
-    def with_subjects(self, order_ids: Sequence[str]) -> dict[str, tuple[StoredOrder, Subject]]:
-        """The orders among ``order_ids`` that exist, each with its subject, by order id."""
+    def for_decision(self, order_ids: Sequence[str]) -> dict[str, DecisionRead]:
+        """The orders among ``order_ids`` that exist, by order id, each with its subject and
+        the subject's consent history."""
         wanted = sorted(set(order_ids))
         if not wanted:
             return {}
-        found = {}
-        for row in self._c.execute(_WITH_SUBJECT, {"order_ids": wanted}):
-            subject = Subject(
-                id=row.subject_id,
-                residence_country=row.s_residence_country,
-                locale=row.s_locale,
-                rule_pack=row.s_rule_pack,
-                created_at=row.s_created_at,
-                deleted_at=row.s_deleted_at,
-            )
-            found[row.id] = (_to_order(row), subject)
-        return found
+        rows: dict[str, list[Row[Any]]] = {}
+        for row in self._c.execute(_FOR_DECISION, {"order_ids": wanted}):
+            rows.setdefault(row.id, []).append(row)
+        return {order_id: _decision_read(group) for order_id, group in rows.items()}
 
     def of_subject(self, subject_id: str) -> list[StoredOrder]:
         """Every order of the subject, oldest first."""

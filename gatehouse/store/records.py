@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from gatehouse.domain.consents import ConsentRecord
 from gatehouse.domain.requests import RightsRequest
 from gatehouse.domain.subjects import Subject
 from gatehouse.vault import WrappedKey
@@ -22,6 +23,7 @@ __all__ = [
     "RecipientName",
     "PiiRead",
     "StoredOrder",
+    "DecisionRead",
     "OpenView",
     "TransferDecision",
     "StoredRequest",
@@ -94,6 +96,16 @@ class StoredOrder:
     delivered_at: datetime | None
     confirmed_at: datetime | None
     cancelled_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DecisionRead:
+    """What a transfer decision reads per order, in one statement: the order, its subject and
+    the subject's whole consent history, oldest first."""
+
+    order: StoredOrder
+    subject: Subject
+    consents: tuple[ConsentRecord, ...]
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from gatehouse.store.records import (
     SubjectRecord,
 )
 from gatehouse.vault import WrappedKey
-from tests.support.fake_tables import FakeRepository
+from tests.support.fake_tables import FakeRepository, Tables
 
 __all__ = [
     "FakeSubjects",
@@ -183,6 +183,27 @@ class FakeNotices(FakeRepository):
         return facts
 
 
+def consent_history(tables: Tables, subject_id: str) -> list[ConsentRecord]:
+    """The subject's consents as the SQL join reads them: the scope, flow, language and
+    digest come from the notice."""
+    history = []
+    for record in tables.consents:
+        notice = tables.notices.get(record.notice_hash)
+        if record.subject_id != subject_id or notice is None:
+            continue
+        history.append(
+            replace(
+                record,
+                recipients=dict(notice.recipients),
+                flow=notice.flow,
+                language=notice.locale,
+                content_digest=notice.content_digest,
+                required=notice.required,
+            )
+        )
+    return history
+
+
 class FakeConsents(FakeRepository):
     def append(self, record: ConsentRecord) -> None:
         self._hook("append")
@@ -191,23 +212,7 @@ class FakeConsents(FakeRepository):
         self.t.consents.append(record)
 
     def history(self, subject_id: str) -> list[ConsentRecord]:
-        # As the SQL join does: the scope, flow, language and digest come from the notice.
-        history = []
-        for record in self.t.consents:
-            notice = self.t.notices.get(record.notice_hash)
-            if record.subject_id != subject_id or notice is None:
-                continue
-            history.append(
-                replace(
-                    record,
-                    recipients=dict(notice.recipients),
-                    flow=notice.flow,
-                    language=notice.locale,
-                    content_digest=notice.content_digest,
-                    required=notice.required,
-                )
-            )
-        return history
+        return consent_history(self.t, subject_id)
 
 
 class FakeRecipients(FakeRepository):

@@ -7,9 +7,9 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from gatehouse.domain.subjects import Subject
 from gatehouse.services.ports import DuplicateKey
 from gatehouse.store.records import (
+    DecisionRead,
     Deletion,
     ErasureRequest,
     Held,
@@ -20,6 +20,7 @@ from gatehouse.store.records import (
     TransferDecision,
 )
 from gatehouse.store.transfer_totals import items_text
+from tests.support.fake_registries import consent_history
 from tests.support.fake_tables import FakeRepository, Tables
 
 __all__ = [
@@ -78,13 +79,14 @@ class FakeOrders(FakeRepository):
     def get(self, order_id: str, *, lock: bool = False) -> StoredOrder | None:
         return self.t.orders.get(order_id)
 
-    def with_subjects(self, order_ids: Sequence[str]) -> dict[str, tuple[StoredOrder, Subject]]:
+    def for_decision(self, order_ids: Sequence[str]) -> dict[str, DecisionRead]:
         found = {}
         for order_id in order_ids:
             order = self.t.orders.get(order_id)
             subject = None if order is None else self.t.subjects.get(order.subject_id)
             if order is not None and subject is not None:
-                found[order_id] = (order, subject)
+                history = tuple(consent_history(self.t, subject.id))
+                found[order_id] = DecisionRead(order=order, subject=subject, consents=history)
         return found
 
     def of_subject(self, subject_id: str) -> list[StoredOrder]:
