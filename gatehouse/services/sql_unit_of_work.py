@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from types import TracebackType
@@ -10,8 +11,10 @@ from typing import Any, Self, TypeVar, cast
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
+from gatehouse.services.ports import Contention
 from gatehouse.services.sql_errors import translated
 from gatehouse.services.sql_ledger import SqlLedger
+from gatehouse.services.sqlite_writer import WRITER_WAIT_S, writer_turn
 from gatehouse.store.abuse import AbuseFlagRepository
 from gatehouse.store.api_keys import ApiKeyRepository
 from gatehouse.store.browser_sessions import BrowserSessionRepository
@@ -118,6 +121,7 @@ class SqlUnitOfWork:
         self._read_only = read_only
         self._snapshot = snapshot or read_only
         self._connection: Connection | None = None
+        self._writer: threading.RLock | None = None
         self._owns_transaction = True
         self._used = False
         self._repositories: dict[object, object] = {}
@@ -142,14 +146,27 @@ class SqlUnitOfWork:
         if self._used:
             raise RuntimeError("a unit of work is entered once; ask the runtime for another")
         self._used = True
-        connection = self._engine.connect()
+        self._writer = None if self._read_only else writer_turn(self._engine)
+        if self._writer is not None and not self._writer.acquire(timeout=WRITER_WAIT_S):
+            self._writer = None
+            raise Contention("another write held SQLite's writer for too long; try again")
         try:
-            self._begin(connection)
+            connection = self._engine.connect()
+            try:
+                self._begin(connection)
+            except BaseException:
+                connection.close()
+                raise
         except BaseException:
-            connection.close()
+            self._release_writer()
             raise
         self._connection = connection
         return self
+
+    def _release_writer(self) -> None:
+        if self._writer is not None:
+            self._writer.release()
+            self._writer = None
 
     def _begin(self, connection: Connection) -> None:
         if not self._snapshot:
@@ -187,6 +204,7 @@ class SqlUnitOfWork:
             raise (translated(error) or error) from error
         finally:
             connection.close()
+            self._release_writer()
         if exc is not None and (mapped := translated(exc)) is not None:
             raise mapped from exc
 
