@@ -77,8 +77,10 @@ def test_a_complaint_about_my_transfer_is_due_in_ten_days_and_ledgered_without_i
     )
 
     mine = person.client.get("/v1/me/requests").json()["items"]
+    # The phone number typed into the message was replaced before the message was stored.
+    stored = "판매자가 제 전화번호로 광고 문자를 보냈습니다. [전화번호]"
     assert [(r["id"], r["message"], r["deadline_state"]) for r in mine] == [
-        (filed["id"], words, "on_time")
+        (filed["id"], stored, "on_time")
     ]
     entries = api.get(
         "/v1/ledger/entries", params={"subject_id": person.subject_id, "kind": "request.created"}

@@ -44,6 +44,24 @@ def test_a_complaint_about_my_transfer_is_due_in_ten_days_and_sealed(w: World) -
     assert all("왜" not in str(e.payload) for e in w.db.entries())
 
 
+def test_identifiers_typed_into_a_message_are_replaced_before_it_is_stored(w: World) -> None:
+    subject_id = w.subject()
+    message = (
+        "배송이 안 와요ㅠㅠ 주문번호 20261129-0001234, 연락은 010-2345-6789로 주시고 "
+        "환불은 농협 302-1234-5678-91로 해주세요"
+    )
+
+    record = requests.submit_request(w.gh, subject_id, request_type="complaint", message=message)
+
+    for gone in ("2345-6789", "302-1234-5678-91"):
+        assert gone not in record.message
+    assert "[전화번호]" in record.message and "[계좌번호]" in record.message
+    # What the request is about stays readable, the order number with it.
+    assert record.message.startswith("배송이 안 와요ㅠㅠ 주문번호 20261129-0001234")
+    (stored,) = requests.requests_of_subject(w.gh, subject_id)
+    assert stored.message == record.message
+
+
 def test_someone_elses_transfer_is_not_found_and_nothing_is_filed(w: World) -> None:
     alice, bob = w.subject(), w.subject()
     bobs = w.transfer(w.order(bob, w.recipient()), consent_notice=None)

@@ -16,6 +16,7 @@ from datetime import datetime
 from gatehouse.domain.consents import Channel
 from gatehouse.domain.errors import Conflict, InvalidInput, NotFound
 from gatehouse.domain.ids import new_id
+from gatehouse.domain.redaction import redact_pii
 from gatehouse.domain.requests import (
     RequestStatus,
     RightsRequest,
@@ -68,7 +69,10 @@ def submit_request(
 ) -> RequestRecord:
     """File a request for a live subject; ``transfer_id`` must be one of the subject's own."""
     kind = parse_type(request_type)
-    text = validate_message(message)
+    # Identifiers typed into the message (a phone, a registration or account number) are
+    # replaced before it is stored: the request is answered from the subject's own record, and
+    # a complaint's text outlives the account for three years (the e-commerce hold).
+    text = redact_pii(validate_message(message))
     if channel not in {c.value for c in Channel}:
         raise InvalidInput(
             f"channel must be one of {', '.join(c.value for c in Channel)}", code="invalid_channel"
