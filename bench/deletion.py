@@ -30,7 +30,6 @@ import io
 import itertools
 import json
 import multiprocessing
-import os
 import pstats
 import re
 import shutil
@@ -71,7 +70,7 @@ from gatehouse.services.customer import delete_account
 from gatehouse.services.deletion import ERASURE_EVENT, DeletionReceipt
 from gatehouse.services.runtime import Gatehouse, open_gatehouse
 from gatehouse.services.transfers import request_transfer
-from gatehouse.services.webhook_address import ALLOW_PRIVATE_ENV
+from gatehouse.services.webhook_address import ALLOW_ENV, EgressPolicy
 from gatehouse.services.webhooks import encode_event, post_event, sign
 from gatehouse.store.erasure_tables import deletions, erasure_requests, retention_records
 from gatehouse.store.ledger_tables import ledger_entries
@@ -109,6 +108,10 @@ RECIPIENTS: list[tuple[str, str, str, int]] = [
 FLOWS = {"seller": "provision", "logistics": "provision", "storage": "storage"}
 WORKER_ID = "bench-worker"
 DRAIN_TIMEOUT_S = 600.0
+# The recipients' endpoints listen on this machine; webhooks go only to public addresses
+# unless the operator allows others, as here.
+_LOCAL_ENDPOINTS = "127.0.0.1/32"
+_LOCAL = EgressPolicy.parse(_LOCAL_ENDPOINTS)
 
 
 @dataclass(frozen=True)
@@ -498,7 +501,7 @@ def _posts_new_client(events: list[tuple[str, str, bytes]], secret: bytes) -> fl
     """The webhook handler's own POST (a new client each, signed), without the outbox."""
     start = time.perf_counter()
     for url, webhook_id, body in events:
-        post_event(url, [secret], webhook_id, body, datetime.now(UTC))
+        post_event(url, [secret], webhook_id, body, datetime.now(UTC), _LOCAL)
     return time.perf_counter() - start
 
 
@@ -580,7 +583,11 @@ def _profiled(gh: Gatehouse, subject_id: str, base_url: str, lines: int) -> Prof
 def run(url: str, rounds: int, profile_lines: int) -> None:
     """Build the recipients and customers, then time deleting and telling, round by round."""
     settings = Settings.from_env(
-        {"GATEHOUSE_DATABASE_URL": url, "GATEHOUSE_MASTER_KEY": MasterKey.generate().to_b64()}
+        {
+            "GATEHOUSE_DATABASE_URL": url,
+            "GATEHOUSE_MASTER_KEY": MasterKey.generate().to_b64(),
+            ALLOW_ENV: _LOCAL_ENDPOINTS,
+        }
     )
     gh = open_gatehouse(settings)
     bench_metadata.drop_all(gh.engine)
@@ -669,9 +676,6 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--profile", type=int, default=25, help="profile lines to print (0: none)")
     args = parser.parse_args()
-    # The recipients' endpoints listen on this machine; webhooks go only to public addresses
-    # unless a developer allows private ones, as here.
-    os.environ[ALLOW_PRIVATE_ENV] = "1"
     go = partial(run, rounds=args.rounds, profile_lines=args.profile)
     if args.database_url and not args.database_url.startswith("sqlite"):
         # Never write into the server's own database: benchmark in a scratch one.

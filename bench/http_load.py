@@ -307,7 +307,10 @@ def serving(env: dict[str, str], workers: int, variant: list[str] | None) -> Ite
         command += ["--workers", str(workers)]
     url = f"http://127.0.0.1:{port}"
     started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    # The server's JSON log (a line per request) is written, as in production, and thrown away.
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         with httpx.Client(timeout=1) as client:
             while True:

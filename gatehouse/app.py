@@ -27,13 +27,16 @@ from gatehouse.api import (
     penalty,
     privacy_policy,
     recipient,
+    redact,
     requests,
     transfer_batch,
     webhooks,
 )
 from gatehouse.config import MAX_BODY_BYTES
+from gatehouse.http.edge import install_edge
 from gatehouse.http.errors import install_error_handlers
-from gatehouse.http.limits import BodyLimitMiddleware
+from gatehouse.http.method_not_allowed import install_method_not_allowed
+from gatehouse.http.openapi import install_openapi
 from gatehouse.services.abuse import RateLimiter
 from gatehouse.services.readiness import readiness
 from gatehouse.services.runtime import Gatehouse
@@ -63,9 +66,11 @@ def create_app(gatehouse: Gatehouse) -> FastAPI:
     )
     app.state.gatehouse = gatehouse
     # One limiter for the app: the portal spends from the same per-key budget as the API.
-    app.state.rate_limiter = RateLimiter()
+    app.state.rate_limiter = RateLimiter.for_gatehouse(gatehouse)
     install_error_handlers(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    install_method_not_allowed(app)
+    install_openapi(app)
+    install_edge(app, max_body_bytes=MAX_BODY_BYTES)
     for api_router in (
         operator.router,
         operator_webhook.router,
@@ -84,6 +89,7 @@ def create_app(gatehouse: Gatehouse) -> FastAPI:
         privacy_policy.router,
         incidents.router,
         penalty.router,
+        redact.router,
     ):
         app.include_router(api_router)
     # The console's own pages come before its catch-all 404 route.
@@ -104,7 +110,7 @@ def create_app(gatehouse: Gatehouse) -> FastAPI:
         """Liveness: the process is up and its rule packs are loaded."""
         return {"ok": True, "version": __version__, "rule_packs": gatehouse.packs.ids()}
 
-    @app.get("/readyz", tags=["meta"])
+    @app.get("/readyz", tags=["meta"], responses={503: {"description": "Not ready."}})
     def readyz() -> JSONResponse:
         """Readiness: the database answers and its schema is the one this code expects."""
         state = readiness(gatehouse)

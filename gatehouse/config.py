@@ -23,6 +23,15 @@ class Settings:
     key_file: Path
     environ: Mapping[str, str]
     rules_dir: Path | None = None
+    # Ledger anchors: a directory outside the database (WORM storage, another host) where
+    # every signed checkpoint is also written, once, and never overwritten.
+    checkpoint_dir: Path | None = None
+    # Webhooks: hosts and networks beyond the public internet that webhooks may reach (a
+    # comma-separated list, checked when Gatehouse opens; see services/webhook_address.py).
+    webhook_allow: str = ""
+    # The per-key request rate: empty keeps it in each process; "database" or a redis:// URL
+    # shares it between processes and hosts (see services/rate_backends.py).
+    rate_limit_url: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -31,9 +40,13 @@ class Settings:
         url = env.get("GATEHOUSE_DATABASE_URL") or f"sqlite:///{DEFAULT_DATABASE_FILE}"
         key_file = Path(env.get("GATEHOUSE_KEY_FILE") or DEFAULT_KEY_FILE)
         rules = env.get("GATEHOUSE_RULES_DIR")
+        anchors = env.get("GATEHOUSE_CHECKPOINT_DIR")
         return cls(
             database_url=url,
             key_file=key_file,
             environ=env,
             rules_dir=Path(rules) if rules else None,
+            checkpoint_dir=Path(anchors) if anchors else None,
+            webhook_allow=env.get("GATEHOUSE_WEBHOOK_ALLOW", ""),
+            rate_limit_url=env.get("GATEHOUSE_RATE_LIMIT_URL", ""),
         )

@@ -23,14 +23,16 @@ from sqlalchemy.engine import make_url
 from gatehouse.config import Settings
 from gatehouse.services.access import issue_operator_key
 from gatehouse.services.runtime import Gatehouse, open_gatehouse
-from gatehouse.services.webhook_address import ALLOW_PRIVATE_ENV
+from gatehouse.services.webhook_address import ALLOW_ENV
 from gatehouse.store.scratch import scratch_database
 from gatehouse.vault import MasterKey
 from tests.support.server import LiveServer
 
 # The tests' webhook endpoints are real HTTP servers on this machine: allow them, as a
-# developer would. tests/test_webhook_address.py turns this off to see the refusal.
-os.environ[ALLOW_PRIVATE_ENV] = "1"
+# developer would, for the fixtures' Gatehouses and for the processes the tests start.
+# tests/test_webhook_egress*.py build Gatehouses without it to see the refusals.
+WEBHOOK_ALLOW = "127.0.0.1/32,::1/128,localhost"
+os.environ[ALLOW_ENV] = WEBHOOK_ALLOW
 
 POSTGRES_ENV = "GATEHOUSE_TEST_POSTGRES_URL"
 
@@ -115,7 +117,11 @@ def fresh(
         key = MasterKey.generate()
         clock = Clock()
         settings = Settings.from_env(
-            {"GATEHOUSE_DATABASE_URL": backend.url, "GATEHOUSE_MASTER_KEY": key.to_b64()}
+            {
+                "GATEHOUSE_DATABASE_URL": backend.url,
+                "GATEHOUSE_MASTER_KEY": key.to_b64(),
+                ALLOW_ENV: WEBHOOK_ALLOW,
+            }
         )
         gh = open_gatehouse(settings, clock=clock)
         yield Fresh(backend, gh, key, clock)
@@ -143,6 +149,7 @@ def gatehouse(
             "GATEHOUSE_DATABASE_URL": backend.url,
             "GATEHOUSE_MASTER_KEY": master_key.to_b64(),
             "GATEHOUSE_KEY_FILE": str(key_file),
+            ALLOW_ENV: WEBHOOK_ALLOW,
         }
     )
     gh = open_gatehouse(settings, clock=clock)

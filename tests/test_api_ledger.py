@@ -353,10 +353,9 @@ def test_no_checkpoint_before_the_first(empty: Private) -> None:
 
 
 def _checkpoint(body: dict[str, object]) -> tuple[Checkpoint, str]:
-    published = dict(body)
-    key = published.pop("public_key")
+    key = body["public_key"]
     assert isinstance(key, str)
-    return Checkpoint.from_dict(published), key
+    return Checkpoint.from_dict(body), key
 
 
 def test_checkpoints_are_signed_and_published(seeded: Seeded) -> None:

@@ -212,7 +212,11 @@ def test_a_complaint_about_a_transfer_is_filed(
     enter(page, live_server.url, person)
     page.get_by_label("어떤 요청인가요?").select_option("complaint")
     page.get_by_label("관련된 이전 (선택)").select_option(person.transfers[1])
-    page.get_by_label("요청 내용").fill("주문하지 않은 판매자에게서 연락이 왔습니다.")
+    message = page.get_by_label("요청 내용")
+    message.fill("주문하지 않은 판매자에게서 연락이 왔습니다.")
+    # The form says, beside the box, that identifiers typed into it are masked before storing.
+    assert "request-message-help" in (message.get_attribute("aria-describedby") or "")
+    assert "가린 뒤 저장" in page.locator("#request-message-help").inner_text()
     steps.shot("form")
     with page.expect_navigation():
         page.get_by_role("button", name="요청 보내기").click()

@@ -3,6 +3,8 @@ proofs), withdrawal, export and deleting the account, on each database."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -362,9 +364,8 @@ def test_a_customer_never_reaches_another_customers_data(
 
 
 def _checkpoint(api: httpx.Client) -> tuple[Checkpoint, str]:
-    published = dict(api.get("/v1/ledger/checkpoints/latest").json())
-    key = published.pop("public_key")
-    return Checkpoint.from_dict(published), str(key)
+    published = api.get("/v1/ledger/checkpoints/latest").json()
+    return Checkpoint.from_dict(published), str(published["public_key"])
 
 
 def test_my_transfers_match_the_ledger_and_every_proof_verifies(
@@ -409,6 +410,12 @@ def test_my_transfers_match_the_ledger_and_every_proof_verifies(
         assert entry.leaf().hex() == proof["leaf_hash"]
         assert entry.payload["transfer_id"] == item["transfer_id"]
         assert entry.kind == "transfer.allowed"
+        # The customer gets the signed checkpoint and the key's fingerprint with the proof,
+        # so it can be checked away from Gatehouse against the published fingerprint.
+        carried = Checkpoint.from_dict(proof["checkpoint"])
+        assert carried == checkpoint and proof["checkpoint"]["public_key"] == key
+        assert proof["public_key_sha256"] == hashlib.sha256(base64.b64decode(key)).hexdigest()
+        assert verify_inclusion_proof(proof, carried, proof["checkpoint"]["public_key"])
 
     # A page that only lists them can skip the proofs.
     listed = transfers_of(gatehouse, person.subject_id, with_proofs=False)

@@ -142,6 +142,9 @@ def test_the_body_covers_everything_but_the_signature(signer: CheckpointSigner) 
         "shards": [head.to_dict() for head in HEADS],
         "root": checkpoint.root,
         "key_id": signer.key_id,
+        "public_key": signer.public_key_b64(),
+        "previous": None,
+        "consistency": [],
     }
 
 

@@ -10,6 +10,7 @@ from gatehouse.ledger.merkle import (
     EMPTY_ROOT,
     CompactRange,
     consistency_proof,
+    extension_proof,
     inclusion_proof,
     leaf_hash,
     node_hash,
@@ -239,3 +240,19 @@ def test_compact_range_refuses_inconsistent_state() -> None:
         CompactRange(1, [b"short"])
     with pytest.raises(ValueError):
         CompactRange().append(b"short")
+
+
+@pytest.mark.parametrize("new_size", range(1, 24))
+def test_an_extension_proof_from_the_frontier_equals_the_full_proof(new_size: int) -> None:
+    leaves = [hashlib.sha256(bytes([n])).digest() for n in range(new_size)]
+    for old_size in range(new_size + 1):
+        frontier = CompactRange()
+        for leaf in leaves[:old_size]:
+            frontier.append(leaf)
+        proof = extension_proof(old_size, frontier.hashes, leaves[old_size:])
+        assert proof == consistency_proof(leaves, old_size)
+
+
+def test_an_extension_proof_needs_a_whole_frontier() -> None:
+    with pytest.raises(ValueError):
+        extension_proof(3, [], [hashlib.sha256(b"x").digest()])

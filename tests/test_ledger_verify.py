@@ -11,6 +11,7 @@ import pytest
 
 from gatehouse.ledger.checkpoint import Checkpoint, CheckpointSigner, ShardHead
 from gatehouse.ledger.entry import GENESIS_HASH, LedgerEntry, make_entry
+from gatehouse.ledger.merkle import consistency_proof
 from gatehouse.ledger.verify import BadEntry, VerifyResult, verify_ledger
 from tests.support.ledger import shard_head
 
@@ -83,21 +84,30 @@ def signer() -> CheckpointSigner:
 
 
 def checkpoint(
-    signer: CheckpointSigner, sequence: int, ledger: Ledger, sizes: Mapping[int, int]
+    signer: CheckpointSigner,
+    sequence: int,
+    ledger: Ledger,
+    sizes: Mapping[int, int],
+    previous: Checkpoint | None = None,
 ) -> Checkpoint:
     heads = [
         shard_head(ledger[shard][: sizes.get(shard, len(ledger[shard]))], shard) for shard in ledger
     ]
-    return signer.sign(sequence, T0 + timedelta(hours=sequence), heads)
+    proofs = []
+    if previous is not None:
+        for head in heads:
+            leaves = [bytes.fromhex(e.entry_hash) for e in ledger[head.shard][: head.size]]
+            old = previous.shards[head.shard].size
+            proofs.append(consistency_proof(leaves, min(old, head.size)))
+    at = T0 + timedelta(hours=sequence)
+    return signer.sign(sequence, at, heads, previous=previous, consistency=proofs)
 
 
 def history(signer: CheckpointSigner, ledger: Ledger) -> list[Checkpoint]:
-    """Three checkpoints taken as shard 3 grew to 8, 12 and 20 entries."""
-    return [
-        checkpoint(signer, 1, ledger, {0: 4, 2: 7, 3: 8}),
-        checkpoint(signer, 2, ledger, {0: 12, 3: 12}),
-        checkpoint(signer, 3, ledger, {}),
-    ]
+    """Three chained checkpoints taken as shard 3 grew to 8, 12 and 20 entries."""
+    first = checkpoint(signer, 1, ledger, {0: 4, 2: 7, 3: 8})
+    second = checkpoint(signer, 2, ledger, {0: 12, 3: 12}, first)
+    return [first, second, checkpoint(signer, 3, ledger, {}, second)]
 
 
 def check(

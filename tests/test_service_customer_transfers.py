@@ -7,7 +7,7 @@ import pytest
 
 from gatehouse.domain.errors import InvalidInput, NotFound
 from gatehouse.domain.recipients import Recipient
-from gatehouse.ledger import verify_inclusion_proof
+from gatehouse.ledger import Checkpoint, key_fingerprint, verify_inclusion_proof
 from gatehouse.services import consents, ledger, terms, transfers
 from gatehouse.services.customer_recipients import transfer_summary
 from gatehouse.services.customer_transfers import order_refs, transfer_of, transfers_of
@@ -167,6 +167,9 @@ def test_an_entry_past_the_latest_checkpoint_gets_one_signed_first(w: World) -> 
     assert item.proof is not None and item.proof.checkpoint_sequence == checkpoint.sequence
     proof = item.to_dict()["proof"]
     assert verify_inclusion_proof(proof, checkpoint, ledger.public_key(w.gh))
+    # The customer gets the checkpoint and the key's fingerprint to check it away from us.
+    assert Checkpoint.from_dict(proof["checkpoint"]) == checkpoint
+    assert proof["public_key_sha256"] == key_fingerprint(ledger.public_key(w.gh))
     # Covered now: asking again signs nothing more.
     transfers_of(w.gh, subject_id)
     assert len(w.db.tables.checkpoints) == 1

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from gatehouse.ledger import CheckpointSigner
 from gatehouse.services import (
     key_rotation,
     ledger_checkpoints,
+    ledger_keys,
     operator_webhook,
     recipients,
     webhooks,
@@ -29,7 +31,11 @@ def test_everything_moves_under_the_new_key_and_still_opens(w: World) -> None:
     )
     webhooks.rotate_webhook_secret(w.gh, seller.id)  # a current and a previous secret
     operator_webhook.set_operator_webhook(w.gh, "https://shop.example/hooks")
-    ledger_checkpoints.public_key(w.gh)
+    # A database from before the signing key was derived still holds one, wrapped.
+    legacy = ledger_checkpoints.LEDGER_SIGNING_SECRET
+    w.db.tables.vault_secrets[legacy] = wrap_key(
+        CheckpointSigner.generate().private_bytes(), legacy, w.gh.keyring
+    )
     old = w.gh.keyring.current
     rotated = Keyring([MasterKey.generate(), old])
     seen: list[tuple[int, int]] = []
@@ -53,7 +59,7 @@ def test_everything_moves_under_the_new_key_and_still_opens(w: World) -> None:
             assert subject_service.open_pii(w.gh, uow.subjects, subject_id).name == "홍길동"
     context = recipients.webhook_secret_context(seller.id)
     unwrap_key(w.db.tables.webhook_secrets[seller.id], context, w.gh.keyring)
-    assert ledger_checkpoints.stored_signer(w.gh) is not None
+    assert ledger_keys.legacy_public_key(w.gh) is not None
 
 
 def test_a_second_rotation_moves_nothing(w: World) -> None:

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import base64
+import dataclasses
+from datetime import timedelta
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from gatehouse.domain.errors import Conflict
-from gatehouse.ledger import CheckpointSigner, verify_checkpoint
+from gatehouse.ledger import (
+    CHECKPOINT_FORMAT_V1,
+    CheckpointSigner,
+    ShardHead,
+    derive_signer,
+    verify_checkpoint,
+)
 from gatehouse.services import ledger_checkpoints as checkpoints
+from gatehouse.services import ledger_keys, ledger_verify
+from gatehouse.services.ledger_append import LEDGER_SHARDS
 from gatehouse.services.ports import DuplicateKey
-from gatehouse.vault import WrappedKey, unwrap_key, wrap_key
+from gatehouse.vault import wrap_key
 from tests.support.fake_world import World, new_world
-from tests.support.fakes import FakeVaultSecrets
 
 
 @pytest.fixture
@@ -20,31 +30,48 @@ def w() -> World:
     return new_world()
 
 
-def test_the_signing_key_is_made_once_and_kept_wrapped(w: World) -> None:
+def test_the_signing_key_is_derived_from_the_master_key_and_never_stored(w: World) -> None:
     assert checkpoints.stored_signer(w.gh) is None
 
     key = checkpoints.public_key(w.gh)
+    signed = checkpoints.make_checkpoint(w.gh)
 
-    wrapped = w.db.tables.vault_secrets[checkpoints.LEDGER_SIGNING_SECRET]
-    raw = unwrap_key(wrapped, checkpoints.LEDGER_SIGNING_SECRET, w.gh.keyring)
-    assert CheckpointSigner.from_private_bytes(raw).public_key_b64() == key
+    assert key == derive_signer(w.gh.keyring.current.material).public_key_b64()
+    assert verify_checkpoint(signed, key) and signed.public_key == key
+    assert checkpoints.LEDGER_SIGNING_SECRET not in w.db.tables.vault_secrets
     assert checkpoints.public_key(w.gh) == key
 
 
-def test_a_key_stored_concurrently_is_the_one_used(
-    w: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    theirs = CheckpointSigner.generate()
+def test_a_legacy_stored_key_verifies_its_checkpoints_and_signs_nothing_new(w: World) -> None:
+    legacy = CheckpointSigner.generate()
+    name = checkpoints.LEDGER_SIGNING_SECRET
+    w.db.tables.vault_secrets[name] = wrap_key(legacy.private_bytes(), name, w.gh.keyring)
+    w.subject()
+    states = w.db.tables.shard_states
+    heads = [
+        states[shard].head if shard in states else ShardHead.empty(shard)
+        for shard in range(LEDGER_SHARDS)
+    ]
+    old = legacy.sign(1, w.clock(), heads)
+    # What the old code signed: a v1 body, which names no predecessor and no public key.
+    v1 = dataclasses.replace(old, format=CHECKPOINT_FORMAT_V1, public_key=None, previous=None)
+    w.db.tables.checkpoints.append(
+        dataclasses.replace(
+            v1, signature=base64.b64encode(_raw(legacy).sign(v1.body_bytes())).decode()
+        )
+    )
+    w.consent(w.subject(), w.recipient())
 
-    def racing_add(self: FakeVaultSecrets, name: str, wrapped: WrappedKey, at: datetime) -> None:
-        # Another process commits its key between our read and our insert.
-        w.db.tables.vault_secrets[name] = wrap_key(theirs.private_bytes(), name, w.gh.keyring)
-        raise DuplicateKey("vault_secrets_pkey")
+    new = checkpoints.make_checkpoint(w.gh)
 
-    monkeypatch.setattr(FakeVaultSecrets, "add", racing_add)
+    assert new.public_key == checkpoints.public_key(w.gh) != legacy.public_key_b64()
+    assert new.previous == w.db.tables.checkpoints[0].digest()
+    assert ledger_keys.legacy_public_key(w.gh) == legacy.public_key_b64()
+    assert ledger_verify.verify(w.gh).ok
 
-    assert checkpoints.public_key(w.gh) == theirs.public_key_b64()
-    assert verify_checkpoint(checkpoints.make_checkpoint(w.gh), theirs.public_key_b64())
+
+def _raw(signer: CheckpointSigner) -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.from_private_bytes(signer.private_bytes())
 
 
 def test_a_checkpoint_signs_every_shards_head_and_extends_the_last(w: World) -> None:

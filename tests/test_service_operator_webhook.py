@@ -13,6 +13,7 @@ from gatehouse.domain.errors import InvalidInput
 from gatehouse.services import operator_webhook as service
 from gatehouse.services import outbox, webhooks
 from gatehouse.services.outbox import PermanentFailure
+from gatehouse.services.webhook_address import EgressPolicy
 from gatehouse.store.outbox import Job
 from tests.support.fake_world import World, new_world
 from tests.support.webhook_sink import parse_secret
@@ -30,7 +31,12 @@ def posted(monkeypatch: pytest.MonkeyPatch) -> list[Posted]:
     sent: list[Posted] = []
 
     def post(
-        url: str, secrets: Sequence[bytes], webhook_id: str, body: bytes, now: datetime
+        url: str,
+        secrets: Sequence[bytes],
+        webhook_id: str,
+        body: bytes,
+        now: datetime,
+        egress: EgressPolicy | None = None,
     ) -> None:
         sent.append((url, list(secrets), webhook_id, body))
 

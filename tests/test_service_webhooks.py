@@ -13,6 +13,7 @@ from gatehouse.domain.errors import InvalidInput, NotFound
 from gatehouse.domain.recipients import PrivacyOfficer
 from gatehouse.services import outbox, recipients, webhooks
 from gatehouse.services.outbox import Job, PermanentFailure
+from gatehouse.services.webhook_address import EgressPolicy
 from tests.support.fake_world import World, new_world
 from tests.support.webhook_sink import parse_secret
 
@@ -29,7 +30,12 @@ def posted(monkeypatch: pytest.MonkeyPatch) -> list[Posted]:
     sent: list[Posted] = []
 
     def post(
-        url: str, secrets: Sequence[bytes], webhook_id: str, body: bytes, now: datetime
+        url: str,
+        secrets: Sequence[bytes],
+        webhook_id: str,
+        body: bytes,
+        now: datetime,
+        egress: EgressPolicy | None = None,
     ) -> None:
         sent.append((url, list(secrets), webhook_id, body))
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from gatehouse.ledger import Checkpoint, key_fingerprint, verify_inclusion_proof
 from gatehouse.web import privacy_content
 from tests.conftest import Clock, LiveServer
 from tests.support.gateway import allowed_transfer
@@ -140,3 +141,33 @@ def test_the_list_refuses_a_forged_cursor_and_a_visitor_without_a_session(
     english = browser.get("/privacy/transfers?lang=en")
     assert english.status_code == 200 and "All transfers of my data" in english.text
     assert anonymous.get("/privacy/transfers").status_code == 401
+
+
+def test_each_transfer_offers_its_proof_checkpoint_and_key_fingerprint_as_one_file(
+    browser: PortalClient, many: Person, anonymous: httpx.Client
+) -> None:
+    signed_in(browser, many)
+    page = browser.get("/privacy/transfers")
+    assert page.status_code == 200
+    assert '<a id="published-checkpoint" href="/.well-known/gatehouse/checkpoint">' in page.text
+    assert "증명 파일" in page.text and "공개 체크포인트" in page.text
+    wanted = many.transfers[0]
+    assert f'href="/privacy/transfers/{wanted}/proof.json" download' in page.text
+
+    download = browser.get(f"/privacy/transfers/{wanted}/proof.json")
+
+    assert download.status_code == 200, download.text
+    assert "attachment" in download.headers["content-disposition"]
+    document = download.json()
+    proof, published = document["proof"], anonymous.get(document["published_checkpoint"])
+    checkpoint = Checkpoint.from_dict(proof["checkpoint"])
+    key = proof["checkpoint"]["public_key"]
+    assert published.status_code == 200
+    assert proof["public_key_sha256"] == published.json()["public_key_sha256"]
+    assert proof["public_key_sha256"] == key_fingerprint(key)
+    assert proof["entry"]["payload"]["transfer_id"] == wanted
+    assert verify_inclusion_proof(proof, checkpoint, key)
+    english = browser.get("/privacy/transfers?lang=en")
+    assert "Download the proof of order" in english.text
+    assert anonymous.get(f"/privacy/transfers/{wanted}/proof.json").status_code == 401
+    assert browser.get("/privacy/transfers/trf_nobody/proof.json").status_code == 404

@@ -22,7 +22,7 @@ from gatehouse.services import outbox
 from gatehouse.services.outbox import JobStatus
 from gatehouse.services.recipients import RecipientInput, register_recipient
 from gatehouse.services.webhooks import enqueue_webhook
-from tests.conftest import Fresh
+from tests.conftest import WEBHOOK_ALLOW, Fresh
 from tests.test_webhooks import Endpoint
 
 JOBS = 30
@@ -37,7 +37,7 @@ def _environment(fresh: Fresh, tmp_path: Path) -> dict[str, str]:
         GATEHOUSE_KEY_FILE=str(tmp_path / "unused.key"),
         GATEHOUSE_JOB_LEASE_SECONDS=str(LEASE_SECONDS),
         # The endpoints are on this machine (see webhook_address).
-        GATEHOUSE_ALLOW_PRIVATE_WEBHOOKS="1",
+        GATEHOUSE_WEBHOOK_ALLOW=WEBHOOK_ALLOW,
     )
     return env
 

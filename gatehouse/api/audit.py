@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -10,7 +10,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from gatehouse.domain.errors import InvalidInput
+from gatehouse.http.dates import IsoDate
 from gatehouse.http.deps import GatehouseDep, OperatorDep
+from gatehouse.http.openapi import refusals
 from gatehouse.reports import render_audit_html, render_audit_pdf
 from gatehouse.services.audit_report import build_audit, day_window
 from gatehouse.services.suspension_audit import audit_suspensions
@@ -78,14 +80,15 @@ def suspensions(gh: GatehouseDep, _: OperatorDep) -> SuspensionAuditOut:
         200: {
             "description": "The audit report: findings per article, with evidence.",
             "content": {"text/html": {}, "application/pdf": {}},
-        }
+        },
+        **refusals(409),
     },
 )
 def audit_report(
     gh: GatehouseDep,
     _: OperatorDep,
-    start: Annotated[date, Query(alias="from", description="First day (UTC), included.")],
-    end: Annotated[date, Query(alias="to", description="Last day (UTC), included.")],
+    start: Annotated[IsoDate, Query(alias="from", description="First day (UTC), included.")],
+    end: Annotated[IsoDate, Query(alias="to", description="Last day (UTC), included.")],
     output: Annotated[Literal["json", "html", "pdf"], Query(alias="format")] = "json",
     locale: Annotated[Literal["ko", "en"], Query(description="Of the HTML and PDF.")] = "ko",
 ) -> Response:

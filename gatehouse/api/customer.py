@@ -31,6 +31,7 @@ from gatehouse.api.schemas import Body
 from gatehouse.domain.requests import MAX_MESSAGE_CHARS
 from gatehouse.http.cookies import clear_session_cookie
 from gatehouse.http.deps import CustomerDep, GatehouseDep
+from gatehouse.http.openapi import refusals
 from gatehouse.services import consents as consent_service
 from gatehouse.services import customer as customer_service
 from gatehouse.services import customer_consents as consents_service
@@ -141,7 +142,7 @@ def customer_request_out(
     )
 
 
-@router.get("", response_model=MeOut)
+@router.get("", response_model=MeOut, responses=refusals(410))
 def me(who: CustomerDep, gh: GatehouseDep) -> MeOut:
     """The customer's own data; the customs code is masked (the export has it whole)."""
     mine = profile_service.profile(gh, who.subject_id)
@@ -162,7 +163,7 @@ def me(who: CustomerDep, gh: GatehouseDep) -> MeOut:
     )
 
 
-@router.get("/transfers")
+@router.get("/transfers", responses=refusals(409))
 def my_transfers(
     who: CustomerDep,
     gh: GatehouseDep,
@@ -179,7 +180,7 @@ def my_transfers(
     }
 
 
-@router.get("/transfers/{transfer_id}")
+@router.get("/transfers/{transfer_id}", responses=refusals(409))
 def my_transfer(transfer_id: IdPath, who: CustomerDep, gh: GatehouseDep) -> dict[str, Any]:
     """One of my transfers, with its proof."""
     return customer_service.transfer_of(gh, who.subject_id, transfer_id).to_dict()
@@ -192,7 +193,7 @@ def my_consents(who: CustomerDep, gh: GatehouseDep) -> dict[str, Any]:
     return {"items": [consent_json(c) for c in consents], "next_cursor": None}
 
 
-@router.post("/consents/{consent_id}/withdraw")
+@router.post("/consents/{consent_id}/withdraw", responses=refusals(409))
 def withdraw(
     consent_id: IdPath, who: CustomerDep, gh: GatehouseDep, body: WithdrawBody | None = None
 ) -> dict[str, Any]:
@@ -204,7 +205,9 @@ def withdraw(
     return consent_json(next(c for c in consents if c.id == consent_id))
 
 
-@router.post("/requests", status_code=201, response_model=RequestCreated)
+@router.post(
+    "/requests", status_code=201, response_model=RequestCreated, responses=refusals(404, 410)
+)
 def file_request(body: RequestBody, who: CustomerDep, gh: GatehouseDep) -> RequestCreated:
     """Ask for access, correction, deletion or suspension, or complain (about a transfer)."""
     record = request_service.submit_request(
@@ -243,7 +246,7 @@ def my_request(request_id: IdPath, who: CustomerDep, gh: GatehouseDep) -> Custom
     return customer_request_out(record, gh.clock(), remedies)
 
 
-@router.get("/export")
+@router.get("/export", responses=refusals(409, 410))
 def export(who: CustomerDep, gh: GatehouseDep) -> JSONResponse:
     """Everything held about me as one JSON file: profile, consents with their notice texts,
     orders, transfers, requests and the ledger entries about me."""

@@ -5,13 +5,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
+from gatehouse.http.dates import IsoDate
 from gatehouse.http.deps import GatehouseDep, OperatorDep
 from gatehouse.services.overseas_register import (
     DEFAULT_PAGE_SIZE,
@@ -191,8 +192,8 @@ def csv_response(entries: Iterator[RegisterEntry], filename: str) -> StreamingRe
 
 
 Locale = Annotated[str | None, Query(max_length=35)]
-From = Annotated[date | None, Query(alias="from")]
-To = Annotated[date | None, Query(alias="to")]
+From = Annotated[IsoDate | None, Query(alias="from")]
+To = Annotated[IsoDate | None, Query(alias="to")]
 
 
 @router.get("/overseas", response_model=RegisterPageOut)

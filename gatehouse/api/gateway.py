@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
@@ -33,8 +32,10 @@ from gatehouse.domain.consents import ConsentRecord
 from gatehouse.domain.contact import normalise_country
 from gatehouse.domain.notices import Notice
 from gatehouse.domain.orders import OrderEvent, OrderItem
+from gatehouse.http.dates import IsoDateTime
 from gatehouse.http.deps import GatehouseDep, OperatorDep
 from gatehouse.http.errors import error_response
+from gatehouse.http.openapi import refusals
 from gatehouse.services import consents as consent_service
 from gatehouse.services import notices as notice_service
 from gatehouse.services import orders as order_service
@@ -74,7 +75,7 @@ def _policy_link(version: int | None) -> PolicyLinkOut | None:
     return None if version is None else PolicyLinkOut(version=version, url=policy_url(version))
 
 
-@router.get("/notices/render", response_model=RenderedNoticeOut)
+@router.get("/notices/render", response_model=RenderedNoticeOut, responses=refusals(404, 410))
 def render_notice(
     gh: GatehouseDep,
     _: OperatorDep,
@@ -125,7 +126,7 @@ def get_notice(
     }
 
 
-@router.post("/disclosures", status_code=201, response_model=DisclosureOut)
+@router.post("/disclosures", status_code=201, response_model=DisclosureOut, responses=refusals(404))
 def publish_disclosure(body: DisclosureIn, gh: GatehouseDep, _: OperatorDep) -> DisclosureOut:
     """Publish the overseas-transfer disclosure for entrusted processing or storage."""
     disclosure_id, notice = notice_service.publish_disclosure(
@@ -157,7 +158,12 @@ def _consent_out(record: ConsentRecord) -> ConsentOut:
     )
 
 
-@router.post("/subjects/{subject_id}/consents", status_code=201, response_model=ConsentOut)
+@router.post(
+    "/subjects/{subject_id}/consents",
+    status_code=201,
+    response_model=ConsentOut,
+    responses=refusals(410),
+)
 def record_consent(
     subject_id: IdPath, body: ConsentIn, gh: GatehouseDep, _: OperatorDep
 ) -> ConsentOut:
@@ -197,6 +203,7 @@ def list_consents(subject_id: IdPath, gh: GatehouseDep, _: OperatorDep) -> Conse
     "/subjects/{subject_id}/consents/{consent_id}/withdraw",
     status_code=201,
     response_model=ConsentOut,
+    responses=refusals(409, 410),
 )
 def withdraw_consent(
     subject_id: IdPath,
@@ -212,7 +219,9 @@ def withdraw_consent(
     )
 
 
-@router.post("/orders", status_code=201, response_model=OrderCreated)
+@router.post(
+    "/orders", status_code=201, response_model=OrderCreated, responses=refusals(404, 409, 410)
+)
 def create_order(body: OrderIn, gh: GatehouseDep, _: OperatorDep) -> OrderCreated:
     """Register an order; its items and delivery note are encrypted in the vault."""
     order_id = order_service.create_order(
@@ -229,7 +238,12 @@ def create_order(body: OrderIn, gh: GatehouseDep, _: OperatorDep) -> OrderCreate
     return OrderCreated(id=order_id, status="created")
 
 
-@router.post("/orders/{order_id}/events", status_code=201, response_model=OrderEventOut)
+@router.post(
+    "/orders/{order_id}/events",
+    status_code=201,
+    response_model=OrderEventOut,
+    responses=refusals(409),
+)
 def record_order_event(
     order_id: IdPath, body: OrderEventIn, gh: GatehouseDep, _: OperatorDep
 ) -> OrderEventOut:
@@ -242,7 +256,10 @@ def record_order_event(
     "/orders/{order_id}/transfers",
     status_code=201,
     response_model=TransferAllowed,
-    responses={403: {"description": "Refused: no lawful basis, or recipient/country blocked"}},
+    responses={
+        403: {"description": "Refused: no lawful basis, or recipient/country blocked"},
+        **refusals(409),
+    },
 )
 def request_transfer(
     order_id: IdPath, body: TransferIn, gh: GatehouseDep, _: OperatorDep
@@ -273,7 +290,7 @@ def list_transfers(
     recipient_id: Annotated[str | None, Query(max_length=64)] = None,
     subject_id: Annotated[str | None, Query(max_length=64)] = None,
     country: Annotated[str | None, Query(max_length=8)] = None,
-    since: datetime | None = None,
+    since: IsoDateTime | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=64)] = None,
 ) -> TransferPage:

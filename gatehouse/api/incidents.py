@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
-from pydantic import AwareDatetime, BaseModel, Field, StrictStr
+from pydantic import BaseModel, Field, StrictStr
 
 from gatehouse.api.bodies import Body
 from gatehouse.domain.incidents import (
@@ -21,7 +21,9 @@ from gatehouse.domain.incidents import (
     IncidentScope,
     Step,
 )
+from gatehouse.http.dates import IsoDateTime
 from gatehouse.http.deps import GatehouseDep, OperatorDep
+from gatehouse.http.openapi import refusals
 from gatehouse.services import incidents as service
 from gatehouse.services.incident_notice import incident_notice
 
@@ -31,7 +33,7 @@ router = APIRouter(prefix="/v1/incidents", tags=["operator"])
 
 Id = Annotated[StrictStr, Field(min_length=1, max_length=40)]
 FieldKey = Annotated[StrictStr, Field(min_length=1, max_length=40)]
-Moment = Annotated[AwareDatetime, Field(strict=False)]
+Moment = IsoDateTime
 Long = Annotated[StrictStr, Field(min_length=1, max_length=MAX_DESCRIPTION)]
 IncidentId = Annotated[str, Path(max_length=64)]
 
@@ -134,7 +136,7 @@ def _out(incident: Incident, now: datetime) -> IncidentOut:
     )
 
 
-@router.post("", status_code=201, response_model=IncidentOut)
+@router.post("", status_code=201, response_model=IncidentOut, responses=refusals(409))
 def open_incident(body: IncidentIn, gh: GatehouseDep, _: OperatorDep) -> IncidentOut:
     """Record an incident: its blast radius, whether a report is due, and its deadline."""
     incident = service.open_incident(
@@ -170,7 +172,7 @@ def get_incident(incident_id: IncidentId, gh: GatehouseDep, _: OperatorDep) -> I
     return _out(service.get_incident(gh, incident_id), gh.clock())
 
 
-@router.post("/{incident_id}/steps", response_model=IncidentOut)
+@router.post("/{incident_id}/steps", response_model=IncidentOut, responses=refusals(409))
 def record_step(
     incident_id: IncidentId, body: IncidentStepIn, gh: GatehouseDep, _: OperatorDep
 ) -> IncidentOut:

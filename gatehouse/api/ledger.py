@@ -6,17 +6,18 @@ auditor re-hashing an entry offline needs exactly those characters.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
-from gatehouse.domain.errors import NotFound
+from gatehouse.domain.errors import Conflict, NotFound
 from gatehouse.http.deps import GatehouseDep, OperatorDep
+from gatehouse.http.openapi import refusals
 from gatehouse.ledger import Checkpoint
 from gatehouse.services import ledger as ledger_service
+from gatehouse.services.ledger_anchors import published_document
+from gatehouse.services.ledger_keys import checkpoint_key
 from gatehouse.services.runtime import Gatehouse
 
 __all__ = ["public_router", "router"]
@@ -48,6 +49,7 @@ class ShardHeadOut(BaseModel):
 
 
 class CheckpointOut(BaseModel):
+    format: str
     sequence: int
     at: str
     shards: list[ShardHeadOut]
@@ -55,6 +57,9 @@ class CheckpointOut(BaseModel):
     key_id: str
     signature: str
     public_key: str
+    # Format v2 only: the previous checkpoint's hash and the per-shard consistency proofs.
+    previous: str | None = None
+    consistency: list[list[str]] = []
 
 
 class PublishedCheckpointOut(CheckpointOut):
@@ -90,8 +95,20 @@ class ProofOut(BaseModel):
     entry: EntryOut
 
 
+def _document(gh: Gatehouse, checkpoint: Checkpoint) -> dict[str, Any]:
+    """The checkpoint with the key that verifies it and the key's fingerprint."""
+    key = checkpoint_key(gh, checkpoint)
+    if key is None:
+        raise Conflict(
+            f"checkpoint #{checkpoint.sequence} is not signed by a trusted key;"
+            " run `gatehouse ledger verify`",
+            code="ledger_mismatch",
+        )
+    return published_document(checkpoint, key)
+
+
 def _checkpoint_out(gh: Gatehouse, checkpoint: Checkpoint) -> CheckpointOut:
-    return CheckpointOut(**checkpoint.to_dict(), public_key=ledger_service.public_key(gh))
+    return CheckpointOut.model_validate(_document(gh, checkpoint))
 
 
 @router.get("/verify", response_model=VerifyOut)
@@ -100,7 +117,7 @@ def verify_ledger(gh: GatehouseDep, _: OperatorDep) -> VerifyOut:
     return VerifyOut.model_validate(ledger_service.verify(gh).to_dict())
 
 
-@router.get("/checkpoints/latest", response_model=CheckpointOut)
+@router.get("/checkpoints/latest", response_model=CheckpointOut, responses=refusals(404, 409))
 def latest_checkpoint(gh: GatehouseDep, _: OperatorDep) -> CheckpointOut:
     """The newest signed checkpoint with the public key that verifies it."""
     checkpoint = ledger_service.latest_checkpoint(gh)
@@ -109,7 +126,9 @@ def latest_checkpoint(gh: GatehouseDep, _: OperatorDep) -> CheckpointOut:
     return _checkpoint_out(gh, checkpoint)
 
 
-@public_router.get("/checkpoint", response_model=PublishedCheckpointOut)
+@public_router.get(
+    "/checkpoint", response_model=PublishedCheckpointOut, responses=refusals(404, 409)
+)
 def published_checkpoint(gh: GatehouseDep, response: Response) -> PublishedCheckpointOut:
     """The newest signed checkpoint, its public key and the key's SHA-256 fingerprint, for
     anyone: keep it, and any later ledger must extend it (``gatehouse ledger verify
@@ -117,16 +136,11 @@ def published_checkpoint(gh: GatehouseDep, response: Response) -> PublishedCheck
     checkpoint = ledger_service.latest_checkpoint(gh)
     if checkpoint is None:
         raise NotFound("no checkpoint has been signed yet", code="no_checkpoint")
-    key = ledger_service.public_key(gh)
     response.headers["Cache-Control"] = "public, max-age=60"
-    return PublishedCheckpointOut(
-        **checkpoint.to_dict(),
-        public_key=key,
-        public_key_sha256=hashlib.sha256(base64.b64decode(key)).hexdigest(),
-    )
+    return PublishedCheckpointOut.model_validate(_document(gh, checkpoint))
 
 
-@router.post("/checkpoints", status_code=201, response_model=CheckpointOut)
+@router.post("/checkpoints", status_code=201, response_model=CheckpointOut, responses=refusals(409))
 def create_checkpoint(gh: GatehouseDep, _: OperatorDep) -> CheckpointOut:
     """Sign every shard's current head as the next checkpoint."""
     return _checkpoint_out(gh, ledger_service.make_checkpoint(gh))
@@ -155,7 +169,7 @@ def list_entries(
     return EntryPage(items=items, next_cursor=next_cursor)
 
 
-@router.get("/proofs", response_model=ProofOut)
+@router.get("/proofs", response_model=ProofOut, responses=refusals(404, 409))
 def inclusion_proof(
     gh: GatehouseDep,
     _: OperatorDep,

@@ -34,6 +34,7 @@ from gatehouse.domain.errors import InvalidInput
 from gatehouse.domain.recipients import OnwardTransfer, PrivacyOfficer
 from gatehouse.domain.subjects import validate_subject_pii
 from gatehouse.http.deps import GatehouseDep, OperatorDep
+from gatehouse.http.openapi import refusals
 from gatehouse.services import abuse as abuse_service
 from gatehouse.services import deletion as deletion_service
 from gatehouse.services import erasures as erasure_service
@@ -167,20 +168,20 @@ def resume_country(
     return CountryStatusOut.model_validate(result, from_attributes=True)
 
 
-@router.post("/terms", status_code=201, response_model=TermsOut)
+@router.post("/terms", status_code=201, response_model=TermsOut, responses=refusals(409))
 def publish_terms(body: TermsIn, gh: GatehouseDep, _: OperatorDep) -> TermsOut:
     """Publish a terms version; 422 names each required clause that is missing."""
     clauses = {k: v for k, v in body.clauses.model_dump().items() if v is not None}
     return terms_out(terms_service.publish_terms(gh, body.version, clauses))
 
 
-@router.get("/terms/current", response_model=TermsOut)
+@router.get("/terms/current", response_model=TermsOut, responses=refusals(404))
 def get_current_terms(gh: GatehouseDep, _: OperatorDep) -> TermsOut:
     """The terms every recipient must have accepted."""
     return terms_out(terms_service.current_terms(gh))
 
 
-@router.post("/subjects", status_code=201, response_model=SubjectCreated)
+@router.post("/subjects", status_code=201, response_model=SubjectCreated, responses=refusals(409))
 def create_subject(body: SubjectIn, gh: GatehouseDep, _: OperatorDep) -> SubjectCreated:
     """Register a customer; the PII goes into the vault and nowhere else."""
     pii = validate_subject_pii(
@@ -229,7 +230,7 @@ def find_subjects(
     return SubjectMatches(items=[SubjectCreated(id=i) for i in ids])
 
 
-@router.get("/subjects/{subject_id}", response_model=SubjectOut)
+@router.get("/subjects/{subject_id}", response_model=SubjectOut, responses=refusals(410))
 def get_subject(
     subject_id: IdPath,
     gh: GatehouseDep,
@@ -241,7 +242,12 @@ def get_subject(
     return subject_out(view)
 
 
-@router.delete("/subjects/{subject_id}", status_code=202, response_model=DeletionReceipt)
+@router.delete(
+    "/subjects/{subject_id}",
+    status_code=202,
+    response_model=DeletionReceipt,
+    responses=refusals(410),
+)
 def delete_subject(subject_id: IdPath, gh: GatehouseDep, _: OperatorDep) -> DeletionReceipt:
     """Erase a customer: shred the key, close views, keep what the law needs, tell recipients."""
     receipt = deletion_service.erase_subject(gh, subject_id, requested_by="operator").to_dict()

@@ -29,6 +29,7 @@ from gatehouse.domain.operator_profile import (
     profile_content,
 )
 from gatehouse.http.deps import GatehouseDep, OperatorDep
+from gatehouse.http.openapi import refusals
 from gatehouse.services import operator_profile as service
 
 __all__ = ["router"]
@@ -131,7 +132,7 @@ def _out(current: service.ProfileVersion) -> OperatorProfileOut:
     )
 
 
-@router.get("", response_model=OperatorProfileOut)
+@router.get("", response_model=OperatorProfileOut, responses=refusals(404))
 def get_profile(gh: GatehouseDep, _: OperatorDep) -> OperatorProfileOut:
     """The current profile and what the domestic-agent rule makes of it."""
     current = service.current_profile(gh)

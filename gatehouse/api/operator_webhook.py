@@ -45,6 +45,10 @@ def get_webhook(gh: GatehouseDep, _: OperatorDep) -> OperatorWebhookOut:
 
 @router.put("", response_model=OperatorWebhookSet)
 def put_webhook(body: OperatorWebhookIn, gh: GatehouseDep, _: OperatorDep) -> OperatorWebhookSet:
-    """Set the absolute http(s) URL and get a new signing secret, shown in this answer only."""
+    """Set the https URL and get a new signing secret, shown in this answer only.
+
+    A URL whose host is, or resolves to, an address that is not public answers 422
+    ``webhook_address_not_allowed``.
+    """
     settings, secret = service.set_operator_webhook(gh, body.url)
     return OperatorWebhookSet(**_out(settings).model_dump(), webhook_secret=secret)

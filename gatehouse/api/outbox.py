@@ -13,6 +13,7 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
 from gatehouse.http.deps import GatehouseDep, OperatorDep
+from gatehouse.http.openapi import refusals
 from gatehouse.services import outbox as outbox_service
 from gatehouse.services.outbox import Job
 
@@ -102,7 +103,7 @@ def get_job(
     return _job_out(outbox_service.get_job(gh, job_id))
 
 
-@router.post("/jobs/{job_id}/retry", response_model=JobOut)
+@router.post("/jobs/{job_id}/retry", response_model=JobOut, responses=refusals(409))
 def retry_job(
     job_id: Annotated[str, Path(max_length=64)], gh: GatehouseDep, _: OperatorDep
 ) -> JobOut:

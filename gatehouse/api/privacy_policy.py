@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from gatehouse.api.disclosures import RegisterEntryOut, csv_response, entry_out
 from gatehouse.domain.privacy_policy import Section
 from gatehouse.http.deps import GatehouseDep, OperatorDep
+from gatehouse.http.openapi import refusals
 from gatehouse.services.overseas_register import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from gatehouse.services.policy_reading import (
     PolicyRegisterQuery,
@@ -159,7 +160,7 @@ Locale = Annotated[str | None, Query(max_length=35)]
 Version = Annotated[int | None, Query(ge=1, le=MAX_VERSION)]
 
 
-@router.get("", response_model=PolicyOut)
+@router.get("", response_model=PolicyOut, responses=refusals(404))
 def privacy_policy(gh: GatehouseDep, locale: Locale = None, version: Version = None) -> PolicyOut:
     """The policy in force now (or version ``version``), in Korean unless asked otherwise."""
     shown = show_policy(gh, version=version, locale=locale)
@@ -183,7 +184,7 @@ def privacy_policy_versions(gh: GatehouseDep) -> VersionsOut:
     return VersionsOut(items=[_version_out(v) for v in policy_history(gh)])
 
 
-@router.get("/register", response_model=RegisterPageOut)
+@router.get("/register", response_model=RegisterPageOut, responses=refusals(404))
 def privacy_policy_register(
     gh: GatehouseDep,
     version: Version = None,
@@ -210,7 +211,7 @@ def privacy_policy_register(
     )
 
 
-@router.post("/publish", response_model=PublishOut)
+@router.post("/publish", response_model=PublishOut, responses=refusals(409))
 def publish(gh: GatehouseDep, _: OperatorDep) -> PublishOut:
     """Publish a new version if what the policy shows has changed; 409 names a missing item."""
     outcome = publish_policy(gh)

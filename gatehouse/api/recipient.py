@@ -19,6 +19,7 @@ from gatehouse.api.schemas import (
     ViewSummary,
 )
 from gatehouse.http.deps import GatehouseDep, RecipientDep
+from gatehouse.http.openapi import refusals
 from gatehouse.services import erasures as erasure_service
 from gatehouse.services import recipients as recipient_service
 from gatehouse.services import terms as terms_service
@@ -41,13 +42,13 @@ def whoami(gh: GatehouseDep, principal: RecipientDep) -> RecipientOut:
     return recipient_out(recipient_service.get_recipient(gh, _own_id(principal.recipient_id)))
 
 
-@router.get("/terms/current", response_model=TermsOut)
+@router.get("/terms/current", response_model=TermsOut, responses=refusals(404))
 def current_terms(gh: GatehouseDep, _: RecipientDep) -> TermsOut:
     """The terms to accept before any customer data can reach this recipient."""
     return terms_out(terms_service.current_terms(gh))
 
 
-@router.post("/terms/{version}/accept", response_model=RecipientOut)
+@router.post("/terms/{version}/accept", response_model=RecipientOut, responses=refusals(409))
 def accept_terms(
     version: Annotated[str, Path(max_length=40)], gh: GatehouseDep, principal: RecipientDep
 ) -> RecipientOut:
@@ -89,7 +90,7 @@ def list_transfers(
     )
 
 
-@router.get("/transfers/{transfer_id}", response_model=ViewOut)
+@router.get("/transfers/{transfer_id}", response_model=ViewOut, responses=refusals(410))
 def read_transfer(
     transfer_id: Annotated[str, Path(max_length=64)], gh: GatehouseDep, principal: RecipientDep
 ) -> ViewOut:
@@ -120,7 +121,7 @@ def list_erasures(
     return ErasurePage(items=[erasure_out(row, now) for row in rows], next_cursor=next_cursor)
 
 
-@router.post("/erasures/{erasure_id}/ack", response_model=ErasureOut)
+@router.post("/erasures/{erasure_id}/ack", response_model=ErasureOut, responses=refusals(409))
 def acknowledge_erasure(
     erasure_id: Annotated[str, Path(max_length=64)],
     gh: GatehouseDep,

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, StrictInt, StrictStr
 
 from gatehouse.api.bodies import Body, ShortText, Text
 from gatehouse.domain.recipients import Certification
+from gatehouse.http.dates import IsoDate
 
 __all__ = [
     "CertificationIn",
@@ -37,9 +38,9 @@ class CertificationIn(Body):
     scheme: ShortText
     id: ShortText
     issuer: ShortText | None = None
-    # JSON has no date type, so the ISO string is parsed here despite strict mode.
-    issued_on: Annotated[date, Field(strict=False)] | None = None
-    expires_on: Annotated[date, Field(strict=False)]
+    # JSON has no date type: an ISO 8601 string, never a number read as a timestamp.
+    issued_on: IsoDate | None = None
+    expires_on: IsoDate
     covers: Annotated[
         list[Literal["provision", "entrustment", "storage", "inquiry"]], Field(max_length=4)
     ] = []

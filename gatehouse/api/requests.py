@@ -10,7 +10,9 @@ from pydantic import BaseModel, Field, StrictStr
 
 from gatehouse.api.schemas import Body
 from gatehouse.domain.requests import MAX_MESSAGE_CHARS, MAX_REASON_CHARS, RightsRequest
+from gatehouse.http.dates import IsoDateTime
 from gatehouse.http.deps import GatehouseDep, OperatorDep
+from gatehouse.http.openapi import refusals
 from gatehouse.services import customer_sessions as session_service
 from gatehouse.services import rights_requests as request_service
 from gatehouse.services.rights_requests import RequestRecord
@@ -109,7 +111,12 @@ def _detail(gh: GatehouseDep, record: RequestRecord) -> RequestDetail:
     )
 
 
-@router.post("/subjects/{subject_id}/sessions", status_code=201, response_model=SessionOut)
+@router.post(
+    "/subjects/{subject_id}/sessions",
+    status_code=201,
+    response_model=SessionOut,
+    responses=refusals(410),
+)
 def open_session(subject_id: IdPath, gh: GatehouseDep, _: OperatorDep) -> SessionOut:
     """A single-use privacy-center link for the customer, valid 15 minutes (410 once erased).
 
@@ -131,7 +138,7 @@ def list_requests(
     gh: GatehouseDep,
     _: OperatorDep,
     status: Literal["pending", "resolved"] | None = None,
-    due_before: datetime | None = None,
+    due_before: IsoDateTime | None = None,
     subject_id: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=80)] = None,
@@ -157,7 +164,9 @@ def get_request(request_id: IdPath, gh: GatehouseDep, principal: OperatorDep) ->
     return _detail(gh, record)
 
 
-@router.post("/requests/{request_id}/resolve", response_model=RequestDetail)
+@router.post(
+    "/requests/{request_id}/resolve", response_model=RequestDetail, responses=refusals(409)
+)
 def resolve_request(
     request_id: IdPath, body: ResolveBody, gh: GatehouseDep, _: OperatorDep
 ) -> RequestDetail:

@@ -57,7 +57,11 @@ def get_webhook(gh: GatehouseDep, principal: RecipientDep) -> WebhookOut:
 
 @router.put("", response_model=WebhookOut)
 def put_webhook(body: WebhookIn, gh: GatehouseDep, principal: RecipientDep) -> WebhookOut:
-    """Set the absolute http(s) URL webhooks are POSTed to; null stops them."""
+    """Set the https URL webhooks are POSTed to; null stops them.
+
+    A URL whose host is, or resolves to, an address that is not public answers 422
+    ``webhook_address_not_allowed``; redirects from it are never followed.
+    """
     settings = webhook_service.set_webhook_url(gh, _own_id(principal.recipient_id), body.url)
     return _out(settings)
 

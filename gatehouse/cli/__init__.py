@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from gatehouse.cli import audit, export, keys, ledger, setup, worker
+from gatehouse.cli import audit, backup, export, keys, ledger, setup, worker
 
 __all__ = ["app", "main"]
 
@@ -17,6 +17,8 @@ app.command("demo")(setup.demo)
 app.command("worker")(worker.run)
 app.command("export")(export.export)
 app.command("audit")(audit.audit)
+app.command("backup")(backup.backup)
+app.command("restore")(backup.restore)
 app.add_typer(keys.keys_app, name="keys")
 app.add_typer(ledger.ledger_app, name="ledger")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -10,7 +11,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from gatehouse.cli.common import console, err, load_settings, open_or_exit
-from gatehouse.ledger import VerifyResult
+from gatehouse.domain.errors import GatehouseError
+from gatehouse.ledger import VerifyResult, key_fingerprint
 
 __all__ = ["checkpoint", "ledger_app", "verify"]
 
@@ -43,9 +45,28 @@ def verify(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print {ok, entries, first_bad} as JSON.")
     ] = False,
+    trusted: Annotated[
+        Path | None,
+        typer.Option(
+            "--trusted",
+            help="A checkpoint saved earlier, elsewhere (the well-known document or an anchor"
+            " file): fail unless the ledger is a consistent extension of it.",
+            dir_okay=False,
+        ),
+    ] = None,
+    anchors: Annotated[
+        Path | None,
+        typer.Option(
+            "--anchors",
+            help="A directory of published checkpoints to hold the ledger to"
+            " (default: GATEHOUSE_CHECKPOINT_DIR).",
+            file_okay=False,
+        ),
+    ] = None,
 ) -> None:
-    """Re-check every entry, chain, shard head and checkpoint; exit 1 if it does not verify."""
-    from gatehouse.services import ledger as ledger_service
+    """Re-check every entry, chain, shard head and checkpoint, and the ledger against every
+    checkpoint published outside the database; exit 1 if it does not verify."""
+    from gatehouse.services import ledger_verify
 
     gh = open_or_exit(load_settings())
     try:
@@ -59,9 +80,15 @@ def verify(
             disable=as_json,
         ) as bar:
             task = bar.add_task("verify", total=None)
-            result = ledger_service.verify(
-                gh, progress=lambda done, total: bar.update(task, completed=done, total=total)
+            result = ledger_verify.verify(
+                gh,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+                trusted=trusted,
+                anchors=anchors,
             )
+    except GatehouseError as exc:
+        err.print(f"[red]{exc.code}:[/] {escape(exc.message)}", soft_wrap=True)
+        raise typer.Exit(2) from None
     finally:
         gh.close()
     if as_json:
@@ -81,9 +108,13 @@ def checkpoint() -> None:
     try:
         signed = ledger_service.make_checkpoint(gh)
         key = ledger_service.public_key(gh)
+    except GatehouseError as exc:
+        err.print(f"[red]{exc.code}:[/] {escape(exc.message)}", soft_wrap=True)
+        raise typer.Exit(1) from None
     finally:
         gh.close()
     size = sum(head.size for head in signed.shards)
     console.print(f"checkpoint #{signed.sequence}: {size} entries", soft_wrap=True)
     console.print(f"root: {signed.root}", soft_wrap=True)
     console.print(f"public key: {key}", soft_wrap=True)
+    console.print(f"public key sha256: {key_fingerprint(key)}", soft_wrap=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from gatehouse.cli.common import err
+from gatehouse.http.logs import log_config
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.store.db import is_sqlite
 
@@ -36,6 +37,8 @@ def run_server(gh: Gatehouse, host: str, port: int, workers: int = 1) -> None:
             host=host,
             port=port,
             log_level="info",
+            log_config=log_config("info"),
+            # Off: gatehouse.access logs each request by route template, never by path.
             access_log=False,
             loop="uvloop",
             http="httptools",
@@ -50,6 +53,7 @@ def run_server(gh: Gatehouse, host: str, port: int, workers: int = 1) -> None:
         host=host,
         port=port,
         log_level="info",
+        log_config=log_config("info"),
         access_log=False,
         loop="uvloop",
         http="httptools",

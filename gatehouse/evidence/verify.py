@@ -24,7 +24,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 GENESIS_HASH = "0" * 64
-CHECKPOINT_FORMAT = "gatehouse.checkpoint.v1"
+SIGNED = ("format", "sequence", "at", "shards", "root", "key_id")  # and from v2 on, CHAINED:
+CHAINED = (*SIGNED, "public_key", "previous", "consistency")
+CHECKPOINT_FORMATS = {"gatehouse.checkpoint.v1": SIGNED, "gatehouse.checkpoint.v2": CHAINED}
 BUNDLE_FORMAT = "gatehouse.evidence.v2"
 AT_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 EMPTY_ROOT = hashlib.sha256(b"").digest()
@@ -140,9 +142,8 @@ def entry_leaf(entry: dict[str, Any]) -> bytes:
 
 def checkpoint_body(checkpoint: dict[str, Any]) -> bytes:
     """The bytes a checkpoint's signature covers."""
-    body = {name: checkpoint[name] for name in ("sequence", "at", "shards", "root", "key_id")}
-    body["format"] = CHECKPOINT_FORMAT
-    return compact_json(body, ascii_only=True)
+    body = {**checkpoint, "format": checkpoint.get("format", "gatehouse.checkpoint.v1")}
+    return compact_json({n: body[n] for n in CHECKPOINT_FORMATS[body["format"]]}, ascii_only=True)
 
 
 # -- the checks -----------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from gatehouse.domain.errors import (
     Unauthorized,
 )
 from gatehouse.domain.views import ViewClosed
+from gatehouse.http.fingerprints import log_unexpected
 from gatehouse.services.abuse import RateLimited
 from gatehouse.vault import KeyShredded, VaultError
 
@@ -130,9 +131,9 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, message, None, dict(exc.headers or {}) or None)
 
 
-async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-    # The type only: messages of arbitrary exceptions may carry data from the request.
-    log.error("unhandled error: %s", type(exc).__name__)
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    # Only for a fault outside the edge middleware, which answers the others (see failures).
+    log_unexpected(request.scope, exc)
     return error_response(500, "internal_error", "an internal error occurred")
 
 

@@ -4,8 +4,16 @@ This package is pure: it computes and checks, and leaves storage to an adapter b
 """
 
 from gatehouse.ledger.append import ShardState, append_entry
+from gatehouse.ledger.chain import (
+    LeafRun,
+    chain_problem,
+    proven_leaves,
+    published_problem,
+    trusted_key_for,
+)
 from gatehouse.ledger.checkpoint import (
     CHECKPOINT_FORMAT,
+    CHECKPOINT_FORMAT_V1,
     Checkpoint,
     CheckpointSigner,
     ShardHead,
@@ -23,11 +31,13 @@ from gatehouse.ledger.entry import (
     parse_at,
     shard_for,
 )
+from gatehouse.ledger.keys import SIGNING_KEY_INFO, derive_signer, key_fingerprint
 from gatehouse.ledger.merkle import (
     EMPTY_ROOT,
     HASH_SIZE,
     CompactRange,
     consistency_proof,
+    extension_proof,
     inclusion_proof,
     node_hash,
     root,
@@ -50,6 +60,15 @@ from gatehouse.ledger.verify import (
 __all__ = [
     "BadEntry",
     "CHECKPOINT_FORMAT",
+    "CHECKPOINT_FORMAT_V1",
+    "LeafRun",
+    "SIGNING_KEY_INFO",
+    "chain_problem",
+    "derive_signer",
+    "key_fingerprint",
+    "proven_leaves",
+    "published_problem",
+    "trusted_key_for",
     "Checkpoint",
     "CheckpointSigner",
     "CompactRange",
@@ -65,6 +84,7 @@ __all__ = [
     "checkpoint_inclusion",
     "checkpoint_root",
     "consistency_proof",
+    "extension_proof",
     "format_at",
     "inclusion_proof",
     "key_id_for",

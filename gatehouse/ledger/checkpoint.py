@@ -1,7 +1,10 @@
 """Signed checkpoints: every shard's tree size and root, one root over the shards, Ed25519.
 
 A checkpoint is the ledger's commitment to its past. Once signed, rewriting any entry it covers
-changes a shard root, even if the forger recomputes the whole hash chain after the edit.
+changes a shard root, even if the forger recomputes the whole hash chain after the edit. From
+format v2 on, each checkpoint also names its predecessor's hash and carries, per shard, the
+RFC 6962 consistency proof from the predecessor's tree, so checkpoints form a chain of their own:
+one deleted or replaced from the middle breaks it. ``docs/ledger-format.md`` specifies the bytes.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +30,7 @@ from gatehouse.ledger.merkle import EMPTY_ROOT, leaf_hash, root
 
 __all__ = [
     "CHECKPOINT_FORMAT",
+    "CHECKPOINT_FORMAT_V1",
     "ShardHead",
     "Checkpoint",
     "CheckpointSigner",
@@ -37,7 +41,9 @@ __all__ = [
 
 # Signed inside the body, so a signature over a checkpoint can never be replayed as a
 # signature over some other Gatehouse message, nor over a later incompatible layout.
-CHECKPOINT_FORMAT = "gatehouse.checkpoint.v1"
+CHECKPOINT_FORMAT = "gatehouse.checkpoint.v2"
+CHECKPOINT_FORMAT_V1 = "gatehouse.checkpoint.v1"
+"""The first layout, without the chain fields; still verified, never signed any more."""
 
 _HEX_HASH = re.compile(r"[0-9a-f]{64}")
 _PRIVATE_KEY_BYTES = 32
@@ -110,24 +116,28 @@ def checkpoint_root(heads: Sequence[ShardHead]) -> str:
     return root([head.leaf() for head in heads]).hex()
 
 
-def _body_bytes(
+def _body(
     sequence: int, at: datetime, shards: Sequence[ShardHead], root_hex: str, key_id: str
-) -> bytes:
-    return _json_bytes(
-        {
-            "format": CHECKPOINT_FORMAT,
-            "sequence": sequence,
-            "at": format_at(at),
-            "shards": [head.to_dict() for head in shards],
-            "root": root_hex,
-            "key_id": key_id,
-        }
-    )
+) -> dict[str, Any]:
+    return {
+        "format": CHECKPOINT_FORMAT_V1,
+        "sequence": sequence,
+        "at": format_at(at),
+        "shards": [head.to_dict() for head in shards],
+        "root": root_hex,
+        "key_id": key_id,
+    }
 
 
 @dataclass(frozen=True)
 class Checkpoint:
-    """A signed statement of every shard head at one moment; ``sequence`` numbers them."""
+    """A signed statement of every shard head at one moment; ``sequence`` numbers them.
+
+    In format v2 the signed body also holds ``public_key`` (standard base64 of the raw key),
+    ``previous`` (the predecessor's :meth:`digest`, None for checkpoint #1) and
+    ``consistency`` (per shard, the hex nodes of the proof from the predecessor's size). A v1
+    checkpoint has none of them signed; its ``public_key`` may be recorded beside it.
+    """
 
     sequence: int
     at: datetime
@@ -135,10 +145,33 @@ class Checkpoint:
     root: str
     key_id: str
     signature: str
+    format: str = CHECKPOINT_FORMAT_V1
+    public_key: str | None = None
+    previous: str | None = None
+    consistency: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def chained(self) -> bool:
+        """Whether this checkpoint signs its link to the one before (format v2)."""
+        return self.format == CHECKPOINT_FORMAT
+
+    def body(self) -> dict[str, Any]:
+        """The signed document, before it is encoded."""
+        document = _body(self.sequence, self.at, self.shards, self.root, self.key_id)
+        if self.format != CHECKPOINT_FORMAT_V1:
+            document["format"] = self.format
+            document["public_key"] = self.public_key
+            document["previous"] = self.previous
+            document["consistency"] = [list(proof) for proof in self.consistency]
+        return document
 
     def body_bytes(self) -> bytes:
         """Return the exact bytes the signature covers (everything but the signature)."""
-        return _body_bytes(self.sequence, self.at, self.shards, self.root, self.key_id)
+        return _json_bytes(self.body())
+
+    def digest(self) -> str:
+        """SHA-256 of :meth:`body_bytes`, hex: what the next checkpoint names as ``previous``."""
+        return hashlib.sha256(self.body_bytes()).hexdigest()
 
     def head(self, shard: int) -> ShardHead | None:
         """Return the head recorded for ``shard``, or None if the checkpoint lacks it."""
@@ -148,18 +181,30 @@ class Checkpoint:
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-able form, suitable for storage and for publishing."""
-        return {
-            "sequence": self.sequence,
-            "at": format_at(self.at),
-            "shards": [head.to_dict() for head in self.shards],
-            "root": self.root,
-            "key_id": self.key_id,
-            "signature": self.signature,
-        }
+        document = {**self.body(), "signature": self.signature}
+        if self.format == CHECKPOINT_FORMAT_V1 and self.public_key is not None:
+            # Recorded beside a v1 body, which never signed it.
+            document["public_key"] = self.public_key
+        return document
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Checkpoint:
         """Rebuild a checkpoint from :meth:`to_dict` output; verify it before trusting it."""
+        form = data.get("format", CHECKPOINT_FORMAT_V1)
+        if form not in (CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_V1):
+            raise ValueError(f"unknown checkpoint format {form!r}")
+        public_key = data.get("public_key")
+        if public_key is not None and not isinstance(public_key, str):
+            raise ValueError("public_key must be a string")
+        previous = data.get("previous")
+        if previous is not None and not isinstance(previous, str):
+            raise ValueError("previous must be a hex string")
+        proofs = data.get("consistency", [])
+        if not isinstance(proofs, list) or not all(
+            isinstance(proof, list) and all(isinstance(node, str) for node in proof)
+            for proof in proofs
+        ):
+            raise ValueError("consistency must be a list of lists of hex strings")
         return cls(
             sequence=data["sequence"],
             at=parse_at(data["at"]),
@@ -167,6 +212,10 @@ class Checkpoint:
             root=data["root"],
             key_id=data["key_id"],
             signature=data["signature"],
+            format=form,
+            public_key=public_key,
+            previous=previous,
+            consistency=tuple(tuple(proof) for proof in proofs),
         )
 
 
@@ -220,24 +269,44 @@ class CheckpointSigner:
         """The short id that checkpoints name their signing key by."""
         return key_id_for(self._public_raw)
 
-    def sign(self, sequence: int, at: datetime, shards: Iterable[ShardHead]) -> Checkpoint:
-        """Sign heads for every shard 0..N-1 (in any order) as checkpoint ``sequence``."""
+    def sign(
+        self,
+        sequence: int,
+        at: datetime,
+        shards: Iterable[ShardHead],
+        *,
+        previous: Checkpoint | None = None,
+        consistency: Sequence[Sequence[bytes]] = (),
+    ) -> Checkpoint:
+        """Sign heads for every shard 0..N-1 (in any order) as checkpoint ``sequence``.
+
+        ``previous`` is the checkpoint this one follows, and ``consistency`` the proof per
+        shard (in shard order) that each shard's tree extends the one ``previous`` signed.
+        """
         if isinstance(sequence, bool) or not isinstance(sequence, int) or sequence < 0:
             raise ValueError("sequence must be a non-negative integer")
         heads = tuple(sorted(shards, key=lambda head: head.shard))
         root_hex = checkpoint_root(heads)
         format_at(at)  # rejects a naive time before astimezone() could read it as local
-        at_utc = at.astimezone(UTC)
-        body = _body_bytes(sequence, at_utc, heads, root_hex, self.key_id)
-        signature = base64.b64encode(self._private_key.sign(body)).decode("ascii")
-        return Checkpoint(
+        proofs = tuple(tuple(node.hex() for node in proof) for proof in consistency)
+        if previous is None and proofs:
+            raise ValueError("a checkpoint without a predecessor has no consistency proofs")
+        if previous is not None and len(proofs) != len(heads):
+            raise ValueError("a checkpoint after another carries one proof per shard")
+        unsigned = Checkpoint(
             sequence=sequence,
-            at=at_utc,
+            at=at.astimezone(UTC),
             shards=heads,
             root=root_hex,
             key_id=self.key_id,
-            signature=signature,
+            signature="",
+            format=CHECKPOINT_FORMAT,
+            public_key=self.public_key_b64(),
+            previous=None if previous is None else previous.digest(),
+            consistency=proofs,
         )
+        signature = self._private_key.sign(unsigned.body_bytes())
+        return replace(unsigned, signature=base64.b64encode(signature).decode("ascii"))
 
     def sign_bytes(self, document: bytes) -> str:
         """Sign a document of another kind as it is; return the standard base64 signature.
@@ -249,16 +318,24 @@ class CheckpointSigner:
             parsed = json.loads(document)
         except (ValueError, RecursionError):
             parsed = None
-        if isinstance(parsed, dict) and parsed.get("format") == CHECKPOINT_FORMAT:
+        if isinstance(parsed, dict) and parsed.get("format") in (
+            CHECKPOINT_FORMAT,
+            CHECKPOINT_FORMAT_V1,
+        ):
             raise ValueError("a checkpoint is signed with sign(), never as plain bytes")
         return base64.b64encode(self._private_key.sign(document)).decode("ascii")
 
 
 def verify_checkpoint(checkpoint: Checkpoint, public_key_b64: str) -> bool:
-    """Check the signature with ``public_key_b64`` and that ``root`` matches the shard heads."""
+    """Check the signature with ``public_key_b64`` and that ``root`` matches the shard heads.
+
+    A v2 checkpoint must also name that very key in its signed ``public_key``.
+    """
     public_raw = _strict_b64(public_key_b64, _PUBLIC_KEY_BYTES)
     signature = _strict_b64(checkpoint.signature, _SIGNATURE_BYTES)
     if public_raw is None or signature is None or checkpoint.key_id != key_id_for(public_raw):
+        return False
+    if checkpoint.chained and checkpoint.public_key != public_key_b64:
         return False
     try:
         if checkpoint_root(checkpoint.shards) != checkpoint.root:

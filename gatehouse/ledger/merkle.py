@@ -20,6 +20,7 @@ __all__ = [
     "verify_inclusion",
     "consistency_proof",
     "verify_consistency",
+    "extension_proof",
     "CompactRange",
 ]
 
@@ -186,6 +187,57 @@ def verify_consistency(
         fn >>= 1
         sn >>= 1
     return sn == 0 and old_result == old_root and new_result == new_root
+
+
+def _frontier_ranges(size: int) -> list[tuple[int, int]]:
+    """The leaf ranges of a tree's frontier: its perfect subtrees, largest (leftmost) first."""
+    ranges, lo = [], 0
+    for bit in reversed(range(size.bit_length())):
+        if size >> bit & 1:
+            ranges.append((lo, lo + (1 << bit)))
+            lo += 1 << bit
+    return ranges
+
+
+def extension_proof(
+    old_size: int, frontier: Sequence[bytes], new_leaves: Sequence[bytes]
+) -> list[bytes]:
+    """PROOF(old_size, old_size + len(new_leaves)) from the old tree's frontier and the leaves
+    appended since: every node of such a proof lies wholly in one of those two parts, so the
+    old leaves themselves are never needed."""
+    _check_leaves(frontier)
+    _check_leaves(new_leaves)
+    if len(frontier) != old_size.bit_count():
+        raise ValueError("a frontier of size n holds exactly popcount(n) hashes")
+    known = dict(zip(_frontier_ranges(old_size), frontier, strict=True))
+    new_size = old_size + len(new_leaves)
+    if old_size in (0, new_size):
+        return []
+    proof: list[bytes] = []
+
+    def node(lo: int, hi: int) -> bytes:
+        if lo >= old_size:
+            return _subtree(new_leaves, lo - old_size, hi - old_size)
+        if (lo, hi) not in known:
+            raise ValueError(f"leaf range {lo}..{hi} is not on the old tree's frontier")
+        return known[(lo, hi)]
+
+    # The same walk as consistency_proof, over the two parts instead of every leaf.
+    lo, hi, m, whole = 0, new_size, old_size, True
+    while m != hi - lo:
+        k = _split(hi - lo)
+        if m <= k:
+            proof.append(node(lo + k, hi))
+            hi = lo + k
+        else:
+            proof.append(node(lo, lo + k))
+            lo += k
+            m -= k
+            whole = False
+    if not whole:
+        proof.append(node(lo, hi))
+    proof.reverse()
+    return proof
 
 
 class CompactRange:

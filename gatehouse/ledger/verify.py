@@ -10,45 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-from gatehouse.ledger.checkpoint import Checkpoint, ShardHead, verify_checkpoint
+from gatehouse.ledger.chain import chain_problem, published_problem, trusted_key_for
+from gatehouse.ledger.checkpoint import Checkpoint, ShardHead
 from gatehouse.ledger.entry import GENESIS_HASH, LedgerEntry
 from gatehouse.ledger.merkle import EMPTY_ROOT, HASH_SIZE, CompactRange
+from gatehouse.ledger.verify_types import BadEntry, VerifyResult
 
 __all__ = [
     "BadEntry",
     "VerifyResult",
     "verify_ledger",
 ]
-
-
-@dataclass(frozen=True)
-class BadEntry:
-    """The first problem found. ``seq`` is -1 when the problem is not tied to one entry, and
-    ``shard`` is -1 when it concerns a checkpoint as a whole."""
-
-    shard: int
-    seq: int
-    reason: str
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return ``{"shard", "seq", "reason"}``."""
-        return {"shard": self.shard, "seq": self.seq, "reason": self.reason}
-
-
-@dataclass(frozen=True)
-class VerifyResult:
-    """Whether the ledger verifies, how many entries were read, and the first bad entry."""
-
-    ok: bool
-    entries: int
-    first_bad: BadEntry | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the API shape ``{"ok", "entries", "first_bad"}``."""
-        first_bad = None if self.first_bad is None else self.first_bad.to_dict()
-        return {"ok": self.ok, "entries": self.entries, "first_bad": first_bad}
 
 
 @dataclass
@@ -62,6 +35,9 @@ class _Scan:
     # Merkle root and last entry hash at each size a checkpoint needs, gathered in the one pass.
     roots_at: dict[int, bytes] = field(default_factory=dict)
     hashes_at: dict[int, str] = field(default_factory=dict)
+    # The first entry whose leaf differs from a leaf a published checkpoint proved: an entry
+    # rewritten with the chain recomputed after it, which only a root would otherwise show.
+    rewritten: int | None = None
 
 
 def _recomputed_leaf(entry: LedgerEntry) -> tuple[bytes, str | None]:
@@ -110,7 +86,9 @@ def _sequence_problem(shard: int, position: int, found: int, later: set[int]) ->
     )
 
 
-def _scan(entries: Iterable[LedgerEntry], shard: int, sizes: set[int]) -> _Scan:
+def _scan(
+    entries: Iterable[LedgerEntry], shard: int, sizes: set[int], known: Mapping[int, bytes]
+) -> _Scan:
     """Walk the entries once, in stored order, keeping O(log n) state besides ``later``."""
     scan = _Scan()
     compact = CompactRange()
@@ -136,6 +114,8 @@ def _scan(entries: Iterable[LedgerEntry], shard: int, sizes: set[int]) -> _Scan:
                 scan.problem = _entry_problem(
                     entry, shard, position, leaf, error, prev_hash, before_prev
                 )
+        if scan.rewritten is None and known.get(position, leaf) != leaf:
+            scan.rewritten = position
         compact.append(leaf)
         before_prev, prev_hash = prev_hash, entry.entry_hash
         scan.count = position + 1
@@ -203,6 +183,13 @@ def _shard_problem(
     for size, number in mismatched:
         # Entries below the largest smaller size that still matches are as they were signed.
         start = max((m for m in matched if m < size), default=0)
+        if scan.rewritten is not None and start <= scan.rewritten < size:
+            reason = (
+                f"entry differs from the one checkpoint #{number} signed"
+                " (rewritten, with the chain recomputed after it)"
+            )
+            exact.append(BadEntry(shard, scan.rewritten, reason))
+            continue
         reason = (
             f"checkpoint #{number} root mismatch for shard {shard}"
             f" (the change is in entries {start}..{size - 1})"
@@ -216,47 +203,28 @@ def _shard_problem(
     return None if first_range is None else first_range[1]
 
 
-def _checkpoint_problem(
-    checkpoints: Sequence[Checkpoint], public_key_b64: str
+def _signed(
+    checkpoints: Iterable[Checkpoint], keys: set[str], where: str | None
 ) -> tuple[list[Checkpoint], BadEntry | None]:
-    """Return the checkpoints that verify, in order, and the first problem among them all.
+    """The checkpoints a trusted key signed, by sequence, and the first that none did.
 
-    Two verified checkpoints whose roots both match the current leaves are consistent by
-    construction, so beyond the per-shard root checks only the ordering needs checking here.
+    A checkpoint whose hash a later accepted one names is accepted too, whatever key signed
+    it: the later signature covers it, so a retired key's checkpoints stay verifiable.
     """
-    problem: BadEntry | None = None
     valid: list[Checkpoint] = []
-    for checkpoint in checkpoints:
-        if verify_checkpoint(checkpoint, public_key_b64):
+    problem: BadEntry | None = None
+    vouched: set[str] = set()
+    for checkpoint in sorted(checkpoints, key=lambda cp: cp.sequence, reverse=True):
+        if checkpoint.digest() in vouched or trusted_key_for(checkpoint, keys) is not None:
             valid.append(checkpoint)
-        elif problem is None:
-            reason = f"checkpoint #{checkpoint.sequence} signature does not verify"
+            if checkpoint.previous is not None:
+                vouched.add(checkpoint.previous)
+        else:
+            source = "" if where is None else f" from {where}"
+            reason = f"checkpoint #{checkpoint.sequence}{source} signature does not verify"
             problem = BadEntry(-1, -1, reason)
-    valid.sort(key=lambda checkpoint: checkpoint.sequence)
-    for older, newer in zip(valid, valid[1:], strict=False):
-        if problem is not None:
-            break
-        problem = _pair_problem(older, newer)
+    valid.reverse()
     return valid, problem
-
-
-def _pair_problem(older: Checkpoint, newer: Checkpoint) -> BadEntry | None:
-    old_k, new_k = older.sequence, newer.sequence
-    if old_k == new_k:
-        return None if older == newer else BadEntry(-1, -1, f"two different checkpoints #{new_k}")
-    if len(newer.shards) != len(older.shards):
-        reason = f"checkpoint #{new_k} covers {len(newer.shards)} shards, #{old_k} covers"
-        return BadEntry(-1, -1, f"{reason} {len(older.shards)}")
-    if newer.at < older.at:
-        return BadEntry(-1, -1, f"checkpoint #{new_k} is dated before checkpoint #{old_k}")
-    for before, after in zip(older.shards, newer.shards, strict=True):
-        if after.size < before.size:
-            reason = (
-                f"checkpoint #{new_k} shrinks shard {after.shard}"
-                f" from {before.size} to {after.size} entries"
-            )
-            return BadEntry(after.shard, after.size, reason)
-    return None
 
 
 def verify_ledger(
@@ -264,29 +232,52 @@ def verify_ledger(
     heads: Mapping[int, ShardHead] | None = None,
     checkpoints: Sequence[Checkpoint] = (),
     public_key_b64: str | None = None,
+    *,
+    trusted_keys: Iterable[str] = (),
+    published: Sequence[tuple[str, Checkpoint]] = (),
+    known_leaves: Mapping[int, Mapping[int, bytes]] | None = None,
 ) -> VerifyResult:
     """Verify every shard in order, then the checkpoints; name the first bad entry.
 
     Each shard's entries must come in stored order (by ``seq``). With ``heads`` given, a shard
-    without a head counts as empty. Checkpoints need the public key that signed them.
+    without a head counts as empty. Checkpoints count only when signed by ``public_key_b64``
+    or one of ``trusted_keys``; the stored ones must form an unbroken chain. ``published``
+    holds ``(where, checkpoint)`` kept outside the database: each must be stored unchanged,
+    and the entries must extend it. ``known_leaves`` (shard, then seq, to leaf hash) are
+    leaves a published checkpoint proved, which name an entry rewritten under a new chain.
     """
-    if checkpoints and public_key_b64 is None:
+    keys = set(trusted_keys) | ({public_key_b64} if public_key_b64 is not None else set())
+    if (checkpoints or published) and not keys:
         raise ValueError("checkpoints can only be trusted with the key that signed them")
     valid: list[Checkpoint] = []
-    checkpoint_problem: BadEntry | None = None
-    if public_key_b64 is not None:
-        valid, checkpoint_problem = _checkpoint_problem(checkpoints, public_key_b64)
-    numbers = set(shards) | set(heads or {}) | {h.shard for c in valid for h in c.shards}
+    problems: list[BadEntry | None] = []
+    if keys:
+        valid, unsigned = _signed(checkpoints, keys, None)
+        problems = [unsigned, chain_problem(valid)]
+    stored = {checkpoint.sequence: checkpoint for checkpoint in valid}
+    outside: list[tuple[str, Checkpoint]] = []
+    for where, checkpoint in published:
+        if checkpoint == stored.get(checkpoint.sequence):
+            outside.append((where, checkpoint))
+            continue
+        kept, unsigned = _signed([checkpoint], keys, where)
+        problems.append(unsigned)
+        outside += [(where, found) for found in kept]
+    problems.append(published_problem(stored, outside))
+    # A published checkpoint the database lost still holds the entries to what it signed.
+    every = valid + [cp for _, cp in outside if cp != stored.get(cp.sequence)]
+    numbers = set(shards) | set(heads or {}) | {h.shard for c in every for h in c.shards}
     total = 0
     first_bad: BadEntry | None = None
     for shard in sorted(numbers):
-        sizes = {claimed.size for c in valid if (claimed := c.head(shard)) is not None}
-        scan = _scan(shards.get(shard, ()), shard, sizes)
+        sizes = {claimed.size for c in every if (claimed := c.head(shard)) is not None}
+        known = {} if known_leaves is None else known_leaves.get(shard, {})
+        scan = _scan(shards.get(shard, ()), shard, sizes, known)
         total += scan.count
         head = None if heads is None else heads.get(shard, ShardHead.empty(shard))
-        problem = _shard_problem(shard, scan, head, valid)
+        problem = _shard_problem(shard, scan, head, every)
         if first_bad is None:
             first_bad = problem
     if first_bad is None:
-        first_bad = checkpoint_problem
+        first_bad = next((problem for problem in problems if problem is not None), None)
     return VerifyResult(ok=first_bad is None, entries=total, first_bad=first_bad)

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import math
-import threading
-from dataclasses import dataclass
 from datetime import datetime
 
 from gatehouse.domain.errors import GatehouseError
+from gatehouse.services.rate_backends import (
+    InProcessBackend,
+    RateBackend,
+    RateStoreUnavailable,
+    rate_backend_for,
+)
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.services.unit_of_work import UnitOfWork
 from gatehouse.store.abuse import AbuseFlag
@@ -15,6 +21,7 @@ from gatehouse.store.abuse import AbuseFlag
 __all__ = ["AbuseFlag", "RateLimited", "RateLimiter", "check_scraping", "flags"]
 
 _SCRAPING = "scraping"
+_log = logging.getLogger(__name__)
 
 
 class RateLimited(GatehouseError):
@@ -29,32 +36,38 @@ class RateLimited(GatehouseError):
         self.retry_after = retry_after
 
 
-@dataclass
-class _Bucket:
-    tokens: float
-    at: datetime
-
-
 class RateLimiter:
-    """A token bucket per API key, in this process, driven by the Gatehouse clock."""
+    """A token bucket per API key, driven by the Gatehouse clock, kept by a backend.
 
-    def __init__(self) -> None:
-        self._buckets: dict[str, _Bucket] = {}
-        self._lock = threading.Lock()
+    The backend sees a digest of the key's id, never the id itself. When a shared backend
+    does not answer, this process's own buckets stand in, so an outage of Redis degrades the
+    limit to one per process instead of refusing or failing every request.
+    """
+
+    def __init__(self, backend: RateBackend | None = None) -> None:
+        self.backend: RateBackend = backend or InProcessBackend()
+        self._fallback = InProcessBackend()
+
+    @classmethod
+    def for_gatehouse(cls, gh: Gatehouse) -> RateLimiter:
+        """The limiter GATEHOUSE_RATE_LIMIT_URL asks for (see services/rate_backends.py)."""
+        return cls(rate_backend_for(gh.rate_limit_url, gh.engine))
 
     def check(self, gh: Gatehouse, key_id: str) -> None:
         """Spend one token, or raise ``RateLimited`` saying when the next one comes."""
-        now = gh.clock()
-        rate, burst = gh.limits.requests_per_second, gh.limits.burst
-        with self._lock:
-            bucket = self._buckets.get(key_id) or _Bucket(float(burst), now)
-            elapsed = max(0.0, (now - bucket.at).total_seconds())
-            bucket.tokens = min(float(burst), bucket.tokens + elapsed * rate)
-            bucket.at = now
-            self._buckets[key_id] = bucket
-            if bucket.tokens < 1.0:
-                raise RateLimited(max(1, math.ceil((1.0 - bucket.tokens) / rate)))
-            bucket.tokens -= 1.0
+        self.spend(key_id, gh.clock(), gh.limits.requests_per_second, gh.limits.burst)
+
+    def spend(self, key_id: str, now: datetime, rate: float, burst: int) -> None:
+        """:meth:`check` with the time and the limits given."""
+        bucket = hashlib.sha256(f"gatehouse-rate:{key_id}".encode()).hexdigest()[:40]
+        at = now.timestamp()
+        try:
+            wait = self.backend.spend(bucket, at, rate, burst)
+        except RateStoreUnavailable as exc:
+            _log.warning("rate limit store unavailable (%s); limiting per process", exc)
+            wait = self._fallback.spend(bucket, at, rate, burst)
+        if wait > 0:
+            raise RateLimited(max(1, math.ceil(wait)))
 
 
 def check_scraping(gh: Gatehouse, uow: UnitOfWork, recipient_id: str, now: datetime) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +13,8 @@ from gatehouse.domain.recipients import Recipient
 from gatehouse.domain.subjects import Subject
 from gatehouse.ledger import Checkpoint
 from gatehouse.services import ledger
+from gatehouse.services.ledger_anchors import published_document
+from gatehouse.services.ledger_keys import checkpoint_key
 from gatehouse.services.ledger_proofs import InclusionProof, Position, inclusion_proofs, prove
 from gatehouse.services.paging import page_cursor, parse_page_cursor
 from gatehouse.services.remedies import language_of
@@ -89,6 +91,19 @@ class CustomerTransfer:
     status: str
     close_reason: str | None
     proof: InclusionProof | None
+    # The published form of the checkpoint ``proof`` is against: its fields, public key and
+    # fingerprint, so the customer can check the proof without trusting Gatehouse.
+    checkpoint: Mapping[str, Any] | None = None
+
+    def proof_dict(self) -> dict[str, Any] | None:
+        """The proof with the entry, the signed checkpoint and the key's fingerprint."""
+        if self.proof is None:
+            return None
+        proof = self.proof.to_dict()
+        if self.checkpoint is not None:
+            proof["checkpoint"] = dict(self.checkpoint)
+            proof["public_key_sha256"] = self.checkpoint["public_key_sha256"]
+        return proof
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form ``GET /v1/me/transfers`` answers (times as datetimes)."""
@@ -109,7 +124,7 @@ class CustomerTransfer:
             "until": self.until,
             "status": self.status,
             "close_reason": self.close_reason,
-            "proof": None if self.proof is None else self.proof.to_dict(),
+            "proof": self.proof_dict(),
         }
 
 
@@ -254,14 +269,25 @@ def _proofs(gh: Gatehouse, read: _Read) -> Mapping[Position, InclusionProof]:
     return inclusion_proofs(gh, read.positions.values())
 
 
+def _published(gh: Gatehouse, proofs: Iterable[InclusionProof]) -> dict[str, Any] | None:
+    """The published form of the checkpoint the proofs share (one snapshot signs them all)."""
+    checkpoint = next((proof.checkpoint for proof in proofs if proof.checkpoint), None)
+    if checkpoint is None:
+        return None
+    key = checkpoint_key(gh, checkpoint)
+    return None if key is None else published_document(checkpoint, key)
+
+
 def _items(gh: Gatehouse, subject: Subject, read: _Read) -> list[CustomerTransfer]:
     labels = _Labels.of(gh, subject)
     proofs = _proofs(gh, read)
+    published = _published(gh, proofs.values())
     items = []
     for listing in read.listings:
         position = read.positions.get(listing.id)
         proof = proofs.get(position) if position else None
-        items.append(labels.item(listing, read.recipients[listing.recipient_id], proof))
+        item = labels.item(listing, read.recipients[listing.recipient_id], proof)
+        items.append(item if proof is None else replace(item, checkpoint=published))
     return items
 
 

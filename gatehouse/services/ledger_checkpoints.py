@@ -1,15 +1,31 @@
-"""The ledger's signing key and its signed checkpoints; each call is its own unit of work."""
+"""Signing checkpoints: each one chained to the one before, then published outside the database.
+
+Every call is its own unit of work. A new checkpoint carries, per shard, the consistency proof
+from the previous checkpoint, built from the stored leaf hashes and checked before anything is
+signed, so Gatehouse never signs over a ledger that no longer extends what it signed before.
+"""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from gatehouse.domain.errors import Conflict
-from gatehouse.ledger import Checkpoint, CheckpointSigner, ShardHead, ShardState
+from gatehouse.ledger import (
+    Checkpoint,
+    CheckpointSigner,
+    CompactRange,
+    LeafRun,
+    ShardHead,
+    ShardState,
+    extension_proof,
+    verify_consistency,
+)
+from gatehouse.services.ledger_anchors import anchor_document, publish
 from gatehouse.services.ledger_append import LEDGER_SHARDS
+from gatehouse.services.ledger_keys import LEGACY_SIGNING_SECRET, signer
 from gatehouse.services.ports import DuplicateKey, Ledger
 from gatehouse.services.runtime import Gatehouse
-from gatehouse.vault import unwrap_key, wrap_key
 
 __all__ = [
     "LEDGER_SIGNING_SECRET",
@@ -20,63 +36,83 @@ __all__ = [
     "latest_checkpoint",
 ]
 
-LEDGER_SIGNING_SECRET = "ledger-signing"
-"""The ``vault_secrets`` name (and wrapping context) of the checkpoint signing key."""
+LEDGER_SIGNING_SECRET = LEGACY_SIGNING_SECRET
+"""Where databases from before key derivation stored their signing key; nothing writes it now."""
 
 _CHECKPOINT_ATTEMPTS = 5
-
-
-# -- the signing key ----------------------------------------------------------------------
+_log = logging.getLogger(__name__)
 
 
 def stored_signer(gh: Gatehouse) -> CheckpointSigner | None:
-    """The stored checkpoint signing key, or None before the first checkpoint."""
-    with gh.unit_of_work(read_only=True) as uow:
-        wrapped = uow.vault_secrets.get(LEDGER_SIGNING_SECRET)
-    if wrapped is None:
+    """The signing key once a checkpoint has been signed, else None (nothing to vouch for)."""
+    if latest_checkpoint(gh) is None:
         return None
-    raw = unwrap_key(wrapped, LEDGER_SIGNING_SECRET, gh.keyring)
-    return CheckpointSigner.from_private_bytes(raw)
-
-
-def _signer(gh: Gatehouse) -> CheckpointSigner:
-    """The ledger's signing key, created and stored wrapped on first use."""
-    signer = stored_signer(gh)
-    if signer is not None:
-        return signer
-    signer = CheckpointSigner.generate()
-    wrapped = wrap_key(signer.private_bytes(), LEDGER_SIGNING_SECRET, gh.keyring)
-    try:
-        with gh.unit_of_work() as uow:
-            uow.vault_secrets.add(LEDGER_SIGNING_SECRET, wrapped, gh.clock())
-    except DuplicateKey:
-        # Another process stored one first; theirs signs every checkpoint.
-        signer = stored_signer(gh)
-        if signer is None:
-            raise
-    return signer
+    return signer(gh)
 
 
 def public_key(gh: Gatehouse) -> str:
-    """The base64 Ed25519 public key that verifies this ledger's checkpoints."""
-    return _signer(gh).public_key_b64()
+    """The base64 Ed25519 public key that verifies new checkpoints of this ledger."""
+    return signer(gh).public_key_b64()
 
 
 def make_checkpoint(gh: Gatehouse) -> Checkpoint:
-    """Sign every shard's current head as the next checkpoint, store it and return it."""
-    signer = _signer(gh)
+    """Sign every shard's current head as the next checkpoint, store it, publish it to the
+    anchor directory when one is configured, and return it."""
+    key = signer(gh)
     for _ in range(_CHECKPOINT_ATTEMPTS):
         try:
             with gh.unit_of_work() as uow:
-                checkpoint = _sign_next(uow.ledger, signer, gh.clock())
-            return checkpoint
+                checkpoint, runs = _sign_next(uow.ledger, key, gh.clock())
+            break
         except DuplicateKey:
             # Another process took this sequence number; read the newer state and try again.
             continue
-    raise Conflict("checkpoints are being signed concurrently; try again", code="checkpoint_busy")
+    else:
+        raise Conflict(
+            "checkpoints are being signed concurrently; try again", code="checkpoint_busy"
+        )
+    if gh.checkpoint_dir is not None:
+        document = anchor_document(checkpoint, key.public_key_b64(), runs)
+        publish(gh.checkpoint_dir, checkpoint, document)
+    return checkpoint
 
 
-def _sign_next(repo: Ledger, signer: CheckpointSigner, now: datetime) -> Checkpoint:
+def _extension(
+    repo: Ledger, before: ShardHead, after: ShardHead
+) -> tuple[list[bytes], LeafRun | None]:
+    """The consistency proof from ``before`` to ``after`` and the leaves in between, from one
+    pass over the stored hashes; Conflict when they do not join the two signed roots."""
+    shard = after.shard
+    if after.size < before.size:
+        raise _mismatch(shard, f"it holds {after.size} entries, {before.size} were signed")
+    if after.size == before.size:
+        if after.root != before.root:
+            raise _mismatch(shard, "its root changed while its size did not")
+        return [], None
+    frontier = CompactRange()
+    leaves: list[bytes] = []
+    last = ""
+    for seq, entry_hash in repo.stream_hashes(shard, after.size):
+        if seq != frontier.size + len(leaves):
+            raise _mismatch(shard, f"entry {frontier.size + len(leaves)} is missing")
+        leaf = bytes.fromhex(entry_hash)
+        if seq < before.size:
+            frontier.append(leaf)
+        else:
+            leaves.append(leaf)
+        last = entry_hash
+    if frontier.size + len(leaves) != after.size or last != after.head_hash:
+        raise _mismatch(shard, f"the stored entries do not end at its head ({after.size})")
+    proof = extension_proof(before.size, frontier.hashes, leaves)
+    old_root, new_root = bytes.fromhex(before.root), bytes.fromhex(after.root)
+    if not verify_consistency(before.size, after.size, old_root, new_root, proof):
+        raise _mismatch(shard, "the stored entries do not extend the last checkpoint")
+    return proof, LeafRun(shard, before.size, frontier.hashes, tuple(leaves))
+
+
+def _sign_next(
+    repo: Ledger, key: CheckpointSigner, now: datetime
+) -> tuple[Checkpoint, list[LeafRun]]:
     count = repo.shard_count(LEDGER_SHARDS, create=True)
     # The previous checkpoint is read before the heads, so the heads read are at least as new
     # as the ones it signed: each checkpoint then extends the one before it.
@@ -90,9 +126,24 @@ def _sign_next(repo: Ledger, signer: CheckpointSigner, now: datetime) -> Checkpo
         sequence = previous.sequence + 1
         # Hosts' clocks disagree a little; a checkpoint is never dated before its predecessor.
         now = max(now, previous.at)
-    checkpoint = signer.sign(sequence, now, heads)
+    proofs: list[list[bytes]] = []
+    runs: list[LeafRun] = []
+    for head in heads:
+        before = ShardHead.empty(head.shard)
+        if previous is not None:
+            before = previous.head(head.shard) or before
+        proof, run = _extension(repo, before, head)
+        proofs.append(proof)
+        runs += [] if run is None else [run]
+    checkpoint = key.sign(
+        sequence,
+        now,
+        heads,
+        previous=previous,
+        consistency=proofs if previous is not None else (),
+    )
     repo.add_checkpoint(checkpoint)
-    return checkpoint
+    return checkpoint, runs
 
 
 def checkpoint_if_due(gh: Gatehouse, every: timedelta) -> Checkpoint | None:
@@ -118,3 +169,12 @@ def latest_checkpoint(gh: Gatehouse) -> Checkpoint | None:
     """The newest signed checkpoint, or None before the first one."""
     with gh.unit_of_work(read_only=True) as uow:
         return uow.ledger.latest_checkpoint()
+
+
+def _mismatch(shard: int, reason: str) -> Conflict:
+    _log.error("ledger shard %d cannot be checkpointed: %s", shard, reason)
+    return Conflict(
+        f"shard {shard} cannot be checkpointed: {reason}; run `gatehouse ledger verify`",
+        code="ledger_mismatch",
+        details={"shard": shard},
+    )

@@ -38,6 +38,8 @@ class InclusionProof:
     checkpoint_sequence: int
     checkpoint_path: list[str]
     entry: LedgerEntry
+    # The signed checkpoint the proof is against, for whoever checks it away from Gatehouse.
+    checkpoint: Checkpoint | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form of :func:`gatehouse.ledger.inclusion_proof_for`, with the entry.
@@ -135,6 +137,7 @@ def _prove(
         checkpoint_sequence=checkpoint.sequence,
         checkpoint_path=checkpoint_inclusion(checkpoint, shard),
         entry=entry,
+        checkpoint=checkpoint,
     )
     # The shard root is taken from the checkpoint, so this checks the stored leaves against it.
     if not verify_inclusion_proof(proof.proof_fields(), checkpoint):

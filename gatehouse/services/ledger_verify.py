@@ -3,26 +3,41 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from gatehouse.ledger import (
     BadEntry,
     Checkpoint,
     CompactRange,
+    LeafRun,
     LedgerEntry,
     ShardHead,
     ShardState,
     VerifyResult,
+    key_fingerprint,
+    proven_leaves,
+    verify_checkpoint,
     verify_ledger,
 )
+from gatehouse.services.ledger_anchors import read_anchors, read_trusted
 from gatehouse.services.ledger_append import LEDGER_SHARDS
-from gatehouse.services.ledger_checkpoints import stored_signer
+from gatehouse.services.ledger_keys import trusted_keys
 from gatehouse.services.ports import Ledger
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.services.sql_unit_of_work import SqlUnitOfWork
 from gatehouse.store.db import make_engine
 
-__all__ = ["Observer", "Progress", "verify", "verify_database", "verify_stored"]
+__all__ = [
+    "Observer",
+    "Progress",
+    "Outside",
+    "outside_evidence",
+    "verify",
+    "verify_database",
+    "verify_stored",
+]
 
 Progress = Callable[[int, int], None]
 """Called as ``progress(entries_read, entries_expected)`` while verifying."""
@@ -125,22 +140,77 @@ def _earliest(problems: Iterable[BadEntry | None]) -> BadEntry | None:
     return min(found, key=lambda bad: (bad.shard < 0, bad.shard, bad.seq), default=None)
 
 
+@dataclass
+class Outside:
+    """Evidence kept outside the database: published checkpoints, the leaves they newly
+    covered, the keys a saved checkpoint vouches for, and what could not be read."""
+
+    checkpoints: list[tuple[str, Checkpoint]] = field(default_factory=list)
+    runs: list[tuple[Checkpoint, LeafRun]] = field(default_factory=list)
+    keys: set[str] = field(default_factory=set)
+    problems: list[BadEntry] = field(default_factory=list)
+    trusted: Checkpoint | None = None
+
+
+def outside_evidence(anchors: Path | None, trusted: Path | None) -> Outside:
+    """Read the anchor directory and a saved checkpoint; InvalidInput for an unreadable one."""
+    found = Outside()
+    if anchors is not None:
+        read = read_anchors(anchors)
+        found.checkpoints += read.checkpoints
+        found.runs += read.runs
+        found.problems += read.problems
+    if trusted is not None:
+        checkpoint, key, runs = read_trusted(trusted)
+        found.trusted = checkpoint
+        found.checkpoints.append(("the trusted checkpoint", checkpoint))
+        found.runs += [(checkpoint, run) for run in runs]
+        if verify_checkpoint(checkpoint, key):
+            # Whoever saved it vouches for its key: a database signed by another fails.
+            found.keys.add(key)
+        else:
+            reason = "the trusted checkpoint does not verify under its own public key"
+            found.problems.append(BadEntry(-1, -1, reason))
+    return found
+
+
+def _key_problem(trusted: Checkpoint, stored: list[Checkpoint]) -> BadEntry | None:
+    """A changed signing key since the trusted checkpoint: the newest must share its key."""
+    newest = max([trusted, *stored], key=lambda checkpoint: checkpoint.sequence)
+    if newest.key_id == trusted.key_id:
+        return None
+    now = newest.key_id if newest.public_key is None else key_fingerprint(newest.public_key)
+    return BadEntry(
+        -1,
+        -1,
+        f"the ledger's signing key changed since the trusted checkpoint #{trusted.sequence}:"
+        f" checkpoint #{newest.sequence} is signed by key {now[:16]}, not {trusted.key_id}",
+    )
+
+
 def verify(
-    gh: Gatehouse, *, progress: Progress | None = None, observe: Observer | None = None
+    gh: Gatehouse,
+    *,
+    progress: Progress | None = None,
+    observe: Observer | None = None,
+    trusted: Path | None = None,
+    anchors: Path | None = None,
 ) -> VerifyResult:
     """Re-check every entry, chain, shard head and checkpoint; name the first bad entry.
 
-    Reads one consistent snapshot, so appends committed meanwhile are neither missed nor
-    mistaken for tampering, and streams each shard in batches instead of loading the ledger.
-    ``observe`` sees each entry as it is read, so a report can fold the ledger in the same
-    pass; after a failed verification it may not have seen them all.
+    ``anchors`` (by default the configured checkpoint directory) and ``trusted`` (a checkpoint
+    saved elsewhere) hold the database to checkpoints it cannot rewrite. Reads one consistent
+    snapshot, so appends committed meanwhile are neither missed nor mistaken for tampering,
+    and streams each shard in batches instead of loading the ledger. ``observe`` sees each
+    entry as it is read, so a report can fold the ledger in the same pass; after a failed
+    verification it may not have seen them all.
     """
-    # Read, never created here: verifying must not mint a key that would then vouch for
-    # checkpoints it never signed.
-    signer = stored_signer(gh)
-    key = None if signer is None else signer.public_key_b64()
+    outside = outside_evidence(anchors or gh.checkpoint_dir, trusted)
+    keys = trusted_keys(gh) | outside.keys
     with gh.unit_of_work(read_only=True) as uow:
-        return verify_stored(uow.ledger, key, progress=progress, observe=observe)
+        return verify_stored(
+            uow.ledger, None, progress=progress, observe=observe, keys=keys, outside=outside
+        )
 
 
 def verify_database(url: str, public_key: str | None) -> VerifyResult:
@@ -160,9 +230,13 @@ def verify_stored(
     *,
     progress: Progress | None = None,
     observe: Observer | None = None,
+    keys: Iterable[str] = (),
+    outside: Outside | None = None,
 ) -> VerifyResult:
-    """Verify the ledger ``repo`` reads, its checkpoints against ``public_key`` (None when no
-    signing key is stored: then any checkpoint is itself a problem)."""
+    """Verify the ledger ``repo`` reads, its checkpoints against ``public_key`` and ``keys``
+    (with none, any checkpoint is itself a problem), and against ``outside`` evidence."""
+    trusted = set(keys) | ({public_key} if public_key is not None else set())
+    outside = outside or Outside()
     checkpoints, problems = _parse_checkpoints(repo.checkpoint_bodies())
     heads, head_problems = _parse_heads(repo.state_bodies())
     problems += head_problems
@@ -170,11 +244,20 @@ def verify_stored(
     numbers = set(range(count)) | set(heads) | set(repo.shards_with_entries())
     meter = _Meter(sum(head.size for head in heads.values()), progress)
     shards = _StoredShards(repo, numbers, meter, observe)
-    if checkpoints and public_key is None:
+    problems += outside.problems
+    if (checkpoints or outside.checkpoints) and not trusted:
         problems.append(BadEntry(-1, -1, "checkpoints exist but the signing key is missing"))
         result = verify_ledger(shards, heads)
     else:
-        result = verify_ledger(shards, heads, checkpoints, public_key)
+        result = verify_ledger(
+            shards,
+            heads,
+            checkpoints,
+            trusted_keys=trusted,
+            published=outside.checkpoints,
+            known_leaves=proven_leaves(outside.runs),
+        )
+    changed = None if outside.trusted is None else _key_problem(outside.trusted, checkpoints)
     # Adapter findings go first, so on a tie their more specific reason is the one named.
-    first_bad = _earliest([*problems, result.first_bad])
+    first_bad = _earliest([*problems, result.first_bad, changed])
     return VerifyResult(ok=first_bad is None, entries=result.entries, first_bad=first_bad)

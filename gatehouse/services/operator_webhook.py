@@ -21,6 +21,7 @@ from gatehouse.domain.ids import new_id
 from gatehouse.services.outbox import PermanentFailure, handler
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.services.unit_of_work import UnitOfWork
+from gatehouse.services.webhook_address import check_registration
 from gatehouse.services.webhooks import encode_event, format_secret, post_event, valid_webhook_url
 from gatehouse.store.operator_events import MARKETPLACE_WEBHOOK, SealedEvent
 from gatehouse.store.operator_webhooks import StoredEvent
@@ -77,13 +78,15 @@ def operator_webhook(gh: Gatehouse) -> OperatorWebhook:
 def set_operator_webhook(gh: Gatehouse, url: str) -> tuple[OperatorWebhook, str]:
     """Point the operator's events at ``url`` under a new secret; return both, the secret once.
 
-    Events already queued are signed with the new secret when they go out.
+    Events already queued are signed with the new secret when they go out. A URL outside
+    the egress policy (:mod:`webhook_address`) is refused.
     """
     valid = valid_webhook_url(url)
     if valid is None:
         raise InvalidInput(
             "url must be an absolute http(s) URL", code="invalid_url", details={"field": "url"}
         )
+    check_registration(valid, gh.webhook_egress, "url")
     now = gh.clock()
     fresh = new_data_key()
     wrapped = wrap_key(fresh, operator_webhook_context(_NAME), gh.keyring)
@@ -160,6 +163,6 @@ def deliver(gh: Gatehouse, job: Job) -> None:
     secret = unwrap_key(target.secret, operator_webhook_context(_NAME), gh.keyring)
     # The event time is when it was queued, so every attempt sends the same bytes.
     body = encode_event(event.event_type, event.created_at, _open(gh, event))
-    post_event(target.url, [secret], event.id, body, now)
+    post_event(target.url, [secret], event.id, body, now, gh.webhook_egress)
     with gh.unit_of_work() as uow:
         uow.operator_webhooks.mark_delivered(event_id, now)

@@ -7,6 +7,7 @@ from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from gatehouse.domain.errors import Conflict, NotFound
 from gatehouse.domain.ids import new_id
@@ -25,6 +26,7 @@ from gatehouse.services.paging import split_page
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.services.unit_of_work import UnitOfWork
 from gatehouse.services.view_closing import close_views_in
+from gatehouse.services.webhook_address import check_registration
 from gatehouse.vault import new_data_key, wrap_key
 
 __all__ = [
@@ -138,6 +140,8 @@ def register_recipients(gh: Gatehouse, batch: Sequence[RecipientInput]) -> list[
     known = _known_purposes(gh)
     fields = _known_fields(gh)
     group_names = _group_names(gh)
+    # One lookup per webhook host, however many recipients of the batch share it.
+    egress = gh.webhook_egress.remembering()
     prepared = []
     for data in batch:
         recipient = new_recipient(
@@ -158,6 +162,8 @@ def register_recipients(gh: Gatehouse, batch: Sequence[RecipientInput]) -> list[
             known_fields=fields,
             group_names=group_names,
         )
+        if recipient.webhook_url is not None:
+            check_registration(recipient.webhook_url, egress, "webhook_url")
         secret = new_data_key()
         wrapped = wrap_key(secret, webhook_secret_context(recipient.id), gh.keyring)
         prepared.append((recipient, secret, wrapped))
@@ -179,12 +185,22 @@ def register_recipient(gh: Gatehouse, data: RecipientInput) -> Registered:
     return register_recipients(gh, [data])[0]
 
 
+def _check_new_webhook_url(gh: Gatehouse, url: object) -> None:
+    # Resolved before the transaction opens, so a slow name server holds no lock. A malformed
+    # URL is left for the domain's validation to name (invalid_url).
+    if isinstance(url, str) and url:
+        parts = urlsplit(url)
+        if parts.scheme in ("http", "https") and parts.hostname:
+            check_registration(url, gh.webhook_egress, "webhook_url")
+
+
 def update_recipient(
     gh: Gatehouse, recipient_id: str, changes: Mapping[str, Any]
 ) -> RecipientStanding:
     """Change registered details. A change to anything a notice shows voids consents given to
     the old notice (their fingerprint no longer matches), so the next transfer needs a new one."""
     now = gh.clock()
+    _check_new_webhook_url(gh, changes.get("webhook_url"))
     with gh.unit_of_work() as uow:
         current = _require(uow, recipient_id)
         merged: dict[str, Any] = {

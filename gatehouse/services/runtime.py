@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
@@ -17,6 +18,7 @@ from gatehouse.services.group_commit import GroupCommit
 from gatehouse.services.ports import DuplicateKey
 from gatehouse.services.sql_unit_of_work import SqlUnitOfWork
 from gatehouse.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from gatehouse.services.webhook_address import EgressPolicy
 from gatehouse.store import migrate
 from gatehouse.store.db import make_engine
 from gatehouse.vault import (
@@ -66,6 +68,8 @@ class Gatehouse:
     packs: RulePackSet
     clock: Clock = system_clock
     limits: Limits = field(default_factory=Limits)
+    # Where signed checkpoints are also published, outside the database; None for nowhere.
+    checkpoint_dir: Path | None = None
     _indexer: BlindIndexer | None = field(default=None, repr=False)
     # None means units of work on ``engine``; tests put an in-memory factory here.
     unit_of_work_factory: UnitOfWorkFactory | None = field(default=None, repr=False)
@@ -75,10 +79,14 @@ class Gatehouse:
     transfer_groups: GroupCommit[TransferRequest, TransferOutcome] = field(
         default_factory=GroupCommit, repr=False
     )
+    # Where webhooks may go beyond public https addresses (GATEHOUSE_WEBHOOK_ALLOW).
+    webhook_egress: EgressPolicy = field(default_factory=EgressPolicy)
     # Concurrent consent saves, gathered the same way.
     consent_groups: GroupCommit[ConsentAnswer, ConsentRecord] = field(
         default_factory=GroupCommit, repr=False
     )
+    # Where the per-key rate limit is kept (GATEHOUSE_RATE_LIMIT_URL; empty: this process).
+    rate_limit_url: str = ""
 
     def unit_of_work(self, *, read_only: bool = False, snapshot: bool = False) -> UnitOfWork:
         """A new unit of work: one transaction and its repositories, used in a ``with``.
@@ -125,13 +133,19 @@ def open_gatehouse(
 ) -> Gatehouse:
     """Load rule packs and keys, migrate the database, and return a ready Gatehouse.
 
-    A broken rule pack or a missing master key raises here, before anything is served.
+    A broken rule pack, a missing master key or a bad ``GATEHOUSE_WEBHOOK_ALLOW`` raises
+    here, before anything is served.
     """
+    webhook_egress = EgressPolicy.parse(settings.webhook_allow)
     packs = load_packs(settings.rules_dir)
     keyring = load_keyring(settings.environ or os.environ, settings.key_file)
     engine = make_engine(settings.database_url)
     if run_migrations:
         migrate.upgrade(engine)
-    gatehouse = Gatehouse(engine=engine, keyring=keyring, packs=packs, clock=clock)
+    gatehouse = Gatehouse(
+        engine=engine, keyring=keyring, packs=packs, clock=clock, webhook_egress=webhook_egress
+    )
+    gatehouse.checkpoint_dir = settings.checkpoint_dir
+    gatehouse.rate_limit_url = settings.rate_limit_url
     _ = gatehouse.indexer  # fail at start-up, not at the first request, if the key is wrong
     return gatehouse

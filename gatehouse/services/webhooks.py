@@ -37,7 +37,13 @@ from gatehouse.services.ports import Outbox
 from gatehouse.services.recipients import webhook_secret_context
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.services.unit_of_work import UnitOfWork
-from gatehouse.services.webhook_address import NotPublic, check_public, private_allowed
+from gatehouse.services.webhook_address import (
+    EgressPolicy,
+    WebhookAddressNotAllowed,
+    check_registration,
+    resolve_destination,
+)
+from gatehouse.services.webhook_send import TIMEOUT, pinned_post
 from gatehouse.store.outbox import Job
 from gatehouse.vault import Keyring, new_data_key, unwrap_key, wrap_key
 
@@ -66,12 +72,6 @@ DELIVER = "webhook.deliver"
 PRUNE_SECRETS = "webhook.prune_secrets"
 SECRET_PREFIX = "whsec_"
 PREVIOUS_SECRET_TTL = timedelta(hours=24)
-# Connect fast or fail; give a slow endpoint a little longer to answer. Never follow a
-# redirect: the recipient registered one URL, and a redirect could point anywhere.
-TIMEOUT = httpx.Timeout(connect=5.0, read=10.0, write=10.0, pool=5.0)
-# One TLS context for every delivery: building it loads the CA bundle, which took most of a
-# delivery's time when each POST made its own.
-_TLS = httpx.create_ssl_context()
 _USER_AGENT = f"gatehouse-webhooks/{__version__}"
 
 _WEBHOOK_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")
@@ -208,27 +208,35 @@ def deliver(gh: Gatehouse, job: Job) -> None:
     if not target.secrets:
         raise PermanentFailure("the recipient has no webhook secret")
     # The event time is the job's creation, not this attempt, so retries resend equal bytes.
-    post_event(
-        target.url, target.secrets, webhook_id, encode_event(event_type, job.created_at, data), now
-    )
+    body = encode_event(event_type, job.created_at, data)
+    post_event(target.url, target.secrets, webhook_id, body, now, gh.webhook_egress)
 
 
 def post_event(
-    url: str, secrets: Sequence[bytes], webhook_id: str, body: bytes, now: datetime
+    url: str,
+    secrets: Sequence[bytes],
+    webhook_id: str,
+    body: bytes,
+    now: datetime,
+    egress: EgressPolicy | None = None,
 ) -> None:
     """POST one encoded event signed with ``secrets``; raise what the outbox should do next.
 
-    2xx returns; 410 raises :class:`PermanentFailure`; anything else, a redirect included,
-    raises :class:`RetryLater`. Neither the URL nor the response body is logged or stored.
-    An endpoint whose address is not public is never called (:mod:`webhook_address`).
+    The URL is checked against ``egress`` (public https only when None) after resolving its
+    name, and the connection goes to the checked address (:mod:`webhook_send`). A refused
+    address or scheme raises :class:`PermanentFailure`; a name that does not resolve,
+    :class:`RetryLater`. 2xx returns; 410 raises :class:`PermanentFailure`; anything else
+    raises :class:`RetryLater`. A redirect is never followed: the recipient registered one
+    URL, and a Location could point anywhere. It is retried like a 5xx, since a recipient that
+    moved its endpoint fixes its registration and the queued events still reach it; after the
+    last attempt the job is dead. Neither the URL nor the response body is logged or stored.
     """
-    if not private_allowed():
-        try:
-            check_public(url)
-        except NotPublic as refused:
-            raise PermanentFailure(str(refused)) from None
-        except OSError:
-            raise RetryLater("the endpoint's name did not resolve") from None
+    try:
+        destination = resolve_destination(url, egress or EgressPolicy())
+    except WebhookAddressNotAllowed as refused:
+        raise PermanentFailure(refused.message) from None
+    except OSError:
+        raise RetryLater("the endpoint's name did not resolve") from None
     timestamp = int(now.timestamp())
     headers = {
         "content-type": "application/json",
@@ -238,12 +246,7 @@ def post_event(
         "webhook-signature": sign(secrets, webhook_id, timestamp, body),
     }
     try:
-        with (
-            httpx.Client(timeout=TIMEOUT, follow_redirects=False, verify=_TLS) as client,
-            # Streamed and never read: only the status matters, whatever the body's size.
-            client.stream("POST", url, content=body, headers=headers) as response,
-        ):
-            status = response.status_code
+        status = pinned_post(destination, url, body, headers)
     except httpx.TimeoutException:
         raise RetryLater("the endpoint timed out") from None
     except httpx.HTTPError as exc:
@@ -310,8 +313,14 @@ def valid_webhook_url(url: str | None) -> str | None:
 
 
 def set_webhook_url(gh: Gatehouse, recipient_id: str, url: str | None) -> WebhookSettings:
-    """Point a recipient's webhooks at ``url``; None (or empty) stops them."""
+    """Point a recipient's webhooks at ``url``; None (or empty) stops them.
+
+    A URL outside the egress policy (:mod:`webhook_address`) raises
+    :class:`WebhookAddressNotAllowed`.
+    """
     valid = valid_webhook_url(url)
+    if valid is not None:
+        check_registration(valid, gh.webhook_egress, "url")
     now = gh.clock()
     with gh.unit_of_work() as uow:
         if not uow.webhook_endpoints.set_url(recipient_id, valid, now):

@@ -49,9 +49,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
 
 
 def make_engine(url: str) -> Engine:
-    """Create an engine for ``url`` with the settings Gatehouse relies on."""
+    """Create an engine for ``url`` with the settings Gatehouse relies on.
+
+    ``hide_parameters``: a statement's error never quotes its bound values (PII, request
+    values), should the error reach a log despite the HTTP edge logging types only.
+    """
     if is_sqlite(url):
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        engine = create_engine(url, connect_args={"check_same_thread": False}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True
+    )

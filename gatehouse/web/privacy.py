@@ -19,6 +19,7 @@ session cookie. The pages need no JavaScript.
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -70,6 +71,8 @@ __all__ = [
 ]
 
 router = APIRouter(prefix=PRIVACY_PATH, include_in_schema=False)
+# Where anyone reads the newest signed checkpoint and the signing key's fingerprint.
+PUBLISHED_CHECKPOINT = "/.well-known/gatehouse/checkpoint"
 
 
 # --- what the pages show ------------------------------------------------------------------
@@ -207,9 +210,38 @@ def transfer_list(request: Request, after: str = "") -> Response:
         "next_cursor": page.next_cursor,
         "later_page": bool(after),
         "remedies": request_service.remedies(pack, locale),
+        "published_checkpoint": PUBLISHED_CHECKPOINT,
     }
     zone = customer_zone(subject_row, pack.jurisdictions)
     return render(request, "privacy/transfers.html", context, zone=zone)
+
+
+@router.get("/transfers/{transfer_id}/proof.json")
+def transfer_proof(request: Request, transfer_id: str) -> Response:
+    """One file to check a transfer away from Gatehouse: its ledger entry and inclusion proof,
+    the signed checkpoint it is proven against and the signing key's fingerprint."""
+    customer = customer_of(request)
+    if customer is None:
+        return signed_out(request)
+    if len(transfer_id) > MAX_ID_CHARS:
+        return problem(request, customer, "not_found", 404)
+    try:
+        item = customer_service.transfer_of(gatehouse_of(request), customer.subject_id, transfer_id)
+    except GatehouseError as exc:
+        return failure(request, customer, exc)
+    document = {
+        "transfer_id": item.transfer_id,
+        "proof": item.proof_dict(),
+        "published_checkpoint": PUBLISHED_CHECKPOINT,
+    }
+    return Response(
+        json.dumps(document, ensure_ascii=False, sort_keys=True, indent=2),
+        media_type="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="transfer-proof-{item.transfer_id}.json"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @router.post("/consents/{consent_id}/withdraw")

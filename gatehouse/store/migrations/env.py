@@ -8,6 +8,7 @@ import gatehouse.store.customer_tables  # noqa: F401  (registers the customer si
 import gatehouse.store.erasure_tables  # noqa: F401  (registers the deletion and erasure tables)
 import gatehouse.store.operator_profiles  # noqa: F401  (registers the operator's profile)
 import gatehouse.store.outbox_tables  # noqa: F401  (registers the outbox's tables)
+import gatehouse.store.rate_buckets  # noqa: F401  (registers the shared rate-limit buckets)
 import gatehouse.store.web_tables  # noqa: F401  (registers the portal's tables)
 from gatehouse.store import ledger_tables  # noqa: F401  (registers the ledger's tables)
 from gatehouse.store.tables import metadata
