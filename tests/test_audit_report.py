@@ -4,6 +4,8 @@ sample's inclusion proof checks against the signed checkpoint."""
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,13 +14,23 @@ from typing import Any
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select, update
 
 from gatehouse.domain.audit import AuditReport, Category, FindingKey, Status
-from gatehouse.ledger import format_at, verify_inclusion_proof
+from gatehouse.ledger import (
+    CHECKPOINT_FORMAT_V1,
+    CheckpointSigner,
+    ShardHead,
+    format_at,
+    verify_inclusion_proof,
+)
 from gatehouse.services.audit_report import build_audit, day_window
 from gatehouse.services.ledger import latest_checkpoint, make_checkpoint, public_key
+from gatehouse.services.ledger_append import LEDGER_SHARDS
+from gatehouse.services.ledger_keys import LEGACY_SIGNING_SECRET
 from gatehouse.store.ledger_tables import ledger_entries
+from gatehouse.vault import wrap_key
 from tests.conftest import Fresh
 from tests.support.gateway import (
     Seller,
@@ -350,3 +362,33 @@ def test_a_ledger_that_does_not_verify_says_so_and_is_still_counted(market: Mark
     check_against_ledger(report, ledger_rows(market, start, end))
     assert "KP" in {p.label for p in report.by_country}
     assert all(s.proof is None for f in report.findings for s in f.samples)
+
+
+def test_checkpoints_signed_by_a_key_stored_before_derivation_still_verify(
+    fresh: Fresh,
+) -> None:
+    """A database from before the signing key was derived holds checkpoints signed by a key
+    of its own, stored wrapped; the audit's verification, in its own process, trusts it."""
+    gh = fresh.gatehouse
+    legacy = CheckpointSigner.generate()
+    heads = [ShardHead.empty(shard) for shard in range(LEDGER_SHARDS)]
+    signed = legacy.sign(1, fresh.clock(), heads)
+    v1 = dataclasses.replace(signed, format=CHECKPOINT_FORMAT_V1, public_key=None, previous=None)
+    raw = Ed25519PrivateKey.from_private_bytes(legacy.private_bytes())
+    v1 = dataclasses.replace(v1, signature=base64.b64encode(raw.sign(v1.body_bytes())).decode())
+    with gh.unit_of_work() as uow:
+        name = LEGACY_SIGNING_SECRET
+        uow.vault_secrets.add(name, wrap_key(legacy.private_bytes(), name, gh.keyring), v1.at)
+        uow.ledger.shard_count(LEDGER_SHARDS, create=True)
+        uow.ledger.add_checkpoint(v1)
+    start = fresh.clock()
+    with operator_api(gh) as (server, api):
+        seller = new_seller(api, server.url, "CN", publish_terms(api))
+        consent(api, new_subject(api), seller)
+        seller.client.close()
+
+    report = build_audit(gh, start - timedelta(days=1), fresh.clock() + timedelta(days=1))
+
+    assert report.integrity.ok, report.integrity
+    assert report.integrity.entries > 0
+    assert report.integrity.checkpoint_sequence == 1  # the legacy key's, still trusted

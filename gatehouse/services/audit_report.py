@@ -22,7 +22,7 @@ from gatehouse.domain.operator_profile import profile_from_content
 from gatehouse.domain.policy import RulePack
 from gatehouse.domain.suspension_spans import SUSPENSION_KINDS, SuspensionSpans
 from gatehouse.ledger import Checkpoint, LedgerEntry, VerifyResult
-from gatehouse.services.ledger_checkpoints import stored_signer
+from gatehouse.services.ledger_keys import trusted_keys
 from gatehouse.services.ledger_proofs import prove
 from gatehouse.services.ledger_verify import verify, verify_database
 from gatehouse.services.ports import Ledger
@@ -168,11 +168,13 @@ def _verify_beside(gh: Gatehouse) -> Future[VerifyResult] | None:
     url = _database_url(gh)
     if url is None:
         return None
-    signer = stored_signer(gh)
-    key = None if signer is None else signer.public_key_b64()
+    # Every key the installation vouches for: checkpoints signed before a master-key rotation,
+    # or by a key stored before keys were derived, verify too.
+    keys = tuple(sorted(trusted_keys(gh)))
+    anchors = None if gh.checkpoint_dir is None else str(gh.checkpoint_dir)
     pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
     try:
-        return pool.submit(verify_database, url, key)
+        return pool.submit(verify_database, url, keys, anchors)
     finally:
         pool.shutdown(wait=False)
 

@@ -213,13 +213,15 @@ def verify(
         )
 
 
-def verify_database(url: str, public_key: str | None) -> VerifyResult:
-    """:func:`verify` of the ledger at ``url`` with only its public key, in a process of its
-    own: no master key is needed to check what the public key vouches for."""
+def verify_database(url: str, keys: tuple[str, ...], anchors: str | None) -> VerifyResult:
+    """:func:`verify` of the ledger at ``url``, in a process of its own, with only the public
+    ``keys`` the installation vouches for and the published checkpoints in ``anchors``: no
+    master key is needed to check what the public keys vouch for."""
+    outside = outside_evidence(Path(anchors) if anchors else None, None)
     engine = make_engine(url)
     try:
         with SqlUnitOfWork(engine, read_only=True) as uow:
-            return verify_stored(uow.ledger, public_key)
+            return verify_stored(uow.ledger, None, keys=set(keys) | outside.keys, outside=outside)
     finally:
         engine.dispose()
 
