@@ -4,8 +4,6 @@ in-memory unit of work (no database, no network)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from datetime import datetime
 
 import pytest
 
@@ -13,12 +11,10 @@ from gatehouse.domain.errors import InvalidInput
 from gatehouse.services import operator_webhook as service
 from gatehouse.services import outbox, webhooks
 from gatehouse.services.outbox import PermanentFailure
-from gatehouse.services.webhook_address import EgressPolicy
 from gatehouse.store.outbox import Job
 from tests.support.fake_world import World, new_world
+from tests.support.posted_events import Posted, capture_posts
 from tests.support.webhook_sink import parse_secret
-
-Posted = tuple[str, list[bytes], str, bytes]
 
 
 @pytest.fixture
@@ -28,20 +24,7 @@ def w() -> World:
 
 @pytest.fixture
 def posted(monkeypatch: pytest.MonkeyPatch) -> list[Posted]:
-    sent: list[Posted] = []
-
-    def post(
-        url: str,
-        secrets: Sequence[bytes],
-        webhook_id: str,
-        body: bytes,
-        now: datetime,
-        egress: EgressPolicy | None = None,
-    ) -> None:
-        sent.append((url, list(secrets), webhook_id, body))
-
-    monkeypatch.setattr(service, "post_event", post)
-    return sent
+    return capture_posts(monkeypatch, service)
 
 
 def told(w: World, data: dict[str, str]) -> str | None:

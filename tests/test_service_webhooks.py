@@ -3,8 +3,7 @@ unit of work (no database, no network)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,11 +12,9 @@ from gatehouse.domain.errors import InvalidInput, NotFound
 from gatehouse.domain.recipients import PrivacyOfficer
 from gatehouse.services import outbox, recipients, webhooks
 from gatehouse.services.outbox import Job, PermanentFailure
-from gatehouse.services.webhook_address import EgressPolicy
 from tests.support.fake_world import World, new_world
+from tests.support.posted_events import Posted, capture_posts
 from tests.support.webhook_sink import parse_secret
-
-Posted = tuple[str, list[bytes], str, bytes]
 
 
 @pytest.fixture
@@ -27,20 +24,7 @@ def w() -> World:
 
 @pytest.fixture
 def posted(monkeypatch: pytest.MonkeyPatch) -> list[Posted]:
-    sent: list[Posted] = []
-
-    def post(
-        url: str,
-        secrets: Sequence[bytes],
-        webhook_id: str,
-        body: bytes,
-        now: datetime,
-        egress: EgressPolicy | None = None,
-    ) -> None:
-        sent.append((url, list(secrets), webhook_id, body))
-
-    monkeypatch.setattr(webhooks, "post_event", post)
-    return sent
+    return capture_posts(monkeypatch, webhooks)
 
 
 def registered(w: World) -> recipients.Registered:
