@@ -156,7 +156,10 @@ def test_in_january_the_last_quarter_is_last_years_fourth(signed: Signed) -> Non
 
 
 def test_signed_out_the_report_sends_to_the_login(fresh: Fresh) -> None:
-    with operator_api(fresh.gatehouse) as (server, _), httpx.Client(base_url=server.url) as anon:
+    with (
+        operator_api(fresh.gatehouse) as (server, _),
+        httpx.Client(base_url=server.url, timeout=30) as anon,
+    ):
         for path in (HTML, PDF):
             response = anon.get(path)
             assert response.status_code == 303

@@ -114,7 +114,10 @@ def test_the_form_needs_the_sessions_csrf_token(signed: Signed) -> None:
 
 
 def test_signed_out_the_pages_send_to_the_login(fresh: Fresh) -> None:
-    with operator_api(fresh.gatehouse) as (server, _), httpx.Client(base_url=server.url) as anon:
+    with (
+        operator_api(fresh.gatehouse) as (server, _),
+        httpx.Client(base_url=server.url, timeout=30) as anon,
+    ):
         assert anon.get("/console/profile").status_code in (302, 303)
         assert anon.post("/console/profile", data=FORM).status_code in (302, 303)
 

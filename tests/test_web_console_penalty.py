@@ -376,6 +376,9 @@ def test_without_penalty_rules_the_page_says_no_estimate_can_be_made(
 
 
 def test_signed_out_the_form_sends_to_the_login(fresh: Fresh) -> None:
-    with operator_api(fresh.gatehouse) as (server, _), httpx.Client(base_url=server.url) as anon:
+    with (
+        operator_api(fresh.gatehouse) as (server, _),
+        httpx.Client(base_url=server.url, timeout=30) as anon,
+    ):
         assert anon.get(PATH).headers["location"] == "/console/login"
         assert anon.post(PATH, data=FORM).headers["location"] == "/console/login"
