@@ -23,8 +23,6 @@ from gatehouse.config import Settings
 from gatehouse.ledger import (
     Checkpoint,
     LedgerEntry,
-    ShardState,
-    append_entry,
     shard_for,
     verify_checkpoint,
     verify_inclusion_proof,
@@ -37,6 +35,7 @@ from gatehouse.store.ledger_tables import ledger_checkpoints, ledger_entries, le
 from gatehouse.vault import MasterKey
 from tests.conftest import Backend, Clock, LiveServer, fresh_backend
 from tests.support.factories import unique
+from tests.support.ledger import forge_rewrite
 
 GATEHOUSE = [sys.executable, "-m", "gatehouse"]
 ROUNDS = 6
@@ -197,26 +196,7 @@ def _swap(seeded: Seeded, connection: Connection) -> int:
 
 def _rewrite_with_recomputed_hashes(seeded: Seeded, connection: Connection) -> int:
     """A forger who edits entry 2, re-chains every later entry and fixes the shard head."""
-    state = ShardState.empty(seeded.shard)
-    for entry in seeded.entries():
-        payload = {"round": 99} if entry.seq == 2 else entry.payload
-        forged, state = append_entry(
-            state, entry.kind, entry.at, entry.subject_id, entry.recipient_id, payload
-        )
-        connection.execute(
-            update(ledger_entries)
-            .where(ledger_entries.c.shard == seeded.shard, ledger_entries.c.seq == entry.seq)
-            .values(
-                payload=dict(forged.payload),
-                prev_hash=forged.prev_hash,
-                entry_hash=forged.entry_hash,
-            )
-        )
-    connection.execute(
-        update(ledger_shards)
-        .where(ledger_shards.c.shard == seeded.shard)
-        .values(state=state.to_dict())
-    )
+    forge_rewrite(connection, seeded.shard, 2)
     return 2
 
 

@@ -28,6 +28,7 @@ from gatehouse.store.tables import metadata
 from gatehouse.vault import Keyring, MasterKey
 from tests.conftest import Fresh
 from tests.support.factories import unique
+from tests.support.ledger import forge_rewrite
 from tests.support.server import LiveServer
 
 GATEHOUSE = [sys.executable, "-m", "gatehouse"]
@@ -69,27 +70,7 @@ def _save_trusted(gh: Gatehouse, path: Path) -> Path:
 def _rewrite(gh: Gatehouse, shard: int, seq: int) -> None:
     """Edit entry ``seq``, re-chain every later entry and fix the head, all with SQL."""
     with gh.engine.begin() as connection:
-        entries = list(LedgerRepository(connection).stream_shard(shard))
-        state = ShardState.empty(shard)
-        for entry in entries:
-            payload = {"round": 99} if entry.seq == seq else entry.payload
-            forged, state = append_entry(
-                state, entry.kind, entry.at, entry.subject_id, entry.recipient_id, payload
-            )
-            connection.execute(
-                update(ledger_entries)
-                .where(ledger_entries.c.shard == shard, ledger_entries.c.seq == entry.seq)
-                .values(
-                    payload=dict(forged.payload),
-                    prev_hash=forged.prev_hash,
-                    entry_hash=forged.entry_hash,
-                )
-            )
-        connection.execute(
-            update(ledger_shards)
-            .where(ledger_shards.c.shard == shard)
-            .values(state=state.to_dict())
-        )
+        forge_rewrite(connection, shard, seq)
 
 
 def _truncate(gh: Gatehouse, shard: int, keep: int) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from gatehouse.cli.common import err
@@ -28,33 +30,22 @@ def run_server(gh: Gatehouse, host: str, port: int, workers: int = 1) -> None:
     import uvicorn
 
     # uvloop and httptools (the C event loop and HTTP parser) are pinned dependencies, named
-    # here so a missing one fails at start-up instead of quietly serving slower.
+    # here so a missing one fails at start-up instead of quietly serving slower. The access
+    # log is off: gatehouse.access logs each request by route template, never by path.
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": "info",
+        "log_config": log_config("info"),
+        "access_log": False,
+        "loop": "uvloop",
+        "http": "httptools",
+    }
     if workers == 1:
         from gatehouse.app import create_app
 
-        uvicorn.run(
-            create_app(gh),
-            host=host,
-            port=port,
-            log_level="info",
-            log_config=log_config("info"),
-            # Off: gatehouse.access logs each request by route template, never by path.
-            access_log=False,
-            loop="uvloop",
-            http="httptools",
-        )
+        uvicorn.run(create_app(gh), **options)
         return
     # Each worker opens its own Gatehouse through the factory; the parent only supervises.
     gh.close()
-    uvicorn.run(
-        "gatehouse.asgi:app",
-        factory=True,
-        workers=workers,
-        host=host,
-        port=port,
-        log_level="info",
-        log_config=log_config("info"),
-        access_log=False,
-        loop="uvloop",
-        http="httptools",
-    )
+    uvicorn.run("gatehouse.asgi:app", factory=True, workers=workers, **options)

@@ -6,16 +6,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import Connection, update
+
 from gatehouse.ledger import (
     GENESIS_HASH,
     Checkpoint,
     LedgerEntry,
     ShardHead,
+    ShardState,
+    append_entry,
     checkpoint_inclusion,
     inclusion_proof,
     root,
     verify_ledger,
 )
+from gatehouse.store.ledger import LedgerRepository
+from gatehouse.store.ledger_tables import ledger_entries, ledger_shards
 
 
 def shard_head(entries: Sequence[LedgerEntry], shard: int) -> ShardHead:
@@ -53,3 +59,26 @@ def inclusion_proof_for(
         proof["checkpoint_sequence"] = checkpoint.sequence
         proof["checkpoint_path"] = checkpoint_inclusion(checkpoint, shard)
     return proof
+
+
+def forge_rewrite(connection: Connection, shard: int, seq: int) -> None:
+    """What a forger with write access does: edit entry ``seq`` of ``shard``, re-chain every
+    later entry and save the recomputed head, all with SQL in ``connection``."""
+    state = ShardState.empty(shard)
+    for entry in list(LedgerRepository(connection).stream_shard(shard)):
+        payload = {"round": 99} if entry.seq == seq else entry.payload
+        forged, state = append_entry(
+            state, entry.kind, entry.at, entry.subject_id, entry.recipient_id, payload
+        )
+        connection.execute(
+            update(ledger_entries)
+            .where(ledger_entries.c.shard == shard, ledger_entries.c.seq == entry.seq)
+            .values(
+                payload=dict(forged.payload),
+                prev_hash=forged.prev_hash,
+                entry_hash=forged.entry_hash,
+            )
+        )
+    connection.execute(
+        update(ledger_shards).where(ledger_shards.c.shard == shard).values(state=state.to_dict())
+    )
