@@ -165,7 +165,7 @@ class Result:
     p999_ms: float
 
 
-def _seller(index: int) -> recipient_service.RecipientInput:
+def seller_input(index: int) -> recipient_service.RecipientInput:
     slug = f"sel{index:03d}"
     return recipient_service.RecipientInput(
         kind="seller",
@@ -178,7 +178,7 @@ def _seller(index: int) -> recipient_service.RecipientInput:
     )
 
 
-def _customers(gh: Gatehouse, people: KoreanCustomers, start: int, count: int) -> list[str]:
+def new_customers(gh: Gatehouse, people: KoreanCustomers, start: int, count: int) -> list[str]:
     ids: list[str] = []
     for first in range(start, start + count, SUBJECT_BATCH):
         batch = [
@@ -189,7 +189,7 @@ def _customers(gh: Gatehouse, people: KoreanCustomers, start: int, count: int) -
     return ids
 
 
-def _order(gh: Gatehouse, subject_id: str, seller_id: str, index: int) -> str:
+def new_order(gh: Gatehouse, subject_id: str, seller_id: str, index: int) -> str:
     return order_service.create_order(
         gh,
         order_service.NewOrder(
@@ -203,17 +203,23 @@ def _order(gh: Gatehouse, subject_id: str, seller_id: str, index: int) -> str:
     )
 
 
-def seed(gh: Gatehouse, *, transfers: int, deletions: int) -> list[Load]:
-    """Everything the loads need, written through the services; returns the request lines."""
+def seed(gh: Gatehouse, *, transfers: int, deletions: int, reads: int = 0) -> list[Load]:
+    """Everything the loads need, written through the services; returns the request lines.
+
+    With ``reads``, two more loads: sellers reading ``reads`` open views with their own keys,
+    and customers asking who has their data (``GET /v1/me/transfers``) with their tokens.
+    """
     rnd = random.Random(7)
     key = issue_operator_key(gh, gh.clock(), label="bench")
     terms = terms_service.publish_terms(gh, "2026-01", DEMO_TERMS)
-    registered = recipient_service.register_recipients(gh, [_seller(i) for i in range(SELLERS)])
+    registered = recipient_service.register_recipients(
+        gh, [seller_input(i) for i in range(SELLERS)]
+    )
     sellers = [item.standing.recipient.id for item in registered]
     for seller_id in sellers:
         recipient_service.accept_terms(gh, seller_id, terms.version)
     people = KoreanCustomers(11)
-    customers = _customers(gh, people, 0, CUSTOMERS)
+    customers = new_customers(gh, people, 0, CUSTOMERS)
     notices: dict[str, str] = {}
     for seller_id in sellers:
         notices[seller_id] = notice_service.render_for_subject(
@@ -233,20 +239,21 @@ def seed(gh: Gatehouse, *, transfers: int, deletions: int) -> list[Load]:
     orders = []
     for index in range(transfers):
         customer = rnd.choice(customers)
-        orders.append(_order(gh, customer, consented[customer], index))
-    leaving = _customers(gh, people, CUSTOMERS, deletions)
+        orders.append(new_order(gh, customer, consented[customer], index))
+    leaving = new_customers(gh, people, CUSTOMERS, deletions)
     planned = []
     for index, customer in enumerate(leaving):
         seller_id = sellers[index % SELLERS]
         consent_service.record_consent(
             gh, customer, notices[seller_id], granted=True, channel="web"
         )
-        planned.append(BatchItem(_order(gh, customer, seller_id, index), PURPOSE, FLOW))
+        planned.append(BatchItem(new_order(gh, customer, seller_id, index), PURPOSE, FLOW))
     for first in range(0, len(planned), 1000):
         for result in request_transfers(gh, planned[first : first + 1000]):
             if result.outcome is None or result.outcome.transfer_id is None:
                 raise RuntimeError(f"a seeded transfer was not allowed: {result}")
     tokens = [open_link(gh, create_link(gh, customer).token)[0] for customer in leaving]
+    extra = _read_loads(gh, consented, registered, reads, rnd) if reads else []
     saves = [
         (c, json.dumps({"notice_hash": notices[s], "granted": True, "channel": "web"}))
         for c, s in consented.items()
@@ -266,19 +273,52 @@ def seed(gh: Gatehouse, *, transfers: int, deletions: int) -> list[Load]:
             False,
         ),
         Load("deletions", [f"DELETE\t/v1/me\t{token}\t" for token in tokens], 202, True),
+        *extra,
     ]
 
 
-def _free_port() -> int:
+def _read_loads(
+    gh: Gatehouse,
+    consented: dict[str, str],
+    registered: list[recipient_service.Registered],
+    reads: int,
+    rnd: random.Random,
+) -> list[Load]:
+    keys = {item.standing.recipient.id: item.api_key for item in registered}
+    customers = list(consented)
+    planned, sellers = [], []
+    for index in range(reads):
+        customer = rnd.choice(customers)
+        sellers.append(consented[customer])
+        order = new_order(gh, customer, consented[customer], 1_000_000 + index)
+        planned.append(BatchItem(order, PURPOSE, FLOW))
+    view_lines = []
+    for first in range(0, len(planned), 1000):
+        results = request_transfers(gh, planned[first : first + 1000])
+        for seller_id, result in zip(sellers[first : first + 1000], results, strict=True):
+            if result.outcome is None or not result.outcome.decision.allowed:
+                raise RuntimeError(f"a seeded transfer was not allowed: {result}")
+            path = f"/v1/recipient/transfers/{result.outcome.transfer_id}"
+            view_lines.append(f"GET\t{path}\t{keys[seller_id]}\t")
+    readers = customers[: min(len(customers), 200)]
+    tokens = [open_link(gh, create_link(gh, customer).token)[0] for customer in readers]
+    mine = [f"GET\t/v1/me/transfers\t{token}\t" for token in tokens]
+    return [
+        Load("view reads", view_lines, 200, False),
+        Load("who has my data", mine, 200, False),
+    ]
+
+
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
-def _rss_mb(pid: int) -> float:
+def rss_mb(pid: int) -> float:
     """Resident memory of a process and all its descendants, in MB."""
     total = 0
-    for each in [pid, *_descendants(pid)]:
+    for each in [pid, *descendants(pid)]:
         try:
             for line in Path(f"/proc/{each}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
@@ -299,7 +339,7 @@ class Server:
 @contextmanager
 def serving(env: dict[str, str], workers: int, variant: list[str] | None) -> Iterator[Server]:
     """Start the server; yield once it first answers /healthz; stop it with SIGTERM."""
-    port = _free_port()
+    port = free_port()
     if variant:
         command = [sys.executable, "-c", VARIANT_SERVER, str(port), *variant]
     else:
@@ -322,7 +362,7 @@ def serving(env: dict[str, str], workers: int, variant: list[str] | None) -> Ite
                 except httpx.HTTPError:
                     time.sleep(0.005)
         cold = time.perf_counter() - started
-        yield Server(process, url, cold, _rss_mb(process.pid))
+        yield Server(process, url, cold, rss_mb(process.pid))
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -423,7 +463,7 @@ def profile(
     with tempfile.TemporaryDirectory() as folder:
         outputs = []
         spies = []
-        for pid in [server.process.pid, *_descendants(server.process.pid)]:
+        for pid in [server.process.pid, *descendants(server.process.pid)]:
             out = Path(folder, f"{pid}.txt")
             outputs.append(out)
             spies.append(
@@ -472,7 +512,7 @@ def profile(
             print(f"  {100 * n / max(total, 1):5.1f} %  {frame})")
 
 
-def _descendants(pid: int) -> list[int]:
+def descendants(pid: int) -> list[int]:
     pids = [pid]
     for parent in pids:
         found = subprocess.run(
@@ -543,7 +583,7 @@ def main() -> None:
             )
             with serving(env, args.workers, variant) as server:
                 table = measure(server.url, loads, levels, args.requests, args.repeats)
-                rss_after = _rss_mb(server.process.pid)
+                rss_after = rss_mb(server.process.pid)
                 if args.profile:
                     name, level = args.profile.split(":")
                     load = next(x for x in loads if x.name.startswith(name))

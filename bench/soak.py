@@ -1,0 +1,269 @@
+"""A steady mixed load for minutes on end: does the server stay flat?
+
+Setup (not timed) seeds through the services, as ``bench/http_load.py`` does (its ``seed``):
+sellers abroad, Korean customers with a consent, a new order for every transfer to come,
+customers with one transfer each to delete, open views for the sellers to read, and customers
+with a privacy-center token. Then ``gatehouse serve`` starts as its own process and this
+process sends it, open loop, a fixed number of requests a second for ``--minutes``, spread
+over the mix below; each request leaves at its scheduled time whatever the answers before it
+did, and its latency counts from that time, so a server that falls behind shows as latency
+instead of as a slower sender (no coordinated omission). At most ``--inflight`` requests are
+open at once; past that the run fails rather than queueing without bound.
+
+- transfers: ``POST /v1/orders/{id}/transfers`` (every request a new order);
+- view reads: a seller's ``GET /v1/recipient/transfers/{id}`` with its own key;
+- consent saves: ``POST /v1/subjects/{id}/consents``;
+- who has my data: a customer's ``GET /v1/me/transfers`` with their token (a page's data);
+- deletions: a customer's ``DELETE /v1/me``;
+- baseline: ``GET /v1/recipients?limit=1``, the cheapest authenticated answer, the peer that
+  every minute's p99 is set against.
+
+Every minute it records the answers, the errors (a status other than the one expected, or no
+answer), p50 and p99 of the mix and of the baseline, and the server's RSS (all its processes,
+sampled every second, the minute's median). The first ``--warmup`` seconds (caches filling,
+the first SQLite pages read) are sent but left out of the figures; the table says so.
+
+    .venv/bin/python bench/soak.py [--minutes 10] [--rate 40] [--warmup 60]
+                                   [--database-url URL --workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import statistics
+import tempfile
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+
+import httpx
+from http_load import Load, rss_mb, seed, serving
+
+from gatehouse.config import Settings
+from gatehouse.services.runtime import open_gatehouse
+from gatehouse.store.scratch import scratch_database
+from gatehouse.vault import MasterKey
+
+# Shares of the mix, out of 20 requests: what a marketplace's day looks like to the gateway,
+# reads and transfers most, a deletion now and then.
+MIX = {
+    "transfers": 6,
+    "view reads": 5,
+    "consent saves": 3,
+    "who has my data": 2,
+    "deletions": 1,
+    "baseline GET": 3,
+}
+
+
+@dataclass
+class Minute:
+    """What one minute of the run saw."""
+
+    latencies: dict[str, list[float]] = field(default_factory=dict)
+    errors: int = 0
+    answers: int = 0
+    rss: list[float] = field(default_factory=list)
+
+
+def schedule(rate: float, seconds: float) -> list[tuple[float, str]]:
+    """(offset in seconds, load name) for every request, the mix spread evenly in time."""
+    wheel = [name for name, share in MIX.items() for _ in range(share)]
+    # Interleave the wheel so one kind's requests never come in a burst of its share.
+    order = sorted(range(len(wheel)), key=lambda i: (i * 7) % len(wheel))
+    count = int(rate * seconds)
+    return [(i / rate, wheel[order[i % len(wheel)]]) for i in range(count)]
+
+
+def split(line: str) -> tuple[str, str, str, str]:
+    """A request line of http_load's file: method, path, token, body."""
+    method, path, token, body = line.split("\t", 3)
+    return method, path, token, body
+
+
+class Soak:
+    """The open-loop sender and its per-minute tally."""
+
+    def __init__(self, url: str, loads: list[Load], warmup: float, inflight: int) -> None:
+        self.url = url
+        self.loads = {load.name: load for load in loads}
+        self.next_line = {name: 0 for name in self.loads}
+        self.warmup = warmup
+        self.inflight = inflight
+        self.open = 0
+        self.minutes: dict[int, Minute] = {}
+
+    def _line(self, name: str) -> str:
+        load = self.loads[name]
+        index = self.next_line[name]
+        if load.one_shot and index >= len(load.lines):
+            raise RuntimeError(f"{name}: too few seeded requests for this run")
+        self.next_line[name] = index + 1
+        return load.lines[index % len(load.lines)]
+
+    def _minute(self, offset: float) -> Minute | None:
+        if offset < self.warmup:
+            return None
+        return self.minutes.setdefault(int((offset - self.warmup) // 60), Minute())
+
+    async def _send(
+        self, client: httpx.AsyncClient, start: float, offset: float, name: str
+    ) -> None:
+        method, path, token, body = split(self._line(name))
+        headers = {"Authorization": f"Bearer {token}"}
+        if body:
+            headers["Content-Type"] = "application/json"
+        status = 0
+        try:
+            answer = await client.request(method, path, headers=headers, content=body or None)
+            status = answer.status_code
+        except httpx.HTTPError:
+            pass
+        finally:
+            self.open -= 1
+        latency = time.perf_counter() - (start + offset)
+        minute = self._minute(offset)
+        if minute is None:
+            return
+        minute.answers += 1
+        if status != self.loads[name].status:
+            minute.errors += 1
+        minute.latencies.setdefault(name, []).append(latency * 1000)
+
+    async def _watch_memory(self, pid: int, start: float, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            minute = self._minute(time.perf_counter() - start)
+            if minute is not None:
+                # /proc and ps are read off the event loop, so the sender never waits on them.
+                minute.rss.append(await asyncio.to_thread(rss_mb, pid))
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=1.0)
+            except TimeoutError:
+                continue
+
+    async def run(self, pid: int, plan: list[tuple[float, str]]) -> None:
+        """Send every planned request at its time; wait for the last answers."""
+        limits = httpx.Limits(max_connections=self.inflight, max_keepalive_connections=64)
+        async with httpx.AsyncClient(base_url=self.url, limits=limits, timeout=30) as client:
+            stop = asyncio.Event()
+            start = time.perf_counter()
+            watcher = asyncio.create_task(self._watch_memory(pid, start, stop))
+            tasks: set[asyncio.Task[None]] = set()
+            for offset, name in plan:
+                delay = start + offset - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                if self.open >= self.inflight:
+                    raise RuntimeError(f"{self.open} requests open at once: the server fell behind")
+                self.open += 1
+                task = asyncio.create_task(self._send(client, start, offset, name))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+            await asyncio.gather(*tasks)
+            stop.set()
+            await watcher
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The nearest-rank percentile of ``values`` (``share`` between 0 and 1)."""
+    ranked = sorted(values)
+    return ranked[min(len(ranked) - 1, max(0, int(round(share * len(ranked))) - 1))]
+
+
+def report(minutes: dict[int, Minute]) -> None:
+    """The per-minute table, then the first against the last full minute."""
+    print("| minute | answers | errors | p50 ms | p99 ms | baseline p99 ms | RSS MB |")
+    print("|---|---|---|---|---|---|---|")
+    rows = []
+    for index in sorted(minutes):
+        minute = minutes[index]
+        mixed = [v for name, vs in minute.latencies.items() for v in vs]
+        if not mixed:
+            continue
+        base = minute.latencies.get("baseline GET", [0.0])
+        row = (
+            index + 1,
+            minute.answers,
+            minute.errors,
+            percentile(mixed, 0.5),
+            percentile(mixed, 0.99),
+            percentile(base, 0.99),
+            statistics.median(minute.rss) if minute.rss else 0.0,
+        )
+        rows.append(row)
+        print(
+            f"| {row[0]} | {row[1]:,} | {row[2]} | {row[3]:.1f} | {row[4]:.1f} | {row[5]:.1f} "
+            f"| {row[6]:.0f} |"
+        )
+    full = [row for row in rows if row[1] >= 0.9 * rows[0][1]]
+    first, last = full[0], full[-1]
+    answers = sum(row[1] for row in rows)
+    errors = sum(row[2] for row in rows)
+    print(f"\nanswers {answers:,}, errors {errors} ({100 * errors / max(answers, 1):.3f} %)")
+    print(
+        f"p99 first minute {first[4]:.1f} ms, last {last[4]:.1f} ms: "
+        f"{100 * (last[4] / first[4] - 1):+.1f} % (target within 20 %)"
+    )
+    print(
+        f"RSS first minute {first[6]:.0f} MB, last {last[6]:.0f} MB: "
+        f"{100 * (last[6] / first[6] - 1):+.1f} % (target within 10 %)"
+    )
+    ratios = [row[4] / row[5] for row in rows if row[5]]
+    ratio = statistics.median(ratios)
+    print(f"p99 of the mix over the baseline's p99, median of minutes: {ratio:.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--rate", type=float, default=40.0, help="requests a second, all kinds")
+    parser.add_argument("--warmup", type=float, default=60.0, help="seconds left out first")
+    parser.add_argument("--inflight", type=int, default=256)
+    parser.add_argument("--database-url", help="a PostgreSQL server's admin URL")
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args()
+    seconds = args.warmup + 60 * args.minutes
+    plan = schedule(args.rate, seconds)
+    needed = {name: sum(1 for _, n in plan if n == name) for name in MIX}
+    folder = tempfile.mkdtemp(prefix="gatehouse-soak-")
+    scratch = (
+        scratch_database(args.database_url, prefix="gatehouse_bench")
+        if args.database_url
+        else nullcontext(f"sqlite:///{folder}/soak.db")
+    )
+    try:
+        with scratch as url:
+            env = {
+                **{k: v for k, v in os.environ.items() if not k.startswith("GATEHOUSE_")},
+                "GATEHOUSE_DATABASE_URL": url,
+                "GATEHOUSE_MASTER_KEY": MasterKey.generate().to_b64(),
+            }
+            began = time.perf_counter()
+            gh = open_gatehouse(Settings.from_env(env))
+            loads = seed(
+                gh,
+                transfers=needed["transfers"] + 10,
+                deletions=needed["deletions"] + 10,
+                reads=500,
+            )
+            gh.close()
+            backend = "PostgreSQL" if args.database_url else "SQLite"
+            print(
+                f"{backend}, {args.workers} worker(s): seeded in {time.perf_counter() - began:.0f}"
+                f" s; {args.rate:g} requests a second for {args.minutes:g} min after a "
+                f"{args.warmup:g} s warm-up ({len(plan):,} requests)",
+                flush=True,
+            )
+            with serving(env, args.workers, None) as server:
+                soak = Soak(server.url, loads, args.warmup, args.inflight)
+                asyncio.run(soak.run(server.process.pid, plan))
+            report(soak.minutes)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
