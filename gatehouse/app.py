@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from gatehouse import __version__
@@ -36,8 +36,10 @@ from gatehouse.config import MAX_BODY_BYTES
 from gatehouse.http.edge import install_edge
 from gatehouse.http.errors import install_error_handlers
 from gatehouse.http.method_not_allowed import install_method_not_allowed
+from gatehouse.http.metrics import install_metrics
 from gatehouse.http.openapi import install_openapi
 from gatehouse.services.abuse import RateLimiter
+from gatehouse.services.metrics import OperationsReadings
 from gatehouse.services.readiness import readiness
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.web import (
@@ -71,6 +73,7 @@ def create_app(gatehouse: Gatehouse) -> FastAPI:
     install_method_not_allowed(app)
     install_openapi(app)
     install_edge(app, max_body_bytes=MAX_BODY_BYTES)
+    metrics = install_metrics(app, OperationsReadings(gatehouse), gatehouse.clock)
     for api_router in (
         operator.router,
         operator_webhook.router,
@@ -119,7 +122,16 @@ def create_app(gatehouse: Gatehouse) -> FastAPI:
             "database": state.database,
             "schema_revision": state.schema_revision,
             "expected_revision": state.expected_revision,
+            "replica": state.replica,
         }
         return JSONResponse(body, status_code=200 if state.ready else 503)
+
+    # Open like /healthz, and kept out of the API's schema: it carries counts and route
+    # templates only, and operators scrape it on the internal network (docs/operations.md).
+    @app.get("/metrics", include_in_schema=False)
+    def metrics_page(request: Request) -> Response:
+        """Prometheus metrics: request rates and latencies, and the database's counts."""
+        body, content_type = metrics.render(request.headers.get("accept", ""))
+        return Response(body, headers={"Content-Type": content_type})
 
     return app
