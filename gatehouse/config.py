@@ -32,10 +32,17 @@ class Settings:
     # The per-key request rate: empty keeps it in each process; "database" or a redis:// URL
     # shares it between processes and hosts (see services/rate_backends.py).
     rate_limit_url: str = ""
+    # A read replica of the database, for the pages that may show data a moment old (the
+    # console, the registers, the audit); None reads everything from ``database_url``. Writes,
+    # and reads that decide or answer right after a change, always go to ``database_url``.
+    read_database_url: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Read settings; with nothing set, use an SQLite file and a key file in the cwd."""
+        """Read settings; with nothing set, use an SQLite file and a key file in the cwd.
+
+        ``GATEHOUSE_READ_DATABASE_URL`` names the read replica; unset or empty, there is none.
+        """
         env = dict(os.environ if environ is None else environ)
         url = env.get("GATEHOUSE_DATABASE_URL") or f"sqlite:///{DEFAULT_DATABASE_FILE}"
         key_file = Path(env.get("GATEHOUSE_KEY_FILE") or DEFAULT_KEY_FILE)
@@ -49,4 +56,5 @@ class Settings:
             checkpoint_dir=Path(anchors) if anchors else None,
             webhook_allow=env.get("GATEHOUSE_WEBHOOK_ALLOW", ""),
             rate_limit_url=env.get("GATEHOUSE_RATE_LIMIT_URL", ""),
+            read_database_url=env.get("GATEHOUSE_READ_DATABASE_URL") or None,
         )

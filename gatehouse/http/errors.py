@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Scope
 
 from gatehouse.domain.errors import (
     Conflict,
@@ -24,11 +25,20 @@ from gatehouse.domain.errors import (
     Unauthorized,
 )
 from gatehouse.domain.views import ViewClosed
-from gatehouse.http.fingerprints import log_unexpected
+from gatehouse.http.fingerprints import error_type, log_unexpected
+from gatehouse.http.request_ids import request_id_of
+from gatehouse.http.routes import route_template
 from gatehouse.services.abuse import RateLimited
+from gatehouse.services.sql_errors import database_unavailable
 from gatehouse.vault import KeyShredded, VaultError
 
-__all__ = ["error_response", "install_error_handlers", "refusal", "status_for"]
+__all__ = [
+    "error_response",
+    "install_error_handlers",
+    "refusal",
+    "status_for",
+    "unexpected_response",
+]
 
 log = logging.getLogger("gatehouse.http")
 
@@ -131,10 +141,35 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, message, None, dict(exc.headers or {}) or None)
 
 
+# Long enough for a replica to restart or a pool to reconnect, short enough to keep trying.
+UNAVAILABLE_RETRY_S = 5
+
+
+def unexpected_response(scope: Scope, exc: Exception) -> JSONResponse:
+    """The answer to an exception no handler took: 503 when the database could not be
+    reached (the client may retry), else a 500; either way logged without values."""
+    if database_unavailable(exc):
+        log.warning(
+            "database unavailable",
+            extra={
+                "request_id": request_id_of(scope),
+                "route": route_template(scope),
+                "error_type": error_type(exc),
+            },
+        )
+        return error_response(
+            503,
+            "database_unavailable",
+            "the database is not answering; try again shortly",
+            headers={"Retry-After": str(UNAVAILABLE_RETRY_S)},
+        )
+    log_unexpected(scope, exc)
+    return error_response(500, "internal_error", "an internal error occurred")
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     # Only for a fault outside the edge middleware, which answers the others (see failures).
-    log_unexpected(request.scope, exc)
-    return error_response(500, "internal_error", "an internal error occurred")
+    return unexpected_response(request.scope, exc)
 
 
 def install_error_handlers(app: FastAPI) -> None:

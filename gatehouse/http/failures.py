@@ -1,4 +1,5 @@
-"""Unexpected exceptions: a 500 in the error shape, a log line without values, the connection kept.
+"""Unexpected exceptions: a 500 (a 503 when the database is out of reach) in the error shape, a log
+line without values, the connection kept.
 
 Starlette's outermost error middleware answers an unhandled exception and then raises it again
 to the server, and uvicorn, seeing an exception after a response, drops the connection and
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gatehouse.http.errors import error_response
+from gatehouse.http.errors import unexpected_response
 from gatehouse.http.fingerprints import log_unexpected
 
 __all__ = ["UnexpectedErrorMiddleware"]
@@ -38,9 +39,8 @@ class UnexpectedErrorMiddleware:
         try:
             await self.app(scope, receive, watch)
         except Exception as exc:
-            log_unexpected(scope, exc)
             if started:
                 # Half an answer is out: only closing the connection can tell the client.
+                log_unexpected(scope, exc)
                 raise
-            response = error_response(500, "internal_error", "an internal error occurred")
-            await response(scope, receive, send)
+            await unexpected_response(scope, exc)(scope, receive, send)

@@ -3,7 +3,8 @@
 One read-only snapshot gives the window's entries, every suspension up to its end, the
 notices they cite, the policy versions and the latest signed checkpoint, so the figures,
 the samples and their inclusion proofs belong together. The ledger's own verification runs
-beside it: a report over a ledger that does not verify says so on its first page.
+beside it: a report over a ledger that does not verify says so on its first page. Both read
+from the read replica when there is one.
 """
 
 from __future__ import annotations
@@ -156,7 +157,8 @@ def _database_url(gh: Gatehouse) -> str | None:
     """The URL another process can open, or None for a Gatehouse on in-memory fakes."""
     if gh.unit_of_work_factory is not None:
         return None
-    url = gh.engine.url
+    # The replica's, when there is one: the fold reads there too, and both only read.
+    url = gh.read_engine.url
     if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
         return None
     return url.render_as_string(hide_password=False)
@@ -190,7 +192,7 @@ def build_audit(
     _check_window(start, end)
     pack = gh.packs.for_country(_JURISDICTION)
     beside = _verify_beside(gh)
-    with gh.unit_of_work(read_only=True) as uow:
+    with gh.unit_of_work(read_only=True, may_lag=True) as uow:
         ledger = uow.ledger
         checkpoint = ledger.latest_checkpoint()
         window = _Window(start, end, checkpoint, _fold(uow, pack, start, end))

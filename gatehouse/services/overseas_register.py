@@ -8,7 +8,8 @@ A recipient is labelled as having received data only when an allowed transfer to
 decided in the period. Every word comes from the rule pack, as in the checkout notices.
 
 Pages are keyset-paged on the recipient id, so walking the cursor chain yields each listed
-recipient once, and a page costs the same however deep it is.
+recipient once, and a page costs the same however deep it is. They are read from the read
+replica when there is one: the register may trail the latest decision by a moment.
 """
 
 from __future__ import annotations
@@ -222,7 +223,7 @@ class _Wording(RegisterWording):
 
 
 def _read(gh: Gatehouse, checked: _Checked, after: str | None) -> list[RegisterRecipient]:
-    with gh.unit_of_work(read_only=True) as uow:
+    with gh.unit_of_work(read_only=True, may_lag=True) as uow:
         return uow.overseas_register.page(checked.window, after=after, limit=checked.limit + 1)
 
 
@@ -275,7 +276,7 @@ def register_counts(
 ) -> tuple[str, datetime, datetime, tuple[CountryCount, ...]]:
     """The language, the period, and per country the listed and the received recipients."""
     checked = _check(gh, RegisterQuery(locale=query.locale, since=query.since, until=query.until))
-    with gh.unit_of_work(read_only=True) as uow:
+    with gh.unit_of_work(read_only=True, may_lag=True) as uow:
         counted = uow.overseas_register.counts_by_country(checked.window)
     pack, language = checked.pack, checked.language
     return (

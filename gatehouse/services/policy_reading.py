@@ -4,6 +4,10 @@ Each version keeps its number for good: ``/privacy-policy/v/{n}`` and
 ``GET /v1/privacy-policy?version=n`` show exactly what it published, register included, after
 any number of later versions. Without a number, the version in force now is shown, with the
 announced one (if a material change is waiting out its notice period) beside it.
+
+Every read here serves a page, so each may come from the read replica when one is configured
+(``GATEHOUSE_READ_DATABASE_URL``): a newly published version shows there once the replica has
+replayed it, which publishing's own answer does not wait for.
 """
 
 from __future__ import annotations
@@ -116,7 +120,7 @@ def show_policy(
     pack = policy_pack(gh)
     language = register_language(pack, locale)
     now = gh.clock()
-    with gh.unit_of_work(read_only=True) as uow:
+    with gh.unit_of_work(read_only=True, may_lag=True) as uow:
         in_force = uow.policies.in_force(now, with_documents=False)
         latest = uow.policies.latest(with_documents=False)
         if version is None:
@@ -147,14 +151,14 @@ def show_policy(
 
 def policy_in_force(gh: Gatehouse) -> VersionSummary | None:
     """The version in force now, for links and consent records; None before the first."""
-    with gh.unit_of_work(read_only=True) as uow:
+    with gh.unit_of_work(read_only=True, may_lag=True) as uow:
         stored = uow.policies.in_force(gh.clock(), with_documents=False)
     return None if stored is None else version_summary(stored)
 
 
 def policy_history(gh: Gatehouse) -> tuple[VersionSummary, ...]:
     """Every version, newest first: the change log."""
-    with gh.unit_of_work(read_only=True) as uow:
+    with gh.unit_of_work(read_only=True, may_lag=True) as uow:
         return tuple(version_summary(s) for s in uow.policies.history())
 
 
@@ -244,7 +248,7 @@ def _check(gh: Gatehouse, query: PolicyRegisterQuery) -> _Checked:
     search = clean_search(query.search)
     country = normalise_country(query.country) if query.country else None
     after = _decode_cursor(query.cursor)
-    with gh.unit_of_work(read_only=True) as uow:
+    with gh.unit_of_work(read_only=True, may_lag=True) as uow:
         if query.version is None:
             stored = uow.policies.in_force(gh.clock(), with_documents=False) or uow.policies.latest(
                 with_documents=False
@@ -271,7 +275,7 @@ def policy_register_page(gh: Gatehouse, query: PolicyRegisterQuery) -> PolicyReg
             details={"max": MAX_PAGE_SIZE},
         )
     checked = _check(gh, query)
-    with gh.unit_of_work(read_only=True, snapshot=True) as uow:
+    with gh.unit_of_work(read_only=True, snapshot=True, may_lag=True) as uow:
         rows = uow.policies.register_page(checked.where, query.limit + 1)
         matched = uow.policies.register_count(checked.where)
     page = rows[: query.limit]
@@ -294,7 +298,7 @@ def policy_register_entries(gh: Gatehouse, query: PolicyRegisterQuery) -> Iterat
     def chunks() -> Iterator[RegisterEntry]:
         where = checked.where
         while True:
-            with gh.unit_of_work(read_only=True) as uow:
+            with gh.unit_of_work(read_only=True, may_lag=True) as uow:
                 rows = uow.policies.register_page(where, _DOWNLOAD_CHUNK)
             for row in rows:
                 yield _entry(checked.wording, row.row)

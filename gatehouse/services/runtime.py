@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 
 from gatehouse.config import Settings
 from gatehouse.rules import RulePackSet, load_packs
@@ -87,16 +88,31 @@ class Gatehouse:
     )
     # Where the per-key rate limit is kept (GATEHOUSE_RATE_LIMIT_URL; empty: this process).
     rate_limit_url: str = ""
+    # The read replica (GATEHOUSE_READ_DATABASE_URL); None reads from ``engine``.
+    replica_engine: Engine | None = field(default=None, repr=False)
 
-    def unit_of_work(self, *, read_only: bool = False, snapshot: bool = False) -> UnitOfWork:
+    @property
+    def read_engine(self) -> Engine:
+        """Where reads that may lag are served: the replica, else the primary's engine."""
+        return self.engine if self.replica_engine is None else self.replica_engine
+
+    def unit_of_work(
+        self, *, read_only: bool = False, snapshot: bool = False, may_lag: bool = False
+    ) -> UnitOfWork:
         """A new unit of work: one transaction and its repositories, used in a ``with``.
 
         ``read_only`` reads one consistent snapshot and writes nothing; ``snapshot`` reads
         one snapshot and may write (see :mod:`gatehouse.services.unit_of_work`).
+        ``may_lag`` (read-only only) reads from the replica, whose snapshot may miss the
+        latest commits: for pages, never for a read that decides or answers a change.
         """
+        if may_lag and not read_only:
+            raise ValueError("only a read-only unit of work may read from the replica")
         if self.unit_of_work_factory is not None:
+            # The in-memory stores of the tests have no replica to lag behind.
             return self.unit_of_work_factory(read_only=read_only, snapshot=snapshot)
-        return SqlUnitOfWork(self.engine, read_only=read_only, snapshot=snapshot)
+        engine = self.read_engine if may_lag else self.engine
+        return SqlUnitOfWork(engine, read_only=read_only, snapshot=snapshot)
 
     @property
     def indexer(self) -> BlindIndexer:
@@ -124,8 +140,31 @@ class Gatehouse:
         return key
 
     def close(self) -> None:
-        """Release the connection pool."""
+        """Release the connection pools."""
         self.engine.dispose()
+        if self.replica_engine is not None:
+            self.replica_engine.dispose()
+
+
+def _replica_engine(settings: Settings) -> Engine | None:
+    """The read replica's engine, or None; it must be the same kind of database."""
+    url = settings.read_database_url
+    if url is None:
+        return None
+    primary, replica = make_url(settings.database_url), make_url(url)
+    if primary.get_backend_name() != replica.get_backend_name():
+        # Nothing keeps an SQLite file and a PostgreSQL server in step.
+        raise ValueError(
+            "GATEHOUSE_READ_DATABASE_URL must name the same kind of database as "
+            f"GATEHOUSE_DATABASE_URL ({primary.get_backend_name()}), "
+            f"not {replica.get_backend_name()}"
+        )
+    engine = make_engine(url)
+    if replica.get_backend_name() == "postgresql":
+        # Every transaction read-only, also outside units of work: a connection handed back
+        # to the pool is otherwise reset to READ WRITE, which a hot standby refuses to begin.
+        return engine.execution_options(postgresql_readonly=True)
+    return engine
 
 
 def open_gatehouse(
@@ -133,17 +172,25 @@ def open_gatehouse(
 ) -> Gatehouse:
     """Load rule packs and keys, migrate the database, and return a ready Gatehouse.
 
-    A broken rule pack, a missing master key or a bad ``GATEHOUSE_WEBHOOK_ALLOW`` raises
-    here, before anything is served.
+    A broken rule pack, a missing master key, a bad ``GATEHOUSE_WEBHOOK_ALLOW`` or a read
+    replica of another kind of database than the primary raises here, before anything is
+    served. The replica is not contacted: one that is down fails the pages that read from
+    it, not the start of a process that also takes writes.
     """
     webhook_egress = EgressPolicy.parse(settings.webhook_allow)
     packs = load_packs(settings.rules_dir)
     keyring = load_keyring(settings.environ or os.environ, settings.key_file)
+    replica = _replica_engine(settings)
     engine = make_engine(settings.database_url)
     if run_migrations:
         migrate.upgrade(engine)
     gatehouse = Gatehouse(
-        engine=engine, keyring=keyring, packs=packs, clock=clock, webhook_egress=webhook_egress
+        engine=engine,
+        keyring=keyring,
+        packs=packs,
+        clock=clock,
+        webhook_egress=webhook_egress,
+        replica_engine=replica,
     )
     gatehouse.checkpoint_dir = settings.checkpoint_dir
     gatehouse.rate_limit_url = settings.rate_limit_url

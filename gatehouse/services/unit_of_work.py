@@ -12,6 +12,12 @@ Leaving the block normally commits; leaving it by an exception rolls everything 
 entries and queued webhooks included. ``read_only=True`` reads one consistent snapshot and
 writes nothing; ``snapshot=True`` reads one snapshot and may still write, at the price of
 :class:`~gatehouse.services.ports.Contention` when a concurrent writer gets in the way.
+
+``read_only=True, may_lag=True`` reads from the read replica when one is configured
+(``GATEHOUSE_READ_DATABASE_URL``), the primary otherwise. A replica replays the primary's
+commits a moment later, so only pages that may show data a moment old ask for it: the
+console's panels, the overseas register, the audit. Writes, the transfer decision and
+everything a customer reads back after changing it stay on the primary.
 """
 
 from __future__ import annotations
