@@ -4,7 +4,7 @@ requests, and the separate retention store. The migrations must match these.
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, ForeignKey, LargeBinary, String, Table, Text
+from sqlalchemy import JSON, Column, ForeignKey, Index, LargeBinary, String, Table, Text, text
 
 from gatehouse.store.db import UTCDateTime
 from gatehouse.store.schema import metadata
@@ -40,6 +40,23 @@ erasure_requests = Table(
     Column("escalated_at", UTCDateTime()),
     Column("cause", String(20), nullable=False),  # subject_deleted | consent_withdrawn
     Column("consent_id", String(40)),
+    # Acknowledged requests pile up forever; these hold only the outstanding ones. By due
+    # date: the console's panel and the escalation sweep. By recipient: the transfer
+    # decision's check of a recipient's open erasures, and its standing.
+    Index(
+        "ix_erasure_requests_open_due",
+        "due_at",
+        "id",
+        postgresql_where=text("acknowledged_at IS NULL"),
+        sqlite_where=text("acknowledged_at IS NULL"),
+    ),
+    Index(
+        "ix_erasure_requests_open_recipient",
+        "recipient_id",
+        "due_at",
+        postgresql_where=text("acknowledged_at IS NULL"),
+        sqlite_where=text("acknowledged_at IS NULL"),
+    ),
 )
 
 # The separate retention store (PIPA Art. 21(3)): records the law makes us keep after a

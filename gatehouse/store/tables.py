@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from gatehouse.store.db import UTCDateTime
@@ -346,6 +347,15 @@ views = Table(
     Column("expires_at", UTCDateTime(), nullable=False),
     Column("closed_at", UTCDateTime()),
     Column("close_reason", String(40)),
+    # A recipient's open views a page at a time, by transfer id (GET /v1/recipient/transfers):
+    # closed views are not in it, so a seller's years of closed views are never walked.
+    Index(
+        "ix_views_open_recipient",
+        "recipient_id",
+        "transfer_id",
+        postgresql_where=text("closed_at IS NULL"),
+        sqlite_where=text("closed_at IS NULL"),
+    ),
 )
 
 # Safe numbers (0505-XXXX-XXXX) leased to views; the real number stays in the vault.
