@@ -3,8 +3,9 @@
 Appending a million entries through the use cases would time the gateway, not the audit, so
 each entry of :class:`ledger_market.Market` is made by the ledger's own pure
 :func:`gatehouse.ledger.append_entry` from its shard's state, exactly as an append would make
-it, and the rows go into ``ledger_entries`` and ``ledger_shards`` with ``executemany`` in
-large transactions. The notices the transfers cite go into ``notices``, so each resolves.
+it, and the rows go into ``ledger_entries`` (as the repository writes them: the payload as its
+canonical text) and ``ledger_shards`` with ``executemany`` in large transactions. The
+notices the transfers cite go into ``notices``, so each resolves.
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ from typing import Any
 from ledger_market import Event, Market
 from sqlalchemy import Connection, insert, update
 
-from gatehouse.ledger import ShardState, append_entry, format_at, shard_for
+from gatehouse.ledger import ShardState, append_entry, shard_for
 from gatehouse.services.ledger_append import LEDGER_SHARDS
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.store.ledger import LedgerRepository
-from gatehouse.store.ledger_tables import ledger_entries, ledger_shards
+from gatehouse.store.ledger_rows import entry_row, insert_entries
+from gatehouse.store.ledger_tables import ledger_shards
 from gatehouse.store.tables import notices
 
 __all__ = ["BATCH", "Progress", "SeedSummary", "seed_ledger"]
@@ -84,7 +86,7 @@ def seed_ledger(
             for low in range(lo, hi, BATCH):
                 batch = times[low : min(low + BATCH, hi)]
                 rows = [_row(market.event(at), states, summary) for at in batch]
-                c.execute(insert(ledger_entries), rows)
+                insert_entries(c, rows)
                 if progress is not None:
                     progress(low + len(rows), count)
             _save_states(c, states, end, first=lo == 0)
@@ -101,17 +103,7 @@ def _row(event: Event, states: dict[int, ShardState], summary: SeedSummary) -> d
     summary.by_kind[kind] += 1
     shard = shard_for(subject, len(states))
     entry, states[shard] = append_entry(states[shard], kind, at, subject, recipient, payload)
-    return {
-        "shard": entry.shard,
-        "seq": entry.seq,
-        "kind": entry.kind,
-        "at": format_at(entry.at),
-        "subject_id": entry.subject_id,
-        "recipient_id": entry.recipient_id,
-        "payload": entry.payload,
-        "prev_hash": entry.prev_hash,
-        "entry_hash": entry.entry_hash,
-    }
+    return entry_row(entry)
 
 
 def _save_states(

@@ -14,6 +14,7 @@ from gatehouse.ledger.merkle import (
     inclusion_proof,
     leaf_hash,
     node_hash,
+    perfect_root,
     root,
     verify_consistency,
     verify_inclusion,
@@ -256,3 +257,42 @@ def test_an_extension_proof_from_the_frontier_equals_the_full_proof(new_size: in
 def test_an_extension_proof_needs_a_whole_frontier() -> None:
     with pytest.raises(ValueError):
         extension_proof(3, [], [hashlib.sha256(b"x").digest()])
+
+
+@pytest.mark.parametrize("width", [1, 2, 4, 64, 1024])
+def test_a_perfect_root_is_the_rfc_6962_root(width: int) -> None:
+    leaves = [leaf_hash(f"leaf {i}".encode()) for i in range(width)]
+
+    assert perfect_root(leaves) == root(leaves)
+
+
+@pytest.mark.parametrize("width", [0, 3, 12])
+def test_a_perfect_root_needs_a_power_of_two_leaves(width: int) -> None:
+    with pytest.raises(ValueError, match="power of two"):
+        perfect_root([leaf_hash(b"x")] * width)
+
+
+@pytest.mark.parametrize(("before", "width"), [(0, 8), (8, 8), (16, 4), (24, 8), (4, 1)])
+def test_a_subtree_appended_whole_is_its_leaves_appended_one_by_one(
+    before: int, width: int
+) -> None:
+    leaves = [leaf_hash(f"leaf {i}".encode()) for i in range(before + width)]
+    one_by_one, whole = CompactRange(), CompactRange()
+    for leaf in leaves:
+        one_by_one.append(leaf)
+    for leaf in leaves[:before]:
+        whole.append(leaf)
+
+    whole.append_subtree(perfect_root(leaves[before:]), width)
+
+    assert whole.size == one_by_one.size
+    assert whole.hashes == one_by_one.hashes
+    assert whole.root() == root(leaves)
+
+
+def test_a_subtree_must_be_aligned() -> None:
+    tree = CompactRange()
+    tree.append(leaf_hash(b"a"))
+
+    with pytest.raises(ValueError, match="not aligned"):
+        tree.append_subtree(leaf_hash(b"b"), 2)

@@ -63,6 +63,14 @@ def verify(
             file_okay=False,
         ),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Processes that scan the shards (default: one per core for a large ledger).",
+        ),
+    ] = None,
 ) -> None:
     """Re-check every entry, chain, shard head and checkpoint, and the ledger against every
     checkpoint published outside the database; exit 1 if it does not verify."""
@@ -85,6 +93,7 @@ def verify(
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
                 trusted=trusted,
                 anchors=anchors,
+                workers=workers,
             )
     except GatehouseError as exc:
         err.print(f"[red]{exc.code}:[/] {escape(exc.message)}", soft_wrap=True)

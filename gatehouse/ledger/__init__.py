@@ -29,6 +29,7 @@ from gatehouse.ledger.entry import (
     leaf_hash,
     make_entry,
     parse_at,
+    payload_text,
     shard_for,
 )
 from gatehouse.ledger.keys import SIGNING_KEY_INFO, derive_signer, key_fingerprint
@@ -40,6 +41,7 @@ from gatehouse.ledger.merkle import (
     extension_proof,
     inclusion_proof,
     node_hash,
+    perfect_root,
     root,
     verify_consistency,
     verify_inclusion,
@@ -51,10 +53,23 @@ from gatehouse.ledger.proofs import (
     streamed_audit_path,
     verify_inclusion_proof,
 )
+from gatehouse.ledger.scan import LeafRow, ShardScan, ShardScanner, checked_leaves
+from gatehouse.ledger.subtrees import (
+    BLOCK_LEAVES,
+    BLOCK_LEVEL,
+    StoredTree,
+    Subtree,
+    subtree_problem,
+    subtrees_above,
+)
 from gatehouse.ledger.verify import (
     BadEntry,
+    TrustedCheckpoints,
     VerifyResult,
+    judge_shard,
+    trusted_checkpoints,
     verify_ledger,
+    verify_scans,
 )
 
 __all__ = [
@@ -92,6 +107,7 @@ __all__ = [
     "make_entry",
     "node_hash",
     "parse_at",
+    "payload_text",
     "path_ranges",
     "LeafTree",
     "root",
@@ -102,4 +118,19 @@ __all__ = [
     "verify_inclusion",
     "verify_inclusion_proof",
     "verify_ledger",
+    "LeafRow",
+    "ShardScan",
+    "ShardScanner",
+    "TrustedCheckpoints",
+    "checked_leaves",
+    "judge_shard",
+    "trusted_checkpoints",
+    "verify_scans",
+    "perfect_root",
+    "BLOCK_LEAVES",
+    "BLOCK_LEVEL",
+    "StoredTree",
+    "Subtree",
+    "subtree_problem",
+    "subtrees_above",
 ]

@@ -26,6 +26,7 @@ __all__ = [
     "shard_for",
     "format_at",
     "parse_at",
+    "payload_text",
 ]
 
 GENESIS_HASH = "0" * 64
@@ -214,6 +215,20 @@ def canonical_bytes(
         return text.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise ValueError("entry text is not valid Unicode (lone surrogate)") from exc
+
+
+def payload_text(payload: Mapping[str, Any]) -> str:
+    """The payload's canonical JSON text: exactly the bytes it takes in the canonical bytes.
+
+    Stored in this form, the payload can be hashed as it is stored, without decoding it.
+    """
+    return json.dumps(
+        _normalise(payload, "payload"),
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+    )
 
 
 def make_entry(

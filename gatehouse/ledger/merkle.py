@@ -22,6 +22,7 @@ __all__ = [
     "verify_consistency",
     "extension_proof",
     "CompactRange",
+    "perfect_root",
 ]
 
 HASH_SIZE = 32
@@ -41,6 +42,23 @@ def leaf_hash(data: bytes) -> bytes:
 def node_hash(left: bytes, right: bytes) -> bytes:
     """Return the RFC 6962 interior node hash ``SHA-256(0x01 || left || right)``."""
     return hashlib.sha256(_NODE_PREFIX + left + right).digest()
+
+
+def perfect_root(leaves: Sequence[bytes]) -> bytes:
+    """MTH of a perfect tree (a power of two leaves), hashed a level at a time.
+
+    The same value as :func:`root` for such a tree, without its recursion: the verifier
+    hashes every leaf of the ledger through here.
+    """
+    width = len(leaves)
+    if width == 0 or width & (width - 1):
+        raise ValueError("a perfect tree holds a power of two leaves")
+    sha256 = hashlib.sha256
+    level = list(leaves)
+    while len(level) > 1:
+        pairs = zip(level[::2], level[1::2], strict=True)
+        level = [sha256(_NODE_PREFIX + left + right).digest() for left, right in pairs]
+    return level[0]
 
 
 def _is_hash(value: object) -> bool:
@@ -275,6 +293,22 @@ class CompactRange:
         self._size += 1
         # Each trailing zero bit of the new size is a pair of equal subtrees to merge.
         size = self._size
+        while not size & 1:
+            right = self._hashes.pop()
+            left = self._hashes.pop()
+            self._hashes.append(node_hash(left, right))
+            size >>= 1
+
+    def append_subtree(self, node: bytes, width: int) -> None:
+        """Add the root of a perfect subtree of ``width`` (a power of two) leaves at the right
+        edge; the tree's size must be a multiple of ``width``, as RFC 6962 aligns subtrees."""
+        if not _is_hash(node):
+            raise ValueError(f"a subtree root must be a {HASH_SIZE}-byte hash")
+        if width < 1 or width & (width - 1) or self._size % width:
+            raise ValueError(f"a subtree of {width} leaves is not aligned at {self._size}")
+        self._hashes.append(node)
+        self._size += width
+        size = self._size // width
         while not size & 1:
             right = self._hashes.pop()
             left = self._hashes.pop()

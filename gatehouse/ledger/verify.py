@@ -9,127 +9,26 @@ looks perfect.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from gatehouse.ledger.chain import chain_problem, published_problem, trusted_key_for
 from gatehouse.ledger.checkpoint import Checkpoint, ShardHead
-from gatehouse.ledger.entry import GENESIS_HASH, LedgerEntry
-from gatehouse.ledger.merkle import EMPTY_ROOT, HASH_SIZE, CompactRange
+from gatehouse.ledger.entry import LedgerEntry
+from gatehouse.ledger.scan import ShardScan, ShardScanner
 from gatehouse.ledger.verify_types import BadEntry, VerifyResult
 
 __all__ = [
     "BadEntry",
+    "TrustedCheckpoints",
     "VerifyResult",
+    "judge_shard",
+    "trusted_checkpoints",
     "verify_ledger",
+    "verify_scans",
 ]
 
 
-@dataclass
-class _Scan:
-    """What one pass over a shard's entries established."""
-
-    count: int = 0
-    problem: BadEntry | None = None
-    root: bytes = EMPTY_ROOT
-    last_hash: str = GENESIS_HASH
-    # Merkle root and last entry hash at each size a checkpoint needs, gathered in the one pass.
-    roots_at: dict[int, bytes] = field(default_factory=dict)
-    hashes_at: dict[int, str] = field(default_factory=dict)
-    # The first entry whose leaf differs from a leaf a published checkpoint proved: an entry
-    # rewritten with the chain recomputed after it, which only a root would otherwise show.
-    rewritten: int | None = None
-
-
-def _recomputed_leaf(entry: LedgerEntry) -> tuple[bytes, str | None]:
-    try:
-        return entry.leaf(), None
-    except (ValueError, TypeError, AttributeError) as exc:
-        # A placeholder leaf keeps later checkpoint roots computable; it can never match.
-        return bytes(HASH_SIZE), str(exc)
-
-
-def _entry_problem(
-    entry: LedgerEntry,
-    shard: int,
-    position: int,
-    leaf: bytes,
-    error: str | None,
-    prev_hash: str,
-    before_prev: str,
-) -> BadEntry | None:
-    if entry.shard != shard:
-        return BadEntry(shard, position, f"entry belongs to shard {entry.shard}")
-    if error is not None:
-        return BadEntry(shard, position, f"malformed entry: {error}")
-    if leaf.hex() != entry.entry_hash:
-        return BadEntry(shard, position, "hash mismatch (entry was edited)")
-    if entry.prev_hash == prev_hash:
-        return None
-    if position == 0:
-        return BadEntry(shard, 0, "prev_hash of entry 0 is not the genesis hash")
-    if entry.prev_hash == before_prev:
-        # This entry skips its predecessor, so the predecessor was slipped into the chain.
-        target = "the genesis hash" if position == 1 else f"entry {position - 2}"
-        return BadEntry(shard, position - 1, f"inserted entry: entry {position} links to {target}")
-    return BadEntry(shard, position, f"prev_hash does not link to entry {position - 1}")
-
-
-def _sequence_problem(shard: int, position: int, found: int, later: set[int]) -> BadEntry:
-    if found < 0:
-        return BadEntry(shard, position, f"malformed entry: seq {found}")
-    if found < position:
-        return BadEntry(shard, found, f"duplicate seq {found}: an entry was inserted")
-    if position in later:
-        return BadEntry(shard, position, f"out of order: expected {position}, found {found}")
-    return BadEntry(
-        shard, position, f"sequence gap: expected {position}, found {found} (missing entry)"
-    )
-
-
-def _scan(
-    entries: Iterable[LedgerEntry], shard: int, sizes: set[int], known: Mapping[int, bytes]
-) -> _Scan:
-    """Walk the entries once, in stored order, keeping O(log n) state besides ``later``."""
-    scan = _Scan()
-    compact = CompactRange()
-    if 0 in sizes:
-        scan.roots_at[0], scan.hashes_at[0] = EMPTY_ROOT, GENESIS_HASH
-    prev_hash = before_prev = GENESIS_HASH
-    anomaly: tuple[int, int] | None = None
-    # Sequence numbers after the first anomaly tell a missing entry from a misplaced one.
-    later: set[int] = set()
-    for position, entry in enumerate(entries):
-        leaf, error = _recomputed_leaf(entry)
-        seq = entry.seq
-        seq_ok = isinstance(seq, int) and not isinstance(seq, bool)
-        if anomaly is not None:
-            if seq_ok:
-                later.add(seq)
-        elif scan.problem is None:
-            if not seq_ok:
-                scan.problem = BadEntry(shard, position, "malformed entry: seq is not an integer")
-            elif seq != position:
-                anomaly = (position, seq)
-            else:
-                scan.problem = _entry_problem(
-                    entry, shard, position, leaf, error, prev_hash, before_prev
-                )
-        if scan.rewritten is None and known.get(position, leaf) != leaf:
-            scan.rewritten = position
-        compact.append(leaf)
-        before_prev, prev_hash = prev_hash, entry.entry_hash
-        scan.count = position + 1
-        if scan.count in sizes:
-            scan.roots_at[scan.count] = compact.root()
-            scan.hashes_at[scan.count] = entry.entry_hash
-    if anomaly is not None:
-        scan.problem = _sequence_problem(shard, *anomaly, later)
-    scan.root = compact.root()
-    scan.last_hash = prev_hash
-    return scan
-
-
-def _head_problem(shard: int, scan: _Scan, head: ShardHead) -> tuple[BadEntry | None, bool]:
+def _head_problem(shard: int, scan: ShardScan, head: ShardHead) -> tuple[BadEntry | None, bool]:
     """Return the head's problem and whether it is only narrowed to a range, not one entry."""
     if head.shard != shard:
         return BadEntry(shard, 0, f"shard head is for shard {head.shard}"), False
@@ -148,10 +47,12 @@ def _head_problem(shard: int, scan: _Scan, head: ShardHead) -> tuple[BadEntry | 
     return None, False
 
 
-def _shard_problem(
-    shard: int, scan: _Scan, head: ShardHead | None, checkpoints: Sequence[Checkpoint]
+def judge_shard(
+    shard: int, scan: ShardScan, head: ShardHead | None, checkpoints: Sequence[Checkpoint]
 ) -> BadEntry | None:
-    """Pick the earliest problem; a checkpoint mismatch only bounds where the change lies."""
+    """The shard's first problem, from its scan, its stored head and the checkpoints that
+    count; a checkpoint mismatch only bounds where the change lies, so an exact problem at
+    or before it is named instead."""
     exact: list[BadEntry] = [] if scan.problem is None else [scan.problem]
     # (end of range, problem named at the start of the range)
     ranged: list[tuple[int, BadEntry]] = []
@@ -227,6 +128,75 @@ def _signed(
     return valid, problem
 
 
+@dataclass(frozen=True)
+class TrustedCheckpoints:
+    """The checkpoints that count (stored and published, by sequence) and the problems found
+    among them before any entry is read."""
+
+    checkpoints: list[Checkpoint]
+    problems: list[BadEntry | None]
+
+    def sizes(self, shard: int) -> set[int]:
+        """The tree sizes of ``shard`` whose roots the checkpoints claim."""
+        return {claimed.size for c in self.checkpoints if (claimed := c.head(shard)) is not None}
+
+
+def trusted_checkpoints(
+    checkpoints: Sequence[Checkpoint],
+    keys: set[str],
+    published: Sequence[tuple[str, Checkpoint]] = (),
+) -> TrustedCheckpoints:
+    """Sort out which checkpoints a trusted key vouches for, and whether they form a chain
+    that the published ones agree with (see :func:`verify_ledger`)."""
+    if (checkpoints or published) and not keys:
+        raise ValueError("checkpoints can only be trusted with the key that signed them")
+    valid: list[Checkpoint] = []
+    problems: list[BadEntry | None] = []
+    if keys:
+        valid, unsigned = _signed(checkpoints, keys, None)
+        problems = [unsigned, chain_problem(valid)]
+    stored = {checkpoint.sequence: checkpoint for checkpoint in valid}
+    outside: list[tuple[str, Checkpoint]] = []
+    for where, checkpoint in published:
+        if checkpoint == stored.get(checkpoint.sequence):
+            outside.append((where, checkpoint))
+            continue
+        kept, unsigned = _signed([checkpoint], keys, where)
+        problems.append(unsigned)
+        outside += [(where, found) for found in kept]
+    problems.append(published_problem(stored, outside))
+    # A published checkpoint the database lost still holds the entries to what it signed.
+    every = valid + [cp for _, cp in outside if cp != stored.get(cp.sequence)]
+    return TrustedCheckpoints(every, problems)
+
+
+def verify_scans(
+    scans: Mapping[int, ShardScan],
+    heads: Mapping[int, ShardHead] | None,
+    trusted: TrustedCheckpoints,
+) -> VerifyResult:
+    """Judge every shard's scan against its head and the checkpoints; name the first problem.
+
+    A shard a head or checkpoint names but ``scans`` lacks counts as empty.
+    """
+    every = trusted.checkpoints
+    numbers = set(scans) | set(heads or {}) | {h.shard for c in every for h in c.shards}
+    total = 0
+    first_bad: BadEntry | None = None
+    for shard in sorted(numbers):
+        scan = scans.get(shard)
+        if scan is None:
+            scan = ShardScanner(shard, trusted.sizes(shard)).finish()
+        total += scan.count
+        head = None if heads is None else heads.get(shard, ShardHead.empty(shard))
+        problem = judge_shard(shard, scan, head, every)
+        if first_bad is None:
+            first_bad = problem
+    if first_bad is None:
+        first_bad = next((problem for problem in trusted.problems if problem is not None), None)
+    return VerifyResult(ok=first_bad is None, entries=total, first_bad=first_bad)
+
+
 def verify_ledger(
     shards: Mapping[int, Iterable[LedgerEntry]],
     heads: Mapping[int, ShardHead] | None = None,
@@ -247,37 +217,14 @@ def verify_ledger(
     leaves a published checkpoint proved, which name an entry rewritten under a new chain.
     """
     keys = set(trusted_keys) | ({public_key_b64} if public_key_b64 is not None else set())
-    if (checkpoints or published) and not keys:
-        raise ValueError("checkpoints can only be trusted with the key that signed them")
-    valid: list[Checkpoint] = []
-    problems: list[BadEntry | None] = []
-    if keys:
-        valid, unsigned = _signed(checkpoints, keys, None)
-        problems = [unsigned, chain_problem(valid)]
-    stored = {checkpoint.sequence: checkpoint for checkpoint in valid}
-    outside: list[tuple[str, Checkpoint]] = []
-    for where, checkpoint in published:
-        if checkpoint == stored.get(checkpoint.sequence):
-            outside.append((where, checkpoint))
-            continue
-        kept, unsigned = _signed([checkpoint], keys, where)
-        problems.append(unsigned)
-        outside += [(where, found) for found in kept]
-    problems.append(published_problem(stored, outside))
-    # A published checkpoint the database lost still holds the entries to what it signed.
-    every = valid + [cp for _, cp in outside if cp != stored.get(cp.sequence)]
+    trusted = trusted_checkpoints(checkpoints, keys, published)
+    every = trusted.checkpoints
     numbers = set(shards) | set(heads or {}) | {h.shard for c in every for h in c.shards}
-    total = 0
-    first_bad: BadEntry | None = None
+    scans: dict[int, ShardScan] = {}
     for shard in sorted(numbers):
-        sizes = {claimed.size for c in every if (claimed := c.head(shard)) is not None}
         known = {} if known_leaves is None else known_leaves.get(shard, {})
-        scan = _scan(shards.get(shard, ()), shard, sizes, known)
-        total += scan.count
-        head = None if heads is None else heads.get(shard, ShardHead.empty(shard))
-        problem = _shard_problem(shard, scan, head, every)
-        if first_bad is None:
-            first_bad = problem
-    if first_bad is None:
-        first_bad = next((problem for problem in problems if problem is not None), None)
-    return VerifyResult(ok=first_bad is None, entries=total, first_bad=first_bad)
+        scanner = ShardScanner(shard, trusted.sizes(shard), known)
+        for entry in shards.get(shard, ()):
+            scanner.add(entry)
+        scans[shard] = scanner.finish()
+    return verify_scans(scans, heads, trusted)

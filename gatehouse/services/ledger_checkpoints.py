@@ -24,6 +24,7 @@ from gatehouse.ledger import (
 from gatehouse.services.ledger_anchors import anchor_document, publish
 from gatehouse.services.ledger_append import LEDGER_SHARDS
 from gatehouse.services.ledger_keys import LEGACY_SIGNING_SECRET, signer
+from gatehouse.services.ledger_subtrees import SubtreeLedger, store_subtrees, stored_frontier
 from gatehouse.services.ports import DuplicateKey, Ledger
 from gatehouse.services.runtime import Gatehouse
 
@@ -89,6 +90,10 @@ def _extension(
         if after.root != before.root:
             raise _mismatch(shard, "its root changed while its size did not")
         return [], None
+    if isinstance(repo, SubtreeLedger):
+        stored = stored_frontier(repo, shard, before.size)
+        if stored is not None:
+            return _checked_extension(repo, before, after, stored)
     frontier = CompactRange()
     leaves: list[bytes] = []
     last = ""
@@ -108,6 +113,32 @@ def _extension(
     if not verify_consistency(before.size, after.size, old_root, new_root, proof):
         raise _mismatch(shard, "the stored entries do not extend the last checkpoint")
     return proof, LeafRun(shard, before.size, frontier.hashes, tuple(leaves))
+
+
+def _checked_extension(
+    repo: SubtreeLedger, before: ShardHead, after: ShardHead, frontier: tuple[bytes, ...]
+) -> tuple[list[bytes], LeafRun]:
+    """:func:`_extension` from the frontier of the signed tree and the leaves after it alone:
+    a checkpoint then reads what the shard gained, not the whole shard. A frontier that does
+    not rebuild the signed root fails the same consistency check as a changed leaf."""
+    shard = after.shard
+    leaves: list[bytes] = []
+    last = before.head_hash
+    for seq, entry_hash in repo.hashes_between(shard, before.size, after.size):
+        if seq != before.size + len(leaves):
+            raise _mismatch(shard, f"entry {before.size + len(leaves)} is missing")
+        leaves.append(bytes.fromhex(entry_hash))
+        last = entry_hash
+    if before.size + len(leaves) != after.size or last != after.head_hash:
+        raise _mismatch(shard, f"the stored entries do not end at its head ({after.size})")
+    old_root, new_root = bytes.fromhex(before.root), bytes.fromhex(after.root)
+    if CompactRange(before.size, frontier).root() != old_root:
+        reason = f"the stored subtrees or entries below {before.size} do not rebuild its root"
+        raise _mismatch(shard, reason)
+    proof = extension_proof(before.size, frontier, leaves)
+    if not verify_consistency(before.size, after.size, old_root, new_root, proof):
+        raise _mismatch(shard, "the stored entries do not extend the last checkpoint")
+    return proof, LeafRun(shard, before.size, frontier, tuple(leaves))
 
 
 def _sign_next(
@@ -143,6 +174,11 @@ def _sign_next(
         consistency=proofs if previous is not None else (),
     )
     repo.add_checkpoint(checkpoint)
+    if isinstance(repo, SubtreeLedger):
+        # The leaves were just held to the signed roots: their complete subtrees are stored
+        # now, off the append path, for proofs that need not read the shard.
+        for head in heads:
+            store_subtrees(repo, head.shard, head.size)
     return checkpoint, runs
 
 

@@ -11,10 +11,12 @@ from gatehouse.ledger import (
     Checkpoint,
     LeafTree,
     LedgerEntry,
+    StoredTree,
     checkpoint_inclusion,
     streamed_audit_path,
     verify_inclusion_proof,
 )
+from gatehouse.services.ledger_subtrees import SubtreeLedger, stored_tree
 from gatehouse.services.ports import Ledger
 from gatehouse.services.runtime import Gatehouse
 
@@ -80,7 +82,13 @@ def prove(ledger: Ledger, positions: Iterable[Position]) -> dict[Position, Inclu
         by_shard.setdefault(shard, []).append(seq)
     proofs: dict[Position, InclusionProof] = {}
     for shard, seqs in by_shard.items():
-        if len(seqs) == 1:
+        if isinstance(ledger, SubtreeLedger):
+            # Stored subtrees: each proof reads a block or two of leaves, never the shard.
+            head = checkpoint.head(shard)
+            stored = None if head is None else stored_tree(ledger, shard, head.size)
+            for seq in seqs:
+                proofs[(shard, seq)] = _prove(ledger, checkpoint, shard, seq, stored)
+        elif len(seqs) == 1:
             proofs[(shard, seqs[0])] = _prove(ledger, checkpoint, shard, seqs[0])
         else:
             tree = _tree(ledger, checkpoint, shard)
@@ -106,7 +114,11 @@ def _tree(ledger: Ledger, checkpoint: Checkpoint, shard: int) -> LeafTree | None
 
 
 def _prove(
-    ledger: Ledger, checkpoint: Checkpoint, shard: int, seq: int, tree: LeafTree | None = None
+    ledger: Ledger,
+    checkpoint: Checkpoint,
+    shard: int,
+    seq: int,
+    tree: LeafTree | StoredTree | None = None,
 ) -> InclusionProof:
     head = checkpoint.head(shard)
     if head is None:

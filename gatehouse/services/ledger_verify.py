@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import Engine
 
 from gatehouse.ledger import (
     BadEntry,
@@ -15,27 +18,40 @@ from gatehouse.ledger import (
     LedgerEntry,
     ShardHead,
     ShardState,
+    TrustedCheckpoints,
     VerifyResult,
     key_fingerprint,
     proven_leaves,
+    trusted_checkpoints,
     verify_checkpoint,
     verify_ledger,
+    verify_scans,
 )
 from gatehouse.services.ledger_anchors import read_anchors, read_trusted
 from gatehouse.services.ledger_append import LEDGER_SHARDS
 from gatehouse.services.ledger_keys import trusted_keys
+from gatehouse.services.ledger_shards import (
+    ShardOutcome,
+    ShardTask,
+    export_snapshot,
+    scan_shard,
+    scan_shards,
+)
 from gatehouse.services.ports import Ledger
 from gatehouse.services.runtime import Gatehouse
-from gatehouse.services.sql_unit_of_work import SqlUnitOfWork
 from gatehouse.store.db import make_engine
+from gatehouse.store.ledger import LedgerRepository, consistent_read
 
 __all__ = [
+    "PARALLEL_FROM",
     "Observer",
     "Progress",
     "Outside",
     "outside_evidence",
+    "shareable_url",
     "verify",
     "verify_database",
+    "verify_sharded",
     "verify_stored",
 ]
 
@@ -46,6 +62,9 @@ Observer = Callable[[LedgerEntry], None]
 """Shown each entry as the verification reads it."""
 
 _VERIFY_BATCH = 1000
+PARALLEL_FROM = 200_000
+"""From this many entries on, shards are scanned in a process pool rather than in process:
+below it, starting the workers costs more than the second core saves."""
 
 
 class _Meter:
@@ -195,6 +214,7 @@ def verify(
     observe: Observer | None = None,
     trusted: Path | None = None,
     anchors: Path | None = None,
+    workers: int | None = None,
 ) -> VerifyResult:
     """Re-check every entry, chain, shard head and checkpoint; name the first bad entry.
 
@@ -203,10 +223,18 @@ def verify(
     snapshot, so appends committed meanwhile are neither missed nor mistaken for tampering,
     and streams each shard in batches instead of loading the ledger. ``observe`` sees each
     entry as it is read, so a report can fold the ledger in the same pass; after a failed
-    verification it may not have seen them all.
+    verification it may not have seen them all. On a database (and without ``observe``) the
+    shards are scanned by :func:`verify_sharded`, in ``workers`` processes.
     """
     outside = outside_evidence(anchors or gh.checkpoint_dir, trusted)
     keys = trusted_keys(gh) | outside.keys
+    if observe is None and gh.unit_of_work_factory is None:
+        url = shareable_url(gh)
+        if url is None:
+            workers = 1
+        return verify_sharded(
+            gh.engine, url or "", keys, outside, progress=progress, workers=workers
+        )
     with gh.unit_of_work(read_only=True) as uow:
         return verify_stored(
             uow.ledger, None, progress=progress, observe=observe, keys=keys, outside=outside
@@ -220,10 +248,85 @@ def verify_database(url: str, keys: tuple[str, ...], anchors: str | None) -> Ver
     outside = outside_evidence(Path(anchors) if anchors else None, None)
     engine = make_engine(url)
     try:
-        with SqlUnitOfWork(engine, read_only=True) as uow:
-            return verify_stored(uow.ledger, None, keys=set(keys) | outside.keys, outside=outside)
+        return verify_sharded(engine, url, set(keys) | outside.keys, outside)
     finally:
         engine.dispose()
+
+
+def shareable_url(gh: Gatehouse) -> str | None:
+    """The URL another process can open, or None (in-memory SQLite, in-memory fakes)."""
+    if gh.unit_of_work_factory is not None:
+        return None
+    url = gh.engine.url
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        return None
+    return url.render_as_string(hide_password=False)
+
+
+def _trusted(
+    checkpoints: list[Checkpoint], keys: set[str], outside: Outside, problems: list[BadEntry]
+) -> TrustedCheckpoints:
+    if (checkpoints or outside.checkpoints) and not keys:
+        problems.append(BadEntry(-1, -1, "checkpoints exist but the signing key is missing"))
+        return trusted_checkpoints([], keys)
+    return trusted_checkpoints(checkpoints, keys, outside.checkpoints)
+
+
+def verify_sharded(
+    engine: Engine,
+    url: str,
+    keys: Iterable[str],
+    outside: Outside | None = None,
+    *,
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> VerifyResult:
+    """:func:`verify_stored` of the database behind ``engine``, each shard streamed in bounded
+    memory by :mod:`ledger_shards`: in this process when ``workers`` is 1 or the ledger is
+    small (below :data:`PARALLEL_FROM` entries), else in a pool of ``workers`` processes (one
+    per core by default) that open ``url`` and share this read's snapshot on PostgreSQL."""
+    trusted = set(keys)
+    outside = outside or Outside()
+    with consistent_read(engine) as connection:
+        repo = LedgerRepository(connection)
+        checkpoints, problems = _parse_checkpoints(repo.checkpoint_bodies())
+        bodies = repo.state_bodies()
+        stored_heads, _ = _parse_heads(bodies)
+        count = repo.shard_count(LEDGER_SHARDS, create=False)
+        # Every stored state, even an unreadable one: its worker reports it.
+        numbers = set(range(count)) | set(bodies) | set(repo.shards_with_entries())
+        context = _trusted(checkpoints, trusted, outside, problems)
+        known = proven_leaves(outside.runs) if trusted else {}
+        tasks = [
+            ShardTask(shard, frozenset(context.sizes(shard)), known.get(shard, {}))
+            for shard in sorted(numbers)
+        ]
+        meter = _Meter(sum(head.size for head in stored_heads.values()), progress)
+        pool = workers if workers is not None else (os.cpu_count() or 1)
+        if pool > 1 and meter.total < PARALLEL_FROM and workers is None:
+            pool = 1
+        outcomes: dict[int, ShardOutcome] = {}
+        if pool > 1:
+            snapshot = export_snapshot(connection)
+
+            def done(outcome: ShardOutcome) -> None:
+                meter.advance(outcome.scan.count)
+
+            outcomes = scan_shards(url, snapshot, tasks, workers=pool, done=done)
+        else:
+            for task in tasks:
+                outcomes[task.shard] = scan_shard(connection, task)
+                meter.advance(outcomes[task.shard].scan.count)
+    states = {shard: o.state for shard, o in outcomes.items() if o.state is not None}
+    heads, head_problems = _parse_heads(states)
+    result = verify_scans({shard: o.scan for shard, o in outcomes.items()}, heads, context)
+    changed = None if outside.trusted is None else _key_problem(outside.trusted, checkpoints)
+    # Adapter findings go first, so on a tie their more specific reason is the one named.
+    stored = [outcome.subtree_problem for outcome in outcomes.values()]
+    # A stored subtree comes last: on a tie the checkpoint's own finding is the one named.
+    found = [*problems, *head_problems, *outside.problems, result.first_bad, changed, *stored]
+    first_bad = _earliest(found)
+    return VerifyResult(ok=first_bad is None, entries=result.entries, first_bad=first_bad)
 
 
 def verify_stored(

@@ -26,7 +26,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from gatehouse.ledger import Checkpoint, LedgerEntry, ShardState, format_at, parse_at
+from gatehouse.ledger import (
+    Checkpoint,
+    LedgerEntry,
+    ShardState,
+    format_at,
+    parse_at,
+)
+from gatehouse.store.ledger_rows import entry_row, insert_entries
+from gatehouse.store.ledger_subtrees import SubtreeRepository
 from gatehouse.store.ledger_tables import (
     ledger_checkpoints,
     ledger_entries,
@@ -84,8 +92,7 @@ _LOCK_SHARD = (
 )
 
 
-# Built once and given their values at execution, so no append rebuilds or re-keys them.
-_ADD_ENTRY = insert(ledger_entries)
+# Built once and given its values at execution, so no append rebuilds or re-keys it.
 _SAVE_STATE = update(ledger_shards).where(ledger_shards.c.shard == bindparam("save_shard"))
 
 
@@ -117,6 +124,11 @@ class LedgerRepository:
 
     def __init__(self, connection: Connection) -> None:
         self._c = connection
+
+    @property
+    def subtrees(self) -> SubtreeRepository:
+        """The shards' stored subtree roots, on the same connection."""
+        return SubtreeRepository(self._c)
 
     # -- ledger facts -------------------------------------------------------------------
 
@@ -177,20 +189,39 @@ class LedgerRepository:
 
     def add_entry(self, entry: LedgerEntry) -> None:
         """Insert one entry exactly as it was hashed."""
-        self._c.execute(
-            _ADD_ENTRY,
-            {
-                "shard": entry.shard,
-                "seq": entry.seq,
-                "kind": entry.kind,
-                "at": format_at(entry.at),
-                "subject_id": entry.subject_id,
-                "recipient_id": entry.recipient_id,
-                "payload": dict(entry.payload),
-                "prev_hash": entry.prev_hash,
-                "entry_hash": entry.entry_hash,
-            },
+        insert_entries(self._c, [entry_row(entry)])
+
+    def entries_between(self, shard: int, low: int, high: int) -> list[LedgerEntry]:
+        """The shard's entries with ``low <= seq < high``, in ``seq`` order."""
+        rows = self._c.execute(
+            select(ledger_entries)
+            .where(
+                ledger_entries.c.shard == shard,
+                ledger_entries.c.seq >= low,
+                ledger_entries.c.seq < high,
+            )
+            .order_by(ledger_entries.c.seq)
         )
+        return [_to_entry(row) for row in rows]
+
+    def hashes_between(self, shard: int, low: int, high: int) -> list[tuple[int, str]]:
+        """``(seq, entry_hash)`` of the shard's entries with ``low <= seq < high``, in order."""
+        rows = self._c.execute(
+            select(ledger_entries.c.seq, ledger_entries.c.entry_hash)
+            .where(
+                ledger_entries.c.shard == shard,
+                ledger_entries.c.seq >= low,
+                ledger_entries.c.seq < high,
+            )
+            .order_by(ledger_entries.c.seq)
+        )
+        return [(row.seq, row.entry_hash) for row in rows]
+
+    def last_seq(self, shard: int) -> int:
+        """The highest ``seq`` stored in the shard, or -1 when it holds no entry."""
+        query = select(func.max(ledger_entries.c.seq)).where(ledger_entries.c.shard == shard)
+        found = self._c.execute(query).scalar_one()
+        return -1 if found is None else int(found)
 
     def get_entry(self, shard: int, seq: int) -> LedgerEntry | None:
         """One entry by position, or None."""

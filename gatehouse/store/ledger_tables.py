@@ -1,4 +1,5 @@
-"""Ledger tables (SQLAlchemy Core), on the shared ``metadata``. Migration 0002 must match these.
+"""Ledger tables (SQLAlchemy Core), on the shared ``metadata``. Migrations 0002 and 0020 must
+match these.
 
 Entries keep their fields exactly as they were hashed: ``at`` is the ledger's own text form
 (:func:`gatehouse.ledger.format_at`), not a database timestamp, so a reloaded entry rebuilds the
@@ -19,6 +20,7 @@ __all__ = [
     "ledger_shards",
     "ledger_checkpoints",
     "ledger_meta",
+    "ledger_subtrees",
 ]
 
 KIND_LENGTH = 60
@@ -65,4 +67,16 @@ ledger_meta = Table(
     metadata,
     Column("key", String(40), primary_key=True),
     Column("value", String(200), nullable=False),
+)
+
+# Roots of each shard's complete, aligned Merkle subtrees of 2^level leaves (level >= 10),
+# written when a checkpoint first covers them: an inclusion proof reads O(log n) of these and
+# one block of leaves instead of the whole shard. Recomputed and compared by the verifier.
+ledger_subtrees = Table(
+    "ledger_subtrees",
+    metadata,
+    Column("shard", Integer, primary_key=True, autoincrement=False),
+    Column("level", Integer, primary_key=True, autoincrement=False),
+    Column("index", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", String(64), nullable=False),
 )

@@ -1,0 +1,64 @@
+"""``gatehouse ledger verify --workers`` as a real process: the shards scanned in a pool give the
+verdict, and an entry edited with SQL is named by shard and seq."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import select, update
+
+from gatehouse.services import ledger, ledger_checkpoints
+from gatehouse.store.ledger_tables import ledger_entries
+from tests.conftest import Fresh
+
+
+def _verify(fresh: Fresh, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEHOUSE_")}
+    env["GATEHOUSE_DATABASE_URL"] = fresh.backend.url
+    env["GATEHOUSE_MASTER_KEY"] = fresh.master_key.to_b64()
+    return subprocess.run(
+        [sys.executable, "-m", "gatehouse", "ledger", "verify", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_verify_in_a_pool_of_workers(fresh: Fresh, tmp_path: Path) -> None:
+    gh = fresh.gatehouse
+    for number in range(12):
+        fresh.clock.advance(seconds=1)
+        with gh.engine.begin() as connection:
+            ledger.append(
+                connection,
+                kind="test.event",
+                at=gh.clock(),
+                subject_id=f"sub_cli_{number % 5}",
+                recipient_id=None,
+                payload={"round": number},
+            )
+    ledger_checkpoints.make_checkpoint(gh)
+
+    clean = _verify(fresh, tmp_path, "--workers", "2", "--json")
+    with gh.engine.begin() as connection:
+        shard, seq = connection.execute(
+            select(ledger_entries.c.shard, ledger_entries.c.seq).limit(1)
+        ).one()
+        connection.execute(
+            update(ledger_entries)
+            .where(ledger_entries.c.shard == shard, ledger_entries.c.seq == seq)
+            .values(kind="test.edited")
+        )
+    edited = _verify(fresh, tmp_path, "--workers", "2")
+
+    assert clean.returncode == 0, clean.stderr
+    assert json.loads(clean.stdout) == {"ok": True, "entries": 12, "first_bad": None}
+    assert edited.returncode == 1
+    assert f"first bad entry: shard {shard}, seq {seq}" in edited.stdout
+    assert "hash mismatch (entry was edited)" in edited.stdout
