@@ -1,10 +1,14 @@
-"""Counts of transfers for the operator console's panels, one statement each."""
+"""Counts of transfers for the operator console's panels, one statement each.
+
+They sum ``decision_counts``, which every decision adds to in its own transaction, so a
+panel reads a few hundred rows however many transfers were ever decided.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy import Connection, false, func, select, true
 
-from gatehouse.store.tables import transfers
+from gatehouse.store.summary_tables import decision_counts
 
 __all__ = ["DashboardRepository"]
 
@@ -18,17 +22,17 @@ class DashboardRepository:
     def refusals_by_reason(self) -> dict[str | None, int]:
         """How many transfers were refused, per refusal code (None when none was recorded)."""
         rows = self._c.execute(
-            select(transfers.c.refusal, func.count())
-            .where(transfers.c.allowed.is_(false()))
-            .group_by(transfers.c.refusal)
+            select(decision_counts.c.refusal, func.sum(decision_counts.c.decisions))
+            .where(decision_counts.c.allowed.is_(false()))
+            .group_by(decision_counts.c.refusal)
         ).all()
-        return {code: int(count) for code, count in rows}
+        return {code or None: int(count) for code, count in rows}
 
     def allowed_by_country(self) -> dict[str | None, int]:
         """How many transfers were allowed, per destination country (None when unknown)."""
         rows = self._c.execute(
-            select(transfers.c.country, func.count())
-            .where(transfers.c.allowed.is_(true()))
-            .group_by(transfers.c.country)
+            select(decision_counts.c.country, func.sum(decision_counts.c.decisions))
+            .where(decision_counts.c.allowed.is_(true()))
+            .group_by(decision_counts.c.country)
         ).all()
-        return {code: int(count) for code, count in rows}
+        return {code or None: int(count) for code, count in rows}

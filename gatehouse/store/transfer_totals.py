@@ -1,8 +1,9 @@
-"""Keeping the privacy center's per-customer totals, in the caller's transaction.
+"""Keeping the pages' totals, in the caller's transaction.
 
-Each allowed transfer adds one to its group in ``transfer_totals`` with one upsert; each view
-that opens widens its recipient's row in ``view_windows``, and each view that closes or has its
-expiry moved recomputes that one (subject, recipient) row from the pair's own views.
+Each decision adds one to its row of ``decision_counts`` (the console's), and each allowed
+transfer one to its group in ``transfer_totals`` (the privacy center's), with one upsert each;
+each view that opens widens its recipient's row in ``view_windows``, and each view that closes
+or has its expiry moved recomputes that one (subject, recipient) row from the pair's own views.
 """
 
 from __future__ import annotations
@@ -16,10 +17,22 @@ from typing import Any
 from sqlalchemy import Connection, func, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from gatehouse.store.summary_tables import transfer_totals, view_windows
+from gatehouse.ledger import shard_for
+from gatehouse.store.summary_tables import (
+    DECISION_SLOTS,
+    decision_counts,
+    transfer_totals,
+    view_windows,
+)
 from gatehouse.store.tables import views
 
-__all__ = ["items_text", "count_transfer", "widen_window", "recompute_windows"]
+__all__ = [
+    "count_decision",
+    "count_transfer",
+    "items_text",
+    "recompute_windows",
+    "widen_window",
+]
 
 
 def items_text(fields: Sequence[str]) -> str:
@@ -35,6 +48,36 @@ def _insert(dialect: str, table: Any) -> Any:
 def _greatest(dialect: str, a: Any, b: Any) -> Any:
     # SQLite's two-argument max() is its greatest().
     return func.greatest(a, b) if dialect == "postgresql" else func.max(a, b)
+
+
+@cache
+def _count_decision(dialect: str) -> Any:
+    counts = _insert(dialect, decision_counts)
+    return counts.on_conflict_do_update(
+        index_elements=[c.name for c in decision_counts.primary_key.columns],
+        set_={"decisions": decision_counts.c.decisions + 1},
+    )
+
+
+def count_decision(
+    connection: Connection,
+    *,
+    subject_id: str,
+    allowed: bool,
+    country: str | None,
+    refusal: str | None,
+) -> None:
+    """Add one decision to the console's counts: one statement."""
+    connection.execute(
+        _count_decision(connection.dialect.name),
+        {
+            "allowed": allowed,
+            "country": country or "",
+            "refusal": refusal or "",
+            "slot": shard_for(subject_id, DECISION_SLOTS),
+            "decisions": 1,
+        },
+    )
 
 
 @cache

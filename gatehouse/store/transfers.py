@@ -12,7 +12,12 @@ from sqlalchemy.sql.dml import Insert
 
 from gatehouse.store.records import Held, OpenView, StoredTransfer, StoredView, TransferDecision
 from gatehouse.store.tables import orders, recipients, safe_numbers, transfers, views
-from gatehouse.store.transfer_totals import count_transfer, recompute_windows, widen_window
+from gatehouse.store.transfer_totals import (
+    count_decision,
+    count_transfer,
+    recompute_windows,
+    widen_window,
+)
 
 __all__ = ["TransferRepository", "SafeNumberPool"]
 
@@ -83,7 +88,7 @@ class TransferRepository:
         self._c = connection
 
     def add_transfer(self, transfer: StoredTransfer) -> None:
-        """Record a decision."""
+        """Record a decision, and count it for the console."""
         # The statement is built once and given its values, as on every hot-path write.
         self._c.execute(
             _ADD_TRANSFER,
@@ -104,6 +109,13 @@ class TransferRepository:
                 "legal_provision": transfer.legal_provision,
                 "legal_provision_text": transfer.legal_provision_text,
             },
+        )
+        count_decision(
+            self._c,
+            subject_id=transfer.subject_id,
+            allowed=transfer.allowed,
+            country=transfer.country,
+            refusal=transfer.refusal,
         )
 
     def count_allowed(self, transfer: StoredTransfer) -> None:
