@@ -103,6 +103,8 @@ PLACEMENTS = MappingProxyType(
         "incidents": _L,
         "policy_register": _L,
         "ledger_checkpoints": _L,
+        # The console's counts of decisions: a few hundred rows, summed whole by its panels.
+        "decision_counts": _L,
     }
 )
 
