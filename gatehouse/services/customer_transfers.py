@@ -235,9 +235,7 @@ def _read(
     uow: UnitOfWork, subject_id: str, listings: list[TransferListing], with_proofs: bool
 ) -> _Read:
     """The recipients of ``listings`` and, if asked, the proofs the snapshot can give."""
-    ids = sorted({listing.recipient_id for listing in listings})
-    found = {rid: uow.recipients.get(rid) for rid in ids}
-    recipients = {rid: recipient for rid, recipient in found.items() if recipient is not None}
+    recipients = uow.recipients.get_many(listing.recipient_id for listing in listings)
     if not with_proofs or not listings:
         return _Read(listings, recipients, {}, None)
     wanted = {listing.id for listing in listings}

@@ -149,6 +149,14 @@ class RecipientRepository:
         row = self._c.execute(select(recipients).where(recipients.c.id == recipient_id)).first()
         return _to_recipient(row) if row else None
 
+    def get_many(self, recipient_ids: Iterable[str]) -> dict[str, Recipient]:
+        """Each of ``recipient_ids`` that exists, by id, in one statement."""
+        wanted = sorted(set(recipient_ids))
+        if not wanted:
+            return {}
+        rows = self._c.execute(select(recipients).where(recipients.c.id.in_(wanted)))
+        return {row.id: _to_recipient(row) for row in rows}
+
     def names(self, recipient_ids: Iterable[str]) -> dict[str, RecipientName]:
         """The legal name and country of each recipient among ``recipient_ids``, by id."""
         wanted = sorted(set(recipient_ids))

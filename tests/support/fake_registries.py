@@ -227,6 +227,9 @@ class FakeRecipients(FakeRepository):
     def get(self, recipient_id: str) -> Recipient | None:
         return self.t.recipients.get(recipient_id)
 
+    def get_many(self, recipient_ids: Iterable[str]) -> dict[str, Recipient]:
+        return {rid: self.t.recipients[rid] for rid in recipient_ids if rid in self.t.recipients}
+
     def replace_details(self, recipient: Recipient) -> None:
         self._hook("replace_details")
         current = self.t.recipients[recipient.id]
