@@ -34,6 +34,7 @@ import asyncio
 import os
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 from contextlib import nullcontext
@@ -95,6 +96,7 @@ class Soak:
         self.inflight = inflight
         self.open = 0
         self.minutes: dict[int, Minute] = {}
+        self.fell_behind_at: float | None = None
 
     def _line(self, name: str) -> str:
         load = self.loads[name]
@@ -157,7 +159,11 @@ class Soak:
                 if delay > 0:
                     await asyncio.sleep(delay)
                 if self.open >= self.inflight:
-                    raise RuntimeError(f"{self.open} requests open at once: the server fell behind")
+                    # Past the bound the run would only measure its own queue: stop sending,
+                    # and report what was seen up to here.
+                    self.fell_behind_at = offset
+                    print(f"stopped at {offset:.0f} s: {self.open} requests open at once")
+                    break
                 self.open += 1
                 task = asyncio.create_task(self._send(client, start, offset, name))
                 tasks.add(task)
@@ -171,6 +177,17 @@ def percentile(values: list[float], share: float) -> float:
     """The nearest-rank percentile of ``values`` (``share`` between 0 and 1)."""
     ranked = sorted(values)
     return ranked[min(len(ranked) - 1, max(0, int(round(share * len(ranked))) - 1))]
+
+
+def by_kind(minutes: dict[int, Minute]) -> None:
+    """p50 and p99 of each kind of request over the whole run."""
+    print("\n| request | answers | p50 ms | p99 ms |")
+    print("|---|---|---|---|")
+    for name in MIX:
+        seen = [v for minute in minutes.values() for v in minute.latencies.get(name, [])]
+        if seen:
+            p50, p99 = percentile(seen, 0.5), percentile(seen, 0.99)
+            print(f"| {name} | {len(seen):,} | {p50:.1f} | {p99:.1f} |")
 
 
 def report(minutes: dict[int, Minute]) -> None:
@@ -198,6 +215,9 @@ def report(minutes: dict[int, Minute]) -> None:
             f"| {row[0]} | {row[1]:,} | {row[2]} | {row[3]:.1f} | {row[4]:.1f} | {row[5]:.1f} "
             f"| {row[6]:.0f} |"
         )
+    if not rows:
+        print("no minute after the warm-up")
+        return
     full = [row for row in rows if row[1] >= 0.9 * rows[0][1]]
     first, last = full[0], full[-1]
     answers = sum(row[1] for row in rows)
@@ -261,6 +281,9 @@ def main() -> None:
                 soak = Soak(server.url, loads, args.warmup, args.inflight)
                 asyncio.run(soak.run(server.process.pid, plan))
             report(soak.minutes)
+            by_kind(soak.minutes)
+            if soak.fell_behind_at is not None:
+                sys.exit(f"the server fell behind at {soak.fell_behind_at:.0f} s: not a pass")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from gatehouse.domain.errors import Unauthorized
 from gatehouse.rules import load_packs
@@ -407,3 +407,41 @@ def test_a_failed_account_deletion_leaves_nothing_half_done(
         authenticate_customer(gh, token)
     with gh.engine.connect() as connection:
         assert SubjectRepository(connection).wrapped_key(subject_id) is None
+
+
+def test_closing_many_views_takes_the_same_statements_as_one(
+    world: tuple[Fresh, httpx.Client, LiveServer],
+) -> None:
+    """A customer with ten open views is erased with one closing, one release of numbers and
+    one move of the ledger shard's head: only the ledger's entries are one a view."""
+    fresh, api, server = world
+    gh = fresh.gatehouse
+    seller = new_seller(api, server.url, "CN", publish_terms(api))
+    subject_id = api.post("/v1/subjects", json=subject_body()).json()["id"]
+    consent(api, subject_id, seller)
+    for _ in range(10):
+        allowed_transfer(api, subject_id, seller)
+    seller.client.close()
+    seen: list[str] = []
+
+    def record(*args: object) -> None:
+        seen.append(" ".join(str(args[2]).split()).upper())
+
+    event.listen(gh.engine, "before_cursor_execute", record)
+    try:
+        receipt = delete_account(gh, subject_id)
+    finally:
+        event.remove(gh.engine, "before_cursor_execute", record)
+    assert receipt.views_closed == 10
+    assert len([s for s in seen if s.startswith("UPDATE VIEWS ")]) == 1
+    assert len([s for s in seen if s.startswith("UPDATE SAFE_NUMBERS ")]) == 1
+    assert len([s for s in seen if s.startswith("UPDATE VIEW_WINDOWS ")]) == 1
+    # The shard's row: locked once (an UPDATE of its time) and its head saved once.
+    assert len([s for s in seen if s.startswith("UPDATE LEDGER_SHARDS ")]) == 2
+    assert len([s for s in seen if s.startswith("INSERT INTO LEDGER_ENTRIES ")]) >= 11
+    with gh.engine.connect() as c:
+        open_views = select(func.count()).where(
+            views.c.subject_id == subject_id, views.c.closed_at.is_(None)
+        )
+        still_open = c.execute(open_views).scalar_one()
+    assert still_open == 0

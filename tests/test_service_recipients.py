@@ -129,7 +129,7 @@ def test_a_suspension_is_one_transaction(w: World) -> None:
     w.transfer(w.order(subject_id, target), consent_notice=None)
     before = w.db.committed()
 
-    w.db.fail("Transfers.close_view", RuntimeError("lost connection"))
+    w.db.fail("Transfers.close_views", RuntimeError("lost connection"))
     with pytest.raises(RuntimeError):
         recipients.suspend_recipient(w.gh, target.id, None)
 

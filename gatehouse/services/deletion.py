@@ -176,6 +176,15 @@ def erase_in(
         raise KeyShredded(
             f"subject {subject_id} was erased already", details={"subject_id": subject_id}
         )
+    # Every entry below is the subject's, so its shard is locked once and its head moved once.
+    with uow.ledger.group([subject_id], now):
+        return _erase(gh, uow, subject, requested_by, now)
+
+
+def _erase(
+    gh: Gatehouse, uow: UnitOfWork, subject: Subject, requested_by: str, now: datetime
+) -> DeletionReceipt:
+    subject_id = subject.id
     deletion_id = new_id("del")
     uow.deletions.add(Deletion(deletion_id, subject_id, requested_by, now, {}))
     pii = open_pii(gh, uow.subjects, subject_id)

@@ -90,8 +90,9 @@ class Transfers(Protocol):
         consent_notice: str | None = None,
     ) -> list[OpenView]: ...
 
-    def close_view(self, transfer_id: str, reason: str, at: datetime) -> bool:
-        """Close an open view (False if it was not) and recompute its recipient's window."""
+    def close_views(self, transfer_ids: Sequence[str], reason: str, at: datetime) -> set[str]:
+        """Close the open views among ``transfer_ids`` and recompute their recipients'
+        windows; returns the ids closed now (not those that were closed already)."""
         ...
 
     def set_expiry(self, transfer_id: str, expires_at: datetime) -> None:
@@ -112,7 +113,9 @@ class SafeNumbers(Protocol):
 
     def lease(self, candidates: Sequence[str], transfer_id: str, at: datetime) -> str | None: ...
 
-    def release(self, transfer_id: str, at: datetime, reusable_after: datetime) -> None: ...
+    def release_many(
+        self, transfer_ids: Sequence[str], at: datetime, reusable_after: datetime
+    ) -> None: ...
 
 
 class Erasures(Protocol):

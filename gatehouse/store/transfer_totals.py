@@ -137,9 +137,13 @@ def widen_window(
     )
 
 
-def recompute_windows(connection: Connection, transfer_id: str) -> None:
-    """The window of the view of ``transfer_id``'s (subject, recipient), from that pair's views:
-    a closing or a moved expiry may shorten it, which no running maximum can follow."""
+def recompute_windows(connection: Connection, transfer_ids: str | Sequence[str]) -> None:
+    """The window of each (subject, recipient) of the views of ``transfer_ids``, from that
+    pair's views: a closing or a moved expiry may shorten it, which no running maximum can
+    follow. One statement however many views."""
+    wanted = [transfer_ids] if isinstance(transfer_ids, str) else list(transfer_ids)
+    if not wanted:
+        return
     latest = (
         select(func.max(func.coalesce(views.c.closed_at, views.c.expires_at)))
         .where(
@@ -148,11 +152,9 @@ def recompute_windows(connection: Connection, transfer_id: str) -> None:
         )
         .scalar_subquery()
     )
-    pair = select(views.c.subject_id, views.c.recipient_id).where(
-        views.c.transfer_id == transfer_id
-    )
+    pairs = select(views.c.subject_id, views.c.recipient_id).where(views.c.transfer_id.in_(wanted))
     connection.execute(
         update(view_windows)
-        .where(tuple_(view_windows.c.subject_id, view_windows.c.recipient_id).in_(pair))
+        .where(tuple_(view_windows.c.subject_id, view_windows.c.recipient_id).in_(pairs))
         .values(until=latest)
     )

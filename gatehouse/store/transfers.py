@@ -1,4 +1,4 @@
-"""Transfer decisions, the views of the allowed ones, and the safe-number pool."""
+"""Transfer decisions and the views of the allowed ones."""
 
 from __future__ import annotations
 
@@ -6,12 +6,11 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, and_, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.sql.dml import Insert
+from sqlalchemy import Connection, Row, Select, insert, select, update
 
 from gatehouse.store.records import Held, OpenView, StoredTransfer, StoredView, TransferDecision
-from gatehouse.store.tables import orders, recipients, safe_numbers, transfers, views
+from gatehouse.store.safe_numbers import SafeNumberPool
+from gatehouse.store.tables import orders, recipients, transfers, views
 from gatehouse.store.transfer_totals import (
     count_decision,
     count_transfer,
@@ -19,6 +18,7 @@ from gatehouse.store.transfer_totals import (
     widen_window,
 )
 
+# The pool lives in its own module; it is named here too for the callers that import it here.
 __all__ = ["TransferRepository", "SafeNumberPool"]
 
 
@@ -273,17 +273,20 @@ class TransferRepository:
         ).all()
         return [(row[0], row[1], row[2]) for row in rows]
 
-    def close_view(self, transfer_id: str, reason: str, at: datetime) -> bool:
-        """Mark a view closed; False when it already was (so the closing is logged once)."""
-        result = self._c.execute(
+    def close_views(self, transfer_ids: Sequence[str], reason: str, at: datetime) -> set[str]:
+        """Close the open views among ``transfer_ids`` in one statement, and recompute their
+        windows in another; the ids closed now."""
+        if not transfer_ids:
+            return set()
+        closed = self._c.execute(
             update(views)
-            .where(views.c.transfer_id == transfer_id, views.c.closed_at.is_(None))
+            .where(views.c.transfer_id.in_(list(transfer_ids)), views.c.closed_at.is_(None))
             .values(closed_at=at, close_reason=reason)
+            .returning(views.c.transfer_id)
         )
-        if result.rowcount != 1:
-            return False
-        recompute_windows(self._c, transfer_id)
-        return True
+        ids = {row.transfer_id for row in closed}
+        recompute_windows(self._c, sorted(ids))
+        return ids
 
     def set_expiry(self, transfer_id: str, expires_at: datetime) -> None:
         """Move an open view's expiry (delivery shortens the window)."""
@@ -323,70 +326,3 @@ class TransferRepository:
 
 _ADD_TRANSFER = insert(transfers)
 _ADD_VIEW = insert(views)
-
-
-def _fresh_lease(dialect: str) -> Insert:
-    """INSERT ... ON CONFLICT DO NOTHING RETURNING into the pool, built once per dialect."""
-    statement = _FRESH_LEASES.get(dialect)
-    if statement is None:
-        module = postgresql if dialect == "postgresql" else sqlite
-        # RETURNING says whether a row went in: an insert's rowcount is not reliable on
-        # every driver.
-        statement = (
-            module.insert(safe_numbers)
-            .on_conflict_do_nothing(index_elements=[safe_numbers.c.number])
-            .returning(safe_numbers.c.number)
-        )
-        _FRESH_LEASES[dialect] = statement
-    return statement
-
-
-_FRESH_LEASES: dict[str, Insert] = {}
-
-
-class SafeNumberPool:
-    """Leases 0505 safe numbers; a released number rests for a cool-down before reuse."""
-
-    def __init__(self, connection: Connection) -> None:
-        self._c = connection
-
-    def lease(self, candidates: Sequence[str], transfer_id: str, at: datetime) -> str | None:
-        """Lease the first free candidate to ``transfer_id``; None when all are taken."""
-        fresh = _fresh_lease(self._c.dialect.name)
-        for number in candidates:
-            # A fresh number is the common case, so it is tried before reuse; a clash inserts
-            # nothing rather than failing, so it needs no savepoint on PostgreSQL.
-            leased = self._c.execute(
-                fresh, {"number": number, "transfer_id": transfer_id, "leased_at": at}
-            )
-            if leased.first() is not None:
-                return number
-            reused = self._c.execute(
-                update(safe_numbers)
-                .where(
-                    safe_numbers.c.number == number,
-                    safe_numbers.c.released_at.is_not(None),
-                    or_(
-                        safe_numbers.c.reusable_after.is_(None),
-                        safe_numbers.c.reusable_after <= at,
-                    ),
-                )
-                .values(
-                    transfer_id=transfer_id, leased_at=at, released_at=None, reusable_after=None
-                )
-            )
-            if reused.rowcount == 1:
-                return number
-        return None
-
-    def release(self, transfer_id: str, at: datetime, reusable_after: datetime) -> None:
-        """Return the transfer's number to the pool after the cool-down."""
-        self._c.execute(
-            update(safe_numbers)
-            .where(
-                and_(
-                    safe_numbers.c.transfer_id == transfer_id, safe_numbers.c.released_at.is_(None)
-                )
-            )
-            .values(released_at=at, reusable_after=reusable_after)
-        )

@@ -178,13 +178,15 @@ class FakeTransfers(FakeRepository):
     def expired_open_views(self, now: datetime, limit: int = 1000) -> list[OpenView]:
         return [view for view in self.open_views() if view.expires_at <= now][:limit]
 
-    def close_view(self, transfer_id: str, reason: str, at: datetime) -> bool:
-        self._hook("close_view")
-        if transfer_id not in self.t.views or transfer_id in self.t.closed_views:
-            return False
-        self.t.closed_views[transfer_id] = (at, reason)
-        _recompute_window(self.t, transfer_id)
-        return True
+    def close_views(self, transfer_ids: Sequence[str], reason: str, at: datetime) -> set[str]:
+        self._hook("close_views")
+        closed = set()
+        for transfer_id in transfer_ids:
+            if transfer_id in self.t.views and transfer_id not in self.t.closed_views:
+                self.t.closed_views[transfer_id] = (at, reason)
+                _recompute_window(self.t, transfer_id)
+                closed.add(transfer_id)
+        return closed
 
     def set_expiry(self, transfer_id: str, expires_at: datetime) -> None:
         self._hook("set_expiry")
@@ -260,9 +262,12 @@ class FakeSafeNumbers(FakeRepository):
                 return number
         return None
 
-    def release(self, transfer_id: str, at: datetime, reusable_after: datetime) -> None:
-        self._hook("release")
-        self.t.released_numbers.append((transfer_id, at, reusable_after))
+    def release_many(
+        self, transfer_ids: Sequence[str], at: datetime, reusable_after: datetime
+    ) -> None:
+        self._hook("release_many")
+        for transfer_id in transfer_ids:
+            self.t.released_numbers.append((transfer_id, at, reusable_after))
 
 
 def _status_matches(request: ErasureRequest, status: str | None, now: datetime | None) -> bool:
