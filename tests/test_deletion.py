@@ -412,8 +412,9 @@ def test_a_failed_account_deletion_leaves_nothing_half_done(
 def test_closing_many_views_takes_the_same_statements_as_one(
     world: tuple[Fresh, httpx.Client, LiveServer],
 ) -> None:
-    """A customer with ten open views is erased with one closing, one release of numbers and
-    one move of the ledger shard's head: only the ledger's entries are one a view."""
+    """A customer with ten open views is erased with one closing, one release of numbers, one
+    move of the ledger shard's head and one insert of retained records: only the ledger's
+    entries are one a view."""
     fresh, api, server = world
     gh = fresh.gatehouse
     seller = new_seller(api, server.url, "CN", publish_terms(api))
@@ -439,6 +440,9 @@ def test_closing_many_views_takes_the_same_statements_as_one(
     # The shard's row: locked once (an UPDATE of its time) and its head saved once.
     assert len([s for s in seen if s.startswith("UPDATE LEDGER_SHARDS ")]) == 2
     assert len([s for s in seen if s.startswith("INSERT INTO LEDGER_ENTRIES ")]) >= 11
+    # Every order's records for the law's holds, sealed apart, go in with one statement.
+    assert len(receipt.retained) >= 10
+    assert len([s for s in seen if s.startswith("INSERT INTO RETENTION_RECORDS ")]) == 1
     with gh.engine.connect() as c:
         open_views = select(func.count()).where(
             views.c.subject_id == subject_id, views.c.closed_at.is_(None)

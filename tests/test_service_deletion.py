@@ -227,7 +227,7 @@ def test_deleting_the_account_ends_every_session_in_the_same_transaction(w: Worl
         "Deletions.set_receipt",
         "Webhooks.enqueue",
         "OperatorEvents.enqueue",
-        "RetentionRecords.add",
+        "RetentionRecords.add_many",
     ],
 )
 def test_a_failure_anywhere_leaves_the_account_as_it_was(w: World, where: str) -> None:

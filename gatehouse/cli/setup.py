@@ -7,7 +7,14 @@ import threading
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from gatehouse.cli.common import console, err, load_settings, open_or_exit
 from gatehouse.cli.serving import check_workers, run_server
@@ -99,11 +106,33 @@ def demo(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
     serve_after: Annotated[bool, typer.Option("--serve/--no-serve")] = True,
+    scale: Annotated[
+        str | None,
+        typer.Option(
+            help="Generate a preset marketplace in bulk instead (large: 180,000 recipients, "
+            "1,000,000 customers, 10,000,000 transfers; small: 1 % of it), without serving. "
+            "Rerun the same command to continue a run that stopped."
+        ),
+    ] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="Database to fill (default: GATEHOUSE_DATABASE_URL)."),
+    ] = None,
+    stop_after: Annotated[
+        int | None,
+        typer.Option(min=1, help="With --scale: stop after this many committed chunks."),
+    ] = None,
 ) -> None:
-    """Build a realistic marketplace in a fresh database, then serve it."""
+    """Build a realistic marketplace in a fresh database, then serve it; with --scale,
+    generate a preset at scale in bulk instead (resumable) and report its time and size."""
     from gatehouse.demo import DemoClock, seed_marketplace
 
     settings = load_settings()
+    if database_url is not None:
+        settings = Settings.from_env({**settings.environ, "GATEHOUSE_DATABASE_URL": database_url})
+    if scale is not None:
+        _scale_demo(settings, scale, stop_after)
+        return
     if "GATEHOUSE_DATABASE_URL" not in settings.environ:
         settings = Settings.from_env(
             {**settings.environ, "GATEHOUSE_DATABASE_URL": "sqlite:///gatehouse-demo.db"}
@@ -164,6 +193,60 @@ def demo(
         _worker_in_background(gh)
         run_server(gh, host, port)
     gh.close()
+
+
+def _scale_demo(settings: Settings, name: str, stop_after: int | None) -> None:
+    """Generate a preset in bulk with a progress bar; a rerun continues where one stopped."""
+    from gatehouse.demo.scale import PRESETS, database_bytes, generate
+
+    preset = PRESETS.get(name)
+    if preset is None:
+        err.print(f"[red]unknown scale {name!r};[/] choose one of {', '.join(PRESETS)}")
+        raise typer.Exit(2)
+    if "GATEHOUSE_DATABASE_URL" not in settings.environ:
+        settings = Settings.from_env(
+            {**settings.environ, "GATEHOUSE_DATABASE_URL": f"sqlite:///gatehouse-{name}.db"}
+        )
+    _ensure_key(settings)
+    gh = open_or_exit(settings)
+    totals = {
+        "recipients": preset.recipients,
+        "customers": preset.subjects,
+        "orders": preset.transfers,
+        "checkpoint": 1,
+    }
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    ) as bar:
+        tasks = {
+            stage: bar.add_task(f"{stage:<10}", total=total) for stage, total in totals.items()
+        }
+
+        def advance(stage: str, done: int, total: int) -> None:
+            bar.update(tasks[stage], completed=done, total=total)
+
+        report = generate(gh, preset, advance, stop_after=stop_after)
+    size = database_bytes(gh.engine)
+    gh.close()
+    where = _describe(settings.database_url)
+    if not report.complete:
+        console.print(
+            f"stopped after {report.chunks_written} chunks in {report.seconds:.1f} s; "
+            f"run the same command again to continue ({where}, {size / 2**20:.1f} MiB)",
+            soft_wrap=True,
+        )
+        return
+    rows = ", ".join(f"{table} {count:,}" for table, count in report.counts.items())
+    console.print(
+        f"scale {name}: {report.seconds:.1f} s; rows: {rows}; "
+        f"database size {size / 2**20:.1f} MiB ({where})",
+        soft_wrap=True,
+    )
 
 
 def _fresh(url: str) -> None:

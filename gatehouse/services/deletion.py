@@ -39,15 +39,16 @@ from gatehouse.services.retention import (
     RetainedRecord,
     complaint_dates,
     hold_periods,
-    keep,
     order_dates,
     retained_fields,
+    seal,
 )
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.services.subjects import open_pii, subject_cipher
 from gatehouse.services.unit_of_work import UnitOfWork
 from gatehouse.services.view_closing import close_views_in
 from gatehouse.store.records import Deletion
+from gatehouse.store.retention_records import RetentionRecord
 from gatehouse.vault import KeyShredded
 
 __all__ = [
@@ -113,20 +114,15 @@ def _retain(
     cipher = subject_cipher(gh, uow.subjects, subject.id)
     assert cipher is not None, "a live subject has its key"
     kept: list[RetainedRecord] = []
+    sealed: list[RetentionRecord] = []
 
     def hold(facts: Mapping[str, Any], periods: list[HoldPeriod]) -> None:
         # The holds and their periods are those the deletion page previewed.
         for period in periods:
-            record = keep(
-                gh,
-                uow.retention_records,
-                pack=pack,
-                period=period,
-                deletion_id=deletion_id,
-                values=facts,
-            )
-            if record is not None:
-                kept.append(record)
+            made = seal(gh, pack=pack, period=period, deletion_id=deletion_id, values=facts)
+            if made is not None:
+                sealed.append(made[0])
+                kept.append(made[1])
 
     address = " ".join(
         part for part in (pii.address.postal_code, pii.address.line1, pii.address.line2) if part
@@ -160,6 +156,8 @@ def _retain(
         }
         assert set(facts) == set(COMPLAINT_FACTS), "retained_fields must name what is kept"
         hold(facts, hold_periods(pack, complaint_dates(request)))
+    # One statement for all of them, however many orders the customer had.
+    uow.retention_records.add_many(sealed)
     return kept
 
 

@@ -6,7 +6,7 @@ for what a port is.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -79,7 +79,7 @@ class RetentionDates(Protocol):
 class RetentionRecords(Protocol):
     """The separate retention store: records a deletion kept, sealed until their end date."""
 
-    def add(self, record: RetentionRecord) -> None: ...
+    def add_many(self, records: Sequence[RetentionRecord]) -> None: ...
 
     def for_deletion(self, deletion_id: str) -> list[RetentionRecord]: ...
 

@@ -17,7 +17,6 @@ from typing import Any, Protocol
 from gatehouse.domain.ids import new_id
 from gatehouse.domain.policy import RetentionHold, RulePack
 from gatehouse.domain.requests import RightsRequest
-from gatehouse.services.ports_customer import RetentionRecords
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.services.subjects import require_live_subject
 from gatehouse.store.records import StoredOrder
@@ -48,7 +47,7 @@ __all__ = [
     "retained_fields",
     "retention_preview",
     "retention_context",
-    "keep",
+    "seal",
     "read_record",
     "destroy_expired",
     "kept_until",
@@ -252,20 +251,19 @@ def retention_preview(gh: Gatehouse, subject_id: str) -> list[HoldPreview]:
     ]
 
 
-def keep(
+def seal(
     gh: Gatehouse,
-    records: RetentionRecords,
     *,
     pack: RulePack,
     period: HoldPeriod,
     deletion_id: str,
     values: Mapping[str, Any],
-) -> RetainedRecord | None:
-    """Seal the hold's fields of ``values`` as a new record, kept until the period's end, in
-    the caller's unit of work.
+) -> tuple[RetentionRecord, RetainedRecord] | None:
+    """Seal the hold's fields of ``values`` as a new record, kept until the period's end:
+    the record to store, and what the deletion receipt lists.
 
-    Fields outside the hold are never stored. Returns what the deletion receipt lists, or
-    None when none of the hold's fields apply.
+    Fields outside the hold are never sealed. None when none of the hold's fields apply.
+    Nothing is written: the caller stores the records, many in one statement.
     """
     hold_name = period.hold
     hold = pack.retention_holds[hold_name]
@@ -280,21 +278,19 @@ def keep(
     )
     wrapped = wrap_key(key, retention_context(record_id), gh.keyring)
     fields = tuple(sorted(kept))
-    records.add(
-        RetentionRecord(
-            id=record_id,
-            deletion_id=deletion_id,
-            hold=hold_name,
-            statute=hold.statute,
-            fields=list(fields),
-            kept_until=period.end,
-            kek_id=wrapped.kek_id,
-            wrapped_key=wrapped.blob,
-            ciphertext=blob,
-            created_at=gh.clock(),
-        )
+    record = RetentionRecord(
+        id=record_id,
+        deletion_id=deletion_id,
+        hold=hold_name,
+        statute=hold.statute,
+        fields=list(fields),
+        kept_until=period.end,
+        kek_id=wrapped.kek_id,
+        wrapped_key=wrapped.blob,
+        ciphertext=blob,
+        created_at=gh.clock(),
     )
-    return RetainedRecord(
+    listed = RetainedRecord(
         record_id=record_id,
         hold=hold_name,
         label=dict(hold.label.root),
@@ -302,6 +298,7 @@ def keep(
         fields=fields,
         kept_until=period.end,
     )
+    return record, listed
 
 
 def read_record(gh: Gatehouse, record: SealedRecord) -> dict[str, Any]:

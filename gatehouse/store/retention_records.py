@@ -60,22 +60,28 @@ class RetentionRecordRepository:
     def __init__(self, connection: Connection) -> None:
         self._c = connection
 
-    def add(self, record: RetentionRecord) -> None:
-        """Store a sealed record."""
+    def add_many(self, records: Sequence[RetentionRecord]) -> None:
+        """Store sealed records, in one statement."""
+        if not records:
+            return
         self._c.execute(
-            insert(retention_records).values(
-                id=record.id,
-                deletion_id=record.deletion_id,
-                hold=record.hold,
-                statute=record.statute,
-                fields=list(record.fields),
-                kept_until=record.kept_until,
-                kek_id=record.kek_id,
-                wrapped_key=record.wrapped_key,
-                ciphertext=record.ciphertext,
-                created_at=record.created_at,
-                destroyed_at=record.destroyed_at,
-            )
+            insert(retention_records),
+            [
+                {
+                    "id": record.id,
+                    "deletion_id": record.deletion_id,
+                    "hold": record.hold,
+                    "statute": record.statute,
+                    "fields": list(record.fields),
+                    "kept_until": record.kept_until,
+                    "kek_id": record.kek_id,
+                    "wrapped_key": record.wrapped_key,
+                    "ciphertext": record.ciphertext,
+                    "created_at": record.created_at,
+                    "destroyed_at": record.destroyed_at,
+                }
+                for record in records
+            ],
         )
 
     def for_deletion(self, deletion_id: str) -> list[RetentionRecord]:

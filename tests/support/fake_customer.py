@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -202,11 +202,12 @@ class FakeRetentionDates(FakeRepository):
 
 
 class FakeRetentionRecords(FakeRepository):
-    def add(self, record: RetentionRecord) -> None:
-        self._hook("add")
-        if record.id in self.t.retention_records:
-            raise DuplicateKey(f"retention record {record.id} exists")
-        self.t.retention_records[record.id] = record
+    def add_many(self, records: Sequence[RetentionRecord]) -> None:
+        self._hook("add_many")
+        for record in records:
+            if record.id in self.t.retention_records:
+                raise DuplicateKey(f"retention record {record.id} exists")
+            self.t.retention_records[record.id] = record
 
     def for_deletion(self, deletion_id: str) -> list[RetentionRecord]:
         return [
