@@ -54,8 +54,8 @@ from typing import Any
 from sqlalchemy import Engine, event, text
 
 from gatehouse.config import Settings
-from gatehouse.domain.contact import normalise_kr_mobile
-from gatehouse.domain.errors import InvalidInput, NotFound
+from gatehouse.demo.korea import korean_mobile
+from gatehouse.domain.errors import NotFound
 from gatehouse.domain.orders import OrderItem
 from gatehouse.domain.subjects import validate_subject_pii
 from gatehouse.services import console, customer, notices, orders, rights_requests, subjects
@@ -194,18 +194,6 @@ def index_names(plan: dict[str, Any]) -> list[str]:
 # --- customers the benchmark makes for itself -------------------------------------------------
 
 
-def _mobile(n: int) -> str:
-    """A valid 010 number from ``n``; some 010 blocks are unallocated, so those are skipped."""
-    while True:
-        candidate = f"010-{2000 + n % 8000:04d}-{n % 10000:04d}"
-        try:
-            normalise_kr_mobile(candidate)
-        except InvalidInput:
-            n += 7
-            continue
-        return candidate
-
-
 @dataclass
 class Shop:
     """Sellers that take this benchmark's orders, and customers made for it."""
@@ -221,7 +209,7 @@ class Shop:
             external_ref=f"bench-{uuid.uuid4().hex}",
             name="홍길동",
             email=f"bench{n}@example.kr",
-            phone=_mobile(n),
+            phone=korean_mobile(n),
             postal_code="06236",
             line1="서울특별시 강남구 테헤란로 152",
             line2="12층",

@@ -10,7 +10,7 @@ from gatehouse.domain.contact import normalise_kr_mobile
 from gatehouse.domain.errors import InvalidInput
 from gatehouse.domain.subjects import SubjectPII, validate_subject_pii
 
-__all__ = ["KoreanCustomers"]
+__all__ = ["KoreanCustomers", "korean_mobile"]
 
 # (province, city or district, roads in it, postal-code prefixes): real combinations, so
 # the addresses read like ones a delivery driver would see.
@@ -41,6 +41,19 @@ _REGIONS: list[tuple[str, str, tuple[str, ...], tuple[str, ...]]] = [
 ]
 _MAIL_DOMAINS = ("naver.com", "gmail.com", "daum.net", "kakao.com", "hanmail.net", "nate.com")
 _APARTMENTS = ("래미안", "자이", "힐스테이트", "푸르지오", "e편한세상", "아이파크", "롯데캐슬")
+
+
+def korean_mobile(n: int) -> str:
+    """A valid 010 number derived from ``n``: the same ``n`` always gives the same number."""
+    while True:
+        candidate = f"010-{2000 + n % 8000:04d}-{n % 10000:04d}"
+        try:
+            normalise_kr_mobile(candidate)
+        except InvalidInput:
+            # Some 010 blocks are unallocated: step to another.
+            n += 7
+            continue
+        return candidate
 
 
 class KoreanCustomers:

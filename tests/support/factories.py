@@ -6,8 +6,7 @@ import itertools
 import random
 from typing import Any
 
-from gatehouse.domain.contact import normalise_kr_mobile
-from gatehouse.domain.errors import InvalidInput
+from gatehouse.demo.korea import korean_mobile
 
 _counter = itertools.count(1)
 _random = random.Random(7)
@@ -36,18 +35,6 @@ def recipient_body(**overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
-
-
-def korean_mobile(n: int) -> str:
-    """A valid 010 number derived from ``n`` (some 010 blocks are unallocated, so skip them)."""
-    while True:
-        candidate = f"010-{2000 + n % 8000:04d}-{n % 10000:04d}"
-        try:
-            normalise_kr_mobile(candidate)
-        except InvalidInput:
-            n += 7
-            continue
-        return candidate
 
 
 def subject_body(**overrides: Any) -> dict[str, Any]:
