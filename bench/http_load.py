@@ -522,6 +522,28 @@ def descendants(pid: int) -> list[int]:
     return pids[1:]
 
 
+@contextmanager
+def server_environment(database_url: str | None) -> Iterator[dict[str, str]]:
+    """The environment of a server on a new database: a scratch PostgreSQL database on the
+    server ``database_url`` names (dropped afterwards), else an SQLite file in a temporary
+    folder; a new master key; no other ``GATEHOUSE_`` setting of this shell."""
+    folder = tempfile.mkdtemp(prefix="gatehouse-bench-")
+    scratch = (
+        scratch_database(database_url, prefix="gatehouse_bench")
+        if database_url
+        else nullcontext(f"sqlite:///{folder}/bench.db")
+    )
+    try:
+        with scratch as url:
+            yield {
+                **{k: v for k, v in os.environ.items() if not k.startswith("GATEHOUSE_")},
+                "GATEHOUSE_DATABASE_URL": url,
+                "GATEHOUSE_MASTER_KEY": MasterKey.generate().to_b64(),
+            }
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=3000, help="answers a run (deletions /4)")
@@ -541,66 +563,51 @@ def main() -> None:
     plain = not args.orjson and (args.loop, args.http) == ("uvloop", "httptools")
     variant = None if plain else ["1" if args.orjson else "0", args.loop, args.http]
     runs = args.repeats * len(levels) + (1 if args.profile else 0)
-    folder = tempfile.mkdtemp(prefix="gatehouse-http-")
-    scratch = (
-        scratch_database(args.database_url, prefix="gatehouse_bench")
-        if args.database_url
-        else nullcontext(f"sqlite:///{folder}/bench.db")
-    )
-    try:
-        with scratch as url:
-            key = MasterKey.generate().to_b64()
-            env = {
-                **{k: v for k, v in os.environ.items() if not k.startswith("GATEHOUSE_")},
-                "GATEHOUSE_DATABASE_URL": url,
-                "GATEHOUSE_MASTER_KEY": key,
-            }
-            settings = Settings.from_env(env)
-            began = time.perf_counter()
-            gh = open_gatehouse(settings)
-            loads = seed(
-                gh,
-                transfers=runs * (args.requests + PAD),
-                deletions=runs * (args.requests // 4 + PAD),
-            )
-            gh.close()
-            backend = "PostgreSQL" if args.database_url else "SQLite"
-            print(
-                f"{backend}, {args.workers} worker(s), {args.loop}, {args.http}"
-                f"{', orjson' if args.orjson else ''}: "
-                f"seeded in {time.perf_counter() - began:.0f} s",
-                flush=True,
-            )
-            starts = []
-            for _ in range(3):
-                with serving(env, args.workers, variant) as server:
-                    starts.append((server.cold_start_s, server.rss_start_mb))
-            print(
-                f"cold start to first answer: {statistics.median(s[0] for s in starts):.2f} s "
-                f"(runs: {', '.join(f'{s[0]:.2f}' for s in starts)}); "
-                f"RSS at first answer {statistics.median(s[1] for s in starts):.0f} MB",
-                flush=True,
-            )
+    with server_environment(args.database_url) as env:
+        settings = Settings.from_env(env)
+        began = time.perf_counter()
+        gh = open_gatehouse(settings)
+        loads = seed(
+            gh,
+            transfers=runs * (args.requests + PAD),
+            deletions=runs * (args.requests // 4 + PAD),
+        )
+        gh.close()
+        backend = "PostgreSQL" if args.database_url else "SQLite"
+        print(
+            f"{backend}, {args.workers} worker(s), {args.loop}, {args.http}"
+            f"{', orjson' if args.orjson else ''}: "
+            f"seeded in {time.perf_counter() - began:.0f} s",
+            flush=True,
+        )
+        starts = []
+        for _ in range(3):
             with serving(env, args.workers, variant) as server:
-                table = measure(server.url, loads, levels, args.requests, args.repeats)
-                rss_after = rss_mb(server.process.pid)
-                if args.profile:
-                    name, level = args.profile.split(":")
-                    load = next(x for x in loads if x.name.startswith(name))
-                    n = args.requests // 4 if load.name == "deletions" else args.requests
-                    used = (runs - 1) * (n + PAD)
-                    profile(server, load, n, int(level), used, args.waits)
-            print(f"RSS after the load: {rss_after:.0f} MB")
-            print(f"\nmedians of {args.repeats} runs ({args.requests} answers, deletions /4):")
-            print("| load | connections | answers/s | p50 ms | p99 ms | p99.9 ms |")
-            print("|---|---|---|---|---|---|")
-            for (name, level), r in table.items():
-                print(
-                    f"| {name} | {level} | {r.rate:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} "
-                    f"| {r.p999_ms:.2f} |"
-                )
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+                starts.append((server.cold_start_s, server.rss_start_mb))
+        print(
+            f"cold start to first answer: {statistics.median(s[0] for s in starts):.2f} s "
+            f"(runs: {', '.join(f'{s[0]:.2f}' for s in starts)}); "
+            f"RSS at first answer {statistics.median(s[1] for s in starts):.0f} MB",
+            flush=True,
+        )
+        with serving(env, args.workers, variant) as server:
+            table = measure(server.url, loads, levels, args.requests, args.repeats)
+            rss_after = rss_mb(server.process.pid)
+            if args.profile:
+                name, level = args.profile.split(":")
+                load = next(x for x in loads if x.name.startswith(name))
+                n = args.requests // 4 if load.name == "deletions" else args.requests
+                used = (runs - 1) * (n + PAD)
+                profile(server, load, n, int(level), used, args.waits)
+        print(f"RSS after the load: {rss_after:.0f} MB")
+        print(f"\nmedians of {args.repeats} runs ({args.requests} answers, deletions /4):")
+        print("| load | connections | answers/s | p50 ms | p99 ms | p99.9 ms |")
+        print("|---|---|---|---|---|---|")
+        for (name, level), r in table.items():
+            print(
+                f"| {name} | {level} | {r.rate:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} "
+                f"| {r.p999_ms:.2f} |"
+            )
 
 
 if __name__ == "__main__":

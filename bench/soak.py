@@ -31,22 +31,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import httpx
-from http_load import Load, rss_mb, seed, serving
+from http_load import Load, rss_mb, seed, server_environment, serving
 
 from gatehouse.config import Settings
 from gatehouse.services.runtime import open_gatehouse
-from gatehouse.store.scratch import scratch_database
-from gatehouse.vault import MasterKey
 
 # Shares of the mix, out of 20 requests: what a marketplace's day looks like to the gateway,
 # reads and transfers most, a deletion now and then.
@@ -248,44 +242,30 @@ def main() -> None:
     seconds = args.warmup + 60 * args.minutes
     plan = schedule(args.rate, seconds)
     needed = {name: sum(1 for _, n in plan if n == name) for name in MIX}
-    folder = tempfile.mkdtemp(prefix="gatehouse-soak-")
-    scratch = (
-        scratch_database(args.database_url, prefix="gatehouse_bench")
-        if args.database_url
-        else nullcontext(f"sqlite:///{folder}/soak.db")
-    )
-    try:
-        with scratch as url:
-            env = {
-                **{k: v for k, v in os.environ.items() if not k.startswith("GATEHOUSE_")},
-                "GATEHOUSE_DATABASE_URL": url,
-                "GATEHOUSE_MASTER_KEY": MasterKey.generate().to_b64(),
-            }
-            began = time.perf_counter()
-            gh = open_gatehouse(Settings.from_env(env))
-            loads = seed(
-                gh,
-                transfers=needed["transfers"] + 10,
-                deletions=needed["deletions"] + 10,
-                reads=500,
-            )
-            gh.close()
-            backend = "PostgreSQL" if args.database_url else "SQLite"
-            print(
-                f"{backend}, {args.workers} worker(s): seeded in {time.perf_counter() - began:.0f}"
-                f" s; {args.rate:g} requests a second for {args.minutes:g} min after a "
-                f"{args.warmup:g} s warm-up ({len(plan):,} requests)",
-                flush=True,
-            )
-            with serving(env, args.workers, None) as server:
-                soak = Soak(server.url, loads, args.warmup, args.inflight)
-                asyncio.run(soak.run(server.process.pid, plan))
-            report(soak.minutes)
-            by_kind(soak.minutes)
-            if soak.fell_behind_at is not None:
-                sys.exit(f"the server fell behind at {soak.fell_behind_at:.0f} s: not a pass")
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    with server_environment(args.database_url) as env:
+        began = time.perf_counter()
+        gh = open_gatehouse(Settings.from_env(env))
+        loads = seed(
+            gh,
+            transfers=needed["transfers"] + 10,
+            deletions=needed["deletions"] + 10,
+            reads=500,
+        )
+        gh.close()
+        backend = "PostgreSQL" if args.database_url else "SQLite"
+        print(
+            f"{backend}, {args.workers} worker(s): seeded in {time.perf_counter() - began:.0f}"
+            f" s; {args.rate:g} requests a second for {args.minutes:g} min after a "
+            f"{args.warmup:g} s warm-up ({len(plan):,} requests)",
+            flush=True,
+        )
+        with serving(env, args.workers, None) as server:
+            soak = Soak(server.url, loads, args.warmup, args.inflight)
+            asyncio.run(soak.run(server.process.pid, plan))
+        report(soak.minutes)
+        by_kind(soak.minutes)
+        if soak.fell_behind_at is not None:
+            sys.exit(f"the server fell behind at {soak.fell_behind_at:.0f} s: not a pass")
 
 
 if __name__ == "__main__":
