@@ -9,12 +9,12 @@ or has its expiry moved recomputes that one (subject, recipient) row from the pa
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, func, select, tuple_, update
+from sqlalchemy import Connection, and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from gatehouse.ledger import shard_for
@@ -137,12 +137,14 @@ def widen_window(
     )
 
 
-def recompute_windows(connection: Connection, transfer_ids: str | Sequence[str]) -> None:
-    """The window of each (subject, recipient) of the views of ``transfer_ids``, from that
-    pair's views: a closing or a moved expiry may shorten it, which no running maximum can
-    follow. One statement however many views."""
-    wanted = [transfer_ids] if isinstance(transfer_ids, str) else list(transfer_ids)
-    if not wanted:
+def recompute_windows(connection: Connection, pairs: Iterable[tuple[str, str]]) -> None:
+    """The window of each (subject, recipient) in ``pairs``, from that pair's views: a closing
+    or a moved expiry may shorten it, which no running maximum can follow. One statement
+    however many pairs, each reached by the primary key."""
+    by_subject: dict[str, set[str]] = {}
+    for subject_id, recipient_id in pairs:
+        by_subject.setdefault(subject_id, set()).add(recipient_id)
+    if not by_subject:
         return
     latest = (
         select(func.max(func.coalesce(views.c.closed_at, views.c.expires_at)))
@@ -152,9 +154,10 @@ def recompute_windows(connection: Connection, transfer_ids: str | Sequence[str])
         )
         .scalar_subquery()
     )
-    pairs = select(views.c.subject_id, views.c.recipient_id).where(views.c.transfer_id.in_(wanted))
-    connection.execute(
-        update(view_windows)
-        .where(tuple_(view_windows.c.subject_id, view_windows.c.recipient_id).in_(pairs))
-        .values(until=latest)
-    )
+    # The pairs as values, grouped by subject: a condition on the key, which a subquery over
+    # the views (IN or a join) is not, so the planner may read every window.
+    matches = [
+        and_(view_windows.c.subject_id == subject_id, view_windows.c.recipient_id.in_(sorted(rs)))
+        for subject_id, rs in sorted(by_subject.items())
+    ]
+    connection.execute(update(view_windows).where(or_(*matches)).values(until=latest))

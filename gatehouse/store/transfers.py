@@ -282,21 +282,20 @@ class TransferRepository:
             update(views)
             .where(views.c.transfer_id.in_(list(transfer_ids)), views.c.closed_at.is_(None))
             .values(closed_at=at, close_reason=reason)
-            .returning(views.c.transfer_id)
-        )
-        ids = {row.transfer_id for row in closed}
-        recompute_windows(self._c, sorted(ids))
-        return ids
+            .returning(views.c.transfer_id, views.c.subject_id, views.c.recipient_id)
+        ).all()
+        recompute_windows(self._c, {(row.subject_id, row.recipient_id) for row in closed})
+        return {row.transfer_id for row in closed}
 
     def set_expiry(self, transfer_id: str, expires_at: datetime) -> None:
         """Move an open view's expiry (delivery shortens the window)."""
-        result = self._c.execute(
+        moved = self._c.execute(
             update(views)
             .where(views.c.transfer_id == transfer_id, views.c.closed_at.is_(None))
             .values(expires_at=expires_at)
-        )
-        if result.rowcount == 1:
-            recompute_windows(self._c, transfer_id)
+            .returning(views.c.subject_id, views.c.recipient_id)
+        ).all()
+        recompute_windows(self._c, {(row.subject_id, row.recipient_id) for row in moved})
 
     def list_transfers(
         self,
