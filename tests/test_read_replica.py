@@ -28,6 +28,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from gatehouse.config import Settings
+from gatehouse.services.access import issue_operator_key
 from gatehouse.services.runtime import Gatehouse, open_gatehouse
 from gatehouse.services.webhook_address import ALLOW_ENV
 from gatehouse.vault import MasterKey
@@ -267,6 +268,19 @@ def gatehouse(
     gh = _open(synchronous_database, master_key, clock)
     yield gh
     gh.close()
+
+
+# The server and the key are the pair's own too: conftest's would be the ones made for the
+# main database, kept for the whole session once a test of another module has asked for them.
+@pytest.fixture(scope="session")
+def live_server(gatehouse: Gatehouse) -> Iterator[LiveServer]:
+    with LiveServer(gatehouse) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def operator_key(gatehouse: Gatehouse) -> str:
+    return issue_operator_key(gatehouse, gatehouse.clock(), label="tests")
 
 
 @pytest.fixture
