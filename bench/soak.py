@@ -20,11 +20,17 @@ open at once; past that the run fails rather than queueing without bound.
 
 Every minute it records the answers, the errors (a status other than the one expected, or no
 answer), p50 and p99 of the mix and of the baseline, and the server's RSS (all its processes,
-sampled every second, the minute's median). The first ``--warmup`` seconds (caches filling,
-the first SQLite pages read) are sent but left out of the figures; the table says so.
+sampled every second, the minute's median), and each kind's p99 by minute, so a rise can be
+traced to the request that makes it. The first ``--warmup`` seconds (caches filling, the first
+SQLite pages read) are sent but left out of the figures; the table says so.
+
+As in production (``compose.yaml``), ``gatehouse worker`` runs beside the server: it signs
+checkpoints, so customers' proofs stay near a recent one, and drains the deletions' erasure
+notices (``--no-worker`` leaves it out). Both run with ``MALLOC_ARENA_MAX=2``, as the
+``Dockerfile`` sets it, unless the shell sets it otherwise.
 
     .venv/bin/python bench/soak.py [--minutes 10] [--rate 40] [--warmup 60]
-                                   [--database-url URL --workers 2]
+                                   [--database-url URL --workers 2] [--no-worker]
 """
 
 from __future__ import annotations
@@ -32,8 +38,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 import httpx
@@ -184,6 +193,33 @@ def by_kind(minutes: dict[int, Minute]) -> None:
             print(f"| {name} | {len(seen):,} | {p50:.1f} | {p99:.1f} |")
 
 
+def by_minute(minutes: dict[int, Minute]) -> None:
+    """Each kind's p99 in each minute: which request a rise of the mix comes from."""
+    names = [name for name in MIX if any(name in m.latencies for m in minutes.values())]
+    print("\n| minute | " + " | ".join(f"{name} p99" for name in names) + " |")
+    print("|---|" + "---|" * len(names))
+    for index in sorted(minutes):
+        seen = minutes[index].latencies
+        cells = [f"{percentile(seen[n], 0.99):.1f}" if seen.get(n) else "-" for n in names]
+        print(f"| {index + 1} | " + " | ".join(cells) + " |")
+
+
+@contextmanager
+def background_worker(env: dict[str, str]) -> Iterator[subprocess.Popen[bytes] | None]:
+    """``gatehouse worker`` on the server's database until the block ends (SIGTERM)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gatehouse", "worker", "--poll", "1"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+
+
 def report(minutes: dict[int, Minute]) -> None:
     """The per-minute table, then the first against the last full minute."""
     print("| minute | answers | errors | p50 ms | p99 ms | baseline p99 ms | RSS MB |")
@@ -238,11 +274,13 @@ def main() -> None:
     parser.add_argument("--inflight", type=int, default=256)
     parser.add_argument("--database-url", help="a PostgreSQL server's admin URL")
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--no-worker", action="store_true", help="no `gatehouse worker` beside")
     args = parser.parse_args()
     seconds = args.warmup + 60 * args.minutes
     plan = schedule(args.rate, seconds)
     needed = {name: sum(1 for _, n in plan if n == name) for name in MIX}
     with server_environment(args.database_url) as env:
+        env.setdefault("MALLOC_ARENA_MAX", "2")
         began = time.perf_counter()
         gh = open_gatehouse(Settings.from_env(env))
         loads = seed(
@@ -256,14 +294,17 @@ def main() -> None:
         print(
             f"{backend}, {args.workers} worker(s): seeded in {time.perf_counter() - began:.0f}"
             f" s; {args.rate:g} requests a second for {args.minutes:g} min after a "
-            f"{args.warmup:g} s warm-up ({len(plan):,} requests)",
+            f"{args.warmup:g} s warm-up ({len(plan):,} requests); worker "
+            f"{'off' if args.no_worker else 'on'}; MALLOC_ARENA_MAX={env['MALLOC_ARENA_MAX']}",
             flush=True,
         )
-        with serving(env, args.workers, None) as server:
+        worker = nullcontext(None) if args.no_worker else background_worker(env)
+        with worker, serving(env, args.workers, None) as server:
             soak = Soak(server.url, loads, args.warmup, args.inflight)
             asyncio.run(soak.run(server.process.pid, plan))
         report(soak.minutes)
         by_kind(soak.minutes)
+        by_minute(soak.minutes)
         if soak.fell_behind_at is not None:
             sys.exit(f"the server fell behind at {soak.fell_behind_at:.0f} s: not a pass")
 

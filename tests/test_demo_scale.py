@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from gatehouse.config import Settings
-from gatehouse.demo.scale import PRESETS, Scale, generate, table_counts
+from gatehouse.demo.scale import PRESETS, generate, table_counts
 from gatehouse.demo.scale_people import customer_id, favourites, stable_id
 from gatehouse.domain.orders import OrderItem
 from gatehouse.services import customer_transfers, ledger
@@ -24,6 +24,7 @@ from gatehouse.store.summary_tables import transfer_totals, view_windows
 from gatehouse.store.tables import orders, recipients, subjects, transfers, views
 from gatehouse.vault import MasterKey
 from tests.conftest import Clock, Fresh, fresh_backend
+from tests.support.scale_runs import TINY, chains, tiny_in_one_go
 
 SMALL = PRESETS["small"]
 
@@ -252,11 +253,6 @@ def test_a_new_order_is_decided_as_the_generated_ones_were(small: Generated) -> 
         )
 
 
-TINY = Scale(
-    recipients=120, countries=40, subjects=400, transfers=3_000, slices=6, subject_chunk=100
-)
-
-
 def test_a_stopped_run_continues_where_it_stopped(fresh: Fresh, tmp_path: Path) -> None:
     gh = fresh.gatehouse
     first = generate(gh, TINY, stop_after=2)  # two of the four chunks of customers
@@ -286,31 +282,9 @@ def test_a_stopped_run_continues_where_it_stopped(fresh: Fresh, tmp_path: Path) 
     assert result.ok, result.first_bad
     assert result.entries == counts["ledger_entries"]
     # The same entries, in the same places, as a run that never stopped.
-    reference = _tiny_in_one_go(tmp_path)
-    assert _chains(gh.engine) == _chains(reference.engine)
+    reference = tiny_in_one_go(tmp_path)
+    assert chains(gh.engine) == chains(reference.engine)
     reference.close()
-
-
-def _tiny_in_one_go(tmp_path: Path) -> Gatehouse:
-    settings = Settings.from_env(
-        {
-            "GATEHOUSE_DATABASE_URL": f"sqlite:///{tmp_path / 'one-go.db'}",
-            "GATEHOUSE_MASTER_KEY": MasterKey.generate().to_b64(),
-        }
-    )
-    gh = open_gatehouse(settings, clock=Clock())
-    assert generate(gh, TINY).complete
-    return gh
-
-
-def _chains(engine: Engine) -> list[tuple[int, int, str, str, str | None]]:
-    """Every entry's place, kind, time and subject (recipient ids differ between databases)."""
-    e = ledger_entries.c
-    with engine.connect() as c:
-        rows = c.execute(
-            select(e.shard, e.seq, e.kind, e.at, e.subject_id).order_by(e.shard, e.seq)
-        ).all()
-    return [tuple(row) for row in rows]
 
 
 def test_each_shard_runs_forward_in_time(fresh: Fresh) -> None:

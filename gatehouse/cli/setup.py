@@ -122,6 +122,15 @@ def demo(
         int | None,
         typer.Option(min=1, help="With --scale: stop after this many committed chunks."),
     ] = None,
+    processes: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=16,
+            help="With --scale: processes writing customers and orders at once, each its "
+            "own ledger shards (on PostgreSQL; SQLite takes one writer at a time).",
+        ),
+    ] = 1,
 ) -> None:
     """Build a realistic marketplace in a fresh database, then serve it; with --scale,
     generate a preset at scale in bulk instead (resumable) and report its time and size."""
@@ -131,7 +140,7 @@ def demo(
     if database_url is not None:
         settings = Settings.from_env({**settings.environ, "GATEHOUSE_DATABASE_URL": database_url})
     if scale is not None:
-        _scale_demo(settings, scale, stop_after)
+        _scale_demo(settings, scale, stop_after, processes)
         return
     if "GATEHOUSE_DATABASE_URL" not in settings.environ:
         settings = Settings.from_env(
@@ -195,9 +204,10 @@ def demo(
     gh.close()
 
 
-def _scale_demo(settings: Settings, name: str, stop_after: int | None) -> None:
+def _scale_demo(settings: Settings, name: str, stop_after: int | None, processes: int) -> None:
     """Generate a preset in bulk with a progress bar; a rerun continues where one stopped."""
     from gatehouse.demo.scale import PRESETS, database_bytes, generate
+    from gatehouse.demo.scale_parallel import generate_in_parallel
 
     preset = PRESETS.get(name)
     if preset is None:
@@ -230,7 +240,14 @@ def _scale_demo(settings: Settings, name: str, stop_after: int | None) -> None:
         def advance(stage: str, done: int, total: int) -> None:
             bar.update(tasks[stage], completed=done, total=total)
 
-        report = generate(gh, preset, advance, stop_after=stop_after)
+        if processes == 1:
+            report = generate(gh, preset, advance, stop_after=stop_after)
+        else:
+            gh.close()
+            report = generate_in_parallel(
+                settings.environ, preset, processes, advance, stop_after=stop_after
+            )
+            gh = open_or_exit(settings)
     size = database_bytes(gh.engine)
     gh.close()
     where = _describe(settings.database_url)

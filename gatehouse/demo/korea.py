@@ -66,6 +66,13 @@ class KoreanCustomers:
         self._latin = Faker("en_US")
         self._latin.seed_instance(seed)
 
+    def reseed(self, seed: int) -> None:
+        """Start every stream again from ``seed``, so what :meth:`one` draws next depends on
+        ``seed`` alone, not on the customers drawn before it."""
+        self._random.seed(seed)
+        self._faker.seed_instance(seed)
+        self._latin.seed_instance(seed)
+
     def _address(self) -> tuple[str, str, str | None]:
         rnd = self._random
         province, district, roads, prefixes = rnd.choice(_REGIONS)

@@ -23,12 +23,12 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, Engine, Table, func, select, text
 
-from gatehouse.demo.scale_activity import Slice, slice_sizes, write_slice
+from gatehouse.demo.scale_activity import Slice, slice_picks, slice_sizes, write_slice
 from gatehouse.demo.scale_bulk import (
     BulkRows,
     ShardBook,
@@ -38,12 +38,13 @@ from gatehouse.demo.scale_bulk import (
     write_rows,
 )
 from gatehouse.demo.scale_events import Backlog
+from gatehouse.demo.scale_parts import WHOLE, Part
 from gatehouse.demo.scale_people import (
     SUBJECT_CHUNK,
     Customer,
-    created_at,
     customer_id,
-    favourites,
+    reload_customers,
+    stable_id,
     write_customers,
 )
 from gatehouse.demo.scale_world import (
@@ -56,8 +57,7 @@ from gatehouse.demo.scale_world import (
 from gatehouse.services.ledger import latest_checkpoint, make_checkpoint
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.store.ledger_tables import ledger_entries
-from gatehouse.store.tables import orders, recipients, subject_keys, subjects
-from gatehouse.vault import WrappedKey, unwrap_key
+from gatehouse.store.tables import orders, recipients, subjects
 
 __all__ = [
     "PRESETS",
@@ -66,6 +66,10 @@ __all__ = [
     "ScaleReport",
     "database_bytes",
     "generate",
+    "finish",
+    "generate_part",
+    "history_end",
+    "prepare",
     "table_counts",
 ]
 
@@ -115,7 +119,7 @@ def _count(c: Connection, table: Table) -> int:
     return int(c.execute(select(func.count()).select_from(table)).scalar_one())
 
 
-def _history_end(gh: Gatehouse, scale: Scale) -> datetime:
+def history_end(gh: Gatehouse, scale: Scale) -> datetime:
     """The end of the history: now on a first run; on a rerun, what the first run chose."""
     with gh.engine.connect() as c:
         first: datetime | None = c.execute(
@@ -155,38 +159,92 @@ def generate(
     ``stop_after`` ends the run after that many chunks of customers or orders (to show that
     a rerun continues where it stopped).
     """
+    began = time.perf_counter()
+    prepare(gh, scale, progress)
+    done = generate_part(gh, scale, WHOLE, progress, stop_after=stop_after)
+    if not done.complete:
+        return replace(done, seconds=time.perf_counter() - began)
+    finish(gh, progress, signed=done.chunks_written == 0)
+    counts = table_counts(gh.engine)
+    seconds = time.perf_counter() - began
+    return ScaleReport(seconds, True, done.history_end, done.chunks_written, counts)
+
+
+def prepare(gh: Gatehouse, scale: Scale, progress: Progress | None = None) -> None:
+    """The registry, and every ledger shard's row, before any part writes customers."""
     if not 1 <= scale.countries <= len(COUNTRIES):
         raise ValueError(f"a scale has 1 to {len(COUNTRIES)} countries, not {scale.countries}")
+    end = history_end(gh, scale)
+    start = end - timedelta(days=scale.history_days)
+    registered = [0]
+
+    def world_progress(done: int) -> None:
+        registered[0] += done
+        if progress is not None:
+            progress("recipients", registered[0], scale.recipients)
+
+    build_world(gh, scale, start, world_progress)
+    with gh.engine.begin() as c:
+        # The ledger's shard count is settled once, before parts open their books at once.
+        ShardBook(c)
+
+
+def finish(gh: Gatehouse, progress: Progress | None = None, *, signed: bool = False) -> None:
+    """As the worker would have by now: a signed checkpoint over everything, so a customer's
+    first proofs need not wait for one (unless the last run already signed this ledger)."""
+    if signed and latest_checkpoint(gh) is not None:
+        return
+    if progress is not None:
+        progress("checkpoint", 0, 1)
+    make_checkpoint(gh)
+    if progress is not None:
+        progress("checkpoint", 1, 1)
+
+
+def generate_part(
+    gh: Gatehouse,
+    scale: Scale,
+    part: Part,
+    progress: Progress | None = None,
+    *,
+    stop_after: int | None = None,
+) -> ScaleReport:
+    """Write ``part``'s customers and orders of a prepared marketplace, continuing where that
+    part stopped; ``complete`` once it has written all of them."""
     began = time.perf_counter()
 
     def report(stage: str, done: int, total: int) -> None:
         if progress is not None:
             progress(stage, done, total)
 
-    end = _history_end(gh, scale)
+    end = history_end(gh, scale)
     start = end - timedelta(days=scale.history_days)
     budget = _Budget(stop_after)
-    registered = [0]
-
-    def world_progress(done: int) -> None:
-        registered[0] += done
-        report("recipients", registered[0], scale.recipients)
-
-    build_world(gh, scale, start, world_progress)
     world = load_world(gh, scale)
     sellers = [r for r in world if r.kind == "seller" and r.standing == Standing.ACTIVE]
     try:
-        customers = _customers(gh, scale, sellers, start, budget, report)
-        _orders(gh, scale, customers, sellers, world, start, end, budget, report)
+        customers = _customers(gh, scale, sellers, start, budget, report, part)
+        _orders(gh, scale, customers, sellers, world, start, end, budget, report, part)
     except _Stop:
         return ScaleReport(time.perf_counter() - began, False, end, budget.used)
-    if budget.used or latest_checkpoint(gh) is None:
-        # As the worker would have by now: a signed checkpoint over everything, so a
-        # customer's first proofs need not wait for one.
-        report("checkpoint", 0, 1)
-        make_checkpoint(gh)
-        report("checkpoint", 1, 1)
-    return ScaleReport(time.perf_counter() - began, True, end, budget.used, table_counts(gh.engine))
+    return ScaleReport(time.perf_counter() - began, True, end, budget.used)
+
+
+def _first_undone(count: int, done: Callable[[int], bool]) -> int:
+    """The first of ``count`` chunks that ``done`` says is not written: chunks commit in
+    order, so a binary search finds it."""
+    low, high = 0, count
+    while low < high:
+        middle = (low + high) // 2
+        if done(middle):
+            low = middle + 1
+        else:
+            high = middle
+    return low
+
+
+def _exists(c: Connection, table: Table, row_id: str) -> bool:
+    return c.execute(select(table.c.id).where(table.c.id == row_id)).first() is not None
 
 
 def _customers(
@@ -196,56 +254,36 @@ def _customers(
     start: datetime,
     budget: _Budget,
     report: Progress,
+    part: Part,
 ) -> list[Customer]:
     span = timedelta(days=_SIGNUP_DAYS)
+    size = scale.subject_chunk
+    chunks = -(-scale.subjects // size)
+
+    def last_owned(chunk: int) -> str | None:
+        # The part's last customer in this chunk or, if it owns none there, in an earlier one.
+        for index in range(min(scale.subjects, (chunk + 1) * size) - 1, -1, -1):
+            if part.owns(subject_id := customer_id(scale.seed, index)):
+                return subject_id
+        return None
+
     with gh.engine.connect() as c:
-        done = _count(c, subjects)
-        customers = _reload_customers(gh, c, scale, len(sellers), done, start, span)
+        first = _first_undone(
+            chunks, lambda k: (last := last_owned(k)) is None or _exists(c, subjects, last)
+        )
+        done = min(scale.subjects, first * size)
+        customers = reload_customers(gh, c, scale, len(sellers), done, start, span, part)
     report("customers", done, scale.subjects)
-    chunks = -(-scale.subjects // scale.subject_chunk)
-    for chunk in range(done // scale.subject_chunk, chunks):
+    for chunk in range(first, chunks):
         with gh.engine.begin() as c:
             book = ShardBook(c)
             rows = BulkRows()
-            customers += write_customers(gh, rows, book, chunk, scale, sellers, start, span)
+            customers += write_customers(gh, rows, book, chunk, scale, sellers, start, span, part)
             write_rows(c, rows)
             book.save(c, start + span)
         report("customers", len(customers), scale.subjects)
         budget.spend()
     return customers
-
-
-def _reload_customers(
-    gh: Gatehouse,
-    c: Connection,
-    scale: Scale,
-    sellers: int,
-    done: int,
-    start: datetime,
-    span: timedelta,
-) -> list[Customer]:
-    """The customers a previous run wrote, with their data keys unwrapped again."""
-    if not done:
-        return []
-    wrapped = {
-        row.subject_id: WrappedKey(row.kek_id, bytes(row.wrapped_key))
-        for row in c.execute(
-            select(subject_keys.c.subject_id, subject_keys.c.kek_id, subject_keys.c.wrapped_key)
-        )
-    }
-    made = []
-    for index in range(done):
-        subject_id = customer_id(scale.seed, index)
-        made.append(
-            Customer(
-                index,
-                subject_id,
-                unwrap_key(wrapped[subject_id], subject_id, gh.keyring),
-                created_at(index, scale.subjects, start, span),
-                favourites(scale.seed, index, sellers),
-            )
-        )
-    return made
 
 
 def _orders(
@@ -258,25 +296,43 @@ def _orders(
     end: datetime,
     budget: _Budget,
     report: Progress,
+    owner: Part,
 ) -> None:
     pack = gh.packs.for_country("KR")
     sizes = slice_sizes(scale.transfers, scale.slices)
     opens = start + timedelta(days=_SIGNUP_DAYS)
     width = (end - opens) / scale.slices
+
+    def piece(number: int) -> Slice:
+        first = sum(sizes[:number])
+        start = opens + width * number
+        return Slice(number, first, sizes[number], start, start + width)
+
+    def last_owned(number: int) -> str | None:
+        # The part's last order in this slice or, if it owns none there, in an earlier one.
+        for k in range(number, -1, -1):
+            picks = slice_picks(piece(k), customers, sellers, world, scale.seed)
+            owned = [p.number for p in picks if owner.owns(p.customer.id)]
+            if owned:
+                return stable_id("ord", scale.seed, owned[-1])
+        return None
+
     with gh.engine.connect() as c:
-        done = _count(c, orders)
-        skipped = next((k for k in range(len(sizes) + 1) if sum(sizes[:k]) >= done), len(sizes))
+        skipped = _first_undone(
+            len(sizes), lambda k: (last := last_owned(k)) is None or _exists(c, orders, last)
+        )
         # What earlier slices left waiting: their orders' events at or after this slice.
-        backlog = Backlog.from_rows(c, opens + width * skipped) if done else Backlog()
+        since = opens + width * skipped
+        backlog = Backlog.from_rows(c, since, owner.owns) if skipped else Backlog()
     first = sum(sizes[:skipped])
-    report("orders", done, scale.transfers)
+    report("orders", first, scale.transfers)
     for number in range(skipped, len(sizes)):
         size = sizes[number]
-        part = Slice(number, first, size, opens + width * number, opens + width * (number + 1))
+        part = piece(number)
         with gh.engine.begin() as c:
             book = ShardBook(c)
             rows = BulkRows()
-            write_slice(rows, part, pack, customers, sellers, world, end, scale.seed)
+            write_slice(rows, part, pack, customers, sellers, world, end, scale.seed, owner)
             backlog.add(part.events)
             # The last slice appends everything: no event is later than the history's end.
             backlog.release(rows, book, None if number == len(sizes) - 1 else part.end)

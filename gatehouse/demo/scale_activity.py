@@ -12,13 +12,14 @@ to :mod:`scale_events`, which appends each with the slice it falls in.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from gatehouse.demo.scale_bulk import BulkRows, Row, decision_key
 from gatehouse.demo.scale_events import Event, created_payload
+from gatehouse.demo.scale_parts import WHOLE, Part
 from gatehouse.demo.scale_people import Customer, stable_id
 from gatehouse.demo.scale_world import FLOW, PURPOSE, Standing, WorldRecipient
 from gatehouse.domain.decision import Refusal
@@ -30,7 +31,7 @@ from gatehouse.store.tables import order_events, orders, pii_fields, safe_number
 from gatehouse.store.transfer_totals import items_text
 from gatehouse.vault import FieldCipher
 
-__all__ = ["Slice", "slice_sizes", "write_slice"]
+__all__ = ["Pick", "Slice", "slice_picks", "slice_sizes", "write_slice"]
 
 _SAFE_NUMBERS = 90_000_000
 _SAFE_STEP = 102_947  # coprime with 90,000,000: every transfer gets its own number
@@ -101,22 +102,29 @@ def _decision(
     return None, Refusal.NO_LAWFUL_BASIS.value
 
 
-def write_slice(
-    rows: BulkRows,
+@dataclass(frozen=True)
+class Pick:
+    """One order of a slice as the slice's shared stream draws it: its number, time, buyer
+    and seller (with the seller's position among the active sellers, if it is one)."""
+
+    number: int
+    at: datetime
+    customer: Customer
+    recipient: WorldRecipient
+    position: int | None
+
+
+def slice_picks(
     part: Slice,
-    pack: RulePack,
     customers: Sequence[Customer],
     sellers: Sequence[WorldRecipient],
     everyone: Sequence[WorldRecipient],
-    history_end: datetime,
     seed: int,
-) -> None:
-    """Queue the rows of the slice's orders; their ledger events are left in ``part.events``
-    for the caller to append in time order."""
+) -> Iterator[Pick]:
+    """Every order of the slice, in time order: the draws every part makes alike."""
     rnd = random.Random(seed * 101 + part.number)
     span = (part.end - part.start).total_seconds()
     times = sorted(part.start + timedelta(seconds=span * rnd.random()) for _ in range(part.count))
-    purpose = pack.purposes[PURPOSE]
     positions = {seller.id: position for position, seller in enumerate(sellers)}
     for offset, at in enumerate(times):
         customer = customers[_customer(rnd, len(customers))]
@@ -127,19 +135,40 @@ def write_slice(
         else:
             recipient = rnd.choice(everyone)
             position = positions.get(recipient.id)
+        yield Pick(part.first + offset, at, customer, recipient, position)
+
+
+def write_slice(
+    rows: BulkRows,
+    part: Slice,
+    pack: RulePack,
+    customers: Sequence[Customer],
+    sellers: Sequence[WorldRecipient],
+    everyone: Sequence[WorldRecipient],
+    history_end: datetime,
+    seed: int,
+    owner: Part = WHOLE,
+) -> None:
+    """Queue the rows of the slice's orders that ``owner`` owns; their ledger events are left
+    in ``part.events`` for the caller to append in time order."""
+    purpose = pack.purposes[PURPOSE]
+    for pick in slice_picks(part, customers, sellers, everyone, seed):
+        if not owner.owns(pick.customer.id):
+            continue
         _order(
             rows,
             part,
-            rnd,
+            # Each order's details from its own stream, so a part draws only its own orders.
+            random.Random(seed * 1_000_003 + pick.number),
             pack,
             purpose,
-            customer,
-            recipient,
-            position,
-            at,
+            pick.customer,
+            pick.recipient,
+            pick.position,
+            pick.at,
             history_end,
             seed,
-            part.first + offset,
+            pick.number,
         )
 
 

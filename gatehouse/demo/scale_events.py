@@ -10,7 +10,7 @@ after the slice it starts from.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -76,8 +76,11 @@ class Backlog:
             book.append(rows, kind, at, subject_id, recipient_id, payload)
 
     @classmethod
-    def from_rows(cls, c: Connection, since: datetime) -> Backlog:
-        """The events of the orders already written that are stamped at or after ``since``."""
+    def from_rows(
+        cls, c: Connection, since: datetime, keep: Callable[[str], bool] = lambda _: True
+    ) -> Backlog:
+        """The events of the orders already written that are stamped at or after ``since``,
+        of the subjects ``keep`` accepts (a part's own)."""
         events: list[Event] = []
         for row in c.execute(select(orders).where(orders.c.created_at >= since)):
             payload = created_payload(row.id, row.customs_required, row.has_delivery_note)
@@ -109,4 +112,4 @@ class Backlog:
             events.append(
                 (row.closed_at, number, "view.closed", row.subject_id, row.recipient_id, payload)
             )
-        return cls(events)
+        return cls(event for event in events if keep(event[3]))

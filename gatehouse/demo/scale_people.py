@@ -16,13 +16,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from sqlalchemy import Connection, select
+
 from gatehouse.demo.korea import KoreanCustomers
 from gatehouse.demo.scale_bulk import BulkRows, ShardBook
+from gatehouse.demo.scale_parts import WHOLE, Part
 from gatehouse.demo.scale_world import FLOW, PURPOSE, WorldRecipient
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.services.subjects import SUBJECT_SCOPE
 from gatehouse.store.tables import blind_indexes, consents, pii_fields, subject_keys, subjects
-from gatehouse.vault import FieldCipher, new_data_key, wrap_key
+from gatehouse.vault import FieldCipher, WrappedKey, new_data_key, unwrap_key, wrap_key
 
 if TYPE_CHECKING:
     from gatehouse.demo.scale import Scale
@@ -33,6 +36,7 @@ __all__ = [
     "created_at",
     "customer_id",
     "favourites",
+    "reload_customers",
     "stable_id",
     "write_customers",
 ]
@@ -44,7 +48,8 @@ _CONSENT_COLUMNS = ("id", "subject_id", "notice_hash", "purpose", "granted", "ch
 @dataclass(frozen=True)
 class Customer:
     """A generated subject: its id, data key, creation time and the sellers it buys from,
-    each with whether it consented to that seller's notice."""
+    each with whether it consented to that seller's notice. Another part's customer has an
+    empty data key: this process never writes its rows."""
 
     index: int
     id: str
@@ -88,21 +93,28 @@ def write_customers(
     sellers: Sequence[WorldRecipient],
     start: datetime,
     span: timedelta,
+    part: Part = WHOLE,
 ) -> list[Customer]:
-    """Queue the rows of the ``chunk``-th chunk of customers and their consents."""
+    """Queue the rows of the ``chunk``-th chunk of customers that ``part`` owns, and their
+    consents; return every customer of the chunk."""
     seed, total, size = scale.seed, scale.subjects, scale.subject_chunk
-    people = KoreanCustomers(seed * 1009 + chunk)
-    rnd = random.Random(seed * 17 + chunk)
+    people = KoreanCustomers(seed)
     pack = gh.packs.for_country("KR")
     indexer = gh.indexer
     made = []
     for index in range(chunk * size, min(total, (chunk + 1) * size)):
-        pii = people.one(index)
         subject_id = customer_id(seed, index)
         at = created_at(index, total, start, span)
+        chosen = favourites(seed, index, len(sellers))
+        if not part.owns(subject_id):
+            made.append(Customer(index, subject_id, b"", at, chosen))
+            continue
+        # Each customer from its own seed: a part draws only the customers it writes.
+        people.reseed(seed * 1009 + index)
+        pii = people.one(index)
         data_key = new_data_key()
         cipher = FieldCipher(subject_id, data_key)
-        locale = "ko-KR" if rnd.random() < 0.95 else "en-US"
+        locale = "ko-KR" if random.Random(seed * 17 + index).random() < 0.95 else "en-US"
         rows.add(
             subjects,
             ("id", "external_ref_digest", "residence_country", "locale", "rule_pack", "created_at"),
@@ -133,7 +145,6 @@ def write_customers(
                 ("subject_id", "kind", "digest"),
                 (subject_id, kind, indexer.digest(kind, value)),
             )
-        chosen = favourites(seed, index, len(sellers))
         for number, (position, granted) in enumerate(chosen):
             seller = sellers[position]
             _consent(rows, book, seed, subject_id, seller, granted, at, number)
@@ -176,3 +187,41 @@ def _consent(
             "recipients": [seller.id],
         },
     )
+
+
+def reload_customers(
+    gh: Gatehouse,
+    c: Connection,
+    scale: Scale,
+    sellers: int,
+    done: int,
+    start: datetime,
+    span: timedelta,
+    part: Part,
+) -> list[Customer]:
+    """The first ``done`` customers, written by an earlier run: the part's own with their
+    data keys unwrapped again."""
+    if not done:
+        return []
+    wrapped = {
+        row.subject_id: WrappedKey(row.kek_id, bytes(row.wrapped_key))
+        for row in c.execute(
+            select(subject_keys.c.subject_id, subject_keys.c.kek_id, subject_keys.c.wrapped_key)
+        )
+    }
+    made = []
+    for index in range(done):
+        subject_id = customer_id(scale.seed, index)
+        key = b""
+        if part.owns(subject_id):
+            key = unwrap_key(wrapped[subject_id], subject_id, gh.keyring)
+        made.append(
+            Customer(
+                index,
+                subject_id,
+                key,
+                created_at(index, scale.subjects, start, span),
+                favourites(scale.seed, index, sellers),
+            )
+        )
+    return made
