@@ -13,7 +13,10 @@ open at once; past that the run fails rather than queueing without bound.
 - transfers: ``POST /v1/orders/{id}/transfers`` (every request a new order);
 - view reads: a seller's ``GET /v1/recipient/transfers/{id}`` with its own key;
 - consent saves: ``POST /v1/subjects/{id}/consents``;
-- who has my data: a customer's ``GET /v1/me/transfers`` with their token (a page's data);
+- who has my data: a customer's ``GET /v1/me/transfers`` with their token (a page's data),
+  customers whose history is longer than the page (``HISTORY`` transfers each, the page
+  holds 50), so the page read in the last minute is the size of the first minute's; the
+  transfers of the run go to other customers;
 - deletions: a customer's ``DELETE /v1/me``;
 - baseline: ``GET /v1/recipients?limit=1``, the cheapest authenticated answer, the peer that
   every minute's p99 is set against.
@@ -46,10 +49,27 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 import httpx
-from http_load import Load, rss_mb, seed, server_environment, serving
+from http_load import (
+    FLOW,
+    PURPOSE,
+    Load,
+    new_customers,
+    new_order,
+    rss_mb,
+    seed,
+    seller_input,
+    server_environment,
+    serving,
+)
 
 from gatehouse.config import Settings
-from gatehouse.services.runtime import open_gatehouse
+from gatehouse.demo.korea import KoreanCustomers
+from gatehouse.services import consents as consent_service
+from gatehouse.services import notices as notice_service
+from gatehouse.services import recipients as recipient_service
+from gatehouse.services.customer_sessions import create_link, open_link
+from gatehouse.services.runtime import Gatehouse, open_gatehouse
+from gatehouse.services.transfer_batch import BatchItem, request_transfers
 
 # Shares of the mix, out of 20 requests: what a marketplace's day looks like to the gateway,
 # reads and transfers most, a deletion now and then.
@@ -61,6 +81,41 @@ MIX = {
     "deletions": 1,
     "baseline GET": 3,
 }
+
+
+# Past transfers of each customer who asks who has their data: more than the page's 50.
+HISTORY = 60
+READERS = 200
+
+
+def steady_readers(gh: Gatehouse, terms_version: str) -> Load:
+    """Customers who ask who has their data, each with ``HISTORY`` transfers to a seller of
+    their own, made before the run; their privacy-center tokens as the requests."""
+    registered = recipient_service.register_recipients(gh, [seller_input(900)])
+    seller = registered[0].standing.recipient.id
+    recipient_service.accept_terms(gh, seller, terms_version)
+    readers = new_customers(gh, KoreanCustomers(23), 100_000, READERS)
+    notice = notice_service.render_for_subject(
+        gh,
+        subject_id=readers[0],
+        recipient_ids=[seller],
+        countries=[],
+        purpose=PURPOSE,
+        flow=FLOW,
+        locale=None,
+    ).hash
+    planned = []
+    for number, reader in enumerate(readers):
+        consent_service.record_consent(gh, reader, notice, granted=True, channel="web")
+        for k in range(HISTORY):
+            order = new_order(gh, reader, seller, 2_000_000 + number * HISTORY + k)
+            planned.append(BatchItem(order, PURPOSE, FLOW))
+    for first in range(0, len(planned), 1000):
+        for result in request_transfers(gh, planned[first : first + 1000]):
+            if result.outcome is None or not result.outcome.decision.allowed:
+                raise RuntimeError(f"a reader's transfer was not allowed: {result}")
+    tokens = [open_link(gh, create_link(gh, reader).token)[0] for reader in readers]
+    return Load("who has my data", [f"GET\t/v1/me/transfers\t{t}\t" for t in tokens], 200, False)
 
 
 @dataclass
@@ -289,6 +344,8 @@ def main() -> None:
             deletions=needed["deletions"] + 10,
             reads=500,
         )
+        loads = [load for load in loads if load.name != "who has my data"]
+        loads.append(steady_readers(gh, "2026-01"))
         gh.close()
         backend = "PostgreSQL" if args.database_url else "SQLite"
         print(
