@@ -20,7 +20,10 @@ RUN pip install --no-cache-dir . && rm -rf /src
 
 USER gatehouse
 WORKDIR /var/lib/gatehouse
+# Two malloc arenas, not eight a core: the server's request threads would otherwise each keep
+# an arena of freed pages, and its memory would grow with concurrency (BENCHMARKS.md, Soak).
 ENV PYTHONUNBUFFERED=1 \
+    MALLOC_ARENA_MAX=2 \
     GATEHOUSE_KEY_FILE=/run/secrets/gatehouse_master_key
 EXPOSE 8000
 CMD ["gatehouse", "serve", "--host", "0.0.0.0", "--port", "8000"]
