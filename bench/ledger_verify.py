@@ -21,9 +21,14 @@ machine does not inflate as much as the wall clock), and the peak RSS of the ver
 processes, which stays flat as the ledger grows. ``--profile`` prints the top functions of one
 verification run in this process alone. ``--peer`` also times, once, the entry-by-entry
 verification this one replaced (every row decoded, every canonical encoding rebuilt, one
-process), on the same database in the same run.
+process), on the same database in the same run. ``--archive`` then moves every entry
+``gatehouse ledger archive`` may move (each shard's signed, complete blocks) into Parquet
+files, timed once, and times the verification again, now reading those entries from the files
+(with ``--keep``, the kept ledger stays archived: a later run's first rate is then the same
+mixed one).
 
     .venv/bin/python bench/ledger_verify.py [--entries 1000000] [--repeats 3] [--keep DIR]
+    .venv/bin/python bench/ledger_verify.py --entries 1000000 --archive
     .venv/bin/python bench/ledger_verify.py --database-url postgresql+psycopg://... [--keep]
 """
 
@@ -52,6 +57,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from gatehouse.config import Settings
+from gatehouse.services.ledger_archive import archive
 from gatehouse.services.ledger_checkpoints import make_checkpoint
 from gatehouse.services.ledger_keys import trusted_keys
 from gatehouse.services.ledger_verify import verify, verify_stored
@@ -184,8 +190,10 @@ def _peer(gh: Gatehouse, entries: int) -> float:
     return entries / seconds
 
 
-def _run(gh: Gatehouse, entries: int, repeats: int, profile: bool, peer: bool) -> None:
-    cores = os.cpu_count() or 1
+def _timed(
+    gh: Gatehouse, entries: int, repeats: int, label: str
+) -> tuple[list[float], list[float]]:
+    """Wall and CPU seconds of ``repeats`` verifications, each of which must pass."""
     seconds: list[float] = []
     cpu: list[float] = []
     for run in range(repeats):
@@ -196,7 +204,36 @@ def _run(gh: Gatehouse, entries: int, repeats: int, profile: bool, peer: bool) -
         cpu.append(_cpu_seconds() - cpu_before)
         if not result.ok or result.entries != entries:
             raise SystemExit(f"the seeded ledger does not verify: {result.to_dict()}")
-        print(f"verify run {run + 1}: {seconds[-1]:.2f} s ({entries / seconds[-1]:,.0f}/s)")
+        print(f"{label} run {run + 1}: {seconds[-1]:.2f} s ({entries / seconds[-1]:,.0f}/s)")
+    return seconds, cpu
+
+
+def _archived(gh: Gatehouse, entries: int, repeats: int, directory: Path) -> tuple[float, int]:
+    """Archive what may be archived into ``directory`` (once), then entries a second of the
+    verification that reads them from there, and how many entries the files hold."""
+    directory.mkdir(parents=True, exist_ok=True)
+    gh.archive_dir = directory
+    began = time.perf_counter()
+    report = archive(gh, gh.clock() + timedelta(days=1), directory)
+    took = time.perf_counter() - began
+    if report.records:
+        print(
+            f"archived {report.entries:,} entries into {len(report.records)} files in"
+            f" {took:.1f} s ({report.entries / took:,.0f}/s)"
+        )
+    held = sum(1 for _ in directory.glob("*.parquet"))
+    seconds, _ = _timed(gh, entries, repeats, "verify from Parquet")
+    with SqlUnitOfWork(gh.engine, read_only=True) as uow:
+        hot = sum(1 for shard in range(16) for _ in uow.ledger.stream_hashes(shard, 1 << 62))
+    print(f"archive files: {held}; entries still in the hot table: {hot:,}")
+    return entries / statistics.median(seconds), entries - hot
+
+
+def _run(
+    gh: Gatehouse, entries: int, repeats: int, profile: bool, peer: bool, archived: Path | None
+) -> None:
+    cores = os.cpu_count() or 1
+    seconds, cpu = _timed(gh, entries, repeats, "verify")
     own_rss, worker_rss = _peak_rss_mib()
     samples = _documents(gh, FLOOR_SAMPLE)
     single, everywhere = _floor(samples, entries, cores)
@@ -212,6 +249,13 @@ def _run(gh: Gatehouse, entries: int, repeats: int, profile: bool, peer: bool) -
         before = _peer(gh, entries)
         print(f"entry by entry (the verification replaced), once: {before:,.0f} entries/s")
         print(f"verify / entry by entry: {rate / before:.2f}")
+    if archived is not None:
+        parquet, moved = _archived(gh, entries, repeats, archived)
+        print(
+            f"verify, {moved:,} of {entries:,} entries from Parquet: {parquet:>12,.0f} entries/s"
+            f" ({parquet / rate:.2f} of the hot-table rate, {parquet / everywhere:.3f} of the"
+            f" floor on {cores} cores)"
+        )
     goal = "holds" if rate >= TARGET else "missed"
     print(f"target {TARGET:,} entries/s: {goal}")
     if profile:
@@ -229,6 +273,7 @@ def main() -> None:
     parser.add_argument("--keep", nargs="?", const="", default=None, metavar="DIR")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--peer", action="store_true")
+    parser.add_argument("--archive", action="store_true")
     args = parser.parse_args()
     if args.database_url:
         folder = Path(tempfile.mkdtemp(prefix="gatehouse-bench-"))
@@ -244,7 +289,8 @@ def main() -> None:
                 if not keep:
                     marker.unlink(missing_ok=True)
                 _seeded(gh, marker, args.entries)
-                _run(gh, args.entries, args.repeats, args.profile, args.peer)
+                archived = key_dir / "archive" if args.archive else None
+                _run(gh, args.entries, args.repeats, args.profile, args.peer, archived)
             finally:
                 gh.close()
         shutil.rmtree(folder, ignore_errors=True)
@@ -254,7 +300,8 @@ def main() -> None:
     gh = _open(f"sqlite:///{folder / 'bench.db'}", folder / "master.key")
     try:
         _seeded(gh, folder / "seed.json", args.entries)
-        _run(gh, args.entries, args.repeats, args.profile, args.peer)
+        archived = folder / "archive" if args.archive else None
+        _run(gh, args.entries, args.repeats, args.profile, args.peer, archived)
     finally:
         gh.close()
         if not args.keep:

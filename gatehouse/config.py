@@ -26,6 +26,9 @@ class Settings:
     # Ledger anchors: a directory outside the database (WORM storage, another host) where
     # every signed checkpoint is also written, once, and never overwritten.
     checkpoint_dir: Path | None = None
+    # Ledger archives: the directory of the Parquet files that old entries are moved to by
+    # `gatehouse ledger archive`; verification and proofs read them from here.
+    archive_dir: Path | None = None
     # Webhooks: hosts and networks beyond the public internet that webhooks may reach (a
     # comma-separated list, checked when Gatehouse opens; see services/webhook_address.py).
     webhook_allow: str = ""
@@ -48,12 +51,14 @@ class Settings:
         key_file = Path(env.get("GATEHOUSE_KEY_FILE") or DEFAULT_KEY_FILE)
         rules = env.get("GATEHOUSE_RULES_DIR")
         anchors = env.get("GATEHOUSE_CHECKPOINT_DIR")
+        archives = env.get("GATEHOUSE_ARCHIVE_DIR")
         return cls(
             database_url=url,
             key_file=key_file,
             environ=env,
             rules_dir=Path(rules) if rules else None,
             checkpoint_dir=Path(anchors) if anchors else None,
+            archive_dir=Path(archives) if archives else None,
             webhook_allow=env.get("GATEHOUSE_WEBHOOK_ALLOW", ""),
             rate_limit_url=env.get("GATEHOUSE_RATE_LIMIT_URL", ""),
             read_database_url=env.get("GATEHOUSE_READ_DATABASE_URL") or None,

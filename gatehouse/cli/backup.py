@@ -80,7 +80,12 @@ def backup(
     try:
         with _tables_bar("backing up") as progress:
             report = run_backup(
-                settings.database_url, keyring, out, now=datetime.now(UTC), progress=progress
+                settings.database_url,
+                keyring,
+                out,
+                now=datetime.now(UTC),
+                progress=progress,
+                archive_dir=settings.archive_dir,
             )
     except GatehouseError as exc:
         raise _fail(exc) from None
@@ -88,8 +93,8 @@ def backup(
         raise _unreachable(exc) from None
     console.print(
         f"backed up {report.rows} rows of {report.tables} tables at schema revision"
-        f" {report.revision} to {escape(str(out))}; master key {report.master_key.current}"
-        " is NOT in it",
+        f" {report.revision} and {report.archives} ledger archive files to {escape(str(out))};"
+        f" master key {report.master_key.current} is NOT in it",
         soft_wrap=True,
     )
     if key_out is not None:
@@ -118,12 +123,22 @@ def restore(
             "will not decrypt.",
         ),
     ] = False,
+    archive_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--archive-dir",
+            help="Where to put the backup's ledger archive files (default:"
+            " GATEHOUSE_ARCHIVE_DIR); needed when it holds any.",
+            file_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Restore a backup into an empty database, with the master key it was made under
-    (GATEHOUSE_MASTER_KEY or GATEHOUSE_KEY_FILE)."""
+    (GATEHOUSE_MASTER_KEY or GATEHOUSE_KEY_FILE), and its ledger archive files."""
     from gatehouse.services.backup import restore as run_restore
 
     keyring = _keyring_or_exit()
+    archive_dir = archive_dir or load_settings().archive_dir
     try:
         with _tables_bar("restoring") as progress:
             report = run_restore(
@@ -132,6 +147,7 @@ def restore(
                 keyring,
                 allow_other_key=allow_other_key,
                 progress=progress,
+                archive_dir=archive_dir,
             )
     except GatehouseError as exc:
         raise _fail(exc) from None
@@ -139,6 +155,7 @@ def restore(
         raise _unreachable(exc) from None
     console.print(
         f"restored {report.rows} rows of {report.tables} tables at schema revision"
-        f" {report.revision}; every table matches the backup's counts and checksums",
+        f" {report.revision} and {report.archives} ledger archive files; every table matches"
+        " the backup's counts and checksums",
         soft_wrap=True,
     )

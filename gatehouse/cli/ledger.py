@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -14,11 +16,13 @@ from gatehouse.cli.common import console, err, load_settings, open_or_exit
 from gatehouse.domain.errors import GatehouseError
 from gatehouse.ledger import VerifyResult, key_fingerprint
 
-__all__ = ["checkpoint", "ledger_app", "verify"]
+__all__ = ["archive", "checkpoint", "ledger_app", "verify"]
 
 ledger_app = typer.Typer(
-    help="The tamper-evident ledger: verify it and sign checkpoints.", no_args_is_help=True
+    help="The tamper-evident ledger: verify it, sign checkpoints, archive old entries.",
+    no_args_is_help=True,
 )
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _report(result: VerifyResult) -> None:
@@ -127,3 +131,72 @@ def checkpoint() -> None:
     console.print(f"root: {signed.root}", soft_wrap=True)
     console.print(f"public key: {key}", soft_wrap=True)
     console.print(f"public key sha256: {key_fingerprint(key)}", soft_wrap=True)
+
+
+def _cut_off(text: str) -> datetime:
+    try:
+        if not _DAY.fullmatch(text):
+            raise ValueError(text)
+        day = date.fromisoformat(text)
+    except ValueError:
+        err.print(f"[red]--before:[/] {escape(text)} is not a date (YYYY-MM-DD)", soft_wrap=True)
+        raise typer.Exit(2) from None
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+@ledger_app.command("archive")
+def archive(
+    before: Annotated[
+        str,
+        typer.Option("--before", help="Archive entries stamped before this day (YYYY-MM-DD, UTC)."),
+    ],
+    directory: Annotated[
+        Path | None,
+        typer.Option(
+            "--dir",
+            help="The directory of the archive files (default: GATEHOUSE_ARCHIVE_DIR).",
+            file_okay=False,
+        ),
+    ] = None,
+) -> None:
+    """Move each shard's entries stamped before a day, and covered by a signed checkpoint,
+    out of the database into Parquet files; a rerun archives only what is new."""
+    from gatehouse.services import ledger_archive
+
+    cut = _cut_off(before)
+    settings = load_settings()
+    where = directory or settings.archive_dir
+    if where is None:
+        err.print("[red]no archive directory:[/] give --dir or set GATEHOUSE_ARCHIVE_DIR")
+        raise typer.Exit(2)
+    gh = open_or_exit(settings)
+    try:
+        with Progress(
+            TextColumn("archiving ledger"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+        ) as bar:
+            task = bar.add_task("archive", total=None)
+            report = ledger_archive.archive(
+                gh,
+                cut,
+                where,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+    except GatehouseError as exc:
+        err.print(f"[red]{exc.code}:[/] {escape(exc.message)}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    finally:
+        gh.close()
+    console.print(
+        f"archived {report.entries} entries in {len(report.records)} files to {escape(str(where))}",
+        soft_wrap=True,
+    )
+    for record in report.records:
+        console.print(
+            f"shard {record.shard}: entries {record.first}..{record.last} in {record.file_name}"
+            f" (sha256 {record.sha256})",
+            soft_wrap=True,
+        )

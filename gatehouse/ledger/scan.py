@@ -152,6 +152,21 @@ class ShardScanner:
         return self._prev_hash
 
     @property
+    def problem(self) -> BadEntry | None:
+        """The first problem found so far, if any: an entry out of place counts from the
+        moment it is seen, though :meth:`finish` names it in full."""
+        if self._scan.problem is None and self._anomaly is not None:
+            return _sequence_problem(self.shard, *self._anomaly, self._later)
+        return self._scan.problem
+
+    def report(self, problem: BadEntry) -> None:
+        """Record a problem found beside the entries (an archive file that cannot be read or
+        does not match its record); an entry's problem found before it still stands."""
+        found = self._scan.problem
+        if found is None or problem.seq <= found.seq:
+            self._scan.problem = problem
+
+    @property
     def in_order(self) -> bool:
         """False once an entry was out of place: every later entry must then come one by one."""
         return self._anomaly is None
@@ -243,7 +258,9 @@ class ShardScanner:
         """The scan, once every entry was read."""
         scan = self._scan
         if self._anomaly is not None:
-            scan.problem = _sequence_problem(self.shard, *self._anomaly, self._later)
+            found = _sequence_problem(self.shard, *self._anomaly, self._later)
+            if scan.problem is None or found.seq <= scan.problem.seq:
+                scan.problem = found
         scan.root = self._compact.root()
         scan.last_hash = self._prev_hash
         return scan

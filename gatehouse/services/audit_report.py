@@ -14,6 +14,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from multiprocessing import get_context
+from pathlib import Path
 
 from gatehouse.domain.audit import AuditReport, EvidenceEntry, Finding, Integrity
 from gatehouse.domain.audit_fold import AuditFold
@@ -87,7 +88,10 @@ def _versions_in_force(history: Iterable[StoredPolicy], start: datetime, end: da
 
 
 def _with_proofs(
-    ledger: Ledger, checkpoint: Checkpoint | None, findings: tuple[Finding, ...]
+    ledger: Ledger,
+    checkpoint: Checkpoint | None,
+    findings: tuple[Finding, ...],
+    archive_dir: Path | None,
 ) -> tuple[Finding, ...]:
     """Each sample with its inclusion proof, when the checkpoint covers it."""
     if checkpoint is None:
@@ -98,7 +102,7 @@ def _with_proofs(
         return head is not None and sample.seq < head.size
 
     wanted = [(s.shard, s.seq) for f in findings for s in f.samples if covered(s)]
-    proofs = prove(ledger, wanted)
+    proofs = prove(ledger, wanted, archive_dir)
 
     def proven(sample: EvidenceEntry) -> EvidenceEntry:
         proof = proofs.get((sample.shard, sample.seq))
@@ -219,7 +223,7 @@ def build_audit(
         if checked.ok:
             # Proofs from a ledger that does not verify would prove nothing; the report
             # names its first bad entry instead.
-            findings = _with_proofs(ledger, checkpoint, findings)
+            findings = _with_proofs(ledger, checkpoint, findings, gh.archive_dir)
         controller = _controller(uow)
     bad = checked.first_bad
     integrity = Integrity(

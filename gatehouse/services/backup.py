@@ -26,6 +26,7 @@ from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, func,
 from sqlalchemy.engine import make_url
 
 from gatehouse.domain.errors import Conflict, GatehouseError
+from gatehouse.services.backup_archive import back_up_archives, restore_archives
 from gatehouse.services.backup_format import (
     MANIFEST,
     SEAL,
@@ -85,6 +86,8 @@ class BackupReport:
     tables: int
     rows: int
     master_key: KeyIds
+    # Ledger archive files carried beside the tables.
+    archives: int = 0
 
 
 def _no_progress(_table: str, _done: int, _total: int) -> None:
@@ -169,10 +172,12 @@ def backup(
     *,
     now: datetime,
     progress: TableProgress = _no_progress,
+    archive_dir: Path | None = None,
 ) -> BackupReport:
     """Write a consistent snapshot of the database at ``url`` to ``out`` (never overwritten).
 
-    ``keyring`` is the one Gatehouse runs with; only its key ids go into the manifest.
+    ``keyring`` is the one Gatehouse runs with; only its key ids go into the manifest. The
+    ledger archive files the snapshot records are copied from ``archive_dir`` beside it.
     """
     if out.exists():
         raise Conflict(f"{out} already exists; refusing to overwrite it", code="backup_exists")
@@ -203,6 +208,7 @@ def backup(
                         )
                         specs.append(write_member(tar, spool, table.name, _columns(table), rows))
                         progress(table.name, done, len(tables))
+                    archives = back_up_archives(tar, connection, archive_dir)
                     stamp = now.isoformat()
                     data = Manifest(revision, stamp, engine.dialect.name, keys, specs).to_json()
                     write_manifest(tar, data, seal(keyring.current, data))
@@ -215,7 +221,7 @@ def backup(
             raise
         finally:
             spool.unlink(missing_ok=True)
-    return BackupReport(revision, len(specs), sum(spec.rows for spec in specs), keys)
+    return BackupReport(revision, len(specs), sum(spec.rows for spec in specs), keys, archives)
 
 
 def export_key_file(keyring: Keyring, path: Path) -> None:
@@ -326,8 +332,10 @@ def restore(
     *,
     allow_other_key: bool = False,
     progress: TableProgress = _no_progress,
+    archive_dir: Path | None = None,
 ) -> BackupReport:
-    """Restore the backup at ``source`` into the empty database at ``url``.
+    """Restore the backup at ``source`` into the empty database at ``url``, and its ledger
+    archive files into ``archive_dir`` (needed when it holds any).
 
     Checks the manifest's seal (when the keyring holds the key it was made under) and
     every member's SHA-256 before writing anything, creates the schema with the
@@ -357,6 +365,8 @@ def restore(
                 _load(connection, tar, manifest, progress)
                 reset_sequences(connection)
                 _check_loaded(connection, manifest)
+                # Before the commit: a restore that cannot bring the files back keeps nothing.
+                archives = restore_archives(tar, connection, archive_dir)
         except BaseException:
             engine.dispose()
             if new_file:
@@ -365,4 +375,6 @@ def restore(
             raise
         engine.dispose()
     total_rows = sum(spec.rows for spec in manifest.tables)
-    return BackupReport(manifest.revision, len(manifest.tables), total_rows, manifest.master_key)
+    return BackupReport(
+        manifest.revision, len(manifest.tables), total_rows, manifest.master_key, archives
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from gatehouse.domain.errors import NotFound
@@ -14,6 +15,7 @@ from gatehouse.domain.subjects import Subject
 from gatehouse.ledger import Checkpoint
 from gatehouse.services import ledger
 from gatehouse.services.ledger_anchors import published_document
+from gatehouse.services.ledger_archive_entries import find_archived
 from gatehouse.services.ledger_keys import checkpoint_key
 from gatehouse.services.ledger_proofs import InclusionProof, Position, inclusion_proofs, prove
 from gatehouse.services.paging import page_cursor, parse_page_cursor
@@ -232,7 +234,11 @@ def _covers(checkpoint: Checkpoint | None, positions: Iterable[Position]) -> boo
 
 
 def _read(
-    uow: UnitOfWork, subject_id: str, listings: list[TransferListing], with_proofs: bool
+    uow: UnitOfWork,
+    subject_id: str,
+    listings: list[TransferListing],
+    with_proofs: bool,
+    archive_dir: Path | None,
 ) -> _Read:
     """The recipients of ``listings`` and, if asked, the proofs the snapshot can give."""
     recipients = uow.recipients.get_many(listing.recipient_id for listing in listings)
@@ -246,9 +252,19 @@ def _read(
         for e in entries
         if (tid := str(e.payload.get("transfer_id"))) in wanted
     }
+    if wanted - positions.keys():
+        # Older transfers' entries may have moved to the ledger's archive files.
+        archived = find_archived(
+            uow.ledger, archive_dir, kind="transfer.allowed", subject_id=subject_id
+        )
+        positions |= {
+            tid: (e.shard, e.seq)
+            for e in archived
+            if (tid := str(e.payload.get("transfer_id"))) in wanted
+        }
     proofs = None
     if _covers(uow.ledger.latest_checkpoint(), positions.values()):
-        proofs = prove(uow.ledger, positions.values())
+        proofs = prove(uow.ledger, positions.values(), archive_dir)
     return _Read(listings, recipients, positions, proofs)
 
 
@@ -308,7 +324,7 @@ def transfers_of(
         listings = uow.customer_transfers.page(subject_id, before=before, limit=limit + 1)
         counts = uow.customer_transfers.count_by_country(subject_id)
         more = len(listings) > limit
-        read = _read(uow, subject_id, listings[:limit], with_proofs)
+        read = _read(uow, subject_id, listings[:limit], with_proofs, gh.archive_dir)
     items = _items(gh, subject, read)
     next_cursor = None
     if more and read.listings:
@@ -335,7 +351,7 @@ def transfer_of(
         listings = uow.customer_transfers.page(
             subject_id, before=None, limit=1, transfer_id=transfer_id
         )
-        read = _read(uow, subject_id, listings, with_proof)
+        read = _read(uow, subject_id, listings, with_proof, gh.archive_dir)
     if not listings:
         raise NotFound(f"no transfer with id {transfer_id!r}", code="transfer_not_found")
     (item,) = _items(gh, subject, read)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from gatehouse.domain.errors import Conflict, NotFound
@@ -16,6 +17,7 @@ from gatehouse.ledger import (
     streamed_audit_path,
     verify_inclusion_proof,
 )
+from gatehouse.services.ledger_archive_entries import with_archives
 from gatehouse.services.ledger_subtrees import SubtreeLedger, stored_tree
 from gatehouse.services.ports import Ledger
 from gatehouse.services.runtime import Gatehouse
@@ -64,9 +66,13 @@ class InclusionProof:
         }
 
 
-def prove(ledger: Ledger, positions: Iterable[Position]) -> dict[Position, InclusionProof]:
+def prove(
+    ledger: Ledger, positions: Iterable[Position], archive_dir: Path | None = None
+) -> dict[Position, InclusionProof]:
     """Prove each entry ``(shard, seq)`` is in the latest checkpoint, in the caller's unit of
-    work: the checkpoint is read once, and every proof is against it.
+    work: the checkpoint is read once, and every proof is against it. An archived entry and
+    its block's leaves are read from its file in ``archive_dir`` (by default the configured
+    archive directory).
 
     Raises ``NotFound`` when there is no checkpoint or an entry is not in it, and
     ``Conflict`` when the stored entries no longer reproduce the checkpoint.
@@ -74,6 +80,7 @@ def prove(ledger: Ledger, positions: Iterable[Position]) -> dict[Position, Inclu
     wanted = sorted(set(positions))
     if not wanted:
         return {}
+    ledger = with_archives(ledger, archive_dir)
     checkpoint = ledger.latest_checkpoint()
     if checkpoint is None:
         raise NotFound("no checkpoint has been signed yet", code="no_checkpoint")
@@ -162,7 +169,7 @@ def inclusion_proofs(
 ) -> dict[Position, InclusionProof]:
     """:func:`prove` on one read-only snapshot: every proof against the same checkpoint."""
     with gh.unit_of_work(read_only=True) as uow:
-        return prove(uow.ledger, positions)
+        return prove(uow.ledger, positions, gh.archive_dir)
 
 
 def entry_proof(gh: Gatehouse, shard: int, seq: int) -> InclusionProof:

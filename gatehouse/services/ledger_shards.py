@@ -1,6 +1,7 @@
 """Scanning the stored ledger shard by shard, in bounded memory, in this process or in a pool.
 
-A shard is read in runs of :data:`READ_ROWS` entries by ``(shard, seq)`` range. Each run comes
+A shard's archive files are read first (:mod:`ledger_archive_read`), then its hot rows, in runs
+of :data:`READ_ROWS` entries by ``(shard, seq)`` range. Each run comes
 first as the canonical bytes the database assembles (:func:`leaf_documents`): when every entry
 of the run hashes to its stored hash and links to the one before, the run is taken whole. A
 run that does not (a payload stored before payloads were kept canonical, or an edited entry)
@@ -19,6 +20,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing import get_context
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
@@ -31,8 +33,10 @@ from gatehouse.ledger import (
     checked_leaves,
     subtree_problem,
 )
+from gatehouse.services.ledger_archive_read import scan_archives
 from gatehouse.store.db import make_engine
 from gatehouse.store.ledger import LedgerRepository, consistent_read
+from gatehouse.store.ledger_archive import ArchiveRepository
 from gatehouse.store.ledger_rows import leaf_documents
 
 __all__ = [
@@ -52,12 +56,13 @@ _SNAPSHOT_ID = re.compile(r"[0-9A-F]+(?:-[0-9A-F]+)+")
 
 @dataclass(frozen=True)
 class ShardTask:
-    """One shard to scan: the tree sizes checkpoints claim and the leaves published ones
-    proved, by seq."""
+    """One shard to scan: the tree sizes checkpoints claim, the leaves published ones
+    proved, by seq, and the directory of the archive files its oldest entries may be in."""
 
     shard: int
     sizes: frozenset[int] = frozenset()
     known: Mapping[int, bytes] = field(default_factory=dict)
+    archive_dir: str | None = None
 
 
 @dataclass(frozen=True)
@@ -77,11 +82,21 @@ def scan_shard(connection: Connection, task: ShardTask) -> ShardOutcome:
     shard = task.shard
     state = repo.state_bodies().get(shard)
     scanner = ShardScanner(shard, task.sizes, task.known, block=BLOCK_LEAVES)
-    last = repo.last_seq(shard)
-    low = 0
+    # The archive files first, from their records in this snapshot; the hot rows follow on
+    # from where they end, the chain link across the boundary included.
+    directory = None if task.archive_dir is None else Path(task.archive_dir)
+    archives = ArchiveRepository(connection)
+    whole = scan_archives(scanner, archives.records(shard), directory)
+    last = repo.last_seq(shard) if whole else -1
+    low = scanner.count
+    first_hot = archives.first_hot(shard) if low else None
+    if first_hot is not None and first_hot < low:
+        reason = f"entry {first_hot} is in the hot table though it is archived"
+        scanner.report(BadEntry(shard, first_hot, reason))
     decoded = False
     while low <= last:
-        high = low + READ_ROWS
+        # Runs end on multiples of READ_ROWS, after an archive that ended between them too.
+        high = low - low % READ_ROWS + READ_ROWS
         leaves = None
         fast = scanner.in_order and scanner.count == low
         if fast and decoded:

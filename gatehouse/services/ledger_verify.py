@@ -29,6 +29,11 @@ from gatehouse.ledger import (
 )
 from gatehouse.services.ledger_anchors import read_anchors, read_trusted
 from gatehouse.services.ledger_append import LEDGER_SHARDS
+from gatehouse.services.ledger_archive_entries import (
+    ArchiveStream,
+    archive_directory,
+    archive_records,
+)
 from gatehouse.services.ledger_keys import trusted_keys
 from gatehouse.services.ledger_shards import (
     ShardOutcome,
@@ -80,15 +85,22 @@ class _Meter:
 
 
 class _StoredShards(Mapping[int, Iterable[LedgerEntry]]):
-    """Each shard's entries, read batch by batch only when the verifier reaches that shard."""
+    """Each shard's entries, archived then hot, read batch by batch only when the verifier
+    reaches that shard."""
 
     def __init__(
-        self, repo: Ledger, numbers: set[int], meter: _Meter, observe: Observer | None
+        self,
+        repo: Ledger,
+        numbers: set[int],
+        meter: _Meter,
+        observe: Observer | None,
+        archives: ArchiveStream,
     ) -> None:
         self._repo = repo
         self._numbers = numbers
         self._meter = meter
         self._observe = observe
+        self._archives = archives
 
     def __getitem__(self, shard: int) -> Iterable[LedgerEntry]:
         if shard not in self._numbers:
@@ -102,9 +114,14 @@ class _StoredShards(Mapping[int, Iterable[LedgerEntry]]):
         return len(self._numbers)
 
     def _entries(self, shard: int) -> Iterator[LedgerEntry]:
+        yield from self._read(self._archives.entries(shard))
+        if shard not in self._archives.stopped:
+            yield from self._read(self._repo.stream_shard(shard, batch=_VERIFY_BATCH))
+
+    def _read(self, entries: Iterator[LedgerEntry]) -> Iterator[LedgerEntry]:
         pending = 0
         observe = self._observe
-        for entry in self._repo.stream_shard(shard, batch=_VERIFY_BATCH):
+        for entry in entries:
             if observe is not None:
                 observe(entry)
             yield entry
@@ -215,6 +232,7 @@ def verify(
     trusted: Path | None = None,
     anchors: Path | None = None,
     workers: int | None = None,
+    archive_dir: Path | None = None,
 ) -> VerifyResult:
     """Re-check every entry, chain, shard head and checkpoint; name the first bad entry.
 
@@ -224,31 +242,37 @@ def verify(
     and streams each shard in batches instead of loading the ledger. ``observe`` sees each
     entry as it is read, so a report can fold the ledger in the same pass; after a failed
     verification it may not have seen them all. On a database (and without ``observe``) the
-    shards are scanned by :func:`verify_sharded`, in ``workers`` processes.
+    shards are scanned by :func:`verify_sharded`, in ``workers`` processes. Archived entries
+    are read from ``archive_dir`` (by default the configured archive directory) first.
     """
     outside = outside_evidence(anchors or gh.checkpoint_dir, trusted)
     keys = trusted_keys(gh) | outside.keys
+    archives = archive_dir or gh.archive_dir
     if observe is None and gh.unit_of_work_factory is None:
         url = shareable_url(gh)
         if url is None:
             workers = 1
         return verify_sharded(
-            gh.engine, url or "", keys, outside, progress=progress, workers=workers
-        )
+            gh.engine, url or "", keys, outside, progress=progress, workers=workers,
+            archive_dir=archives,
+        )  # fmt: skip
     with gh.unit_of_work(read_only=True) as uow:
         return verify_stored(
-            uow.ledger, None, progress=progress, observe=observe, keys=keys, outside=outside
-        )
+            uow.ledger, None, progress=progress, observe=observe, keys=keys, outside=outside,
+            archive_dir=archives,
+        )  # fmt: skip
 
 
 def verify_database(url: str, keys: tuple[str, ...], anchors: str | None) -> VerifyResult:
     """:func:`verify` of the ledger at ``url``, in a process of its own, with only the public
     ``keys`` the installation vouches for and the published checkpoints in ``anchors``: no
-    master key is needed to check what the public keys vouch for."""
+    master key is needed to check what the public keys vouch for. Archived entries are read
+    from the configured archive directory."""
     outside = outside_evidence(Path(anchors) if anchors else None, None)
     engine = make_engine(url)
     try:
-        return verify_sharded(engine, url, set(keys) | outside.keys, outside)
+        keys_vouched = set(keys) | outside.keys
+        return verify_sharded(engine, url, keys_vouched, outside, archive_dir=archive_directory())
     finally:
         engine.dispose()
 
@@ -280,9 +304,11 @@ def verify_sharded(
     *,
     progress: Progress | None = None,
     workers: int | None = None,
+    archive_dir: Path | None = None,
 ) -> VerifyResult:
-    """:func:`verify_stored` of the database behind ``engine``, each shard streamed in bounded
-    memory by :mod:`ledger_shards`: in this process when ``workers`` is 1 or the ledger is
+    """:func:`verify_stored` of the database behind ``engine``, its archive files (in
+    ``archive_dir``) and hot rows streamed shard by shard in bounded memory by
+    :mod:`ledger_shards`: in this process when ``workers`` is 1 or the ledger is
     small (below :data:`PARALLEL_FROM` entries), else in a pool of ``workers`` processes (one
     per core by default) that open ``url`` and share this read's snapshot on PostgreSQL."""
     trusted = set(keys)
@@ -297,8 +323,10 @@ def verify_sharded(
         numbers = set(range(count)) | set(bodies) | set(repo.shards_with_entries())
         context = _trusted(checkpoints, trusted, outside, problems)
         known = proven_leaves(outside.runs) if trusted else {}
+        directory = archive_directory(archive_dir)
+        where = None if directory is None else str(directory)
         tasks = [
-            ShardTask(shard, frozenset(context.sizes(shard)), known.get(shard, {}))
+            ShardTask(shard, frozenset(context.sizes(shard)), known.get(shard, {}), where)
             for shard in sorted(numbers)
         ]
         meter = _Meter(sum(head.size for head in stored_heads.values()), progress)
@@ -337,9 +365,11 @@ def verify_stored(
     observe: Observer | None = None,
     keys: Iterable[str] = (),
     outside: Outside | None = None,
+    archive_dir: Path | None = None,
 ) -> VerifyResult:
-    """Verify the ledger ``repo`` reads, its checkpoints against ``public_key`` and ``keys``
-    (with none, any checkpoint is itself a problem), and against ``outside`` evidence."""
+    """Verify the ledger ``repo`` reads (its archive files in ``archive_dir`` first), its
+    checkpoints against ``public_key`` and ``keys`` (with none, any checkpoint is itself a
+    problem), and against ``outside`` evidence."""
     trusted = set(keys) | ({public_key} if public_key is not None else set())
     outside = outside or Outside()
     checkpoints, problems = _parse_checkpoints(repo.checkpoint_bodies())
@@ -348,7 +378,8 @@ def verify_stored(
     count = repo.shard_count(LEDGER_SHARDS, create=False)
     numbers = set(range(count)) | set(heads) | set(repo.shards_with_entries())
     meter = _Meter(sum(head.size for head in heads.values()), progress)
-    shards = _StoredShards(repo, numbers, meter, observe)
+    archives = ArchiveStream(archive_records(repo), archive_directory(archive_dir))
+    shards = _StoredShards(repo, numbers, meter, observe, archives)
     problems += outside.problems
     if (checkpoints or outside.checkpoints) and not trusted:
         problems.append(BadEntry(-1, -1, "checkpoints exist but the signing key is missing"))
@@ -364,5 +395,5 @@ def verify_stored(
         )
     changed = None if outside.trusted is None else _key_problem(outside.trusted, checkpoints)
     # Adapter findings go first, so on a tie their more specific reason is the one named.
-    first_bad = _earliest([*problems, result.first_bad, changed])
+    first_bad = _earliest([*problems, *archives.problems, result.first_bad, changed])
     return VerifyResult(ok=first_bad is None, entries=result.entries, first_bad=first_bad)

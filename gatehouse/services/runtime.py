@@ -71,6 +71,8 @@ class Gatehouse:
     limits: Limits = field(default_factory=Limits)
     # Where signed checkpoints are also published, outside the database; None for nowhere.
     checkpoint_dir: Path | None = None
+    # Where archived ledger entries are kept (GATEHOUSE_ARCHIVE_DIR); None for nowhere.
+    archive_dir: Path | None = None
     _indexer: BlindIndexer | None = field(default=None, repr=False)
     # None means units of work on ``engine``; tests put an in-memory factory here.
     unit_of_work_factory: UnitOfWorkFactory | None = field(default=None, repr=False)
@@ -193,6 +195,7 @@ def open_gatehouse(
         replica_engine=replica,
     )
     gatehouse.checkpoint_dir = settings.checkpoint_dir
+    gatehouse.archive_dir = settings.archive_dir
     gatehouse.rate_limit_url = settings.rate_limit_url
     _ = gatehouse.indexer  # fail at start-up, not at the first request, if the key is wrong
     return gatehouse

@@ -62,10 +62,12 @@ PLACEMENTS = MappingProxyType(
         "transfer_totals": _S,
         "pii_reads": _S,
         "rights_requests": _S,
-        # The ledger: 16 chains, each with its head and its stored subtree roots.
+        # The ledger: 16 chains, each with its head, its stored subtree roots and the
+        # records of its archived ranges.
         "ledger_entries": _G,
         "ledger_shards": _G,
         "ledger_subtrees": _G,
+        "ledger_archives": _G,
         # What the decision reads besides the subject: the registries and their generation.
         "recipients": _R,
         "terms_versions": _R,

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy import Connection, func, insert, select
 
 from gatehouse.ledger import Subtree
+from gatehouse.store.ledger_archive import ArchiveRepository
 from gatehouse.store.ledger_tables import ledger_subtrees
 
 __all__ = ["SubtreeRepository"]
@@ -21,6 +22,12 @@ class SubtreeRepository:
 
     def __init__(self, connection: Connection) -> None:
         self._c = connection
+
+    @property
+    def archives(self) -> ArchiveRepository:
+        """The records of the archive files, on the same connection: like the stored roots,
+        they are what a proof reads instead of entries the hot table does not hold."""
+        return ArchiveRepository(self._c)
 
     def subtree(self, shard: int, level: int, index: int) -> bytes | None:
         """One stored root, or None."""

@@ -1,5 +1,5 @@
-"""Ledger tables (SQLAlchemy Core), on the shared ``metadata``. Migrations 0002 and 0020 must
-match these.
+"""Ledger tables (SQLAlchemy Core), on the shared ``metadata``. Migrations 0002, 0020 and 0023
+must match these.
 
 Entries keep their fields exactly as they were hashed: ``at`` is the ledger's own text form
 (:func:`gatehouse.ledger.format_at`), not a database timestamp, so a reloaded entry rebuilds the
@@ -8,7 +8,7 @@ same canonical bytes on every backend.
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Column, Integer, String, Table
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, String, Table
 
 from gatehouse.store.db import UTCDateTime
 from gatehouse.store.tables import metadata
@@ -21,6 +21,7 @@ __all__ = [
     "ledger_checkpoints",
     "ledger_meta",
     "ledger_subtrees",
+    "ledger_archives",
 ]
 
 KIND_LENGTH = 60
@@ -39,6 +40,8 @@ ledger_entries = Table(
     Column("payload", JSON, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("entry_hash", String(64), nullable=False),
+    # A window of time in a shard (the audit's month) is found without reading the shard.
+    Index("ix_ledger_entries_shard_at", "shard", "at", "seq"),
 )
 
 # Each shard's head and Merkle frontier (``ShardState.to_dict()``). Its row is the lock that
@@ -79,4 +82,20 @@ ledger_subtrees = Table(
     Column("level", Integer, primary_key=True, autoincrement=False),
     Column("index", BigInteger, primary_key=True, autoincrement=False),
     Column("hash", String(64), nullable=False),
+)
+
+# One row per archive file: a contiguous range of a shard's entries moved out of
+# ``ledger_entries`` into a Parquet file, written in the transaction that deletes them.
+ledger_archives = Table(
+    "ledger_archives",
+    metadata,
+    Column("shard", Integer, primary_key=True, autoincrement=False),
+    Column("first_seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("last_seq", BigInteger, nullable=False),
+    Column("file_name", String(80), nullable=False, unique=True),
+    Column("sha256", String(64), nullable=False),
+    Column("row_count", BigInteger, nullable=False),
+    Column("root", String(64), nullable=False),
+    Column("last_hash", String(64), nullable=False),
+    Column("archived_at", UTCDateTime(), nullable=False),
 )
