@@ -132,3 +132,32 @@ def test_a_number_still_leased_is_never_reused_however_old(site: Site) -> None:
     # A clash inside a transaction leaves it usable (the savepoint): the next lease works.
     assert lease(gh, [number, FRESH_NUMBER], second, clock()) == FRESH_NUMBER
     assert holder(gh, FRESH_NUMBER) == second
+
+
+def test_many_leases_at_once_take_each_first_candidate_and_settle_clashes_one_by_one(
+    site: Site,
+) -> None:
+    gh, clock = site.fresh.gatehouse, site.fresh.clock
+    _, held = allowed_transfer(site.api, site.subject_id, site.seller)
+    taken = number_of(gh, held)
+    # Four more transfers to lease for (their own numbers are leased already, which is fine:
+    # the pool keys leases by number).
+    transfers = [allowed_transfer(site.api, site.subject_id, site.seller)[1] for _ in range(4)]
+    a, b, c, d = transfers
+    wanted = {
+        a: ["0505-2000-0001", "0505-2000-0009"],
+        b: ["0505-2000-0001", "0505-2000-0002"],  # clashes with a's first: gets its second
+        c: [taken, "0505-2000-0003"],  # clashes with a number still leased
+        d: [taken],  # every candidate taken: left out
+    }
+    with gh.engine.begin() as connection:
+        leased = SafeNumberPool(connection).lease_many(wanted, clock())
+    assert leased == {a: "0505-2000-0001", b: "0505-2000-0002", c: "0505-2000-0003"}
+    assert [holder(gh, n) for n in ("0505-2000-0001", "0505-2000-0002", "0505-2000-0003")] == [
+        a,
+        b,
+        c,
+    ]
+    assert holder(gh, taken) == held and holder(gh, "0505-2000-0009") is None
+    with gh.engine.begin() as connection:
+        assert SafeNumberPool(connection).lease_many({}, clock()) == {}

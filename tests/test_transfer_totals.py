@@ -194,3 +194,33 @@ def test_the_fakes_keep_the_same_totals() -> None:
     w.clock.now = japan_view.expires_at + timedelta(seconds=1)
     summary = transfer_summary(w.gh, subject_id)
     assert summary.total == 3 and not any(r.open for r in summary.recipients)
+
+
+def test_a_batch_adds_each_group_once_with_all_its_transfers(
+    api: httpx.Client, gatehouse: Gatehouse, live_server: LiveServer
+) -> None:
+    version = publish_terms(api)
+    china, america = (new_seller(api, live_server.url, c, version) for c in ("CN", "US"))
+    try:
+        subject_id, second = new_subject(api), new_subject(api)
+        for buyer in (subject_id, second):
+            consent(api, buyer, china)
+        orders = [
+            *(new_order(api, subject_id, china) for _ in range(4)),
+            new_order(api, subject_id, china, customs=True),
+            new_order(api, second, china),
+            new_order(api, subject_id, america),
+        ]
+        items = [{"order_id": o, "purpose": "fulfilment", "flow": "provision"} for o in orders]
+        response = api.post("/v1/transfers/batch", json={"items": items})
+    finally:
+        china.client.close()
+        america.client.close()
+    assert response.status_code == 200, response.text
+    assert [r["status"] for r in response.json()["items"]] == [201] * 6 + [403]
+    subjects = [subject_id, second]
+    totals = kept_totals(gatehouse.engine, subjects)
+    assert totals == fresh_totals(gatehouse.engine, subjects)
+    # Four alike in one group, and the order with customs and the second buyer's apart.
+    assert sorted(count for count, _ in totals.values()) == [1, 1, 4]
+    assert kept_windows(gatehouse.engine, subjects) == fresh_windows(gatehouse.engine, subjects)

@@ -6,7 +6,7 @@ Re-exported by :mod:`gatehouse.services.ports`; see there for what a port is.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -49,15 +49,15 @@ class Orders(Protocol):
 class Transfers(Protocol):
     """Transfer decisions and the views of the allowed ones."""
 
-    def add_transfer(self, transfer: StoredTransfer) -> None: ...
-
-    def count_allowed(self, transfer: StoredTransfer) -> None:
-        """Add an allowed transfer to the subject's totals by recipient, country, purpose,
-        basis and items (one upsert); the privacy center reads those, not the transfers."""
+    def add_transfers(self, decided: Sequence[StoredTransfer]) -> None:
+        """Record decisions, each counted for the console and, when allowed, in its
+        subject's totals by recipient, country, purpose, basis and items (the privacy center
+        reads those, not the transfers); a statement a table however many."""
         ...
 
-    def add_view(self, view: OpenView) -> None:
-        """Open a view; its recipient's window for the subject reaches its expiry."""
+    def add_views(self, opened: Sequence[OpenView]) -> None:
+        """Open views; each recipient's window for its subject reaches its views' expiry.
+        A statement a table however many."""
         ...
 
     def view(self, transfer_id: str) -> StoredView | None: ...
@@ -112,6 +112,11 @@ class SafeNumbers(Protocol):
     """The 0505 safe-number pool."""
 
     def lease(self, candidates: Sequence[str], transfer_id: str, at: datetime) -> str | None: ...
+
+    def lease_many(self, wanted: Mapping[str, Sequence[str]], at: datetime) -> dict[str, str]:
+        """A number for each transfer id in ``wanted`` from its candidates, by transfer id;
+        one left out found them all taken."""
+        ...
 
     def release_many(
         self, transfer_ids: Sequence[str], at: datetime, reusable_after: datetime

@@ -29,7 +29,7 @@ class SqlLedger(LedgerRepository):
         """Appends inside move each shard's head once (see :class:`ledger_append.ShardGroup`)."""
         if self._group is not None:
             raise RuntimeError("ledger groups do not nest")
-        self._group = ledger_append.ShardGroup(self, subject_ids, at)
+        self._group = ledger_append.ShardGroup(self._connection, subject_ids, at)
         try:
             yield
             self._group.save()

@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from gatehouse.domain.consents import live_consent_facts
 from gatehouse.domain.decision import Decision, DisclosureFact, TransferFacts, decide
@@ -19,6 +20,7 @@ from gatehouse.domain.views import released_fields, view_expiry
 from gatehouse.services.fact_cache import Facts
 from gatehouse.services.paging import split_page
 from gatehouse.services.runtime import Gatehouse
+from gatehouse.services.transfer_writes import PendingWrites
 from gatehouse.services.unit_of_work import UnitOfWork
 from gatehouse.store.records import DecisionRead, OpenView, StoredTransfer
 
@@ -42,13 +44,21 @@ class TransferOutcome:
     view_expires_at: datetime | None
 
 
+# 0505 numbers with a random 8-digit tail whose first digit is not 0: 90 million numbers.
+_SAFE_NUMBERS = 9000 * 10000
+
+
 def _safe_number_candidates(count: int = 8) -> list[str]:
-    # 0505 numbers with a random 8-digit tail: 100 million numbers, so a clash is rare and
-    # a few candidates always find a free one.
-    return [
-        f"0505-{secrets.randbelow(9000) + 1000:04d}-{secrets.randbelow(10000):04d}"
-        for _ in range(count)
-    ]
+    # So many numbers make a clash rare, and a few candidates always find a free one. One
+    # draw covers them all: the digits of a uniform number in base 90 million are independent
+    # uniform numbers, and each draw from the system's randomness costs a system call.
+    drawn = secrets.randbelow(_SAFE_NUMBERS**count)
+    numbers = []
+    for _ in range(count):
+        drawn, number = divmod(drawn, _SAFE_NUMBERS)
+        head, tail = divmod(number, 10000)
+        numbers.append(f"0505-{head + 1000:04d}-{tail:04d}")
+    return numbers
 
 
 def _current_digests(pack: RulePack, purpose: str, flow: str) -> dict[str, str]:
@@ -60,6 +70,13 @@ def _current_digests(pack: RulePack, purpose: str, flow: str) -> dict[str, str]:
         for kind in NOTICE_KINDS
     }
     return {kind: digest for kind, digest in digests.items() if digest is not None}
+
+
+@lru_cache(maxsize=4096)
+def _fingerprint(recipient: Recipient) -> str:
+    # Keyed by the whole (frozen) recipient, so a changed one is a new key: its JSON and hash
+    # were a tenth of a decision's own work, the same for every transfer to one recipient.
+    return recipient_fingerprint(recipient)
 
 
 def _facts(
@@ -83,7 +100,7 @@ def _facts(
             terms.version if terms else None,
             cached.overdue_erasures(recipient.id, now),
         ),
-        recipient_fingerprint=recipient_fingerprint(recipient),
+        recipient_fingerprint=_fingerprint(recipient),
         country_suspended=recipient.country in suspended if recipient.country else False,
         purpose=purpose,
         flow=flow,
@@ -166,9 +183,11 @@ def decide_items(
     gh: Gatehouse, items: Sequence[TransferRequest]
 ) -> list[TransferOutcome | GatehouseError]:
     """Decide every item in one transaction and commit: an outcome or the item's own error
-    each, in order. The subjects' ledger shards are locked once, in order, and each head is
-    saved once; a failure of the transaction as a whole (an exhausted safe-number pool, a
-    database error) is raised and nothing is written."""
+    each, in order. The subjects' ledger shards are locked once, in order; every item is
+    decided before anything is written, then each table is written once for the group and
+    each shard's head saved once (:mod:`gatehouse.services.transfer_writes`). A failure of
+    the transaction as a whole (an exhausted safe-number pool, a database error) is raised
+    and nothing is written."""
     now = gh.clock()
     answers: list[TransferOutcome | GatehouseError] = []
     with gh.unit_of_work() as uow:
@@ -177,31 +196,19 @@ def decide_items(
         loaded = uow.orders.for_decision([item.order_id for item in items])
         subjects = [read.order.subject_id for read in loaded.values()]
         cached = gh.facts.facts(uow)
+        pending = PendingWrites()
         with uow.ledger.group(subjects, now):
             for item in items:
-                found = loaded.get(item.order_id) or _order_not_found(item.order_id)
-                answers.append(_decide_item(gh, uow, cached, found, item, now))
+                found = loaded.get(item.order_id)
+                if found is None:
+                    answers.append(_order_not_found(item.order_id))
+                    continue
+                try:
+                    answers.append(decide_and_record(gh, uow, cached, found, item, now, pending))
+                except GatehouseError as error:
+                    answers.append(error)
+            pending.write(uow, now)
     return answers
-
-
-def _decide_item(
-    gh: Gatehouse,
-    uow: UnitOfWork,
-    cached: Facts,
-    found: DecisionRead | GatehouseError,
-    item: TransferRequest,
-    now: datetime,
-) -> TransferOutcome | GatehouseError:
-    if isinstance(found, GatehouseError):
-        return found
-    try:
-        return decide_and_record(
-            gh, uow, cached, found, item.purpose, item.flow, item.legal_provision, now
-        )
-    except GatehouseError as error:
-        if error.code == "safe_numbers_exhausted":
-            raise
-        return error
 
 
 def _order_not_found(order_id: str) -> NotFound:
@@ -213,19 +220,19 @@ def decide_and_record(
     uow: UnitOfWork,
     cached: Facts,
     read: DecisionRead,
-    purpose: str,
-    flow: str,
-    legal_provision: str | None,
+    item: TransferRequest,
     now: datetime,
+    pending: PendingWrites,
 ) -> TransferOutcome:
-    """Decide one transfer in ``uow`` and record it: the transfer, its view, the ledger entry.
+    """Decide one transfer in ``uow``: append its ledger entry, and queue the transfer and
+    its view in ``pending``, which the caller writes with the rest of its group.
 
     Every refusal of the request itself (unknown purpose or flow, a cancelled order) is raised
-    before anything is written, so a caller deciding many in one transaction can answer it
-    for that item alone. The one failure after writing, an exhausted safe-number pool, is
-    the pool's and not the item's: it fails the whole transaction.
+    before anything is appended or queued, so a caller deciding many in one transaction can
+    answer it for that item alone.
     """
     order, subject = read.order, read.subject
+    purpose, flow = item.purpose, item.flow
     pack = gh.packs.by_id(subject.rule_pack)
     _check_request(pack, purpose, flow)
     if order.status == OrderStatus.CANCELLED.value:
@@ -234,7 +241,7 @@ def decide_and_record(
         )
     recipient = cached.recipient(order.recipient_id)
     assert recipient is not None
-    facts = _facts(uow, cached, pack, read, recipient, purpose, flow, legal_provision, now)
+    facts = _facts(uow, cached, pack, read, recipient, purpose, flow, item.legal_provision, now)
     decision = decide(pack, facts)
     transfer_id = new_id("trf")
     cited = _citation(pack, decision.legal_provision)
@@ -265,30 +272,23 @@ def decide_and_record(
         legal_provision=decision.legal_provision,
         legal_provision_text=f"{cited['citation']}\n{cited['text']}" if cited else None,
     )
-    uow.transfers.add_transfer(transfer)
-    expires_at = None
+    expires_at: datetime | None = None
+    view: OpenView | None = None
+    numbers: list[str] | None = None
     if decision.allowed:
-        uow.transfers.count_allowed(transfer)
         expires_at = view_expiry(pack.views, now, order.delivered_at)
-        safe_number = None
         if pack.purposes[purpose].fields.get("phone") == "safe_number":
-            safe_number = uow.safe_numbers.lease(_safe_number_candidates(), transfer_id, now)
-            if safe_number is None:
-                raise Conflict("the safe-number pool is exhausted", code="safe_numbers_exhausted")
-        uow.transfers.add_view(
-            OpenView(
-                transfer_id=transfer_id,
-                order_id=order.id,
-                subject_id=order.subject_id,
-                recipient_id=recipient.id,
-                purpose=purpose,
-                consent_notice=decision.notice_hash
-                if decision.basis == "SEPARATE_CONSENT"
-                else None,
-                safe_number=safe_number,
-                opened_at=now,
-                expires_at=expires_at,
-            )
+            numbers = _safe_number_candidates()
+        view = OpenView(
+            transfer_id=transfer_id,
+            order_id=order.id,
+            subject_id=order.subject_id,
+            recipient_id=recipient.id,
+            purpose=purpose,
+            consent_notice=decision.notice_hash if decision.basis == "SEPARATE_CONSENT" else None,
+            safe_number=None,
+            opened_at=now,
+            expires_at=expires_at,
         )
     uow.ledger.append(
         kind="transfer.allowed" if decision.allowed else "transfer.refused",
@@ -309,6 +309,7 @@ def decide_and_record(
             "legal_provision": {"key": decision.legal_provision, **cited} if cited else None,
         },
     )
+    pending.add(transfer, view, numbers)
     return TransferOutcome(transfer_id, decision, fields, expires_at)
 
 

@@ -7,7 +7,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, insert, select, update
+from sqlalchemy import Connection, Row, Select, bindparam, insert, select, update
 
 from gatehouse.domain.subjects import Subject
 from gatehouse.store.notices import CONSENT_COLUMNS, consent_from_row
@@ -40,22 +40,33 @@ def _to_order(row: Row[Any]) -> StoredOrder:
 # everything a transfer decision reads per order, one statement for a whole group or batch.
 # A row per consent (one, with empty consent columns, for a subject who never answered);
 # the repeated order and subject columns are cheaper than a second round trip.
-_FOR_DECISION = (
-    select(
-        orders,
-        subjects.c.residence_country.label("s_residence_country"),
-        subjects.c.locale.label("s_locale"),
-        subjects.c.rule_pack.label("s_rule_pack"),
-        subjects.c.created_at.label("s_created_at"),
-        subjects.c.deleted_at.label("s_deleted_at"),
-        *CONSENT_COLUMNS,
+def _for_decision(*, many: bool) -> Select[Any]:
+    # One order (a transfer alone) is a plain key: SQLAlchemy renders an expanding list
+    # afresh at every execution, which cost more than the read on the single transfer's path.
+    wanted = (
+        orders.c.id.in_(bindparam("order_ids", expanding=True))
+        if many
+        else orders.c.id == bindparam("order_id")
     )
-    .join(subjects, subjects.c.id == orders.c.subject_id)
-    .outerjoin(consents, consents.c.subject_id == orders.c.subject_id)
-    .outerjoin(notices, notices.c.hash == consents.c.notice_hash)
-    .where(orders.c.id.in_(bindparam("order_ids", expanding=True)))
-    .order_by(orders.c.id, consents.c.seq)
-)
+    return (
+        select(
+            orders,
+            subjects.c.residence_country.label("s_residence_country"),
+            subjects.c.locale.label("s_locale"),
+            subjects.c.rule_pack.label("s_rule_pack"),
+            subjects.c.created_at.label("s_created_at"),
+            subjects.c.deleted_at.label("s_deleted_at"),
+            *CONSENT_COLUMNS,
+        )
+        .join(subjects, subjects.c.id == orders.c.subject_id)
+        .outerjoin(consents, consents.c.subject_id == orders.c.subject_id)
+        .outerjoin(notices, notices.c.hash == consents.c.notice_hash)
+        .where(wanted)
+        .order_by(orders.c.id, consents.c.seq)
+    )
+
+
+_FOR_DECISION = {many: _for_decision(many=many) for many in (False, True)}
 
 
 def _decision_read(rows: Sequence[Row[Any]]) -> DecisionRead:
@@ -97,7 +108,9 @@ class OrderRepository:
         if not wanted:
             return {}
         rows: dict[str, list[Row[Any]]] = {}
-        for row in self._c.execute(_FOR_DECISION, {"order_ids": wanted}):
+        many = len(wanted) > 1
+        values = {"order_ids": wanted} if many else {"order_id": wanted[0]}
+        for row in self._c.execute(_FOR_DECISION[many], values):
             rows.setdefault(row.id, []).append(row)
         return {order_id: _decision_read(group) for order_id, group in rows.items()}
 

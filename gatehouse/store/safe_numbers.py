@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import cache
 
 from sqlalchemy import Connection, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -14,23 +15,18 @@ from gatehouse.store.tables import safe_numbers
 __all__ = ["SafeNumberPool"]
 
 
+@cache
 def _fresh_lease(dialect: str) -> Insert:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING into the pool, built once per dialect."""
-    statement = _FRESH_LEASES.get(dialect)
-    if statement is None:
-        module = postgresql if dialect == "postgresql" else sqlite
-        # RETURNING says whether a row went in: an insert's rowcount is not reliable on
-        # every driver.
-        statement = (
-            module.insert(safe_numbers)
-            .on_conflict_do_nothing(index_elements=[safe_numbers.c.number])
-            .returning(safe_numbers.c.number)
-        )
-        _FRESH_LEASES[dialect] = statement
+    module = postgresql if dialect == "postgresql" else sqlite
+    # RETURNING says which rows went in: an insert's rowcount is not reliable on every
+    # driver, and of many rows some may clash.
+    statement: Insert = (
+        module.insert(safe_numbers)
+        .on_conflict_do_nothing(index_elements=[safe_numbers.c.number])
+        .returning(safe_numbers.c.number, safe_numbers.c.transfer_id)
+    )
     return statement
-
-
-_FRESH_LEASES: dict[str, Insert] = {}
 
 
 class SafeNumberPool:
@@ -38,6 +34,29 @@ class SafeNumberPool:
 
     def __init__(self, connection: Connection) -> None:
         self._c = connection
+
+    def lease_many(self, wanted: Mapping[str, Sequence[str]], at: datetime) -> dict[str, str]:
+        """Lease a number to each transfer in ``wanted`` (transfer id -> candidates), by
+        transfer id; a transfer left out found every candidate taken.
+
+        Each transfer's first candidate is tried for all of them in one statement; the few
+        that clash (with the pool or with each other) go on through :meth:`lease`.
+        """
+        first = [
+            {"number": candidates[0], "transfer_id": transfer_id, "leased_at": at}
+            for transfer_id, candidates in wanted.items()
+            if candidates
+        ]
+        leased: dict[str, str] = {}
+        if first:
+            rows = self._c.execute(_fresh_lease(self._c.dialect.name), first)
+            leased = {row.transfer_id: row.number for row in rows}
+        for transfer_id, candidates in wanted.items():
+            if transfer_id not in leased:
+                number = self.lease(candidates, transfer_id, at)
+                if number is not None:
+                    leased[transfer_id] = number
+        return leased
 
     def lease(self, candidates: Sequence[str], transfer_id: str, at: datetime) -> str | None:
         """Lease the first free candidate to ``transfer_id``; None when all are taken."""

@@ -1,23 +1,23 @@
 """Keeping the pages' totals, in the caller's transaction.
 
 Each decision adds one to its row of ``decision_counts`` (the console's), and each allowed
-transfer one to its group in ``transfer_totals`` (the privacy center's), with one upsert each;
-each view that opens widens its recipient's row in ``view_windows``, and each view that closes
+transfer one to its group in ``transfer_totals`` (the privacy center's); each view that opens
+widens its recipient's row in ``view_windows``. Many decisions at once (a batch, a group
+commit) are summed by row first and written with one upsert a table; and each view that closes
 or has its expiry moved recomputes that one (subject, recipient) row from the pair's own views.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from functools import cache
-from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Table, and_, func, or_, select, update
 
 from gatehouse.ledger import shard_for
+from gatehouse.store.driver_rows import DriverStatement, stamp
 from gatehouse.store.summary_tables import (
     DECISION_SLOTS,
     decision_counts,
@@ -27,11 +27,16 @@ from gatehouse.store.summary_tables import (
 from gatehouse.store.tables import views
 
 __all__ = [
+    "DecisionKey",
+    "TotalKey",
     "count_decision",
+    "count_decisions",
     "count_transfer",
+    "count_transfers",
     "items_text",
     "recompute_windows",
-    "widen_window",
+    "total_key",
+    "widen_windows",
 ]
 
 
@@ -40,23 +45,56 @@ def items_text(fields: Sequence[str]) -> str:
     return json.dumps(list(fields))
 
 
-def _insert(dialect: str, table: Any) -> Any:
-    """The dialect's own INSERT, which has ON CONFLICT."""
-    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
-
-
-def _greatest(dialect: str, a: Any, b: Any) -> Any:
+def _greatest(dialect: str) -> str:
     # SQLite's two-argument max() is its greatest().
-    return func.greatest(a, b) if dialect == "postgresql" else func.max(a, b)
+    return "greatest" if dialect == "postgresql" else "max"
 
 
-@cache
-def _count_decision(dialect: str) -> Any:
-    counts = _insert(dialect, decision_counts)
-    return counts.on_conflict_do_update(
-        index_elements=[c.name for c in decision_counts.primary_key.columns],
-        set_={"decisions": decision_counts.c.decisions + 1},
-    )
+def _upsert(
+    table: Table, columns: tuple[str, ...], key: tuple[str, ...], sets: str
+) -> DriverStatement:
+    """INSERT ... ON CONFLICT (key) DO UPDATE SET ..., in the driver's SQL; ``sets`` names the
+    dialect's greatest() as ``{greatest}``. The rows go to the driver as they are: building and
+    binding them through SQLAlchemy cost more than running them, on the transfer's hot path."""
+    conflict = f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET "
+    tails = {d: conflict + sets.format(greatest=_greatest(d)) for d in ("sqlite", "postgresql")}
+    return DriverStatement(table, columns, tails=tails)
+
+
+# Each row adds what it carries: many decisions are summed by row first, one row a key.
+_COUNT_DECISIONS = _upsert(
+    decision_counts,
+    ("allowed", "country", "refusal", "slot", "decisions"),
+    ("allowed", "country", "refusal", "slot"),
+    "decisions = decision_counts.decisions + excluded.decisions",
+)
+_COUNT_TRANSFERS = _upsert(
+    transfer_totals,
+    ("subject_id", "recipient_id", "country", "purpose", "basis", "items", "transfers", "last_at"),
+    ("subject_id", "recipient_id", "country", "purpose", "basis", "items"),
+    "transfers = transfer_totals.transfers + excluded.transfers,"
+    " last_at = {greatest}(transfer_totals.last_at, excluded.last_at)",
+)
+_WIDEN_WINDOWS = _upsert(
+    view_windows,
+    ("subject_id", "recipient_id", "until"),
+    ("subject_id", "recipient_id"),
+    "until = {greatest}(view_windows.until, excluded.until)",
+)
+
+
+DecisionKey = tuple[str, bool, str | None, str | None]
+"""A decision as the console counts it: ``(subject_id, allowed, country, refusal)``."""
+
+
+def count_decisions(connection: Connection, decisions: Iterable[DecisionKey]) -> None:
+    """Add decisions to the console's counts: one statement however many, a row per key
+    (in key order, so concurrent writers take the rows' locks in one order)."""
+    counted: Counter[tuple[bool, str, str, int]] = Counter()
+    for subject_id, allowed, country, refusal in decisions:
+        counted[(allowed, country or "", refusal or "", shard_for(subject_id, DECISION_SLOTS))] += 1
+    rows = [(*key, n) for key, n in sorted(counted.items())]
+    _COUNT_DECISIONS.run(connection, rows)
 
 
 def count_decision(
@@ -68,36 +106,36 @@ def count_decision(
     refusal: str | None,
 ) -> None:
     """Add one decision to the console's counts: one statement."""
-    connection.execute(
-        _count_decision(connection.dialect.name),
-        {
-            "allowed": allowed,
-            "country": country or "",
-            "refusal": refusal or "",
-            "slot": shard_for(subject_id, DECISION_SLOTS),
-            "decisions": 1,
-        },
-    )
+    count_decisions(connection, [(subject_id, allowed, country, refusal)])
 
 
-@cache
-def _upserts(dialect: str) -> tuple[Any, Any]:
-    """The two upserts, built once per dialect: building one (its ``excluded`` above all) cost
-    more than running it, on the transfer's hot path. Each runs with its row as parameters."""
-    totals = _insert(dialect, transfer_totals)
-    count = totals.on_conflict_do_update(
-        index_elements=[c.name for c in transfer_totals.primary_key.columns],
-        set_={
-            "transfers": transfer_totals.c.transfers + 1,
-            "last_at": _greatest(dialect, transfer_totals.c.last_at, totals.excluded.last_at),
-        },
-    )
-    windows = _insert(dialect, view_windows)
-    widen = windows.on_conflict_do_update(
-        index_elements=["subject_id", "recipient_id"],
-        set_={"until": _greatest(dialect, view_windows.c.until, windows.excluded.until)},
-    )
-    return count, widen
+TotalKey = tuple[str, str, str, str, str, str]
+"""An allowed transfer's group: subject, recipient, country, purpose, basis and items text."""
+
+
+def count_transfers(connection: Connection, allowed: Iterable[tuple[TotalKey, datetime]]) -> None:
+    """Add allowed transfers, each ``(group, decided_at)`` (see :func:`total_key`), to their
+    groups: one statement however many, a row per group, in key order."""
+    groups: dict[TotalKey, tuple[int, datetime]] = {}
+    for key, decided_at in allowed:
+        count, last_at = groups.get(key, (0, decided_at))
+        groups[key] = (count + 1, max(last_at, decided_at))
+    at = stamp(connection)
+    rows = [(*key, count, at(last_at)) for key, (count, last_at) in sorted(groups.items())]
+    _COUNT_TRANSFERS.run(connection, rows)
+
+
+def total_key(
+    *,
+    subject_id: str,
+    recipient_id: str,
+    country: str | None,
+    purpose: str,
+    basis: str | None,
+    fields: Sequence[str],
+) -> TotalKey:
+    """The group in ``transfer_totals`` an allowed transfer counts in."""
+    return (subject_id, recipient_id, country or "", purpose, basis or "", items_text(fields))
 
 
 def count_transfer(
@@ -112,29 +150,27 @@ def count_transfer(
     decided_at: datetime,
 ) -> None:
     """Add one allowed transfer to its group: one statement."""
-    connection.execute(
-        _upserts(connection.dialect.name)[0],
-        {
-            "subject_id": subject_id,
-            "recipient_id": recipient_id,
-            "country": country or "",
-            "purpose": purpose,
-            "basis": basis or "",
-            "items": items_text(fields),
-            "transfers": 1,
-            "last_at": decided_at,
-        },
+    key = total_key(
+        subject_id=subject_id,
+        recipient_id=recipient_id,
+        country=country,
+        purpose=purpose,
+        basis=basis,
+        fields=fields,
     )
+    count_transfers(connection, [(key, decided_at)])
 
 
-def widen_window(
-    connection: Connection, *, subject_id: str, recipient_id: str, expires_at: datetime
-) -> None:
-    """A view opened until ``expires_at``: its recipient's window reaches at least that far."""
-    connection.execute(
-        _upserts(connection.dialect.name)[1],
-        {"subject_id": subject_id, "recipient_id": recipient_id, "until": expires_at},
-    )
+def widen_windows(connection: Connection, opened: Iterable[tuple[str, str, datetime]]) -> None:
+    """Views opened, each ``(subject_id, recipient_id, expires_at)``: each pair's window
+    reaches at least its latest expiry. One statement however many, a row per pair."""
+    until: dict[tuple[str, str], datetime] = {}
+    for subject_id, recipient_id, expires_at in opened:
+        pair = (subject_id, recipient_id)
+        known = until.get(pair)
+        until[pair] = expires_at if known is None else max(known, expires_at)
+    at = stamp(connection)
+    _WIDEN_WINDOWS.run(connection, [(*pair, at(when)) for pair, when in sorted(until.items())])
 
 
 def recompute_windows(connection: Connection, pairs: Iterable[tuple[str, str]]) -> None:

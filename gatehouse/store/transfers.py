@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, insert, select, update
+from sqlalchemy import Connection, Row, Select, select, update
 
+from gatehouse.store.driver_rows import DriverRow, DriverStatement, json_text, stamp
 from gatehouse.store.records import Held, OpenView, StoredTransfer, StoredView, TransferDecision
 from gatehouse.store.safe_numbers import SafeNumberPool
 from gatehouse.store.tables import orders, recipients, transfers, views
 from gatehouse.store.transfer_totals import (
-    count_decision,
-    count_transfer,
+    TotalKey,
+    count_decisions,
+    count_transfers,
     recompute_windows,
-    widen_window,
+    total_key,
+    widen_windows,
 )
 
 # The pool lives in its own module; it is named here too for the callers that import it here.
@@ -70,6 +74,99 @@ def _to_transfer(row: Row[Any]) -> StoredTransfer:
     )
 
 
+_TRANSFER_COLUMNS = (
+    "id",
+    "order_id",
+    "subject_id",
+    "recipient_id",
+    "country",
+    "purpose",
+    "flow",
+    "allowed",
+    "basis",
+    "refusal",
+    "notice_hash",
+    "fields",
+    "decided_at",
+    "legal_provision",
+    "legal_provision_text",
+)
+_VIEW_COLUMNS = (
+    "transfer_id",
+    "order_id",
+    "subject_id",
+    "recipient_id",
+    "purpose",
+    "consent_notice",
+    "safe_number",
+    "opened_at",
+    "expires_at",
+)
+# The driver's own executemany: SQLAlchemy's processed each value of each row in Python, which
+# cost more than SQLite's inserts themselves for a batch of transfers.
+_ADD_TRANSFERS = DriverStatement(transfers, _TRANSFER_COLUMNS, json_columns=("fields",))
+_ADD_VIEWS = DriverStatement(views, _VIEW_COLUMNS)
+
+
+@lru_cache(maxsize=256)
+def _fields_text(fields: tuple[str, ...]) -> str:
+    # A purpose releases one of a few field lists: each is encoded once, not once a row.
+    return json_text(list(fields))
+
+
+def _transfer_rows(connection: Connection, decided: Sequence[StoredTransfer]) -> list[DriverRow]:
+    at = stamp(connection)
+    return [
+        (
+            t.id,
+            t.order_id,
+            t.subject_id,
+            t.recipient_id,
+            t.country,
+            t.purpose,
+            t.flow,
+            t.allowed,
+            t.basis,
+            t.refusal,
+            t.notice_hash,
+            _fields_text(tuple(t.fields)),
+            at(t.decided_at),
+            t.legal_provision,
+            t.legal_provision_text,
+        )
+        for t in decided
+    ]
+
+
+def _view_rows(connection: Connection, opened: Sequence[OpenView]) -> list[DriverRow]:
+    at = stamp(connection)
+    return [
+        (
+            v.transfer_id,
+            v.order_id,
+            v.subject_id,
+            v.recipient_id,
+            v.purpose,
+            v.consent_notice,
+            v.safe_number,
+            at(v.opened_at),
+            at(v.expires_at),
+        )
+        for v in opened
+    ]
+
+
+def _total_key(transfer: StoredTransfer) -> TotalKey:
+    return total_key(
+        subject_id=transfer.subject_id,
+        recipient_id=transfer.recipient_id,
+        country=transfer.country,
+        purpose=transfer.purpose,
+        basis=transfer.basis,
+        fields=transfer.fields,
+    )
+
+
 def _views_with_orders() -> Select[Any]:
     return select(
         views,
@@ -87,72 +184,23 @@ class TransferRepository:
     def __init__(self, connection: Connection) -> None:
         self._c = connection
 
-    def add_transfer(self, transfer: StoredTransfer) -> None:
-        """Record a decision, and count it for the console."""
-        # The statement is built once and given its values, as on every hot-path write.
-        self._c.execute(
-            _ADD_TRANSFER,
-            {
-                "id": transfer.id,
-                "order_id": transfer.order_id,
-                "subject_id": transfer.subject_id,
-                "recipient_id": transfer.recipient_id,
-                "country": transfer.country,
-                "purpose": transfer.purpose,
-                "flow": transfer.flow,
-                "allowed": transfer.allowed,
-                "basis": transfer.basis,
-                "refusal": transfer.refusal,
-                "notice_hash": transfer.notice_hash,
-                "fields": list(transfer.fields),
-                "decided_at": transfer.decided_at,
-                "legal_provision": transfer.legal_provision,
-                "legal_provision_text": transfer.legal_provision_text,
-            },
-        )
-        count_decision(
-            self._c,
-            subject_id=transfer.subject_id,
-            allowed=transfer.allowed,
-            country=transfer.country,
-            refusal=transfer.refusal,
-        )
+    def add_transfers(self, decided: Sequence[StoredTransfer]) -> None:
+        """Record decisions, each counted for the console and, when allowed, in its subject's
+        totals: three statements however many (the transfers, the counts, the totals), each
+        given its rows at once."""
+        if not decided:
+            return
+        _ADD_TRANSFERS.run(self._c, _transfer_rows(self._c, decided))
+        count_decisions(self._c, [(t.subject_id, t.allowed, t.country, t.refusal) for t in decided])
+        count_transfers(self._c, [(_total_key(t), t.decided_at) for t in decided if t.allowed])
 
-    def count_allowed(self, transfer: StoredTransfer) -> None:
-        """Add an allowed transfer to its subject's totals, in one upsert."""
-        count_transfer(
-            self._c,
-            subject_id=transfer.subject_id,
-            recipient_id=transfer.recipient_id,
-            country=transfer.country,
-            purpose=transfer.purpose,
-            basis=transfer.basis,
-            fields=transfer.fields,
-            decided_at=transfer.decided_at,
-        )
-
-    def add_view(self, view: OpenView) -> None:
-        """Open a view for an allowed transfer, and widen its recipient's window to it."""
-        self._c.execute(
-            _ADD_VIEW,
-            {
-                "transfer_id": view.transfer_id,
-                "order_id": view.order_id,
-                "subject_id": view.subject_id,
-                "recipient_id": view.recipient_id,
-                "purpose": view.purpose,
-                "consent_notice": view.consent_notice,
-                "safe_number": view.safe_number,
-                "opened_at": view.opened_at,
-                "expires_at": view.expires_at,
-            },
-        )
-        widen_window(
-            self._c,
-            subject_id=view.subject_id,
-            recipient_id=view.recipient_id,
-            expires_at=view.expires_at,
-        )
+    def add_views(self, opened: Sequence[OpenView]) -> None:
+        """Open views for allowed transfers, and widen each recipient's window to them: two
+        statements however many."""
+        if not opened:
+            return
+        _ADD_VIEWS.run(self._c, _view_rows(self._c, opened))
+        widen_windows(self._c, [(v.subject_id, v.recipient_id, v.expires_at) for v in opened])
 
     def view(self, transfer_id: str) -> StoredView | None:
         """One view, open or closed, with its order's facts; or None."""
@@ -321,7 +369,3 @@ class TransferRepository:
         if after:
             query = query.where(transfers.c.id > after)
         return [_to_transfer(row) for row in self._c.execute(query)]
-
-
-_ADD_TRANSFER = insert(transfers)
-_ADD_VIEW = insert(views)

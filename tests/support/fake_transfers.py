@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -100,22 +100,22 @@ class FakeOrders(FakeRepository):
 
 
 class FakeTransfers(FakeRepository):
-    def add_transfer(self, transfer: StoredTransfer) -> None:
-        self._hook("add_transfer")
-        if transfer.id in self.t.transfers:
-            raise DuplicateKey(f"transfer {transfer.id} exists")
-        self.t.transfers[transfer.id] = transfer
+    def add_transfers(self, decided: Sequence[StoredTransfer]) -> None:
+        self._hook("add_transfers")
+        for transfer in decided:
+            if transfer.id in self.t.transfers:
+                raise DuplicateKey(f"transfer {transfer.id} exists")
+            self.t.transfers[transfer.id] = transfer
+            if transfer.allowed:
+                count_allowed_in(self.t, transfer)
 
-    def count_allowed(self, transfer: StoredTransfer) -> None:
-        self._hook("count_allowed")
-        count_allowed_in(self.t, transfer)
-
-    def add_view(self, view: OpenView) -> None:
-        self._hook("add_view")
-        if view.transfer_id in self.t.views:
-            raise DuplicateKey(f"view {view.transfer_id} exists")
-        self.t.views[view.transfer_id] = view
-        widen_window_in(self.t, view)
+    def add_views(self, opened: Sequence[OpenView]) -> None:
+        self._hook("add_views")
+        for view in opened:
+            if view.transfer_id in self.t.views:
+                raise DuplicateKey(f"view {view.transfer_id} exists")
+            self.t.views[view.transfer_id] = view
+            widen_window_in(self.t, view)
 
     def _stored(self, view: OpenView) -> StoredView:
         order = self.t.orders[view.order_id]
@@ -251,6 +251,15 @@ class FakeTransfers(FakeRepository):
 
 
 class FakeSafeNumbers(FakeRepository):
+    def lease_many(self, wanted: Mapping[str, Sequence[str]], at: datetime) -> dict[str, str]:
+        self._hook("lease_many")
+        leased = {}
+        for transfer_id, candidates in wanted.items():
+            number = self.lease(candidates, transfer_id, at)
+            if number is not None:
+                leased[transfer_id] = number
+        return leased
+
     def lease(self, candidates: Sequence[str], transfer_id: str, at: datetime) -> str | None:
         self._hook("lease")
         resting = {tid: until for tid, _, until in self.t.released_numbers}
