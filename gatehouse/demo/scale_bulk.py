@@ -237,7 +237,7 @@ def add_totals(connection: Connection, groups: Mapping[Row, tuple[int, datetime]
     """Add counted allowed transfers to ``transfer_totals``: one upsert per group.
 
     A group is (subject, recipient, country, purpose, basis, items text), as
-    :func:`gatehouse.store.transfer_totals.count_transfer` keys it.
+    :func:`gatehouse.store.transfer_totals.total_key` keys it.
     """
     if not groups:
         return
@@ -263,7 +263,7 @@ def decision_key(
     subject_id: str, allowed: bool, country: str | None, refusal: str | None
 ) -> tuple[bool, str, str, int]:
     """The row of ``decision_counts`` a decision adds to, as
-    :func:`gatehouse.store.transfer_totals.count_decision` keys it."""
+    :func:`gatehouse.store.transfer_totals.count_decisions` keys it."""
     return allowed, country or "", refusal or "", shard_for(subject_id, DECISION_SLOTS)
 
 

@@ -29,9 +29,7 @@ from gatehouse.store.tables import views
 __all__ = [
     "DecisionKey",
     "TotalKey",
-    "count_decision",
     "count_decisions",
-    "count_transfer",
     "count_transfers",
     "items_text",
     "recompute_windows",
@@ -97,18 +95,6 @@ def count_decisions(connection: Connection, decisions: Iterable[DecisionKey]) ->
     _COUNT_DECISIONS.run(connection, rows)
 
 
-def count_decision(
-    connection: Connection,
-    *,
-    subject_id: str,
-    allowed: bool,
-    country: str | None,
-    refusal: str | None,
-) -> None:
-    """Add one decision to the console's counts: one statement."""
-    count_decisions(connection, [(subject_id, allowed, country, refusal)])
-
-
 TotalKey = tuple[str, str, str, str, str, str]
 """An allowed transfer's group: subject, recipient, country, purpose, basis and items text."""
 
@@ -136,29 +122,6 @@ def total_key(
 ) -> TotalKey:
     """The group in ``transfer_totals`` an allowed transfer counts in."""
     return (subject_id, recipient_id, country or "", purpose, basis or "", items_text(fields))
-
-
-def count_transfer(
-    connection: Connection,
-    *,
-    subject_id: str,
-    recipient_id: str,
-    country: str | None,
-    purpose: str,
-    basis: str | None,
-    fields: Sequence[str],
-    decided_at: datetime,
-) -> None:
-    """Add one allowed transfer to its group: one statement."""
-    key = total_key(
-        subject_id=subject_id,
-        recipient_id=recipient_id,
-        country=country,
-        purpose=purpose,
-        basis=basis,
-        fields=fields,
-    )
-    count_transfers(connection, [(key, decided_at)])
 
 
 def widen_windows(connection: Connection, opened: Iterable[tuple[str, str, datetime]]) -> None:
