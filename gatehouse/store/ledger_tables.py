@@ -8,7 +8,7 @@ same canonical bytes on every backend.
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Integer, String, Table
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, String, Table, UniqueConstraint
 
 from gatehouse.store.db import UTCDateTime
 from gatehouse.store.tables import metadata
@@ -92,10 +92,11 @@ ledger_archives = Table(
     Column("shard", Integer, primary_key=True, autoincrement=False),
     Column("first_seq", BigInteger, primary_key=True, autoincrement=False),
     Column("last_seq", BigInteger, nullable=False),
-    Column("file_name", String(80), nullable=False, unique=True),
+    Column("file_name", String(80), nullable=False),
     Column("sha256", String(64), nullable=False),
     Column("row_count", BigInteger, nullable=False),
     Column("root", String(64), nullable=False),
     Column("last_hash", String(64), nullable=False),
     Column("archived_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("shard", "file_name", name="uq_ledger_archives_shard"),
 )

@@ -32,7 +32,9 @@ def upgrade() -> None:
         sa.Column("last_hash", sa.String(length=64), nullable=False),
         sa.Column("archived_at", gatehouse.store.db.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("shard", "first_seq", name=op.f("pk_ledger_archives")),
-        sa.UniqueConstraint("file_name", name=op.f("uq_ledger_archives_file_name")),
+        # With the shard, so the key fits the table's distribution by shard on Citus; the
+        # name is made from the shard and the range, so it is unique all the same.
+        sa.UniqueConstraint("shard", "file_name", name=op.f("uq_ledger_archives_shard")),
     )
 
 
