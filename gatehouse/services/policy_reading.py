@@ -254,7 +254,9 @@ def _check(gh: Gatehouse, query: PolicyRegisterQuery) -> _Checked:
                 with_documents=False
             )
         else:
-            stored = uow.policies.get(query.version)
+            # The register's rows are its own; the documents (every recipient's row in each
+            # language, megabytes at 180,000 recipients) are not read for a page of it.
+            stored = uow.policies.get(query.version, with_documents=False)
     if stored is None:
         raise _not_found(query.version)
     where = RegisterSlice(

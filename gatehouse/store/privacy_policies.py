@@ -194,12 +194,12 @@ class PolicyRepository:
         ).first()
         return _stored(row, with_documents=with_documents) if row is not None else None
 
-    def get(self, version: int) -> StoredPolicy | None:
-        """Version ``version``, or None."""
+    def get(self, version: int, *, with_documents: bool = True) -> StoredPolicy | None:
+        """Version ``version``, or None; without the documents, a read of a few columns."""
         row = self._c.execute(
-            select(policy_versions).where(policy_versions.c.version == version)
+            select(*_columns(with_documents)).where(policy_versions.c.version == version)
         ).first()
-        return _stored(row) if row is not None else None
+        return _stored(row, with_documents=with_documents) if row is not None else None
 
     def in_force(self, at: datetime, *, with_documents: bool = True) -> StoredPolicy | None:
         """The newest version whose effective time has come by ``at``.

@@ -46,9 +46,10 @@ class FakePolicies(FakeRepository):
         latest = self.t.policy_versions[-1] if self.t.policy_versions else None
         return _trimmed(latest, with_documents)
 
-    def get(self, version: int) -> StoredPolicy | None:
+    def get(self, version: int, *, with_documents: bool = True) -> StoredPolicy | None:
         self._hook("get")
-        return next((p for p in self.t.policy_versions if p.version == version), None)
+        found = next((p for p in self.t.policy_versions if p.version == version), None)
+        return _trimmed(found, with_documents)
 
     def in_force(self, at: datetime, *, with_documents: bool = True) -> StoredPolicy | None:
         self._hook("in_force")
