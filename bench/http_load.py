@@ -430,20 +430,29 @@ def measure(
 
 
 # Where a request's time can go: the event loop's thread, the thread pool running the sync
-# endpoints, authentication, FastAPI's dependencies and answers, the use cases, the database.
+# endpoints, the group commits' threads, authentication, FastAPI's dependencies and answers,
+# the use cases, the database.
 WATCHED = [
     "Runner.run (runners.py",
     "WorkerThread.run (_asyncio.py",
+    "_worker (thread.py",
     "operator (deps.py",
+    "grouped_operator (deps.py",
     "customer (deps.py",
+    "KeyCache.confirm (key_cache.py",
     "solve_dependencies (utils.py",
     "serialize_response (routing.py",
     "_IncludedRouter._match (routing.py",
     "request_transfer (transfers.py",
+    "decide_items (transfers.py",
     "GroupCommit._run (group_commit.py",
+    "GroupCommit._answer (group_commit.py",
     "Condition.notify (threading.py",
     "record_consent (consents.py",
+    "record_consents (consents.py",
     "delete_account (customer.py",
+    "delete_accounts (grouped_writes.py",
+    "authenticate_customer (customer_sessions.py",
     "do_execute (default.py",
     "do_commit (default.py",
     "Condition.wait (threading.py",

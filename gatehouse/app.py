@@ -39,6 +39,7 @@ from gatehouse.http.method_not_allowed import install_method_not_allowed
 from gatehouse.http.metrics import install_metrics
 from gatehouse.http.openapi import install_openapi
 from gatehouse.services.abuse import RateLimiter
+from gatehouse.services.grouped_writes import DeletionGroups
 from gatehouse.services.metrics import OperationsReadings
 from gatehouse.services.readiness import readiness
 from gatehouse.services.runtime import Gatehouse
@@ -69,6 +70,9 @@ def create_app(gatehouse: Gatehouse) -> FastAPI:
     app.state.gatehouse = gatehouse
     # One limiter for the app: the portal spends from the same per-key budget as the API.
     app.state.rate_limiter = RateLimiter.for_gatehouse(gatehouse)
+    # Customers' own deletions, gathered like transfers and consent saves (group commit); a
+    # deletion is some milliseconds of work, so a group stays small and its members' wait short.
+    app.state.deletion_groups = DeletionGroups(max_items=16)
     install_error_handlers(app)
     install_method_not_allowed(app)
     install_openapi(app)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Sequence
 
 import pytest
 
-from gatehouse.services.group_commit import GroupCommit
+from gatehouse.services.group_commit import GroupCommit, Runner, running_tags
 
 
 class Flaky(Exception):
@@ -166,3 +167,120 @@ def test_every_member_gets_exactly_its_own_answer(crowd: int) -> None:
     answers = _submit_all(groups, runner, list(range(1, crowd + 1)))
     assert answers == {i: i * 10 for i in range(1, crowd + 1)}
     assert sorted(i for group in runner.groups for i in group) == list(range(1, crowd + 1))
+
+
+def _gathered(
+    groups: GroupCommit[int, int], runner: Runner[int, int], items: list[int]
+) -> list[object]:
+    """Submit ``items`` together from one event loop; each one's answer or error, in order."""
+
+    async def all_of() -> list[object]:
+        tasks = [groups.submit_async(i, runner, tag=f"tag {i}") for i in items]
+        return list(await asyncio.gather(*tasks, return_exceptions=True))
+
+    return asyncio.run(all_of())
+
+
+def _held_first(groups: GroupCommit[int, int], runner: Recorder) -> threading.Thread:
+    """A first group, from a thread, that holds its commit open until the runner is told."""
+    first = threading.Thread(target=groups.submit, args=(1, runner))
+    first.start()
+    assert runner.first_started.wait(5)
+    threading.Timer(0.2, runner.release_first.set).start()
+    return first
+
+
+def test_members_on_a_loop_join_the_group_behind_a_commit_and_get_their_own_answers() -> None:
+    groups: GroupCommit[int, int] = GroupCommit(max_wait=5.0)
+    runner = Recorder()
+    first = _held_first(groups, runner)
+    answers = _gathered(groups, runner, [2, -3, 4])
+    first.join(5)
+    assert answers[0] == 20 and answers[2] == 40
+    assert isinstance(answers[1], Flaky) and str(answers[1]) == "item -3"
+    # Answered only after the commit held open, in one group behind it.
+    assert runner.groups[0] == [1] and sorted(runner.groups[1]) == [-3, 2, 4]
+    assert len(runner.groups) == 2
+
+
+def test_a_lone_member_on_a_loop_runs_at_once_off_the_loop() -> None:
+    groups: GroupCommit[int, int] = GroupCommit(max_wait=5.0)
+    threads: list[str] = []
+
+    def runner(items: Sequence[int]) -> list[int | BaseException]:
+        threads.append(threading.current_thread().name)
+        return [i * 10 for i in items]
+
+    started = time.perf_counter()
+    assert _gathered(groups, runner, [3]) == [30]
+    assert time.perf_counter() - started < 1.0
+    assert threads[0].startswith("group-commit") and threads[0] != "MainThread"
+
+
+def test_a_failed_group_on_a_loop_is_run_again_one_by_one_with_each_tag() -> None:
+    groups: GroupCommit[int, int] = GroupCommit(max_wait=5.0)
+    runner = Recorder()
+    runner.fail_groups_with = {5}
+    seen: list[tuple[object, ...]] = []
+    original = runner.__call__
+
+    def tagged(items: Sequence[int]) -> list[int | BaseException]:
+        seen.append(running_tags())
+        return original(items)
+
+    first = _held_first(groups, runner)
+    answers = _gathered(groups, tagged, [5, 6, 7])
+    first.join(5)
+    assert answers == [50, 60, 70]
+    assert sorted(str(tag) for tag in seen[0]) == ["tag 5", "tag 6", "tag 7"]
+    assert sorted(str(tags) for tags in seen[1:]) == ["('tag 5',)", "('tag 6',)", "('tag 7',)"]
+    assert running_tags() == ()
+
+
+def test_threads_and_a_loop_share_one_group() -> None:
+    groups: GroupCommit[int, int] = GroupCommit(max_wait=5.0)
+    runner = Recorder()
+    first = threading.Thread(target=groups.submit, args=(1, runner))
+    first.start()
+    assert runner.first_started.wait(5)
+    answers: dict[int, int | BaseException] = {}
+    thread = threading.Thread(target=lambda: answers.__setitem__(2, groups.submit(2, runner)))
+    thread.start()
+    time.sleep(0.1)  # the thread leads the next group now
+    threading.Timer(0.2, runner.release_first.set).start()
+    assert _gathered(groups, runner, [3, 4]) == [30, 40]
+    _joined([first, thread], answers)
+    assert answers == {2: 20}
+    assert sorted(runner.groups[1]) == [2, 3, 4] and len(runner.groups) == 2
+
+
+def test_a_member_on_a_loop_waits_at_most_max_wait_behind_a_commit() -> None:
+    groups: GroupCommit[int, int] = GroupCommit(max_wait=0.05)
+    runner = Recorder()
+    first = threading.Thread(target=groups.submit, args=(1, runner))
+    first.start()
+    assert runner.first_started.wait(5)
+    started = time.perf_counter()
+    assert _gathered(groups, runner, [2]) == [20]  # the first commit is still held open
+    assert time.perf_counter() - started < 2.0
+    runner.release_first.set()
+    first.join(5)
+    assert runner.groups == [[1], [2]]
+
+
+def test_a_member_that_stopped_waiting_leaves_the_others_their_answers() -> None:
+    groups: GroupCommit[int, int] = GroupCommit(max_wait=5.0)
+    runner = Recorder()
+    first = _held_first(groups, runner)
+
+    async def one_gives_up() -> list[object]:
+        quitter = asyncio.ensure_future(groups.submit_async(2, runner))
+        stayer = asyncio.ensure_future(groups.submit_async(3, runner))
+        await asyncio.sleep(0.05)
+        quitter.cancel()
+        return list(await asyncio.gather(quitter, stayer, return_exceptions=True))
+
+    answers = asyncio.run(one_gives_up())
+    first.join(5)
+    assert isinstance(answers[0], asyncio.CancelledError) and answers[1] == 30
+    assert sorted(runner.groups[1]) == [2, 3]  # the work was done all the same

@@ -21,7 +21,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StrictStr
@@ -30,13 +30,14 @@ from gatehouse.api.customer_json import consent_json, export_json, policy_link_j
 from gatehouse.api.schemas import Body
 from gatehouse.domain.requests import MAX_MESSAGE_CHARS
 from gatehouse.http.cookies import clear_session_cookie
-from gatehouse.http.deps import CustomerDep, GatehouseDep
+from gatehouse.http.deps import CustomerDep, CustomerTokenDep, GatehouseDep
 from gatehouse.http.openapi import refusals
 from gatehouse.services import consents as consent_service
 from gatehouse.services import customer as customer_service
 from gatehouse.services import customer_consents as consents_service
 from gatehouse.services import customer_export as export_service
 from gatehouse.services import customer_profile as profile_service
+from gatehouse.services import grouped_writes
 from gatehouse.services import rights_requests as request_service
 from gatehouse.services.rights_requests import RequestRecord
 
@@ -262,11 +263,15 @@ def export(who: CustomerDep, gh: GatehouseDep) -> JSONResponse:
 
 
 @router.delete("", status_code=202)
-def delete_me(who: CustomerDep, gh: GatehouseDep, response: Response) -> dict[str, Any]:
+async def delete_me(
+    token: CustomerTokenDep, gh: GatehouseDep, request: Request, response: Response
+) -> dict[str, Any]:
     """Delete my account in one step: my key is shredded, recipients are told to erase, and
     this session ends. The receipt lists what was erased and what the law makes us keep; the
     privacy policy in force at the deletion is linked beside it, outside the receipt."""
-    deleted = customer_service.delete_account(gh, who.subject_id)
+    # Concurrent deletions share a transaction; the sign-in is checked in the group too.
+    groups: grouped_writes.DeletionGroups = request.app.state.deletion_groups
+    deleted = await grouped_writes.delete_my_account(gh, groups, token)
     receipt = deleted.to_dict()
     clear_session_cookie(response)
     return {

@@ -1,4 +1,8 @@
-"""Operator endpoints of the transfer gateway: notices, consents, orders, transfers."""
+"""Operator endpoints of the transfer gateway: notices, consents, orders, transfers.
+
+A transfer and a consent save are ``async``: each waits on its group commit's future on the
+event loop (:mod:`gatehouse.services.grouped_writes`), with no thread of its own.
+"""
 
 from __future__ import annotations
 
@@ -33,10 +37,11 @@ from gatehouse.domain.contact import normalise_country
 from gatehouse.domain.notices import Notice
 from gatehouse.domain.orders import OrderEvent, OrderItem
 from gatehouse.http.dates import IsoDateTime
-from gatehouse.http.deps import GatehouseDep, OperatorDep
+from gatehouse.http.deps import GatehouseDep, GroupedOperatorDep, OperatorDep
 from gatehouse.http.errors import error_response
 from gatehouse.http.openapi import refusals
 from gatehouse.services import consents as consent_service
+from gatehouse.services import grouped_writes
 from gatehouse.services import notices as notice_service
 from gatehouse.services import orders as order_service
 from gatehouse.services import transfers as transfer_service
@@ -164,14 +169,12 @@ def _consent_out(record: ConsentRecord) -> ConsentOut:
     response_model=ConsentOut,
     responses=refusals(410),
 )
-def record_consent(
-    subject_id: IdPath, body: ConsentIn, gh: GatehouseDep, _: OperatorDep
+async def record_consent(
+    subject_id: IdPath, body: ConsentIn, gh: GatehouseDep, key: GroupedOperatorDep
 ) -> ConsentOut:
     """Record the customer's separate answer to a notice (granted must be explicit)."""
-    record = consent_service.record_consent(
-        gh, subject_id, body.notice_hash, granted=body.granted, channel=body.channel
-    )
-    return _consent_out(record)
+    answer = consent_service.ConsentAnswer(subject_id, body.notice_hash, body.granted, body.channel)
+    return _consent_out(await grouped_writes.record_consent(gh, key, answer))
 
 
 @router.get("/subjects/{subject_id}/consents", response_model=ConsentList)
@@ -261,13 +264,14 @@ def record_order_event(
         **refusals(409),
     },
 )
-def request_transfer(
-    order_id: IdPath, body: TransferIn, gh: GatehouseDep, _: OperatorDep
+async def request_transfer(
+    order_id: IdPath, body: TransferIn, gh: GatehouseDep, key: GroupedOperatorDep
 ) -> TransferAllowed | JSONResponse:
     """Decide one transfer: 201 with the basis and view expiry, or 403 with the reason."""
-    outcome = transfer_service.request_transfer(
-        gh, order_id, purpose=body.purpose, flow=body.flow, legal_provision=body.legal_provision
+    request = transfer_service.TransferRequest(
+        order_id, body.purpose, body.flow, body.legal_provision
     )
+    outcome = await grouped_writes.request_transfer(gh, key, request)
     decision = outcome.decision
     if not decision.allowed:
         assert decision.refusal is not None

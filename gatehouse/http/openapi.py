@@ -25,7 +25,13 @@ from fastapi.params import Depends
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from starlette.routing import BaseRoute
 
-from gatehouse.http.deps import CustomerDep, OperatorDep, RecipientDep
+from gatehouse.http.deps import (
+    CustomerDep,
+    CustomerTokenDep,
+    GroupedOperatorDep,
+    OperatorDep,
+    RecipientDep,
+)
 from gatehouse.services.customer_sessions import SESSION_COOKIE
 
 __all__ = [
@@ -123,6 +129,8 @@ _AUDIENCES = {
     _dependency_of(OperatorDep): "operator",
     _dependency_of(RecipientDep): "recipient",
     _dependency_of(CustomerDep): "customer",
+    _dependency_of(GroupedOperatorDep): "operator",
+    _dependency_of(CustomerTokenDep): "customer",
 }
 
 # Statuses every route of an audience can answer, before its handler runs.

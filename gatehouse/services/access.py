@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from gatehouse.domain.errors import Unauthorized
 from gatehouse.domain.ids import new_id
+from gatehouse.services.key_cache import REVOKED, KnownKey
 from gatehouse.services.ports import ApiKeys
 from gatehouse.services.runtime import Gatehouse
 
@@ -23,6 +24,8 @@ __all__ = [
     "hash_key",
     "issue_key",
     "authenticate",
+    "known_key",
+    "remembered_key",
     "issue_operator_key",
     "replace_recipient_keys",
     "revoke_recipient_keys",
@@ -84,13 +87,33 @@ def issue_operator_key(gh: Gatehouse, at: datetime, label: str = "initial") -> s
 
 def authenticate(gh: Gatehouse, token: str) -> Principal:
     """The principal behind a bearer token, or ``Unauthorized``."""
+    return known_key(gh, token).principal
+
+
+def _checked_hash(token: str) -> str:
     if not token or len(token) > 200:
         raise Unauthorized("a valid API key is required")
+    return hash_key(token)
+
+
+def known_key(gh: Gatehouse, token: str) -> KnownKey:
+    """The live key behind a bearer token, or ``Unauthorized``: in one read-only transaction,
+    the registry's generation, then the key unless this process remembers it under that one."""
+    key_hash = _checked_hash(token)
     with gh.unit_of_work(read_only=True) as uow:
-        record = uow.api_keys.find_by_hash(hash_key(token))
-    if record is None or record.revoked_at is not None:
-        raise Unauthorized("the API key is unknown or revoked")
-    return Principal(record.id, Audience(record.audience), record.recipient_id)
+        generation = uow.generations.read().registry
+        known = gh.facts.keys.get(key_hash)
+        if known is None or known.generation != generation:
+            known = gh.facts.keys.load(uow, key_hash, generation)
+    if known is None:
+        raise Unauthorized(REVOKED)
+    return known
+
+
+def remembered_key(gh: Gatehouse, token: str) -> KnownKey | None:
+    """The key this process remembers for a token, read from memory only; the request's work
+    must confirm it in its own transaction (:meth:`KeyCache.confirm`). None when unknown here."""
+    return gh.facts.keys.get(_checked_hash(token))
 
 
 def replace_recipient_keys(gh: Gatehouse, recipient_id: str, at: datetime) -> str:

@@ -80,16 +80,27 @@ def record_consents(
     gh: Gatehouse, answers: Sequence[ConsentAnswer]
 ) -> list[ConsentRecord | GatehouseError]:
     """Record every answer in one transaction: a record or the answer's own error each, in
-    order; each subject's ledger shard is locked once, in order."""
+    order; each subject's ledger shard is locked once, in order. The API keys the answers
+    came with, if any, are confirmed first, in the same transaction (:mod:`key_cache`)."""
     now = gh.clock()
     results: list[ConsentRecord | GatehouseError] = []
-    with gh.unit_of_work() as uow, uow.ledger.group([a.subject_id for a in answers], now):
-        for answer in answers:
-            try:
-                results.append(_record(gh, uow, answer, now))
-            except GatehouseError as error:
-                # Every refusal comes before the answer's writes, so it writes nothing.
-                results.append(error)
+    with gh.unit_of_work() as uow:
+        gh.facts.confirm_keys(uow)
+        with uow.ledger.group([a.subject_id for a in answers], now):
+            results.extend(_record_each(gh, uow, answers, now))
+    return results
+
+
+def _record_each(
+    gh: Gatehouse, uow: UnitOfWork, answers: Sequence[ConsentAnswer], now: datetime
+) -> list[ConsentRecord | GatehouseError]:
+    results: list[ConsentRecord | GatehouseError] = []
+    for answer in answers:
+        try:
+            results.append(_record(gh, uow, answer, now))
+        except GatehouseError as error:
+            # Every refusal comes before the answer's writes, so it writes nothing.
+            results.append(error)
     return results
 
 

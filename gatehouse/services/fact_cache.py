@@ -9,6 +9,10 @@ transaction, so no decision rests on a fact older than the generation it read.
 
 A snapshot belongs to one generation and is never retagged: a thread that loaded a fact under
 an old generation writes it into the old snapshot, which nobody reads any more.
+
+The API keys of the process live here too (:mod:`gatehouse.services.key_cache`): a key taken
+out of use bumps the registry's generation, and the generations read for a transfer confirm
+the keys its group came with, so an authenticated transfer reads nothing more for its key.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import TYPE_CHECKING, TypeVar
 from gatehouse.domain.decision import DisclosureFact
 from gatehouse.domain.recipients import Recipient
 from gatehouse.domain.terms import Terms
+from gatehouse.services.key_cache import KeyCache
 from gatehouse.store.generations import Generations
 
 if TYPE_CHECKING:
@@ -114,10 +119,19 @@ class FactCache:
         self._lock = threading.Lock()
         self._registry = _Registry(-1)
         self._erasures = _Erasures(-1)
+        self.keys = KeyCache()
+
+    def confirm_keys(self, uow: UnitOfWork) -> None:
+        """Confirm the keys of the group running now in ``uow`` (see
+        :meth:`KeyCache.confirm`); reads the generations only when a member came with a key."""
+        if self.keys.pending():
+            self.keys.confirm(uow, uow.generations.read().registry)
 
     def facts(self, uow: UnitOfWork) -> Facts:
-        """The facts for a transfer in ``uow``: reads the generations, then the snapshots."""
+        """The facts for a transfer in ``uow``: reads the generations, then the snapshots;
+        the keys of the group running now are confirmed under the same generations."""
         current: Generations = uow.generations.read()
+        self.keys.confirm(uow, current.registry)
         with self._lock:
             if self._registry.generation != current.registry:
                 self._registry = _Registry(current.registry)

@@ -8,20 +8,54 @@ Every member gets its own answer, and only after the commit that holds it.
 
 When the group's transaction fails as a whole, each member is run again alone, so one
 member's failure (say, a write the database refuses) never fails the others.
+
+Two ways in. :meth:`GroupCommit.submit`, from a thread, blocks that thread, which may lead
+and run a group itself. :meth:`GroupCommit.submit_async`, from an event loop, never blocks
+it: the group runs on the commit threads (shared by every group commit of the process), and
+the loop's members are answered through their futures, one wake-up of the loop per group.
+
+Each member may carry a ``tag`` (say, the API key it came with): while a group runs,
+:func:`running_tags` names the tags of its members, so a check made inside the group's
+transaction (see :mod:`gatehouse.services.key_cache`) can refuse the group; it is then run
+again member by member, and only the member at fault is refused.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-__all__ = ["GroupCommit", "Member"]
+__all__ = ["GroupCommit", "Member", "Runner", "running_tags"]
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+# Enough for a group committing and the next one gathering in each of a process's few group
+# commits; a further group queues for a thread, and its members join it meanwhile.
+_COMMIT_THREADS = 8
+_executor: ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
+_TAGS: ContextVar[tuple[object, ...]] = ContextVar("group_commit_tags", default=())
+
+
+def running_tags() -> tuple[object, ...]:
+    """The tags of the members whose group runs in this thread now; empty outside a group."""
+    return _TAGS.get()
+
+
+def _commit_threads() -> ThreadPoolExecutor:
+    global _executor
+    with _executor_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(_COMMIT_THREADS, thread_name_prefix="group-commit")
+        return _executor
 
 
 @dataclass
@@ -29,9 +63,12 @@ class Member(Generic[T, R]):
     """One request in a group: what was asked, and, once committed, its answer or error."""
 
     item: T
+    tag: object = None
     done: threading.Event = field(default_factory=threading.Event)
     result: R | None = None
     error: BaseException | None = None
+    # Set for a member waiting on an event loop instead of a thread.
+    future: asyncio.Future[R] | None = None
 
     def answer(self) -> R:
         """Wait for the group's commit; the result, or the member's own error raised."""
@@ -41,10 +78,27 @@ class Member(Generic[T, R]):
         assert self.result is not None
         return self.result
 
+    def settle(self) -> None:
+        """Hand the answer to the member's future, on the future's own loop."""
+        future = self.future
+        assert future is not None
+        # The awaiting request may have gone (a client that hung up): nobody is left to tell.
+        if future.done():
+            return
+        if self.error is not None:
+            future.set_exception(self.error)
+        else:
+            future.set_result(self.result)  # type: ignore[arg-type]
+
 
 Runner = Callable[[Sequence[T]], Sequence[R | BaseException]]
 """Runs items in one transaction and commits: a result or the item's own error for each, in
 order; raises when the transaction as a whole fails."""
+
+
+def _settle_all(members: list[Member[T, R]]) -> None:
+    for member in members:
+        member.settle()
 
 
 class GroupCommit(Generic[T, R]):
@@ -54,31 +108,51 @@ class GroupCommit(Generic[T, R]):
         self.max_wait, self.max_items = max_wait, max_items
         self._lock = threading.Lock()
         self._joined = threading.Condition(self._lock)
-        self._committed = threading.Condition(self._lock)
         self._waiting: list[Member[T, R]] = []
         self._committing = 0
         self._leader = False
 
-    def submit(self, item: T, runner: Runner[T, R]) -> R:
+    def submit(self, item: T, runner: Runner[T, R], *, tag: object = None) -> R:
         """Run ``item`` in a group, and return its result once that group has committed."""
-        member: Member[T, R] = Member(item)
+        member: Member[T, R] = Member(item, tag)
+        group = self._join(member, lead=True)
+        if group:
+            self._run(group, runner)
+        return member.answer()
+
+    async def submit_async(self, item: T, runner: Runner[T, R], *, tag: object = None) -> R:
+        """Like :meth:`submit`, awaited on an event loop that it never blocks."""
+        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        member: Member[T, R] = Member(item, tag, future=future)
+        group = self._join(member, lead=False)
+        if group:
+            # Alone: nothing to wait for, so its transaction starts at once on a commit thread.
+            _commit_threads().submit(self._run, group, runner)
+        elif group is None:
+            _commit_threads().submit(self._lead, runner)
+        return await future
+
+    def _join(self, member: Member[T, R], *, lead: bool) -> list[Member[T, R]] | None:
+        """Take ``member`` in: the group it runs in now (itself alone, or, when ``lead``, the
+        group it gathered); ``[]`` when another leads it; None when a leader must be found."""
         with self._lock:
             if self._committing == 0 and not self._leader:
                 # Nothing to wait for: run alone, at once.
                 self._committing += 1
-                group = [member]
-            else:
-                self._waiting.append(member)
-                if self._leader:
-                    if len(self._waiting) >= self.max_items:
-                        self._joined.notify_all()
-                    group = []
-                else:
-                    self._leader = True
-                    group = self._gather()
-        if group:
-            self._run(group, runner)
-        return member.answer()
+                return [member]
+            self._waiting.append(member)
+            if self._leader:
+                if len(self._waiting) >= self.max_items:
+                    self._joined.notify_all()
+                return []
+            self._leader = True
+            return self._gather() if lead else None
+
+    def _lead(self, runner: Runner[T, R]) -> None:
+        """On a commit thread: gather the group a member on a loop started, and run it."""
+        with self._lock:
+            group = self._gather()
+        self._run(group, runner)
 
     def _gather(self) -> list[Member[T, R]]:
         """As the leader, with the lock held: wait, then take the group and count it in."""
@@ -97,12 +171,10 @@ class GroupCommit(Generic[T, R]):
     def _run(self, group: list[Member[T, R]], runner: Runner[T, R]) -> None:
         try:
             try:
-                answers = runner([m.item for m in group])
+                answers = self._tagged(group, runner)
             except BaseException as failure:
-                if len(group) == 1:
-                    answers = [failure]
-                else:
-                    answers = [self._alone(m.item, runner) for m in group]
+                alone = len(group) == 1
+                answers = [failure] if alone else [self._alone(m, runner) for m in group]
             for member, answer in zip(group, answers, strict=True):
                 if isinstance(answer, BaseException):
                     member.error = answer
@@ -112,12 +184,33 @@ class GroupCommit(Generic[T, R]):
             with self._lock:
                 self._committing -= 1
                 self._joined.notify_all()
-            for member in group:
-                member.done.set()
+            self._answer(group)
 
     @staticmethod
-    def _alone(item: T, runner: Runner[T, R]) -> R | BaseException:
+    def _answer(group: list[Member[T, R]]) -> None:
+        """Wake every member: threads by their events, each loop once for all of its own."""
+        by_loop: dict[asyncio.AbstractEventLoop, list[Member[T, R]]] = {}
+        for member in group:
+            if member.future is None:
+                member.done.set()
+            else:
+                by_loop.setdefault(member.future.get_loop(), []).append(member)
+        for loop, members in by_loop.items():
+            # A loop that has closed took its requests with it: nobody is left to answer.
+            with suppress(RuntimeError):
+                loop.call_soon_threadsafe(_settle_all, members)
+
+    @staticmethod
+    def _tagged(group: list[Member[T, R]], runner: Runner[T, R]) -> Sequence[R | BaseException]:
+        token = _TAGS.set(tuple(m.tag for m in group))
         try:
-            return runner([item])[0]
+            return runner([m.item for m in group])
+        finally:
+            _TAGS.reset(token)
+
+    @classmethod
+    def _alone(cls, member: Member[T, R], runner: Runner[T, R]) -> R | BaseException:
+        try:
+            return cls._tagged([member], runner)[0]
         except BaseException as failure:
             return failure

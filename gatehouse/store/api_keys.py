@@ -1,4 +1,8 @@
-"""API key rows. Only SHA-256 hashes of keys are stored (invariant 6)."""
+"""API key rows. Only SHA-256 hashes of keys are stored (invariant 6).
+
+Processes keep live keys in memory (:mod:`gatehouse.services.key_cache`), so whatever takes a
+key out of use moves the registry's generation in the same transaction.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, insert, select, update
 
+from gatehouse.store.generations import REGISTRY, bump
 from gatehouse.store.tables import api_keys
 
 __all__ = ["ApiKeyRecord", "ApiKeyRepository"]
@@ -61,10 +66,14 @@ class ApiKeyRepository:
         return ApiKeyRecord(row.id, row.audience, row.recipient_id, row.prefix, row.revoked_at)
 
     def revoke_for_recipient(self, recipient_id: str, at: datetime) -> int:
-        """Revoke every live key of a recipient; returns how many."""
+        """Revoke every live key of a recipient; returns how many. Moves the registry's
+        generation when any was live, so no process trusts a remembered copy any more."""
         result = self._c.execute(
             update(api_keys)
             .where(api_keys.c.recipient_id == recipient_id, api_keys.c.revoked_at.is_(None))
             .values(revoked_at=at)
         )
-        return result.rowcount
+        revoked: int = result.rowcount
+        if revoked:
+            bump(self._c, REGISTRY)
+        return revoked

@@ -58,6 +58,11 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
+    # No ping at each checkout: it cost every request a round trip. A connection is found
+    # broken when a statement fails on it instead: SQLAlchemy then discards it and every pooled
+    # connection older than the failure, that one request answers 503 (a retry), and the next
+    # ones connect afresh. Connections are also renewed after half an hour, before a server's or
+    # a firewall's idle timeout can leave one dead in the pool unnoticed.
     return create_engine(
-        url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True
+        url, pool_recycle=1800, pool_size=10, max_overflow=10, hide_parameters=True
     )

@@ -1,7 +1,8 @@
 """Fact generations: counters that every write of a cached fact bumps in its own transaction.
 
 The transfer decision keeps the registry's facts (recipients, terms, suspended countries,
-disclosures) and the recipients' open erasure deadlines in process memory. Each process reads
+disclosures) and the recipients' open erasure deadlines in process memory, and every request
+the live API keys; a key taken out of use moves the registry's counter. Each process reads
 this one row at the start of a transfer; a counter that moved means another transaction, in
 any process, committed a change, and the cache is dropped. The bump is written by the same
 repository method that writes the fact, so no use case can change one and forget the other.
