@@ -30,6 +30,7 @@ from gatehouse.ledger import (
 from gatehouse.services.ledger_append import LEDGER_SHARDS, check_lengths
 from gatehouse.store.db import UTCDateTime
 from gatehouse.store.ledger import LedgerRepository
+from gatehouse.store.ledger_heads import ENTRY_COLUMNS
 from gatehouse.store.ledger_rows import insert_entries
 from gatehouse.store.ledger_tables import ledger_entries, ledger_shards
 from gatehouse.store.schema import metadata
@@ -53,17 +54,8 @@ __all__ = [
 
 Row = tuple[Any, ...]
 
-_LEDGER_COLUMNS = (
-    "shard",
-    "seq",
-    "kind",
-    "at",
-    "subject_id",
-    "recipient_id",
-    "payload",
-    "prev_hash",
-    "entry_hash",
-)
+# An entry row's columns, in the order the ledger's own writes use.
+_LEDGER_COLUMNS = ENTRY_COLUMNS
 
 
 class BulkRows:
