@@ -83,6 +83,14 @@ def test_phones_typed_back_to_back_are_split() -> None:
     assert phones("P123456789012010-1234-5678") == ["010-1234-5678"]
 
 
+def test_a_number_is_found_after_one_whose_last_group_looks_like_a_prefix() -> None:
+    # "0502" ends the first number and reads as a safe-number prefix running into the next
+    # one: a candidate that swallows the next number's start must not hide it.
+    text = "+82 10-0000-0502 010-0000-0000"
+    assert phones(text) == ["+82 10-0000-0502", "010-0000-0000"]
+    assert phones("010-1234-0507 010-2345-6789") == ["010-1234-0507", "010-2345-6789"]
+
+
 def test_tiling_needs_the_whole_run() -> None:
     assert tile_run("0101234567801098765432") == ((0, 11, True), (11, 22, True))
     assert tile_run("P12345678901201012345678") == ((0, 13, False), (13, 24, True))

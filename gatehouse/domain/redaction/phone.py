@@ -77,6 +77,19 @@ def _adjust(score: float, cue: context.Cue | None, plain: bool) -> float:
     return score
 
 
+def _overlapping(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """Every match, each searched for from one character past the last one's start.
+
+    ``finditer`` resumes after a match, so a candidate that swallows the start of the next
+    number ("+82 10-0000-0502 010-…" read as the safe number "0502 010-…") would hide that
+    number; candidates may overlap, and the engine keeps the best of them.
+    """
+    m = pattern.search(text)
+    while m is not None:
+        yield m
+        m = pattern.search(text, m.start() + 1)
+
+
 @lru_cache(maxsize=256)
 def tile_run(run: str) -> tuple[tuple[int, int, bool], ...] | None:
     """Split a glued run into (start, end, is_phone) pieces, or None when it does not split."""
@@ -115,7 +128,7 @@ class PhoneRecognizer(Recognizer):
 
     def find(self, text: str, cues: context.Cues) -> Iterator[Span]:
         """Yield phone numbers with their scores."""
-        for m in _NATIONAL.finditer(text):
+        for m in _overlapping(_NATIONAL, text):
             if m["more"] is None:
                 # Glued to a letter it is more likely the tail of a code ("89G020164451").
                 penalty = 0.3 if m["glued"] is not None else 0.0
@@ -124,7 +137,7 @@ class PhoneRecognizer(Recognizer):
                 # Only a mobile number is taken out of a longer run; the rest of the run is
                 # most likely a floor or unit glued to it, rarely an order number.
                 yield self._scored(text, cues, m, 0.6, m.end() - 1)
-        for m in _INTERNATIONAL.finditer(text) if "82" in text else ():
+        for m in _overlapping(_INTERNATIONAL, text) if "82" in text else ():
             base = _base(m["pfx"], m["mid"]) + (0.05 if m["plus"] else -0.15)
             if m["more"] is None:
                 yield self._scored(text, cues, m, base)
