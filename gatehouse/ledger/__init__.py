@@ -31,6 +31,7 @@ from gatehouse.ledger.entry import (
     parse_at,
     payload_text,
     shard_for,
+    stored_fields,
 )
 from gatehouse.ledger.keys import SIGNING_KEY_INFO, derive_signer, key_fingerprint
 from gatehouse.ledger.merkle import (
@@ -112,6 +113,7 @@ __all__ = [
     "LeafTree",
     "root",
     "shard_for",
+    "stored_fields",
     "streamed_audit_path",
     "verify_checkpoint",
     "verify_consistency",

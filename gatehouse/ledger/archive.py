@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from gatehouse.ledger.entry import LedgerEntry, format_at, parse_at, payload_text
+from gatehouse.ledger.entry import LedgerEntry, parse_at, stored_fields
 from gatehouse.ledger.merkle import CompactRange, perfect_root
 from gatehouse.ledger.scan import LeafRow
 
@@ -61,18 +61,7 @@ def archive_file_name(shard: int, first: int, last: int) -> str:
 def archive_line(entry: LedgerEntry) -> str:
     """The entry as one JSON line with the archive's columns (the payload as its canonical
     text), for DuckDB to read into the Parquet file."""
-    values = {
-        "shard": entry.shard,
-        "seq": entry.seq,
-        "kind": entry.kind,
-        "at": format_at(entry.at),
-        "subject_id": entry.subject_id,
-        "recipient_id": entry.recipient_id,
-        "payload": payload_text(entry.payload),
-        "prev_hash": entry.prev_hash,
-        "entry_hash": entry.entry_hash,
-    }
-    return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(stored_fields(entry), ensure_ascii=False, separators=(",", ":"))
 
 
 def _quote(value: str | None) -> str:

@@ -27,6 +27,7 @@ __all__ = [
     "format_at",
     "parse_at",
     "payload_text",
+    "stored_fields",
 ]
 
 GENESIS_HASH = "0" * 64
@@ -229,6 +230,22 @@ def payload_text(payload: Mapping[str, Any]) -> str:
         ensure_ascii=False,
         allow_nan=False,
     )
+
+
+def stored_fields(entry: LedgerEntry) -> dict[str, Any]:
+    """The entry as it is stored, a column each: its time as the ledger's text, its payload
+    as its canonical text (the database table and the archive files hold the same)."""
+    return {
+        "shard": entry.shard,
+        "seq": entry.seq,
+        "kind": entry.kind,
+        "at": format_at(entry.at),
+        "subject_id": entry.subject_id,
+        "recipient_id": entry.recipient_id,
+        "payload": payload_text(entry.payload),
+        "prev_hash": entry.prev_hash,
+        "entry_hash": entry.entry_hash,
+    }
 
 
 def make_entry(

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Connection, Insert, Text, bindparam, cast, insert, type_coerce
 
-from gatehouse.ledger import LeafRow, LedgerEntry, format_at, payload_text
+from gatehouse.ledger import LeafRow, LedgerEntry, stored_fields
 from gatehouse.store.ledger_tables import ledger_entries
 
 __all__ = ["entry_row", "insert_entries", "leaf_documents"]
@@ -67,17 +67,7 @@ def _statement(connection: Connection, statements: dict[str, Any]) -> Any:
 
 def entry_row(entry: LedgerEntry) -> dict[str, Any]:
     """The row of ``entry`` as :func:`insert_entries` stores it."""
-    return {
-        "shard": entry.shard,
-        "seq": entry.seq,
-        "kind": entry.kind,
-        "at": format_at(entry.at),
-        "subject_id": entry.subject_id,
-        "recipient_id": entry.recipient_id,
-        "payload": payload_text(entry.payload),
-        "prev_hash": entry.prev_hash,
-        "entry_hash": entry.entry_hash,
-    }
+    return stored_fields(entry)
 
 
 def insert_entries(connection: Connection, rows: list[dict[str, Any]]) -> None:
