@@ -353,7 +353,7 @@ def _fail(*_args: object, **_kwargs: object) -> None:
 
 @pytest.mark.parametrize(
     "where",
-    [(CustomerSessionRepository, "revoke_subject"), (SqlWebhooks, "enqueue")],
+    [(CustomerSessionRepository, "revoke_subject"), (SqlWebhooks, "enqueue_many")],
     ids=["revoking sessions", "a webhook"],
 )
 def test_a_failed_account_deletion_leaves_nothing_half_done(
@@ -407,6 +407,58 @@ def test_a_failed_account_deletion_leaves_nothing_half_done(
         authenticate_customer(gh, token)
     with gh.engine.connect() as connection:
         assert SubjectRepository(connection).wrapped_key(subject_id) is None
+
+
+def test_orders_at_many_sellers_take_the_same_statements_as_one(
+    world: tuple[Fresh, httpx.Client, LiveServer],
+) -> None:
+    """Twelve orders at four sellers: the sealed orders are read with one query, and the four
+    erasure requests and their webhooks go in with one insert each."""
+    fresh, api, server = world
+    gh = fresh.gatehouse
+    terms = publish_terms(api)
+    sellers = [new_seller(api, server.url, "CN", terms) for _ in range(4)]
+    subject_id = api.post("/v1/subjects", json=subject_body()).json()["id"]
+    for seller in sellers:
+        consent(api, subject_id, seller)
+    for number in range(12):
+        allowed_transfer(api, subject_id, sellers[number % 4])
+    for seller in sellers:
+        seller.client.close()
+    seen: list[str] = []
+
+    def record(*args: object) -> None:
+        seen.append(" ".join(str(args[2]).split()).upper())
+
+    event.listen(gh.engine, "before_cursor_execute", record)
+    try:
+        receipt = delete_account(gh, subject_id)
+    finally:
+        event.remove(gh.engine, "before_cursor_execute", record)
+    assert len(receipt.erasure_notices) == 4 and len(receipt.retained) >= 12
+    sealed_reads = [s for s in seen if s.startswith("SELECT PII_FIELDS.SCOPE")]
+    assert len(sealed_reads) == 1
+    assert len([s for s in seen if s.startswith("INSERT INTO ERASURE_REQUESTS ")]) == 1
+    assert len([s for s in seen if s.startswith("INSERT INTO OUTBOX_JOBS ")]) == 1
+    # However many orders and sellers: the whole deletion stays a fixed number of statements.
+    assert len(seen) <= 40
+    with gh.engine.connect() as c:
+        asked = c.execute(
+            select(erasure_requests.c.recipient_id, erasure_requests.c.transfer_ids).where(
+                erasure_requests.c.deletion_id == receipt.deletion_id
+            )
+        ).all()
+        queued = c.execute(select(outbox_jobs.c.payload)).scalars().all()
+    assert sorted(r.recipient_id for r in asked) == sorted(s.id for s in sellers)
+    assert all(len(r.transfer_ids) == 3 for r in asked)
+    webhooks = {
+        p["webhook_id"]: p for p in queued if p.get("event_type") == "subject.erasure_requested"
+    }
+    assert set(webhooks) == {n.erasure_id for n in receipt.erasure_notices}
+    for notice in receipt.erasure_notices:
+        data = webhooks[notice.erasure_id]["data"]
+        assert webhooks[notice.erasure_id]["recipient_id"] == notice.recipient_id
+        assert data["acknowledge"] == f"/v1/recipient/erasures/{notice.erasure_id}/ack"
 
 
 def test_closing_many_views_takes_the_same_statements_as_one(

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, event, func, insert, select
 
 from gatehouse.domain.errors import Conflict, InvalidInput, NotFound
 from gatehouse.services import outbox, worker
@@ -138,6 +138,36 @@ def test_duplicate_dedupe_key_is_a_no_op_returning_the_first_id(gh: Gatehouse) -
     # Jobs without a key never collide.
     assert _enqueue(gh) != _enqueue(gh)
     assert _count(gh) == 4
+
+
+def test_enqueue_many_is_one_insert_that_keeps_order_and_dedupes(gh: Gatehouse) -> None:
+    held = _enqueue(gh, dedupe_key="erasure:era_1")
+    at = gh.clock()
+
+    def job(key: str | None) -> Job:
+        return outbox.new_job(kind="test.echo", payload={"key": key}, at=at, dedupe_key=key)
+
+    jobs = [job("erasure:era_2"), job(None), job("erasure:era_1"), job("erasure:era_2")]
+    seen: list[str] = []
+
+    def record(*args: object) -> None:
+        seen.append(str(args[2]).split()[0].upper())
+
+    event.listen(gh.engine, "before_cursor_execute", record)
+    try:
+        with gh.engine.begin() as connection:
+            ids = outbox.enqueue_many(connection, jobs)
+    finally:
+        event.remove(gh.engine, "before_cursor_execute", record)
+    # The new keyed job, the plain one, the key held before, and the first job's id again.
+    assert ids == [jobs[0].id, jobs[1].id, held, jobs[0].id]
+    # One insert per kind of row (plain, keyed) and one read of the keys already held.
+    assert seen.count("INSERT") == 2 and seen.count("SELECT") == 1
+    assert _count(gh) == 3
+    stored = _job(gh, jobs[0].id)
+    assert stored.payload == {"key": "erasure:era_2"} and stored.status is JobStatus.PENDING
+    with gh.engine.begin() as connection:
+        assert outbox.enqueue_many(connection, []) == []
 
 
 def test_enqueue_refuses_bad_input(gh: Gatehouse) -> None:

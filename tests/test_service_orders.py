@@ -56,6 +56,35 @@ def test_an_orders_contents_are_sealed_and_its_creation_ledgered(w: World) -> No
     }
 
 
+def test_a_subjects_orders_open_together_and_only_their_own(w: World) -> None:
+    subject_id, other_id = w.subject(), w.subject()
+    seller = w.recipient()
+    first = orders.create_order(w.gh, new_order(subject_id, seller.id, "ORD-1"))
+    plain = orders.NewOrder(
+        subject_id=subject_id,
+        recipient_id=seller.id,
+        external_ref="ORD-2",
+        items=[OrderItem("MUG-02", "머그컵", 1)],
+        delivery_note=None,
+        customs_required=False,
+    )
+    second = orders.create_order(w.gh, plain)
+    theirs = orders.create_order(w.gh, new_order(other_id, seller.id, "ORD-3"))
+    stored = w.db.tables.orders
+    with w.gh.unit_of_work(read_only=True) as uow:
+        cipher = subject_cipher(w.gh, uow.subjects, subject_id)
+        assert cipher is not None
+        opened = orders.sealed_contents_of(
+            cipher, uow.subjects, subject_id, [stored[first], stored[second]]
+        )
+        with pytest.raises(ValueError, match="subject's own"):
+            orders.sealed_contents_of(cipher, uow.subjects, subject_id, [stored[theirs]])
+        assert orders.sealed_contents_of(cipher, uow.subjects, subject_id, []) == {}
+    assert set(opened) == {first, second}
+    assert opened[first][1] == "경비실에 맡겨 주세요"
+    assert opened[second] == ([{"sku": "MUG-02", "name": "머그컵", "quantity": 1}], None)
+
+
 def test_an_order_needs_a_live_subject_a_known_recipient_and_a_new_reference(w: World) -> None:
     subject_id = w.subject()
     seller = w.recipient()

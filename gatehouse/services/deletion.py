@@ -30,7 +30,7 @@ from gatehouse.services.erasures import (
     send_erasure_requests,
 )
 from gatehouse.services.operator_webhook import SUBJECT_DELETED_EVENT, enqueue_operator_event
-from gatehouse.services.orders import sealed_contents
+from gatehouse.services.orders import sealed_contents_of
 from gatehouse.services.request_records import open_records
 from gatehouse.services.retention import (
     COMPLAINT_FACTS,
@@ -127,8 +127,10 @@ def _retain(
     address = " ".join(
         part for part in (pii.address.postal_code, pii.address.line1, pii.address.line2) if part
     )
-    for order in uow.orders.of_subject(subject.id):
-        items, _note = sealed_contents(cipher, uow.subjects, order)
+    orders = uow.orders.of_subject(subject.id)
+    contents = sealed_contents_of(cipher, uow.subjects, subject.id, orders)
+    for order in orders:
+        items, _note = contents[order.id]
         facts: dict[str, Any] = {
             "order_ref": order.external_ref,
             "items": items,

@@ -15,6 +15,7 @@ from typing import Any
 from gatehouse.domain.errors import Conflict, NotFound
 from gatehouse.domain.ids import new_id
 from gatehouse.services.paging import split_page
+from gatehouse.services.ports import WebhookEvent
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.services.unit_of_work import UnitOfWork
 from gatehouse.store.records import ErasureRequest, Held
@@ -88,11 +89,9 @@ def send_erasure_requests(
             ids.append(transfer_id)
         if order_ref not in refs:
             refs.append(order_ref)
-    notices = []
-    for recipient_id, (transfer_ids, order_refs) in sorted(by_recipient.items()):
-        erasure_id = new_id("era")
-        uow.erasures.add_request(
-            id=erasure_id,
+    requests = [
+        ErasureRequest(
+            id=new_id("era"),
             deletion_id=deletion_id,
             consent_id=consent_id,
             cause=cause.value,
@@ -102,23 +101,30 @@ def send_erasure_requests(
             requested_at=now,
             due_at=due,
         )
-        # No PII in the notice: the recipient finds the data by its own order references.
-        uow.webhooks.enqueue(
-            recipient_id=recipient_id,
-            event_type=ERASURE_EVENT,
-            webhook_id=erasure_id,
-            data={
-                "erasure_id": erasure_id,
-                "cause": cause.value,
-                "transfer_ids": transfer_ids,
-                "order_refs": order_refs,
-                "due_at": due.isoformat(),
-                "acknowledge": f"/v1/recipient/erasures/{erasure_id}/ack",
-            },
-            at=now,
-        )
-        notices.append(ErasureNotice(recipient_id, erasure_id, due))
-    return notices
+        for recipient_id, (transfer_ids, order_refs) in sorted(by_recipient.items())
+    ]
+    uow.erasures.add_requests(requests)
+    # No PII in the notice: the recipient finds the data by its own order references.
+    uow.webhooks.enqueue_many(
+        [
+            WebhookEvent(
+                recipient_id=r.recipient_id,
+                event_type=ERASURE_EVENT,
+                webhook_id=r.id,
+                data={
+                    "erasure_id": r.id,
+                    "cause": cause.value,
+                    "transfer_ids": list(r.transfer_ids),
+                    "order_refs": list(r.order_refs),
+                    "due_at": due.isoformat(),
+                    "acknowledge": f"/v1/recipient/erasures/{r.id}/ack",
+                },
+            )
+            for r in requests
+        ],
+        now,
+    )
+    return [ErasureNotice(r.recipient_id, r.id, due) for r in requests]
 
 
 def erasure_status(request: ErasureRequest, now: datetime) -> str:

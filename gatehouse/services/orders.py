@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -34,6 +34,7 @@ __all__ = [
     "record_event",
     "order_scope",
     "sealed_contents",
+    "sealed_contents_of",
 ]
 
 # The order column each event stamps with its time.
@@ -147,7 +148,26 @@ def sealed_contents(
 ) -> tuple[list[dict[str, object]], str | None]:
     """Decrypt an order's items and delivery note with the subject's cipher."""
     scope = order_scope(order.id)
-    blobs = subjects.ciphertexts(order.subject_id, scope)
+    return _opened(cipher, scope, subjects.ciphertexts(order.subject_id, scope))
+
+
+def sealed_contents_of(
+    cipher: FieldCipher, subjects: Subjects, subject_id: str, orders: Sequence[OrderRef]
+) -> dict[str, tuple[list[dict[str, object]], str | None]]:
+    """:func:`sealed_contents` of each of the subject's ``orders``, by order id, read with one
+    query however many orders there are."""
+    if any(order.subject_id != subject_id for order in orders):
+        raise ValueError("every order must be the subject's own")
+    scopes = {order.id: order_scope(order.id) for order in orders}
+    blobs = subjects.ciphertexts_in(subject_id, scopes.values())
+    return {
+        order_id: _opened(cipher, scope, blobs.get(scope, {})) for order_id, scope in scopes.items()
+    }
+
+
+def _opened(
+    cipher: FieldCipher, scope: str, blobs: Mapping[str, bytes]
+) -> tuple[list[dict[str, object]], str | None]:
     items = json.loads(cipher.decrypt(scope, "items", blobs["items"]))
     note = (
         cipher.decrypt(scope, "delivery_note", blobs["delivery_note"])

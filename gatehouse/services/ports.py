@@ -33,6 +33,7 @@ from gatehouse.services.ports_operations import (
     OverseasRegister,
     VaultSecrets,
     WebhookEndpoints,
+    WebhookEvent,
     WrappedKeys,
 )
 from gatehouse.services.ports_transfers import Erasures, Orders, SafeNumbers, Transfers
@@ -65,6 +66,7 @@ __all__ = [
     "VaultSecrets",
     "Outbox",
     "WebhookEndpoints",
+    "WebhookEvent",
     "OperatorWebhooks",
     "WrappedKeys",
     "DashboardCounts",
@@ -314,3 +316,5 @@ class Webhooks(Protocol):
         data: Mapping[str, Any],
         at: datetime,
     ) -> str: ...
+
+    def enqueue_many(self, events: Sequence[WebhookEvent], at: datetime) -> list[str]: ...

@@ -6,7 +6,8 @@ themselves; see there for what a port is.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -31,7 +32,18 @@ __all__ = [
     "DashboardCounts",
     "OverseasRegister",
     "BrowserSessions",
+    "WebhookEvent",
 ]
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    """One event for a recipient's webhook: ids only, never personal data."""
+
+    recipient_id: str
+    event_type: str
+    webhook_id: str
+    data: Mapping[str, Any]
 
 
 class AbuseFlags(Protocol):
@@ -85,6 +97,8 @@ class Outbox(Protocol):
     """
 
     def add(self, job: Job) -> str: ...
+
+    def add_many(self, jobs: Sequence[Job]) -> list[str]: ...
 
     def claim(
         self, worker_id: str, now: datetime, locked_until: datetime, limit: int

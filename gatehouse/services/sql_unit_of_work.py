@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar, cast
@@ -11,7 +11,7 @@ from typing import Any, Self, TypeVar, cast
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from gatehouse.services.ports import Contention
+from gatehouse.services.ports import Contention, WebhookEvent
 from gatehouse.services.sql_errors import translated
 from gatehouse.services.sql_ledger import SqlLedger
 from gatehouse.services.sqlite_writer import WRITER_WAIT_S, writer_turn
@@ -75,6 +75,12 @@ class SqlWebhooks:
             data=data,
             at=at,
         )
+
+    def enqueue_many(self, events: Sequence[WebhookEvent], at: datetime) -> list[str]:
+        """Queue each event for its recipient, in one statement; the job ids, in order."""
+        from gatehouse.services.webhooks import enqueue_webhooks
+
+        return enqueue_webhooks(self._connection, events, at)
 
 
 class SqlOperatorEvents(OperatorEventRepository):

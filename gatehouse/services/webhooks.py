@@ -32,8 +32,14 @@ from sqlalchemy import Connection
 
 from gatehouse import __version__
 from gatehouse.domain.errors import InvalidInput, NotFound
-from gatehouse.services.outbox import PermanentFailure, RetryLater, enqueue, handler
-from gatehouse.services.ports import Outbox
+from gatehouse.services.outbox import (
+    PermanentFailure,
+    RetryLater,
+    enqueue_many,
+    handler,
+    new_job,
+)
+from gatehouse.services.ports import Outbox, WebhookEvent
 from gatehouse.services.recipients import webhook_secret_context
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.services.unit_of_work import UnitOfWork
@@ -57,6 +63,7 @@ __all__ = [
     "deliver",
     "encode_event",
     "enqueue_webhook",
+    "enqueue_webhooks",
     "format_secret",
     "post_event",
     "previous_webhook_secret_context",
@@ -138,22 +145,34 @@ def enqueue_webhook(
     same event queued twice for the same recipient is one job. ``data`` must be JSON and
     free of personal data: recipients fetch anything more through the API.
     """
-    if not _WEBHOOK_ID.fullmatch(webhook_id):
+    event = WebhookEvent(recipient_id, event_type, webhook_id, data)
+    return enqueue_webhooks(where, [event], at)[0]
+
+
+def enqueue_webhooks(
+    where: Outbox | Connection, events: Sequence[WebhookEvent], at: datetime
+) -> list[str]:
+    """:func:`enqueue_webhook` for each of ``events``, in one statement; their job ids."""
+    return enqueue_many(where, [_webhook_job(event, at) for event in events])
+
+
+def _webhook_job(event: WebhookEvent, at: datetime) -> Job:
+    if not _WEBHOOK_ID.fullmatch(event.webhook_id):
         raise ValueError("webhook_id must be 1-100 letters, digits, '_' or '-'")
-    if len(event_type) > _EVENT_TYPE_LENGTH or not _EVENT_TYPE.fullmatch(event_type):
-        raise ValueError(f"event_type must look like 'subject.erasure_requested': {event_type!r}")
+    kind = event.event_type
+    if len(kind) > _EVENT_TYPE_LENGTH or not _EVENT_TYPE.fullmatch(kind):
+        raise ValueError(f"event_type must look like 'subject.erasure_requested': {kind!r}")
     payload = {
-        "recipient_id": recipient_id,
-        "event_type": event_type,
-        "webhook_id": webhook_id,
-        "data": dict(data),
+        "recipient_id": event.recipient_id,
+        "event_type": kind,
+        "webhook_id": event.webhook_id,
+        "data": dict(event.data),
     }
-    return enqueue(
-        where,
+    return new_job(
         kind=DELIVER,
         payload=payload,
         at=at,
-        dedupe_key=f"webhook:{recipient_id}:{webhook_id}",
+        dedupe_key=f"webhook:{event.recipient_id}:{event.webhook_id}",
     )
 
 

@@ -63,19 +63,41 @@ class ErasureRepository:
         consent_id: str | None = None,
     ) -> None:
         """Ask one recipient to erase."""
-        self._c.execute(
-            insert(erasure_requests).values(
-                id=id,
-                deletion_id=deletion_id,
-                consent_id=consent_id,
-                cause=cause,
-                recipient_id=recipient_id,
-                transfer_ids=transfer_ids,
-                order_refs=order_refs,
-                requested_at=requested_at,
-                due_at=due_at,
-            )
+        self.add_requests(
+            [
+                ErasureRequest(
+                    id=id,
+                    deletion_id=deletion_id,
+                    consent_id=consent_id,
+                    cause=cause,
+                    recipient_id=recipient_id,
+                    transfer_ids=transfer_ids,
+                    order_refs=order_refs,
+                    requested_at=requested_at,
+                    due_at=due_at,
+                )
+            ]
         )
+
+    def add_requests(self, requests: Sequence[ErasureRequest]) -> None:
+        """Ask each recipient of ``requests`` to erase: one insert, one generation bump."""
+        if not requests:
+            return
+        rows = [
+            {
+                "id": r.id,
+                "deletion_id": r.deletion_id,
+                "consent_id": r.consent_id,
+                "cause": r.cause,
+                "recipient_id": r.recipient_id,
+                "transfer_ids": list(r.transfer_ids),
+                "order_refs": list(r.order_refs),
+                "requested_at": r.requested_at,
+                "due_at": r.due_at,
+            }
+            for r in requests
+        ]
+        self._c.execute(insert(erasure_requests).values(rows))
         bump(self._c, ERASURES)
 
     def request(self, erasure_id: str) -> ErasureRequest | None:

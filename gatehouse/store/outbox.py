@@ -7,7 +7,7 @@ outcome.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -102,14 +102,29 @@ class OutboxRepository:
     def add(self, job: Job) -> str:
         """Insert a job; with a ``dedupe_key`` already taken, insert nothing and return the
         id of the job holding it."""
-        values = _to_row(job)
-        key = job.dedupe_key
-        if key is None:
-            self._c.execute(insert(outbox_jobs).values(**values))
-            return str(values["id"])
+        return self.add_many([job])[0]
+
+    def add_many(self, jobs: Sequence[Job]) -> list[str]:
+        """Insert jobs in one statement, in order; each with a ``dedupe_key`` already taken
+        (or taken earlier in ``jobs``) is not inserted, and gives the id of the job holding it."""
+        if not jobs:
+            return []
+        keyed = [job for job in jobs if job.dedupe_key is not None]
+        plain = [_to_row(job) for job in jobs if job.dedupe_key is None]
+        if plain:
+            self._c.execute(insert(outbox_jobs).values(plain))
+        holders: dict[str, str] = {}
+        if keyed:
+            holders = self._add_keyed(keyed)
+        return [job.id if job.dedupe_key is None else holders[job.dedupe_key] for job in jobs]
+
+    def _add_keyed(self, jobs: Sequence[Job]) -> dict[str, str]:
+        """Insert de-duplicated jobs; the id holding each key."""
+        first = {job.dedupe_key: job for job in reversed(jobs)}
+        rows = [_to_row(job) for job in jobs if first[job.dedupe_key] is job]
         # ON CONFLICT DO NOTHING leaves the caller's transaction usable on PostgreSQL (a
         # failed INSERT would abort it) and waits for a concurrent holder of the key to
-        # commit or roll back, so the id read afterwards is a committed one.
+        # commit or roll back, so the ids read afterwards are committed ones.
         dialect = self._c.dialect.name
         if dialect == "postgresql":
             stmt: Any = postgresql.insert(outbox_jobs).on_conflict_do_nothing(
@@ -121,13 +136,19 @@ class OutboxRepository:
             )
         else:  # pragma: no cover - only SQLite and PostgreSQL are supported
             raise NotImplementedError(f"no de-duplicating insert for {dialect}")
-        inserted = self._c.execute(stmt.values(**values).returning(outbox_jobs.c.id)).first()
-        if inserted is not None:
-            return str(inserted.id)
-        existing = self._c.execute(
-            select(outbox_jobs.c.id).where(outbox_jobs.c.dedupe_key == key)
-        ).scalar_one()
-        return str(existing)
+        inserted = self._c.execute(
+            stmt.values(rows).returning(outbox_jobs.c.id, outbox_jobs.c.dedupe_key)
+        ).all()
+        holders = {str(row.dedupe_key): str(row.id) for row in inserted}
+        taken = [key for key in first if key not in holders]
+        if taken:
+            existing = self._c.execute(
+                select(outbox_jobs.c.id, outbox_jobs.c.dedupe_key).where(
+                    outbox_jobs.c.dedupe_key.in_(taken)
+                )
+            )
+            holders.update({str(row.dedupe_key): str(row.id) for row in existing})
+        return holders
 
     def claim(self, worker_id: str, now: datetime, locked_until: datetime, limit: int) -> list[Job]:
         """Lease up to ``limit`` due jobs to ``worker_id``, oldest ``run_at`` first.

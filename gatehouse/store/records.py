@@ -197,9 +197,10 @@ class ErasureRequest:
     order_refs: Sequence[str]
     requested_at: datetime
     due_at: datetime
-    acknowledged_at: datetime | None
-    attestation: str | None
-    escalated_at: datetime | None
+    # None until the recipient acknowledges, or the deadline passes unanswered.
+    acknowledged_at: datetime | None = None
+    attestation: str | None = None
+    escalated_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,12 @@ secrets, and the marketplace's own webhook."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from gatehouse.services.ports import DuplicateKey
+from gatehouse.services.ports import DuplicateKey, WebhookEvent
 from gatehouse.store.operator_webhooks import OperatorWebhookSetting, StoredEvent
 from gatehouse.store.outbox import Job, JobStatus
 from gatehouse.store.webhook_endpoints import PreviousSecret, WebhookEndpoint
@@ -49,6 +49,18 @@ class FakeWebhooks(FakeRepository):
         )
         return str(job["id"])
 
+    def enqueue_many(self, events: Sequence[WebhookEvent], at: datetime) -> list[str]:
+        return [
+            self.enqueue(
+                recipient_id=e.recipient_id,
+                event_type=e.event_type,
+                webhook_id=e.webhook_id,
+                data=e.data,
+                at=at,
+            )
+            for e in events
+        ]
+
 
 def _due(job: Job, now: datetime) -> bool:
     if job.status is JobStatus.PENDING:
@@ -74,6 +86,9 @@ class FakeOutbox(FakeRepository):
             raise DuplicateKey(f"job {job.id} exists")
         self._jobs()[job.id] = replace(job, payload=copy.deepcopy(job.payload))
         return job.id
+
+    def add_many(self, jobs: Sequence[Job]) -> list[str]:
+        return [self.add(job) for job in jobs]
 
     def claim(self, worker_id: str, now: datetime, locked_until: datetime, limit: int) -> list[Job]:
         self._hook("claim")

@@ -303,19 +303,34 @@ class FakeErasures(FakeRepository):
         due_at: datetime,
         consent_id: str | None = None,
     ) -> None:
+        self.add_requests(
+            [
+                ErasureRequest(
+                    id=id,
+                    deletion_id=deletion_id,
+                    consent_id=consent_id,
+                    cause=cause,
+                    recipient_id=recipient_id,
+                    transfer_ids=transfer_ids,
+                    order_refs=order_refs,
+                    requested_at=requested_at,
+                    due_at=due_at,
+                )
+            ]
+        )
+
+    def add_requests(self, requests: Sequence[ErasureRequest]) -> None:
         self._hook("add_request")
-        if id in self.t.erasures:
-            raise DuplicateKey(f"erasure {id} exists")
-        self.t.erasures[id] = ErasureRequest(
-            id=id,
-            deletion_id=deletion_id,
-            consent_id=consent_id,
-            cause=cause,
-            recipient_id=recipient_id,
-            transfer_ids=list(transfer_ids),
-            order_refs=list(order_refs),
-            requested_at=requested_at,
-            due_at=due_at,
+        for request in requests:
+            self._add_request(request)
+
+    def _add_request(self, request: ErasureRequest) -> None:
+        if request.id in self.t.erasures:
+            raise DuplicateKey(f"erasure {request.id} exists")
+        self.t.erasures[request.id] = replace(
+            request,
+            transfer_ids=list(request.transfer_ids),
+            order_refs=list(request.order_refs),
             acknowledged_at=None,
             attestation=None,
             escalated_at=None,
