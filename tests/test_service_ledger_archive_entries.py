@@ -46,6 +46,10 @@ def test_entries_and_hashes_across_the_boundary(fresh: Fresh, tmp_path: Path) ->
             e for e in ledger[0][:boundary] if e.kind == "view.read" and e.subject_id == "sub_3"
         ]
         assert found == expected and found
+        # Told the subject's shard, only that shard's files are read.
+        mine = find_archived(uow.ledger, directory, kind="view.read", subject_id="sub_3", shard=0)
+        assert mine == expected
+        assert find_archived(uow.ledger, directory, subject_id="sub_3", shard=1) == []
         assert find_archived(uow.ledger, tmp_path / "elsewhere", kind="view.read") == []
 
 

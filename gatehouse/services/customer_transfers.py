@@ -12,9 +12,10 @@ from gatehouse.domain.errors import NotFound
 from gatehouse.domain.policy import Label, RulePack
 from gatehouse.domain.recipients import Recipient
 from gatehouse.domain.subjects import Subject
-from gatehouse.ledger import Checkpoint
+from gatehouse.ledger import Checkpoint, shard_for
 from gatehouse.services import ledger
 from gatehouse.services.ledger_anchors import published_document
+from gatehouse.services.ledger_append import LEDGER_SHARDS
 from gatehouse.services.ledger_archive_entries import find_archived
 from gatehouse.services.ledger_keys import checkpoint_key
 from gatehouse.services.ledger_proofs import InclusionProof, Position, inclusion_proofs, prove
@@ -254,8 +255,9 @@ def _read(
     }
     if wanted - positions.keys():
         # Older transfers' entries may have moved to the ledger's archive files.
+        shard = shard_for(subject_id, uow.ledger.shard_count(LEDGER_SHARDS, create=False))
         archived = find_archived(
-            uow.ledger, archive_dir, kind="transfer.allowed", subject_id=subject_id
+            uow.ledger, archive_dir, kind="transfer.allowed", subject_id=subject_id, shard=shard
         )
         positions |= {
             tid: (e.shard, e.seq)

@@ -171,17 +171,22 @@ def find_archived(
     kind: str | None = None,
     subject_id: str | None = None,
     recipient_id: str | None = None,
+    shard: int | None = None,
 ) -> list[LedgerEntry]:
     """Archived entries matching every filter given, in (shard, seq) order: what
     ``Ledger.find`` returns from the hot table, for the entries it no longer holds. Each file
-    is scanned, so it suits a report or one customer's page, not a hot path; an unreadable
-    file contributes nothing here and fails verification."""
+    (of ``shard`` only, when given: a subject's entries all lie in its own shard) is scanned,
+    so it suits a report or one customer's page, not a hot path; an unreadable file
+    contributes nothing here and fails verification."""
     where = archive_directory(directory)
     if where is None:
         return []
     found: list[LedgerEntry] = []
-    for shard, rows in sorted(archive_records(ledger).items()):
-        for record in parse_records(shard, rows)[0]:
+    records = archive_records(ledger)
+    if shard is not None:
+        records = {shard: records[shard]} if shard in records else {}
+    for shard_number, rows in sorted(records.items()):
+        for record in parse_records(shard_number, rows)[0]:
             filters = {"kind": kind, "subject_id": subject_id, "recipient_id": recipient_id}
             try:
                 matched = read_matching(where / record.file_name, filters)
