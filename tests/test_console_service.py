@@ -14,6 +14,7 @@ from gatehouse.services import console
 from gatehouse.services.console import CountryCount, ReasonCount
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.store.erasures import ErasureRepository
+from gatehouse.store.records import ErasureRequest
 from tests.conftest import Fresh
 from tests.support.factories import subject_body
 from tests.support.gateway import allowed_transfer, consent, new_order, new_seller, publish_terms
@@ -38,15 +39,20 @@ def add_erasure(gh: Gatehouse, erasure_id: str, recipient_id: str, due_in: timed
     """An unacknowledged erasure request due ``due_in`` from now (negative: overdue)."""
     due_at = gh.clock() + due_in
     with gh.engine.begin() as connection:
-        ErasureRepository(connection).add_request(
-            id=erasure_id,
-            deletion_id=None,
-            recipient_id=recipient_id,
-            transfer_ids=[],
-            order_refs=[f"ORD-{erasure_id}"],
-            requested_at=due_at - timedelta(days=10),
-            due_at=due_at,
-            cause="consent_withdrawn",
+        ErasureRepository(connection).add_requests(
+            [
+                ErasureRequest(
+                    id=erasure_id,
+                    deletion_id=None,
+                    recipient_id=recipient_id,
+                    transfer_ids=[],
+                    order_refs=[f"ORD-{erasure_id}"],
+                    requested_at=due_at - timedelta(days=10),
+                    due_at=due_at,
+                    cause="consent_withdrawn",
+                    consent_id=None,
+                )
+            ]
         )
 
 

@@ -17,6 +17,7 @@ from gatehouse.services.runtime import Gatehouse, open_gatehouse
 from gatehouse.services.transfers import request_transfer
 from gatehouse.store import generations
 from gatehouse.store.erasures import ErasureRepository
+from gatehouse.store.records import ErasureRequest
 from gatehouse.store.tables import metadata
 from tests.conftest import Fresh
 from tests.test_transfer_concurrency import _setup
@@ -107,15 +108,20 @@ def test_a_warm_cache_spares_the_registry_reads_and_an_erasure_is_seen(fresh: Fr
         assert order is not None
     now = fresh.clock()
     with gh.engine.begin() as connection:
-        ErasureRepository(connection).add_request(
-            id="era_overdue",
-            deletion_id=None,
-            recipient_id=order.recipient_id,
-            transfer_ids=[],
-            order_refs=["ORD-1"],
-            requested_at=now - timedelta(days=11),
-            due_at=now - timedelta(days=1),
-            cause="consent_withdrawn",
+        ErasureRepository(connection).add_requests(
+            [
+                ErasureRequest(
+                    id="era_overdue",
+                    deletion_id=None,
+                    recipient_id=order.recipient_id,
+                    transfer_ids=[],
+                    order_refs=["ORD-1"],
+                    requested_at=now - timedelta(days=11),
+                    due_at=now - timedelta(days=1),
+                    cause="consent_withdrawn",
+                    consent_id=None,
+                )
+            ]
         )
     refused = request_transfer(gh, plan[0][4], purpose="fulfilment", flow="provision")
     assert refused.decision.refusal is not None

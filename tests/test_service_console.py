@@ -10,6 +10,7 @@ from gatehouse.domain.errors import Conflict, NotFound
 from gatehouse.services import console, rights_requests, terms
 from gatehouse.services.outbox import JobStatus, enqueue, run_once
 from gatehouse.services.transfers import request_transfer
+from gatehouse.store.records import ErasureRequest
 from tests.support.factories import TERMS_CLAUSES
 from tests.support.fake_world import World, new_world
 
@@ -30,16 +31,20 @@ def file(w: World, kind: str) -> str:
 
 def erasure(w: World, erasure_id: str, recipient_id: str, due_in: timedelta) -> None:
     with w.gh.unit_of_work() as uow:
-        uow.erasures.add_request(
-            id=erasure_id,
-            deletion_id=None,
-            consent_id=None,
-            cause="consent_withdrawn",
-            recipient_id=recipient_id,
-            transfer_ids=[],
-            order_refs=[f"ORD-{erasure_id}"],
-            requested_at=w.clock() - timedelta(days=10),
-            due_at=w.clock() + due_in,
+        uow.erasures.add_requests(
+            [
+                ErasureRequest(
+                    id=erasure_id,
+                    deletion_id=None,
+                    consent_id=None,
+                    cause="consent_withdrawn",
+                    recipient_id=recipient_id,
+                    transfer_ids=[],
+                    order_refs=[f"ORD-{erasure_id}"],
+                    requested_at=w.clock() - timedelta(days=10),
+                    due_at=w.clock() + due_in,
+                )
+            ]
         )
 
 

@@ -22,6 +22,7 @@ from gatehouse.services.outbox import enqueue, run_once
 from gatehouse.services.rights_requests import submit_request
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.store.db import make_engine
+from gatehouse.store.records import ErasureRequest
 from tests.conftest import Fresh
 from tests.support import gateway
 from tests.support.server import operator_api
@@ -30,16 +31,20 @@ from tests.support.server import operator_api
 def add_erasure(gh: Gatehouse, recipient_id: str, due_in: timedelta) -> None:
     now = gh.clock()
     with gh.unit_of_work() as uow:
-        uow.erasures.add_request(
-            id=f"era_{due_in.days}_{now.timestamp()}",
-            deletion_id=None,
-            consent_id=None,
-            cause="consent_withdrawn",
-            recipient_id=recipient_id,
-            transfer_ids=[],
-            order_refs=["ORD-1"],
-            requested_at=now,
-            due_at=now + due_in,
+        uow.erasures.add_requests(
+            [
+                ErasureRequest(
+                    id=f"era_{due_in.days}_{now.timestamp()}",
+                    deletion_id=None,
+                    consent_id=None,
+                    cause="consent_withdrawn",
+                    recipient_id=recipient_id,
+                    transfer_ids=[],
+                    order_refs=["ORD-1"],
+                    requested_at=now,
+                    due_at=now + due_in,
+                )
+            ]
         )
 
 

@@ -15,6 +15,7 @@ import httpx
 from gatehouse.services.access import issue_operator_key
 from gatehouse.services.console import PANEL_ROWS
 from gatehouse.store.erasures import ErasureRepository
+from gatehouse.store.records import ErasureRequest
 from tests.conftest import Fresh, LiveServer
 from tests.support.gateway import new_seller
 from tests.support.gateway import publish_terms as publish
@@ -44,15 +45,20 @@ def test_past_the_row_limit_the_panel_shows_the_most_overdue_first(fresh: Fresh)
                 ("era_zz_next", now + timedelta(days=3)),
             ]
             for erasure_id, due_at in rows:
-                repo.add_request(
-                    id=erasure_id,
-                    deletion_id=None,
-                    recipient_id=seller.id,
-                    transfer_ids=[],
-                    order_refs=[],
-                    requested_at=due_at - timedelta(days=10),
-                    due_at=due_at,
-                    cause="consent_withdrawn",
+                repo.add_requests(
+                    [
+                        ErasureRequest(
+                            id=erasure_id,
+                            deletion_id=None,
+                            recipient_id=seller.id,
+                            transfer_ids=[],
+                            order_refs=[],
+                            requested_at=due_at - timedelta(days=10),
+                            due_at=due_at,
+                            cause="consent_withdrawn",
+                            consent_id=None,
+                        )
+                    ]
                 )
         console = Console(server.url)
         try:

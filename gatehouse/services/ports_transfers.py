@@ -43,7 +43,9 @@ class Orders(Protocol):
 
     def of_subject(self, subject_id: str) -> list[StoredOrder]: ...
 
-    def record_event(self, order_id: str, event: str, at: datetime, **changes: Any) -> None: ...
+    def record_event(
+        self, subject_id: str, order_id: str, event: str, at: datetime, **changes: Any
+    ) -> None: ...
 
 
 class Transfers(Protocol):
@@ -125,20 +127,6 @@ class SafeNumbers(Protocol):
 
 class Erasures(Protocol):
     """Erasure requests sent to recipients, and the deletions that sent some of them."""
-
-    def add_request(
-        self,
-        *,
-        id: str,
-        deletion_id: str | None,
-        cause: str,
-        recipient_id: str,
-        transfer_ids: list[str],
-        order_refs: list[str],
-        requested_at: datetime,
-        due_at: datetime,
-        consent_id: str | None = None,
-    ) -> None: ...
 
     def add_requests(self, requests: Sequence[ErasureRequest]) -> None: ...
 

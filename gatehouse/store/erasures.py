@@ -49,36 +49,6 @@ class ErasureRepository:
             return None
         return Deletion(row.id, row.subject_id, row.requested_by, row.at, dict(row.receipt))
 
-    def add_request(
-        self,
-        *,
-        id: str,
-        deletion_id: str | None,
-        cause: str,
-        recipient_id: str,
-        transfer_ids: list[str],
-        order_refs: list[str],
-        requested_at: datetime,
-        due_at: datetime,
-        consent_id: str | None = None,
-    ) -> None:
-        """Ask one recipient to erase."""
-        self.add_requests(
-            [
-                ErasureRequest(
-                    id=id,
-                    deletion_id=deletion_id,
-                    consent_id=consent_id,
-                    cause=cause,
-                    recipient_id=recipient_id,
-                    transfer_ids=transfer_ids,
-                    order_refs=order_refs,
-                    requested_at=requested_at,
-                    due_at=due_at,
-                )
-            ]
-        )
-
     def add_requests(self, requests: Sequence[ErasureRequest]) -> None:
         """Ask each recipient of ``requests`` to erase: one insert, one generation bump."""
         if not requests:

@@ -93,8 +93,11 @@ class FakeOrders(FakeRepository):
         mine = [o for o in self.t.orders.values() if o.subject_id == subject_id]
         return sorted(mine, key=lambda o: (o.created_at, o.id))
 
-    def record_event(self, order_id: str, event: str, at: datetime, **changes: Any) -> None:
+    def record_event(
+        self, subject_id: str, order_id: str, event: str, at: datetime, **changes: Any
+    ) -> None:
         self._hook("record_event")
+        assert self.t.orders[order_id].subject_id == subject_id, "the order is the subject's"
         self.t.order_events.append((order_id, event, at))
         self.t.orders[order_id] = replace(self.t.orders[order_id], **changes)
 
@@ -290,37 +293,8 @@ def _status_matches(request: ErasureRequest, status: str | None, now: datetime |
 
 
 class FakeErasures(FakeRepository):
-    def add_request(
-        self,
-        *,
-        id: str,
-        deletion_id: str | None,
-        cause: str,
-        recipient_id: str,
-        transfer_ids: list[str],
-        order_refs: list[str],
-        requested_at: datetime,
-        due_at: datetime,
-        consent_id: str | None = None,
-    ) -> None:
-        self.add_requests(
-            [
-                ErasureRequest(
-                    id=id,
-                    deletion_id=deletion_id,
-                    consent_id=consent_id,
-                    cause=cause,
-                    recipient_id=recipient_id,
-                    transfer_ids=transfer_ids,
-                    order_refs=order_refs,
-                    requested_at=requested_at,
-                    due_at=due_at,
-                )
-            ]
-        )
-
     def add_requests(self, requests: Sequence[ErasureRequest]) -> None:
-        self._hook("add_request")
+        self._hook("add_requests")
         for request in requests:
             self._add_request(request)
 
