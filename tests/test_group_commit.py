@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pytest
 
@@ -133,20 +133,6 @@ def test_a_failed_group_is_run_again_one_by_one() -> None:
     assert sorted(g[0] for g in runner.groups[2:]) == [5, 6, 7]  # then each alone
 
 
-def test_the_leader_stops_waiting_after_max_wait() -> None:
-    groups: GroupCommit[int, int] = GroupCommit(max_wait=0.05)
-    runner = Recorder()
-    first = threading.Thread(target=groups.submit, args=(1, runner))
-    first.start()
-    assert runner.first_started.wait(5)
-    started = time.perf_counter()
-    assert groups.submit(2, runner) == 20  # the first commit is still held open
-    assert time.perf_counter() - started < 2.0
-    runner.release_first.set()
-    first.join(5)
-    assert runner.groups == [[1], [2]]
-
-
 def _catching(
     groups: GroupCommit[int, int], runner: Recorder, item: int, answers: dict[int, object]
 ) -> object:
@@ -254,14 +240,25 @@ def test_threads_and_a_loop_share_one_group() -> None:
     assert sorted(runner.groups[1]) == [2, 3, 4] and len(runner.groups) == 2
 
 
-def test_a_member_on_a_loop_waits_at_most_max_wait_behind_a_commit() -> None:
+def _from_a_thread(groups: GroupCommit[int, int], runner: Recorder, item: int) -> object:
+    return groups.submit(item, runner)
+
+
+def _from_a_loop(groups: GroupCommit[int, int], runner: Recorder, item: int) -> object:
+    return _gathered(groups, runner, [item])[0]
+
+
+@pytest.mark.parametrize("submit", [_from_a_thread, _from_a_loop], ids=["thread", "loop"])
+def test_a_member_waits_at_most_max_wait_behind_a_commit(
+    submit: Callable[[GroupCommit[int, int], Recorder, int], object],
+) -> None:
     groups: GroupCommit[int, int] = GroupCommit(max_wait=0.05)
     runner = Recorder()
     first = threading.Thread(target=groups.submit, args=(1, runner))
     first.start()
     assert runner.first_started.wait(5)
     started = time.perf_counter()
-    assert _gathered(groups, runner, [2]) == [20]  # the first commit is still held open
+    assert submit(groups, runner, 2) == 20  # the first commit is still held open
     assert time.perf_counter() - started < 2.0
     runner.release_first.set()
     first.join(5)
