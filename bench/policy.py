@@ -15,7 +15,8 @@ Timed, each beside a baseline run in the same process against the same database:
 - **re-publish**: one recipient's e-mail changes (not timed), then ``publish_policy``;
   baseline: the plain ``SELECT`` of the recipients alone;
 - **show policy**: ``show_policy`` of the version in force, in Korean, and ``GET
-  /v1/privacy-policy`` in-process; baseline: a plain ``SELECT`` of that version's row;
+  /v1/privacy-policy`` in-process; baseline: a plain ``SELECT`` of that version's row and of
+  its compact Korean document;
 - **register pages** (``policy_register_page``, 50 entries, which also counts the matches):
   the first page, a page 90 % down the cursor chain, a name search matching one recipient in
   1,000 and a country filter; baseline: a plain ``SELECT`` of the same columns of
@@ -54,6 +55,7 @@ from gatehouse.services.policy_reading import (
 from gatehouse.services.privacy_policy import name_key, publish_policy
 from gatehouse.services.runtime import Gatehouse, open_gatehouse
 from gatehouse.store.policy_disclosures import policy_disclosures
+from gatehouse.store.policy_documents import policy_documents, policy_entrustees
 from gatehouse.store.privacy_policies import policy_register, policy_versions
 from gatehouse.store.scratch import scratch_database
 from gatehouse.store.tables import recipients
@@ -156,6 +158,8 @@ def _reset(gh: Gatehouse) -> None:
     with gh.engine.begin() as c:
         c.execute(delete(policy_disclosures))
         c.execute(delete(policy_register))
+        c.execute(delete(policy_entrustees))
+        c.execute(delete(policy_documents))
         c.execute(delete(policy_versions))
 
 
@@ -188,8 +192,12 @@ def _bench_publish(gh: Gatehouse, rounds: int) -> list[tuple[str, float, float]]
 def _plain_version(gh: Gatehouse, version: int) -> Callable[[], object]:
     def call() -> object:
         with gh.engine.connect() as c:
+            c.execute(select(policy_versions).where(policy_versions.c.version == version)).one()
+            # The version's Korean document, which now holds no entrustee row.
             return c.execute(
-                select(policy_versions).where(policy_versions.c.version == version)
+                select(policy_documents).where(
+                    policy_documents.c.version == version, policy_documents.c.language == "ko"
+                )
             ).one()
 
     return call

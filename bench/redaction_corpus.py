@@ -178,22 +178,50 @@ class Maker:
 
     def phone(self) -> str:
         """Any kind of phone number, mobiles most often."""
-        kind = self.weighted(
-            [("mobile", 0.7), ("landline", 0.12), ("safe", 0.08), ("intl", 0.1)]
-        )
+        kind = self.weighted([("mobile", 0.7), ("landline", 0.12), ("safe", 0.08), ("intl", 0.1)])
         return {"mobile": self.mobile, "landline": self.landline, "safe": self.safe}.get(
             kind, self.intl
         )()
 
     LOCALS = (
-        "minji", "jiwoo", "seoyeon", "hyunwoo", "jihoon", "sujin", "yuna", "dongmin", "kimsy",
-        "parkjh", "leehs", "choi.ej", "jung_mk", "kang2", "yoon.sh", "hanbyeol", "soyoung",
-        "bluesky", "happyday", "sunny", "mint.choco", "gamja", "dalgom", "ttokki", "jjang",
+        "minji",
+        "jiwoo",
+        "seoyeon",
+        "hyunwoo",
+        "jihoon",
+        "sujin",
+        "yuna",
+        "dongmin",
+        "kimsy",
+        "parkjh",
+        "leehs",
+        "choi.ej",
+        "jung_mk",
+        "kang2",
+        "yoon.sh",
+        "hanbyeol",
+        "soyoung",
+        "bluesky",
+        "happyday",
+        "sunny",
+        "mint.choco",
+        "gamja",
+        "dalgom",
+        "ttokki",
+        "jjang",
     )
     DOMAINS = (
-        ("naver.com", 0.38), ("gmail.com", 0.2), ("kakao.com", 0.1), ("daum.net", 0.09),
-        ("hanmail.net", 0.08), ("nate.com", 0.05), ("hotmail.com", 0.03), ("icloud.com", 0.03),
-        ("korea.ac.kr", 0.01), ("snu.ac.kr", 0.01), ("company.co.kr", 0.02),
+        ("naver.com", 0.38),
+        ("gmail.com", 0.2),
+        ("kakao.com", 0.1),
+        ("daum.net", 0.09),
+        ("hanmail.net", 0.08),
+        ("nate.com", 0.05),
+        ("hotmail.com", 0.03),
+        ("icloud.com", 0.03),
+        ("korea.ac.kr", 0.01),
+        ("snu.ac.kr", 0.01),
+        ("company.co.kr", 0.02),
     )
 
     def email(self) -> str:
@@ -299,8 +327,14 @@ class Maker:
         return self.rng.choice(names), sep.join(cut)
 
     CARD_PREFIXES = (
-        ("4", 16, 0.38), ("5", 16, 0.25), ("2", 16, 0.04), ("34", 15, 0.03), ("37", 15, 0.04),
-        ("35", 16, 0.1), ("62", 16, 0.04), ("94", 16, 0.12),
+        ("4", 16, 0.38),
+        ("5", 16, 0.25),
+        ("2", 16, 0.04),
+        ("34", 15, 0.03),
+        ("37", 15, 0.04),
+        ("35", 16, 0.1),
+        ("62", 16, 0.04),
+        ("94", 16, 0.12),
     )
 
     def card(self) -> str:
@@ -371,9 +405,17 @@ class Maker:
                 return text
 
     COURIERS = (
-        ("CJ대한통운", "cj"), ("대한통운", "cj"), ("CJ택배", "cj"), ("한진택배", "hanjin"),
-        ("한진", "hanjin"), ("롯데택배", "lotte"), ("롯데글로벌로지스", "lotte"),
-        ("우체국택배", "epost"), ("우체국 등기", "epost"), ("로젠택배", "logen"), ("로젠", "logen"),
+        ("CJ대한통운", "cj"),
+        ("대한통운", "cj"),
+        ("CJ택배", "cj"),
+        ("한진택배", "hanjin"),
+        ("한진", "hanjin"),
+        ("롯데택배", "lotte"),
+        ("롯데글로벌로지스", "lotte"),
+        ("우체국택배", "epost"),
+        ("우체국 등기", "epost"),
+        ("로젠택배", "logen"),
+        ("로젠", "logen"),
     )
 
     def tracking(self) -> tuple[str, str]:
@@ -451,8 +493,21 @@ class Maker:
         )
 
     BUILDINGS = (
-        "래미안", "힐스테이트", "롯데캐슬", "자이", "푸르지오", "e편한세상", "아이파크", "SK뷰",
-        "더샵", "한신빌라", "현대아파트", "주공아파트", "센트럴오피스텔", "스타타워", "그린빌",
+        "래미안",
+        "힐스테이트",
+        "롯데캐슬",
+        "자이",
+        "푸르지오",
+        "e편한세상",
+        "아이파크",
+        "SK뷰",
+        "더샵",
+        "한신빌라",
+        "현대아파트",
+        "주공아파트",
+        "센트럴오피스텔",
+        "스타타워",
+        "그린빌",
     )
 
     def building(self) -> str:
@@ -471,8 +526,13 @@ class Maker:
         """A time of day or a window."""
         hour = self.rng.randint(7, 21)
         return self.pick(
-            (f"오후 {hour - 12 if hour > 12 else hour}시", f"{hour}:{self.pick(('00', '30'))}",
-             f"{hour}시 이후", f"저녁 {self.rng.randint(6, 9)}시", f"{hour}시~{hour + 2}시")
+            (
+                f"오후 {hour - 12 if hour > 12 else hour}시",
+                f"{hour}:{self.pick(('00', '30'))}",
+                f"{hour}시 이후",
+                f"저녁 {self.rng.randint(6, 9)}시",
+                f"{hour}시~{hour + 2}시",
+            )
         )
 
     def postal(self) -> str:
@@ -480,7 +540,15 @@ class Maker:
         return f"{self.rng.randint(1, 63):02d}{self.digits(3)}"
 
     NAMES = (
-        "김민지", "이서준", "박지훈", "최유나", "정하은", "강도현", "윤서연", "장민수", "임지우",
+        "김민지",
+        "이서준",
+        "박지훈",
+        "최유나",
+        "정하은",
+        "강도현",
+        "윤서연",
+        "장민수",
+        "임지우",
     )
 
     def name(self) -> str:
@@ -677,13 +745,41 @@ ORDERISH = (
     "모델명 {sku} 정품 맞나요?",
 )
 OPENERS = (
-    "", "", "", "안녕하세요", "안녕하세요~", "판매자님", "사장님", "저기요", "Hi", "문의드립니다",
-    "급해요!!", "기사님~", "안녕하세요 판매자님", "수고많으십니다", "Hello",
+    "",
+    "",
+    "",
+    "안녕하세요",
+    "안녕하세요~",
+    "판매자님",
+    "사장님",
+    "저기요",
+    "Hi",
+    "문의드립니다",
+    "급해요!!",
+    "기사님~",
+    "안녕하세요 판매자님",
+    "수고많으십니다",
+    "Hello",
 )
 CLOSERS = (
-    "", "", "", "", "감사합니다", "감사합니다^^", "수고하세요~", "부탁드려요 ㅠㅠ",
-    "빨리 보내주세요", "ㅋㅋ", "Thanks!", "😊", "🙏", "부탁드립니다!!", "감사해요 ㅎㅎ",
-    "좋은 하루 되세요", "확인 부탁드립니다", "thx",
+    "",
+    "",
+    "",
+    "",
+    "감사합니다",
+    "감사합니다^^",
+    "수고하세요~",
+    "부탁드려요 ㅠㅠ",
+    "빨리 보내주세요",
+    "ㅋㅋ",
+    "Thanks!",
+    "😊",
+    "🙏",
+    "부탁드립니다!!",
+    "감사해요 ㅎㅎ",
+    "좋은 하루 되세요",
+    "확인 부탁드립니다",
+    "thx",
 )
 TYPOS = (
     ("주세요", ("주세여", "주세욤", "쥬세요")),

@@ -251,10 +251,14 @@ def _fuzz(
     only_known_ids: bool,
 ) -> None:
     """Valid and invalid requests to one operation, each answer checked against the document."""
-    strategies = [] if only_known_ids else [
-        operation.as_strategy(GenerationMode.POSITIVE),
-        operation.as_strategy(GenerationMode.NEGATIVE),
-    ]
+    strategies = (
+        []
+        if only_known_ids
+        else [
+            operation.as_strategy(GenerationMode.POSITIVE),
+            operation.as_strategy(GenerationMode.NEGATIVE),
+        ]
+    )
     if known:
         strategies.append(operation.as_strategy(GenerationMode.POSITIVE, path_parameters=known))
     requests = st.one_of(*strategies)

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from gatehouse.domain.audit import AuditReport, Category, FindingKey, Status
 from gatehouse.ledger import (
@@ -392,3 +392,49 @@ def test_checkpoints_signed_by_a_key_stored_before_derivation_still_verify(
     assert report.integrity.ok, report.integrity
     assert report.integrity.entries > 0
     assert report.integrity.checkpoint_sequence == 1  # the legacy key's, still trusted
+
+
+def test_the_report_verifies_its_window_and_says_so(market: Market) -> None:
+    """The audit verifies the window's entries and proves them in the signed checkpoint; an
+    entry edited outside the window is ``gatehouse ledger verify``'s to find (or the audit's
+    ``full`` check), not the window's."""
+    play(market)
+    gh = market.fresh.gatehouse
+    with gh.engine.begin() as connection:
+        edited = connection.execute(
+            select(ledger_entries.c.shard, ledger_entries.c.seq, ledger_entries.c.payload)
+            .where(ledger_entries.c.kind == "transfer.allowed")
+            .order_by(ledger_entries.c.at)
+            .limit(1)
+        ).one()
+        connection.execute(
+            update(ledger_entries)
+            .where(ledger_entries.c.shard == edited.shard, ledger_entries.c.seq == edited.seq)
+            .values(payload={**edited.payload, "country": "KP"})
+        )
+    market.fresh.clock.advance(days=1)
+    start = market.now()
+    subject = new_subject(market.api)
+    consent(market.api, subject, market.sellers["us"])
+    allowed_transfer(market.api, subject, market.sellers["us"])
+    end = market.now() + timedelta(hours=1)
+
+    report = build_audit(gh, start, end)
+
+    checked = report.integrity
+    assert checked.ok and checked.scope == "window", checked
+    # Every entry of the window is newer than the checkpoint: read, chained, not yet proven.
+    assert checked.uncovered == report.entries > 0 and checked.shards_proven == 0
+    with gh.engine.connect() as connection:
+        total = connection.execute(select(func.count()).select_from(ledger_entries)).scalar_one()
+    assert report.entries <= checked.entries < total
+    assert report.to_dict()["integrity"]["scope"] == "window"
+
+    make_checkpoint(gh)
+    signed = build_audit(gh, start, end).integrity
+    assert signed.ok and signed.uncovered == 0 and signed.shards_proven >= 1
+
+    full = build_audit(gh, start, end, full=True).integrity
+    assert not full.ok and full.scope == "ledger" and full.entries == total
+    assert full.first_bad is not None
+    assert full.first_bad.startswith(f"{edited.shard}:{edited.seq} ")

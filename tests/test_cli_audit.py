@@ -55,7 +55,8 @@ def test_the_demos_report_matches_its_ledger_and_prints_in_korean(
     done = _run(["audit", "--from", str(first), "--to", str(last), "--out", str(out)], demo)
 
     assert done.returncode == 0, done.stderr
-    assert "ledger verifies" in done.stdout
+    # The audit verifies the period's entries and says so; the whole ledger is another command.
+    assert "ledger entries verify" in done.stdout and "gatehouse ledger verify" in done.stdout
     report = json.loads((out / "audit.json").read_text(encoding="utf-8"))
     rows = _ledger_rows(demo, f"{first}T00:00:00", f"{last + timedelta(days=1)}T00:00:00")
     assert report["entries"] == len(rows) > 0
@@ -71,6 +72,8 @@ def test_the_demos_report_matches_its_ledger_and_prints_in_korean(
     assert figures["requests"]["late"] == 1 and figures["incidents"]["notified_on_time"] == 1
     assert figures["erasure"]["deletions"] == 1 and figures["policy"]["versions"] >= 1
     assert report["integrity"]["ok"] and report["integrity"]["uncovered"] == 0
+    assert report["integrity"]["scope"] == "window"
+    assert report["integrity"]["shards_proven"] > 0
 
     html = (out / "audit.html").read_text(encoding="utf-8")
     assert html.count("<svg") >= 2
@@ -83,6 +86,22 @@ def test_the_demos_report_matches_its_ledger_and_prints_in_korean(
         assert month in text
     footer = re.findall(r"(\d+)\s*/\s*(\d+)", pdf.pages[-1].extract_text())
     assert footer and int(footer[-1][1]) == len(pdf.pages) == int(footer[-1][0])
+
+
+def test_full_verify_also_verifies_the_whole_ledger(demo: Path, pdf_engine: None) -> None:
+    today = datetime.now(UTC).date()
+    out = demo / "full"
+    window = ["--from", str(today - timedelta(days=30)), "--to", str(today)]
+
+    done = _run(["audit", *window, "--out", str(out), "--full-verify"], demo)
+
+    assert done.returncode == 0, done.stderr
+    assert "ledger verifies (all" in done.stdout
+    report = json.loads((out / "audit.json").read_text(encoding="utf-8"))
+    with sqlite3.connect(demo / "gatehouse-demo.db") as connection:
+        (total,) = connection.execute("SELECT count(*) FROM ledger_entries").fetchone()
+    assert report["integrity"]["scope"] == "ledger"
+    assert report["integrity"]["entries"] == total
 
 
 def test_bad_arguments_exit_2_and_write_nothing(demo: Path) -> None:

@@ -211,7 +211,11 @@ def test_export_writes_every_file_with_a_manifest(exported: Exported) -> None:
     assert key["public_key_b64"] == public_key(exported.fresh.gatehouse)
     assert key["key_id"] == checkpoint.key_id
     policy = json.loads((out / "policies/v1.json").read_text(encoding="utf-8"))
-    assert policy["version"] == 1 and len(policy["content_hash"]) == 64 and policy["documents"]
+    assert policy["version"] == 1 and len(policy["content_hash"]) == 64
+    # Whole in each language, as hashed: no table is a page with a total.
+    assert set(policy["documents"]) == {"ko", "en"}
+    tables = [t for d in policy["documents"].values() for s in d["sections"] for t in s["tables"]]
+    assert tables and all("total" not in t for t in tables)
     readme = (out / "README.md").read_text(encoding="utf-8")
     assert "python verify.py" in readme and readme.count("```sql") == 3
     assert "import gatehouse" not in (out / "verify.py").read_text(encoding="utf-8")

@@ -24,6 +24,7 @@ PUBLIC = {
     ("get", "/v1/privacy-policy"),
     ("get", "/v1/privacy-policy/versions"),
     ("get", "/v1/privacy-policy/register"),
+    ("get", "/v1/privacy-policy/entrustees"),
 }
 
 

@@ -305,3 +305,44 @@ def test_an_empty_required_item_stops_publishing_and_is_named(world: World) -> N
     assert [
         v["version"] for v in world.public.get("/v1/privacy-policy/versions").json()["items"]
     ] == [first["version"]]
+
+
+def test_entrustee_tables_page_with_next_cursor_and_search(world: World) -> None:
+    for n in reversed(range(30)):
+        world.rows.recipient(f"Parcel {n:02d} GmbH", country="DE", kind="logistics")
+    _publish(world.api)
+    body = world.public.get("/v1/privacy-policy", params={"locale": "en"}).json()
+    sections = {s["key"]: s for s in body["sections"]}
+    table = sections["entrustment"]["tables"][0]
+    # 30 parcel companies, the storage provider abroad and the logistics company at home.
+    assert table["total"] == 32 and len(table["rows"]) == 20
+    assert table["next_cursor"] is not None
+    assert sections["remedies"]["tables"][0]["total"] is None
+    names = [r["cells"]["entrustee"] for r in table["rows"]]
+    cursor = table["next_cursor"]
+    while cursor is not None:
+        response = world.public.get(
+            "/v1/privacy-policy/entrustees",
+            params={"table": "entrustment", "cursor": cursor, "limit": 5, "locale": "en"},
+        )
+        assert response.status_code == 200, response.text
+        page = response.json()
+        assert page["total"] == 32 and page["table"] == "entrustment"
+        names.extend(r["cells"]["entrustee"] for r in page["items"])
+        cursor = page["next_cursor"]
+    expected = ["Beta Cold Storage Pte. Ltd.", "Home Logistics Co"]
+    expected += [f"Parcel {n:02d} GmbH" for n in range(30)]
+    assert names == expected
+    found = world.public.get(
+        "/v1/privacy-policy/entrustees", params={"table": "overseas_transfer", "q": "PARCEL 2"}
+    ).json()
+    assert [r["cells"]["entrustee"] for r in found["items"]] == [
+        f"Parcel {n:02d} GmbH" for n in range(20, 30)
+    ]
+    assert found["next_cursor"] is None and found["total"] == 31
+    refused = world.public.get("/v1/privacy-policy/entrustees", params={"table": "remedies"})
+    assert refused.status_code == 422
+    bad = world.public.get(
+        "/v1/privacy-policy/entrustees", params={"table": "entrustment", "cursor": "e.!!"}
+    )
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_cursor"

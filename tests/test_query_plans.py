@@ -28,12 +28,14 @@ from bench.scale_queries import (
     whole_table_reads,
 )
 from gatehouse.config import Settings
+from gatehouse.services.policy_entrustees import EntrusteeQuery, version_table
 from gatehouse.services.runtime import Gatehouse, open_gatehouse
 from gatehouse.services.transfers import request_transfer
 from gatehouse.vault import MasterKey
 from tests.conftest import WEBHOOK_ALLOW, Clock, fresh_backend
 from tests.support.gateway import new_seller, publish_terms
 from tests.support.operator_profiles import profile_body
+from tests.support.register_rows import RegisterRows
 from tests.support.server import operator_api
 
 
@@ -64,6 +66,10 @@ def market(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Market]:
                 for seller in sellers:
                     seller.client.close()
                 assert api.put("/v1/operator/profile", json=profile_body()).status_code == 200
+                # Entrustees, so the policy's entrustee tables have rows to page through.
+                entrustees = RegisterRows(gh.engine)
+                for n, country in enumerate(("DE", "DE", "KR", "SG")):
+                    entrustees.recipient(f"Parcel {n} Co", country=country, kind="logistics")
                 assert api.post("/v1/privacy-policy/publish").status_code == 200
             shop = Shop(gh, [s.id for s in sellers])
             customers = []
@@ -140,3 +146,24 @@ def test_a_whole_table_read_is_seen(market: Market) -> None:
     counted, by_key = explain(gh.engine, statements, seqscan=False)
     assert whole_table_reads(counted) == ["transfers"]
     assert whole_table_reads(by_key) == [] and index_names(by_key) == ["pk_transfers"]
+
+
+def test_a_later_page_of_an_entrustee_table_is_a_keyset_read_of_its_index(market: Market) -> None:
+    gh = market.gh
+    for section, index in (
+        ("entrustment", "ix_policy_entrustees_order"),
+        ("overseas_transfer", "ix_policy_entrustees_abroad"),
+    ):
+        first = version_table(gh, EntrusteeQuery(section, limit=1)).page
+        assert first.next_cursor is not None
+        with captured(gh.engine, gh.replica_engine) as statements:
+            version_table(gh, EntrusteeQuery(section, cursor=first.next_cursor, limit=1))
+        plans = explain(gh.engine, statements, seqscan=False)
+        paged = [
+            plan
+            for statement, plan in zip(statements, plans, strict=True)
+            if "FROM policy_entrustees" in statement.sql
+        ]
+        assert len(paged) == 1
+        assert index_names(paged[0]) == [index]
+        assert all(whole_table_reads(plan) == [] for plan in plans)

@@ -204,6 +204,8 @@ def audit_report(*, controller: str | None = "주식회사 게이트하우스 �
             checkpoint_sequence=17,
             checkpoint_at=datetime(2026, 10, 1, 23, 0, tzinfo=UTC),
             uncovered=42,
+            scope="window",
+            shards_proven=16,
         ),
     )
 
@@ -491,9 +493,38 @@ def test_samples_show_id_kind_time_short_hash_and_proof(korean: str) -> None:
 
 def test_integrity_section_states_the_checkpoint_and_uncovered_entries(korean: str) -> None:
     text = " ".join(parse(korean).text)
-    assert "원장 검증 결과 이상이 없습니다." in text
+    assert "해당 기간의 원장 항목을 검증한 결과 이상이 없습니다." in text
+    assert "각 항목의 해시를 그 내용으로부터 다시 계산하였고" in text
+    assert "서명된 체크포인트 #17의 대상인 항목은 포함 증명을 통해" in text
     assert "#17 (2026-10-01 23:00:00 UTC)" in text
     assert re.search(r"아직 증명이 없는 해당 기간의 항목 42", text)
+    assert re.search(r"포함되어 있음을 증명한 원장 샤드 수 16", text)
+    assert re.search(r"검증한 원장 항목 수 25,317", text)
+
+
+def test_the_integrity_section_says_the_check_covers_the_period_only(
+    korean: str, english: str
+) -> None:
+    """The window's verification is not the ledger's: the report says which it ran, and
+    names the command that verifies the whole ledger."""
+    text = " ".join(parse(korean).text)
+    assert "이 검증은 해당 기간의 항목만을 대상으로 하며" in text
+    assert "<code>gatehouse ledger verify</code> 명령으로 검증합니다." in korean
+    assert "해당 기간의 첫 항목부터 마지막 항목까지의 모든 항목과 그 바로 앞뒤의 항목" in text
+    assert "전체를 검증한 원장 샤드 수" not in text  # no archived entries in the period
+    words = " ".join(parse(english).text)
+    assert "This check covers the period's entries only, not the rest of the ledger." in words
+    assert "proven included in it by an inclusion proof" in words
+    whole = audit_report()
+    whole = replace(whole, integrity=replace(whole.integrity, scope="ledger", shards_whole=2))
+    text = " ".join(parse(render_audit_html(whole)).text)
+    assert "원장 검증 결과 이상이 없습니다." in text and "검증 범위 원장 전체" in text
+    assert "원장 전체도" in text and "이 검증은 해당 기간의" not in text
+    assert re.search(r"전체를 검증한 원장 샤드 수 2", text)
+    unproven = audit_report()
+    unproven = replace(unproven, integrity=replace(unproven.integrity, shards_proven=0))
+    text = " ".join(parse(render_audit_html(unproven)).text)
+    assert "체크포인트에 포함되어 있음은 아직 증명되지 않았습니다." in text
 
 
 def test_charts_are_inline_svg_with_month_and_country_labels(korean: str) -> None:
@@ -557,7 +588,7 @@ def test_a_quiet_window_and_a_broken_ledger_are_said_plainly() -> None:
     text = " ".join(parse(document).text)
     # Once in the summary, once under each finding's heading.
     assert text.count("해당 기간 활동 없음") == 2 * len(FindingKey)
-    assert "원장 검증에 실패했습니다." in text
+    assert "해당 기간의 원장 항목 검증에 실패했습니다." in text
     assert "처음으로 검증에 실패한 항목 3:7" in text
     assert "아직 서명된 체크포인트가 없음" in text
     assert document.count('<td colspan="3">해당 기간 국외 이전 없음</td>') == 2

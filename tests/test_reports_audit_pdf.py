@@ -56,6 +56,10 @@ def test_the_pdf_opens_and_carries_the_korean_title_and_headings(
         "「개인정보 보호법」 제35조부터 제38조까지",
         "「개인정보 보호법」 제21조 및 제36조",
         "이 밖에 5건은 집계만 되고 목록에는 없습니다.",
+        # The integrity section says what it checked: the period, not the whole ledger.
+        "해당 기간의 원장 항목을 검증한 결과 이상이 없습니다.",
+        "이 검증은 해당 기간의 항목만을 대상으로 하며, 원장의 나머지 항목은 대상으로 하지",
+        "원장 전체는 gatehouse ledger verify 명령으로 검증합니다.",
     ):
         assert _flat(words) in text, words
 
@@ -86,6 +90,7 @@ def test_the_english_pdf_has_english_headings_and_page_numbers(pdf_engine: None)
     text = "\n".join(page.extract_text() for page in reader.pages)
     assert "Compliance audit report" in text
     assert "Ledger integrity" in text
+    assert _flat("The whole ledger is verified with gatehouse ledger verify.") in _flat(text)
     last = reader.pages[-1].extract_text()
     total = len(reader.pages)
     assert f"page {total} / {total}" in last

@@ -42,15 +42,13 @@ TABLES = _all_tables()
 DISTRIBUTED = {Placement.SUBJECT, Placement.LEDGER}
 
 # Subject-owned tables with no subject id at all.
-NO_SUBJECT_ID = {
-    "order_events": "add order_events.subject_id (NOT NULL, from orders), primary key "
-    "(subject_id, id), index (subject_id, order_id) in place of ix_order_events_order_id",
-}
+NO_SUBJECT_ID: dict[str, str] = {}
 
 # Distributed tables whose primary key or a unique constraint leaves the distribution out.
 KEY_GAPS = {
     "consents": "primary key (subject_id, seq); unique (subject_id, id) in place of uq_consents_id",
-    "order_events": "primary key (subject_id, id)",
+    "order_events": "primary key (subject_id, id); SQLite numbers rows only through a "
+    "one-column integer key, so this waits for ids made by Gatehouse instead",
     "orders": "primary key (subject_id, id); uq_orders_recipient_external_ref moves to a "
     "local lookup table order_refs (recipient_id, external_ref) -> (subject_id, order id)",
     "pii_reads": "primary key (subject_id, id)",
@@ -67,7 +65,8 @@ FOREIGN_KEY_GAPS = {
     "customer_sessions": "customer_sessions.subject_id -> subjects: dropped on Citus; the "
     "deletion revokes the subject's sessions in its transaction",
     "deletions": "deletions.subject_id -> subjects: dropped on Citus; the deletion writes both",
-    "order_events": "(subject_id, order_id) -> orders (subject_id, id)",
+    "order_events": "order_id -> orders becomes (subject_id, order_id) -> orders (subject_id, "
+    "id) once orders' primary key leads with subject_id",
     "rights_requests": "(subject_id, transfer_id) -> transfers (subject_id, id)",
     "safe_numbers": "safe_numbers.transfer_id -> transfers: dropped on Citus; the lease is "
     "written in the transfer's transaction",

@@ -308,3 +308,39 @@ def test_the_deletion_receipt_links_to_the_version_in_force(fresh: Fresh) -> Non
             browser.close()
             for seller in person.sellers:
                 seller.client.close()
+
+
+ENTRUSTEE_ROW = re.compile(r'<tr>\s*<th scope="row">([^<]+)</th>')
+
+
+def _entrustee_names(page: str, section: str) -> list[str]:
+    start = page.index(f'id="{section}-entrustees"')
+    return ENTRUSTEE_ROW.findall(page[start : page.index("</table>", start)])
+
+
+def test_entrustee_tables_show_a_page_its_total_and_a_link_to_the_next(world: World) -> None:
+    names = [f"Parcel {n:02d} GmbH" for n in range(25)]
+    for name in reversed(names):
+        world.rows.recipient(name, country="DE", kind="logistics")
+    _publish(world.api)
+    page = _page(world.public, lang="en")
+    shown = re.search(r'id="overseas_transfer-shown" role="status" data-total="(\d+)"', page)
+    # Beta Cold Storage abroad as well; Home Logistics is at home, in entrustment only.
+    assert shown is not None and shown.group(1) == "26"
+    first = _entrustee_names(page, "overseas_transfer")
+    assert first == ["Beta Cold Storage Pte. Ltd."] + names[:19]
+    assert "Entrustees on this page: 20 of 26." in page
+    link = re.search(r'<a id="overseas_transfer-next" href="([^"]+)" rel="next">', page)
+    assert link is not None
+    second = _page(world.public, html.unescape(link.group(1)).split("#")[0])
+    assert _entrustee_names(second, "overseas_transfer") == names[19:]
+    assert 'id="overseas_transfer-next"' not in second
+    assert 'id="overseas_transfer-first"' in second
+    # The other table keeps its first page.
+    assert _entrustee_names(second, "entrustment")[0] == "Beta Cold Storage Pte. Ltd."
+    found = _page(world.public, table="entrustment", tq="parcel 07", lang="ko")
+    assert _entrustee_names(found, "entrustment") == ["Parcel 07 GmbH"]
+    assert "수탁자 명칭" in found and "「개인정보 보호법」 제26조제2항" in found
+    bad = world.public.get("/privacy-policy", params={"table": "remedies", "lang": "en"})
+    assert bad.status_code == 422
+    assert "does not name a table of the privacy policy" in bad.text

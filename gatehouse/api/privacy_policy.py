@@ -6,6 +6,7 @@ version keeps its number, so ``?version=n`` answers the same for good.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -14,10 +15,16 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from gatehouse.api.disclosures import RegisterEntryOut, csv_response, entry_out
-from gatehouse.domain.privacy_policy import Section
+from gatehouse.domain.privacy_policy import Section, Table
 from gatehouse.http.deps import GatehouseDep, OperatorDep
 from gatehouse.http.openapi import refusals
 from gatehouse.services.overseas_register import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from gatehouse.services.policy_entrustees import (
+    DEFAULT_ROWS,
+    EntrusteePage,
+    EntrusteeQuery,
+    version_table,
+)
 from gatehouse.services.policy_reading import (
     PolicyRegisterQuery,
     VersionSummary,
@@ -74,6 +81,20 @@ class TableOut(BaseModel):
     key: str
     columns: list[ColumnOut]
     rows: list[RowOut]
+    # For an entrustee table, which shows one page: how many rows it has in all, and the
+    # cursor of its next page at /v1/privacy-policy/entrustees (None on the last page).
+    total: int | None = None
+    next_cursor: str | None = None
+
+
+class EntrusteesOut(BaseModel):
+    version: int
+    locale: str
+    table: str
+    total: int
+    columns: list[ColumnOut]
+    items: list[RowOut]
+    next_cursor: str | None
 
 
 class SectionOut(BaseModel):
@@ -131,7 +152,20 @@ def _version_out(v: VersionSummary) -> VersionOut:
     )
 
 
-def _section_out(number: int, s: Section) -> SectionOut:
+def _columns(t: Table) -> list[ColumnOut]:
+    return [
+        ColumnOut(key=k, label=label) for k, label in zip(t.columns[1:], t.labels[1:], strict=True)
+    ]
+
+
+def _rows(t: Table) -> list[RowOut]:
+    return [
+        RowOut(key=row[0], cells=dict(zip(t.columns[1:], row[1:], strict=True))) for row in t.rows
+    ]
+
+
+def _section_out(number: int, s: Section, pages: Mapping[str, EntrusteePage]) -> SectionOut:
+    page = pages.get(s.key)
     return SectionOut(
         key=s.key,
         number=number,
@@ -142,14 +176,10 @@ def _section_out(number: int, s: Section) -> SectionOut:
         tables=[
             TableOut(
                 key=t.key,
-                columns=[
-                    ColumnOut(key=k, label=label)
-                    for k, label in zip(t.columns[1:], t.labels[1:], strict=True)
-                ],
-                rows=[
-                    RowOut(key=row[0], cells=dict(zip(t.columns[1:], row[1:], strict=True)))
-                    for row in t.rows
-                ],
+                columns=_columns(t),
+                rows=_rows(t),
+                total=t.total,
+                next_cursor=None if page is None or t.total is None else page.next_cursor,
             )
             for t in s.tables
         ],
@@ -174,7 +204,7 @@ def privacy_policy(gh: GatehouseDep, locale: Locale = None, version: Version = N
         in_force_version=shown.in_force_version,
         upcoming=None if shown.upcoming is None else _version_out(shown.upcoming),
         register_url=f"/v1/privacy-policy/register?version={shown.version.version}",
-        sections=[_section_out(n, s) for n, s in enumerate(doc.sections, start=1)],
+        sections=[_section_out(n, s, shown.tables) for n, s in enumerate(doc.sections, start=1)],
     )
 
 
@@ -207,6 +237,32 @@ def privacy_policy_register(
         locale=page.language,
         matched=page.matched,
         items=[entry_out(e) for e in page.entries],
+        next_cursor=page.next_cursor,
+    )
+
+
+@router.get("/entrustees", response_model=EntrusteesOut, responses=refusals(404))
+def privacy_policy_entrustees(
+    gh: GatehouseDep,
+    table: Literal["entrustment", "overseas_transfer"],
+    version: Version = None,
+    locale: Locale = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[str | None, Query(max_length=600)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_ROWS,
+) -> EntrusteesOut:
+    """A page of a version's entrustee table (the section named by ``table``), by name."""
+    found = version_table(
+        gh, EntrusteeQuery(table, q, cursor, limit), version=version, locale=locale
+    )
+    page = found.page
+    return EntrusteesOut(
+        version=found.version,
+        locale=found.language,
+        table=page.section,
+        total=page.total,
+        columns=_columns(page.table),
+        items=_rows(page.table),
         next_cursor=page.next_cursor,
     )
 

@@ -31,9 +31,17 @@ def audit(
     end: Annotated[str, typer.Option("--to", help="Last day (UTC), YYYY-MM-DD, included.")],
     out: Annotated[Path, typer.Option("--out", help="A new or empty folder for the report.")],
     locale: Annotated[str, typer.Option(help="Language of the HTML and PDF: ko or en.")] = "ko",
+    full_verify: Annotated[
+        bool,
+        typer.Option(
+            "--full-verify",
+            help="Also verify the whole ledger, as `gatehouse ledger verify` does.",
+        ),
+    ] = False,
 ) -> None:
     """Write the audit of the window into OUT: audit.json (every figure and exception),
-    audit.html and audit.pdf (the report to read)."""
+    audit.html and audit.pdf (the report to read). The window's entries are verified and
+    proven included in the signed checkpoint; --full-verify verifies the whole ledger too."""
     from gatehouse.reports import render_audit_html, render_audit_pdf
     from gatehouse.services.audit_report import build_audit, day_window
 
@@ -46,16 +54,28 @@ def audit(
         raise typer.Exit(2)
     folder = _empty_folder(out)
     report = over_the_ledger(
-        lambda gh, progress: build_audit(gh, *day_window(first, last), progress=progress)
+        lambda gh, progress: build_audit(
+            gh, *day_window(first, last), progress=progress, full=full_verify
+        )
     )
     document = json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n"
     (folder / "audit.json").write_text(document, encoding="utf-8")
     (folder / "audit.html").write_text(render_audit_html(report, locale=locale), encoding="utf-8")
     (folder / "audit.pdf").write_bytes(render_audit_pdf(report, locale=locale))
     breaches = sum(f.breaches for f in report.findings)
+    checked = report.integrity
+    if checked.scope == "ledger":
+        verdict = "verifies" if checked.ok else "[red]DOES NOT VERIFY[/]"
+        scope = f"ledger {verdict} (all {checked.entries} entries)"
+    else:
+        verdict = "verify" if checked.ok else "[red]DO NOT VERIFY[/]"
+        scope = (
+            f"the period's {checked.entries} ledger entries {verdict}"
+            " (the whole ledger: gatehouse ledger verify)"
+        )
     console.print(
         f"read {report.entries} ledger entries; {breaches} exceptions that show a duty broken;"
-        f" ledger {'verifies' if report.integrity.ok else '[red]DOES NOT VERIFY[/]'}",
+        f" {scope}",
         soft_wrap=True,
     )
     console.print(f"wrote audit.json, audit.html and audit.pdf to {escape(str(folder))}")

@@ -281,7 +281,11 @@ def _view(
         delivered = None  # not delivered yet, or lost on the way
     subject_id, recipient_id = customer.id, recipient.id
     if delivered is not None:
-        rows.add(order_events, ("order_id", "type", "at"), (order_id, "delivered", delivered))
+        rows.add(
+            order_events,
+            ("subject_id", "order_id", "type", "at"),
+            (subject_id, order_id, "delivered", delivered),
+        )
         part.events.append(
             (delivered, number * 4 + 2, "order.delivered", subject_id, recipient_id,
              {"order_id": order_id})

@@ -207,7 +207,13 @@ class SeriesPoint:
 
 @dataclass(frozen=True)
 class Integrity:
-    """The ledger's own check: whether it verifies, and the checkpoint the proofs use."""
+    """The ledger's own check of what the report relies on: whether it verifies, what it
+    covered, and the checkpoint the proofs use.
+
+    ``scope`` says what was verified: ``"window"``, the entries of the window's positions in
+    each shard, recomputed and chained, proven included in the checkpoint; ``"ledger"``, the
+    whole ledger. ``entries`` counts the entries verified.
+    """
 
     ok: bool
     entries: int
@@ -216,15 +222,23 @@ class Integrity:
     checkpoint_at: datetime | None
     # Entries of the window newer than the checkpoint, so without a proof yet.
     uncovered: int
+    scope: str = "window"
+    # Shards whose window entries one inclusion proof held to the checkpoint.
+    shards_proven: int = 0
+    # Shards verified whole because their archive files hold entries of the window.
+    shards_whole: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form."""
         return {
             "ok": self.ok,
+            "scope": self.scope,
             "entries": self.entries,
             "first_bad": self.first_bad,
             "checkpoint_sequence": self.checkpoint_sequence,
             "checkpoint_at": None if self.checkpoint_at is None else self.checkpoint_at.isoformat(),
+            "shards_proven": self.shards_proven,
+            "shards_whole": self.shards_whole,
             "uncovered": self.uncovered,
         }
 

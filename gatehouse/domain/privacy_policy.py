@@ -89,12 +89,16 @@ class Fact:
 
 @dataclass(frozen=True)
 class Table:
-    """Rows of labelled cells; ``rows[i][0]`` is the row's key (a recipient id, a purpose)."""
+    """Rows of labelled cells; ``rows[i][0]`` is the row's key (a recipient id, a purpose).
+
+    ``total`` is set when ``rows`` is one page of a longer table: how many rows it has.
+    """
 
     key: str
     columns: tuple[str, ...]
     labels: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
+    total: int | None = None
 
 
 @dataclass(frozen=True)
@@ -180,6 +184,10 @@ def check_policy(document: PolicyDocument, *, with_changes: bool = True) -> None
             if table is None or not table.rows:
                 raise PolicyIncomplete(f"{key}.{name}")
         for table in section.tables:
+            # A page that came back empty from a table that has rows lost them somewhere.
+            if table.total and not table.rows:
+                raise PolicyIncomplete(f"{key}.{table.key}")
+        for table in section.tables:
             for row in table.rows:
                 for column, cell in zip(table.columns, row, strict=True):
                     if _blank(cell):
@@ -194,6 +202,11 @@ def document_content(document: PolicyDocument) -> dict[str, Any]:
     """The document as JSON-ready data, without the version's own changes section."""
     content = asdict(document)
     content["sections"] = [s for s in content["sections"] if s["key"] != CHANGES_SECTION]
+    for section in content["sections"]:
+        for table in section["tables"]:
+            # A whole table has no total: its content (and so the hash) is as it always was.
+            if table["total"] is None:
+                del table["total"]
     return content
 
 
@@ -212,6 +225,7 @@ def document_from_content(content: Mapping[str, Any]) -> PolicyDocument:
                     columns=tuple(t["columns"]),
                     labels=tuple(t["labels"]),
                     rows=tuple(tuple(r) for r in t["rows"]),
+                    total=t.get("total"),
                 )
                 for t in s["tables"]
             ),

@@ -32,6 +32,7 @@ PUBLIC_ROUTES = frozenset(
         "/v1/privacy-policy",
         "/v1/privacy-policy/versions",
         "/v1/privacy-policy/register",
+        "/v1/privacy-policy/entrustees",
         "/openapi.json",
         "/docs",
     }

@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from babel.support import Translations
 from markupsafe import Markup
 
-from gatehouse.domain.audit import AuditReport, EvidenceEntry, Finding, SeriesPoint, Status
+from gatehouse.domain.audit import (
+    AuditReport,
+    EvidenceEntry,
+    Finding,
+    Integrity,
+    SeriesPoint,
+    Status,
+)
 from gatehouse.domain.policy import RulePack
 from gatehouse.reports.charts import Pair, pair_chart
 from gatehouse.reports.countries import country_label
@@ -109,6 +116,14 @@ class ReportView:
     generated_at: str
     entries: str
     integrity_ok: bool
+    # What the verdict says was checked, and whether that was the whole ledger or the window.
+    integrity_verdict: str
+    whole_ledger: bool
+    verified_scope: str
+    verified: str
+    shards_proven: str
+    # Shown only when some shards had to be verified whole (archived entries of the period).
+    shards_whole: str | None
     first_bad: str | None
     checkpoint: str | None
     uncovered: str
@@ -209,6 +224,39 @@ def _finding(finding: Finding, words: _Words) -> FindingView:
     )
 
 
+def _verdict(integrity: Integrity, w: _Words) -> str:
+    """The verdict, saying what was checked and no more."""
+    if integrity.scope == "ledger":
+        if integrity.ok:
+            return w(
+                N_(
+                    "The ledger verifies: every entry's hash and its link to the entry "
+                    "before it check out."
+                )
+            )
+        return w(N_("The ledger does not verify."))
+    if not integrity.ok:
+        return w(N_("The period's ledger entries do not verify."))
+    held = integrity.shards_proven or integrity.shards_whole
+    if held and integrity.checkpoint_sequence is not None:
+        return w(
+            N_(
+                "The period's ledger entries verify: each entry's hash was recomputed from "
+                "its content and its link to the entry before it checks out, and those that "
+                "signed checkpoint #%(sequence)s covers are proven included in it by an "
+                "inclusion proof."
+            ),
+            sequence=integrity.checkpoint_sequence,
+        )
+    return w(
+        N_(
+            "The period's ledger entries verify: each entry's hash was recomputed from its "
+            "content and its link to the entry before it checks out. No signed checkpoint "
+            "covers them yet, so none is proven included in one."
+        )
+    )
+
+
 def _chart(
     points: Sequence[SeriesPoint], labels: Sequence[str], chart_id: str, title: str, w: _Words
 ) -> ChartView:
@@ -266,6 +314,21 @@ def build_view(
         generated_at=format_when(report.generated_at),
         entries=w.count(report.entries),
         integrity_ok=integrity.ok,
+        integrity_verdict=_verdict(integrity, w),
+        whole_ledger=integrity.scope == "ledger",
+        verified_scope=(
+            w(N_("The whole ledger"))
+            if integrity.scope == "ledger"
+            else w(
+                N_(
+                    "The period's entries: in each ledger shard, every entry from the "
+                    "period's first to its last, and the entry just before and just after them"
+                )
+            )
+        ),
+        verified=w.count(integrity.entries),
+        shards_proven=w.count(integrity.shards_proven),
+        shards_whole=w.count(integrity.shards_whole) if integrity.shards_whole else None,
         first_bad=integrity.first_bad,
         checkpoint=checkpoint,
         uncovered=w.count(integrity.uncovered),

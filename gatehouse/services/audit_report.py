@@ -2,18 +2,18 @@
 
 One read-only snapshot gives the window's entries, every suspension up to its end, the
 notices they cite, the policy versions and the latest signed checkpoint, so the figures,
-the samples and their inclusion proofs belong together. The ledger's own verification runs
-beside it: a report over a ledger that does not verify says so on its first page. Both read
-from the read replica when there is one.
+the samples and their inclusion proofs belong together. The window's entries are verified
+in the same pass that folds them (:mod:`ledger_window`): each recomputed and chained, and
+proven included in the signed checkpoint, so a report whose entries do not verify says so
+on its first page. The rest of the ledger is ``gatehouse ledger verify``'s to check. The
+fold and the window's verification read from the read replica when there is one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
-from multiprocessing import get_context
 from pathlib import Path
 
 from gatehouse.domain.audit import AuditReport, EvidenceEntry, Finding, Integrity
@@ -23,10 +23,10 @@ from gatehouse.domain.errors import InvalidInput
 from gatehouse.domain.operator_profile import profile_from_content
 from gatehouse.domain.policy import RulePack
 from gatehouse.domain.suspension_spans import SUSPENSION_KINDS, SuspensionSpans
-from gatehouse.ledger import Checkpoint, LedgerEntry, VerifyResult
-from gatehouse.services.ledger_keys import trusted_keys
+from gatehouse.ledger import Checkpoint, LedgerEntry
 from gatehouse.services.ledger_proofs import prove
-from gatehouse.services.ledger_verify import verify, verify_database
+from gatehouse.services.ledger_verify import verify
+from gatehouse.services.ledger_window import check_window, window_evidence
 from gatehouse.services.ports import Ledger
 from gatehouse.services.ports_policy import StoredPolicy
 from gatehouse.services.runtime import Gatehouse
@@ -35,8 +35,7 @@ from gatehouse.services.unit_of_work import UnitOfWork
 __all__ = ["MAX_WINDOW_DAYS", "Progress", "build_audit", "day_window"]
 
 Progress = Callable[[int, int], None]
-"""Called as ``progress(done, to_do)`` while the ledger is read: entries, or shards when the
-verification runs beside the fold."""
+"""Called as ``progress(done, to_do)`` while the window is read, shard by shard."""
 
 # Ten years: longer than any retention the law asks, and a bound on a mistyped year.
 MAX_WINDOW_DAYS = 3660
@@ -117,8 +116,8 @@ def _controller(uow: UnitOfWork) -> str | None:
 
 
 class _Window:
-    """Shown every entry of the ledger; folds those of the window, counting any the
-    checkpoint does not yet cover."""
+    """Shown every entry read (the window's, and those between its positions stamped
+    outside it); folds those of the window, counting any the checkpoint does not yet cover."""
 
     def __init__(
         self, start: datetime, end: datetime, checkpoint: Checkpoint | None, fold: AuditFold
@@ -157,82 +156,59 @@ def _fold(uow: UnitOfWork, pack: RulePack, start: datetime, end: datetime) -> Au
     )
 
 
-def _database_url(gh: Gatehouse) -> str | None:
-    """The URL another process can open, or None for a Gatehouse on in-memory fakes."""
-    if gh.unit_of_work_factory is not None:
-        return None
-    # The replica's, when there is one: the fold reads there too, and both only read.
-    url = gh.read_engine.url
-    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
-        return None
-    return url.render_as_string(hide_password=False)
-
-
-def _verify_beside(gh: Gatehouse) -> Future[VerifyResult] | None:
-    """The ledger's verification started in a process of its own, so it runs on another core
-    while this one folds the window; None where there is no database to share."""
-    url = _database_url(gh)
-    if url is None:
-        return None
-    # Every key the installation vouches for: checkpoints signed before a master-key rotation,
-    # or by a key stored before keys were derived, verify too.
-    keys = tuple(sorted(trusted_keys(gh)))
-    anchors = None if gh.checkpoint_dir is None else str(gh.checkpoint_dir)
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
-    try:
-        return pool.submit(verify_database, url, keys, anchors)
-    finally:
-        pool.shutdown(wait=False)
-
-
 def build_audit(
-    gh: Gatehouse, start: datetime, end: datetime, *, progress: Progress | None = None
+    gh: Gatehouse,
+    start: datetime,
+    end: datetime,
+    *,
+    progress: Progress | None = None,
+    full: bool = False,
 ) -> AuditReport:
     """The audit of ``[start, end)``; InvalidInput (``invalid_window``) for a bad window.
 
-    The ledger's full verification runs beside the fold, in another process, where there is
-    a database to share; on the in-memory fakes one pass both verifies and folds.
+    The window's entries are verified as they are folded, in one pass: recomputed, chained
+    and proven included in the latest signed checkpoint (:mod:`ledger_window`), at the cost
+    of the window, not of the ledger. ``full`` also runs ``gatehouse ledger verify``'s check
+    of the whole ledger, and the report then says so.
     """
     _check_window(start, end)
     pack = gh.packs.for_country(_JURISDICTION)
-    beside = _verify_beside(gh)
+    evidence = window_evidence(gh)
     with gh.unit_of_work(read_only=True, may_lag=True) as uow:
         ledger = uow.ledger
         checkpoint = ledger.latest_checkpoint()
         window = _Window(start, end, checkpoint, _fold(uow, pack, start, end))
-        if beside is None:
-            checked = verify(gh, progress=progress, observe=window.see)
-        else:
-            shards = ledger.shards_with_entries()
-            for done, shard in enumerate(shards, 1):
-                for entry in ledger.stream_window(shard, start, end):
-                    window.see(entry)
-                if progress is not None:
-                    progress(done, len(shards))
-            checked = beside.result()
-        if beside is None and not checked.ok:
-            # A ledger that does not verify may not have been read to its end.
-            window = _Window(start, end, checkpoint, _fold(uow, pack, start, end))
-            for shard in ledger.shards_with_entries():
-                for entry in ledger.stream_window(shard, start, end):
-                    window.see(entry)
+        checked = check_window(
+            ledger, start, end, evidence, archive_dir=gh.archive_dir, observe=window.see,
+            progress=progress,
+        )  # fmt: skip
+        result = checked.result
         fold = window.fold
         findings = fold.findings(
             policy_versions=_versions_in_force(uow.policies.history(), start, end)
         )
-        if checked.ok:
+        if result.ok:
             # Proofs from a ledger that does not verify would prove nothing; the report
             # names its first bad entry instead.
             findings = _with_proofs(ledger, checkpoint, findings, gh.archive_dir)
         controller = _controller(uow)
-    bad = checked.first_bad
+    scope = "window"
+    if full:
+        whole = verify(gh)
+        scope = "ledger"
+        # The window's own problem, when there is one, is the one the report relies on.
+        result = whole if result.ok else result
+    bad = result.first_bad
     integrity = Integrity(
-        ok=checked.ok,
-        entries=checked.entries,
+        ok=result.ok,
+        entries=result.entries,
         first_bad=None if bad is None else f"{bad.shard}:{bad.seq} {bad.reason}",
         checkpoint_sequence=None if checkpoint is None else checkpoint.sequence,
         checkpoint_at=None if checkpoint is None else checkpoint.at,
         uncovered=window.uncovered,
+        scope=scope,
+        shards_proven=len(checked.proven),
+        shards_whole=len(checked.whole),
     )
     return AuditReport(
         start=start,

@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from gatehouse.domain.errors import InvalidInput, NotFound
+from gatehouse.domain.privacy_policy import document_content
 from gatehouse.evidence import verifier_source
 from gatehouse.evidence.readme import bundle_readme
 from gatehouse.ledger import Checkpoint, CheckpointSigner, LedgerEntry, format_at, key_id_for
@@ -33,8 +34,10 @@ from gatehouse.services.evidence_checkpoints import (
     select_checkpoints,
 )
 from gatehouse.services.ledger_checkpoints import stored_signer
-from gatehouse.services.ports_policy import Policies
+from gatehouse.services.policy_storage import full_document
+from gatehouse.services.ports_policy import StoredPolicy
 from gatehouse.services.runtime import Gatehouse
+from gatehouse.services.unit_of_work import UnitOfWork
 
 __all__ = ["BUNDLE_FORMAT", "ExportSummary", "Progress", "export_evidence"]
 
@@ -141,15 +144,16 @@ def _scan(
             uow.ledger.checkpoint_bodies(), window[0], checkpoint, public_key_b64
         )
         links = link_checkpoints(uow.ledger, history)
-        policies = _policy_versions(uow.policies)
+        policies = _policy_versions(uow)
     return _Scanned(checkpoint, spans, uncovered, policies, history, links)
 
 
-def _policy_versions(policies: Policies) -> list[dict[str, Any]]:
+def _policy_versions(uow: UnitOfWork) -> list[dict[str, Any]]:
+    """Every version with its whole documents, as they were hashed when it was published."""
     versions = []
-    for summary in sorted(policies.history(), key=lambda stored: stored.version):
-        stored = policies.get(summary.version)
-        documents = {} if stored is None else stored.documents
+    for summary in sorted(uow.policies.history(), key=lambda stored: stored.version):
+        stored = uow.policies.get(summary.version)
+        documents = {} if stored is None else _whole_documents(uow, stored)
         versions.append(
             {
                 "version": summary.version,
@@ -165,6 +169,17 @@ def _policy_versions(policies: Policies) -> list[dict[str, Any]]:
             }
         )
     return versions
+
+
+def _whole_documents(uow: UnitOfWork, stored: StoredPolicy) -> dict[str, Any]:
+    if stored.documents:
+        return stored.documents  # stored whole, before the entrustee rows were kept apart
+    documents = {}
+    for language in uow.policy_documents.languages(stored.version):
+        document = full_document(uow, stored, language)
+        if document is not None:
+            documents[language] = document_content(document)
+    return documents
 
 
 def _write_parquet(jsonl: Path, parquet: Path) -> None:

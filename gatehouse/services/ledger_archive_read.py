@@ -40,6 +40,7 @@ __all__ = [
     "read_range",
     "read_rows_at",
     "scan_archives",
+    "stamped_between",
 ]
 
 ARCHIVE_BATCH = 4 * BLOCK_LEAVES
@@ -137,6 +138,17 @@ def read_range(path: Path, low: int, high: int) -> list[ArchiveRow]:
             [low, high],
         ).fetchall()
     return [tuple(row) for row in rows]
+
+
+def stamped_between(path: Path, low: str, high: str) -> int:
+    """How many of the file's rows are stamped in ``[low, high)`` (the ledger's time text,
+    which sorts as time does); the Parquet statistics skip row groups outside it."""
+    with _connection() as connection:
+        found = connection.execute(
+            f'SELECT count(*) FROM read_parquet({_literal(path)}) WHERE "at" >= ? AND "at" < ?',
+            [low, high],
+        ).fetchone()
+    return 0 if found is None else int(found[0])
 
 
 def read_matching(path: Path, filters: dict[str, str | None]) -> list[ArchiveRow]:

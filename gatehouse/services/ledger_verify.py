@@ -53,6 +53,7 @@ __all__ = [
     "Progress",
     "Outside",
     "outside_evidence",
+    "parse_checkpoints",
     "shareable_url",
     "verify",
     "verify_database",
@@ -152,9 +153,8 @@ def _parse_heads(bodies: Mapping[int, Any]) -> tuple[dict[int, ShardHead], list[
     return heads, problems
 
 
-def _parse_checkpoints(
-    bodies: list[tuple[int, Any]],
-) -> tuple[list[Checkpoint], list[BadEntry]]:
+def parse_checkpoints(bodies: list[tuple[int, Any]]) -> tuple[list[Checkpoint], list[BadEntry]]:
+    """The stored checkpoints that parse, and a problem for each that does not."""
     checkpoints: list[Checkpoint] = []
     problems: list[BadEntry] = []
     for sequence, body in bodies:
@@ -315,7 +315,7 @@ def verify_sharded(
     outside = outside or Outside()
     with consistent_read(engine) as connection:
         repo = LedgerRepository(connection)
-        checkpoints, problems = _parse_checkpoints(repo.checkpoint_bodies())
+        checkpoints, problems = parse_checkpoints(repo.checkpoint_bodies())
         bodies = repo.state_bodies()
         stored_heads, _ = _parse_heads(bodies)
         count = repo.shard_count(LEDGER_SHARDS, create=False)
@@ -372,7 +372,7 @@ def verify_stored(
     problem), and against ``outside`` evidence."""
     trusted = set(keys) | ({public_key} if public_key is not None else set())
     outside = outside or Outside()
-    checkpoints, problems = _parse_checkpoints(repo.checkpoint_bodies())
+    checkpoints, problems = parse_checkpoints(repo.checkpoint_bodies())
     heads, head_problems = _parse_heads(repo.state_bodies())
     problems += head_problems
     count = repo.shard_count(LEDGER_SHARDS, create=False)

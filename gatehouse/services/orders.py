@@ -189,7 +189,7 @@ def record_event(gh: Gatehouse, order_id: str, event: OrderEvent) -> OrderEventR
         stamp = _STAMPS.get(event)
         if stamp:
             changes[stamp] = now
-        uow.orders.record_event(order_id, event.value, now, **changes)
+        uow.orders.record_event(order.subject_id, order_id, event.value, now, **changes)
         uow.ledger.append(
             kind=f"order.{event.value}",
             at=now,

@@ -15,20 +15,16 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from gatehouse.domain.contact import normalise_country
 from gatehouse.domain.errors import InvalidInput, NotFound
 from gatehouse.domain.policy_document import VersionFacts, with_changes
-from gatehouse.domain.privacy_policy import (
-    Change,
-    PolicyDocument,
-    check_policy,
-    document_from_content,
-)
+from gatehouse.domain.policy_pages import with_page
+from gatehouse.domain.privacy_policy import Change, PolicyDocument, check_policy
 from gatehouse.domain.register_wording import RegisterWording
 from gatehouse.services.overseas_register import (
     DEFAULT_PAGE_SIZE,
@@ -37,6 +33,14 @@ from gatehouse.services.overseas_register import (
     clean_search,
     register_language,
 )
+from gatehouse.services.policy_entrustees import (
+    EntrusteePage,
+    EntrusteeQuery,
+    check_query,
+    entrustee_page,
+    first_pages,
+)
+from gatehouse.services.policy_storage import load_document
 from gatehouse.services.ports_policy import PolicyRegisterRow, RegisterSlice, StoredPolicy
 from gatehouse.services.privacy_policy import name_key, policy_pack
 from gatehouse.services.runtime import Gatehouse
@@ -83,7 +87,11 @@ class VersionSummary:
 
 @dataclass(frozen=True)
 class ShownPolicy:
-    """One version in one language, and where it stands among the others."""
+    """One version in one language, and where it stands among the others.
+
+    The document's entrustee tables hold one page each; ``tables`` says, per section, how
+    many rows the table has and where its next page starts.
+    """
 
     document: PolicyDocument
     version: VersionSummary
@@ -92,6 +100,7 @@ class ShownPolicy:
     in_force_version: int | None
     # A version announced but not yet in force, when there is one after this.
     upcoming: VersionSummary | None
+    tables: Mapping[str, EntrusteePage] = field(default_factory=dict)
 
 
 def version_summary(stored: StoredPolicy) -> VersionSummary:
@@ -114,11 +123,19 @@ def _not_found(version: int | None) -> NotFound:
 
 
 def show_policy(
-    gh: Gatehouse, *, version: int | None = None, locale: str | None = None
+    gh: Gatehouse,
+    *,
+    version: int | None = None,
+    locale: str | None = None,
+    browse: EntrusteeQuery | None = None,
 ) -> ShownPolicy:
-    """Version ``version`` (or the one in force now) in the language ``locale`` asks for."""
+    """Version ``version`` (or the one in force now) in the language ``locale`` asks for.
+
+    Each entrustee table shows its first page, or the page ``browse`` asks for in its table.
+    """
     pack = policy_pack(gh)
     language = register_language(pack, locale)
+    browse = None if browse is None else check_query(browse)
     now = gh.clock()
     with gh.unit_of_work(read_only=True, may_lag=True) as uow:
         in_force = uow.policies.in_force(now, with_documents=False)
@@ -126,26 +143,30 @@ def show_policy(
         if version is None:
             shown = in_force or latest
             version = None if shown is None else shown.version
-        stored = None if version is None else uow.policies.get(version)
-    if stored is None:
-        raise _not_found(version)
-    summary = version_summary(stored)
-    document = document_from_content(stored.documents[language])
-    document = with_changes(
-        pack,
-        document,
-        VersionFacts(stored.version, stored.published_at, stored.effective_at, stored.content_hash),
-    )
-    check_policy(document)
+        # Without the documents column: load_document reads it only for a version stored whole.
+        stored = None if version is None else uow.policies.get(version, with_documents=False)
+        loaded = None if stored is None else load_document(uow, stored, language)
+        if stored is None or loaded is None:
+            raise _not_found(version)
+        document, tables = first_pages(uow, loaded)
+        facts = VersionFacts(
+            stored.version, stored.published_at, stored.effective_at, stored.content_hash
+        )
+        # Checked with the first pages: a search that matches nothing leaves a table empty.
+        check_policy(with_changes(pack, document, facts))
+        if browse is not None:
+            tables[browse.section] = entrustee_page(uow, loaded, browse)
+            document = with_page(document, {k: t.table.rows for k, t in tables.items()})
     upcoming = None
     if latest is not None and latest.version > stored.version and latest.effective_at > now:
         upcoming = version_summary(latest)
     return ShownPolicy(
-        document=document,
-        version=summary,
+        document=with_changes(pack, document, facts),
+        version=version_summary(stored),
         in_force=in_force is not None and in_force.version == stored.version,
         in_force_version=None if in_force is None else in_force.version,
         upcoming=upcoming,
+        tables=tables,
     )
 
 

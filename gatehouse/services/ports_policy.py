@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from gatehouse.domain.decision import DisclosureFact
+from gatehouse.store.policy_documents import EntrusteeRow, EntrusteeSlice
 from gatehouse.store.privacy_policies import (
     PolicyDisclosure,
     PolicyRegisterRow,
@@ -19,7 +20,10 @@ from gatehouse.store.privacy_policies import (
 )
 
 __all__ = [
+    "EntrusteeRow",
+    "EntrusteeSlice",
     "Policies",
+    "PolicyDocuments",
     "PolicyDisclosure",
     "PolicyRegisterRow",
     "RegisterSlice",
@@ -55,3 +59,21 @@ class Policies(Protocol):
     def disclosures_in_force(
         self, recipient_id: str, at: datetime, language: str
     ) -> list[DisclosureFact]: ...
+
+
+class PolicyDocuments(Protocol):
+    """Each version's compact documents and its entrustees' row versions (only ever added)."""
+
+    def add_documents(self, version: int, contents: dict[str, dict[str, Any]]) -> None: ...
+
+    def document(self, version: int, language: str) -> dict[str, Any] | None: ...
+
+    def languages(self, version: int) -> list[str]: ...
+
+    def current_hashes(self) -> dict[str, str]: ...
+
+    def close_rows(self, recipient_ids: Iterable[str], last_version: int) -> None: ...
+
+    def add_rows(self, rows: Sequence[EntrusteeRow], first_version: int) -> None: ...
+
+    def page(self, where: EntrusteeSlice, limit: int) -> list[EntrusteeRow]: ...

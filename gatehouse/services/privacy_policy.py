@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -28,17 +27,17 @@ from gatehouse.domain.policy_document import (
     RegisterSummary,
     build_policy,
 )
+from gatehouse.domain.policy_pages import fold_name
 from gatehouse.domain.privacy_policy import (
     PolicyDocument,
     PolicyIncomplete,
     changes_between,
     check_policy,
-    document_content,
-    document_from_content,
     effective_from,
     policy_hash,
 )
 from gatehouse.services.outbox import Job, handler
+from gatehouse.services.policy_storage import full_document, store_documents
 from gatehouse.services.ports_policy import PolicyDisclosure, PolicyRegisterRow, StoredPolicy
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.services.unit_of_work import UnitOfWork
@@ -62,7 +61,6 @@ POLICY_DAYS = 365
 # The ledger entry of each published version.
 POLICY_PUBLISHED = "policy.published"
 _CHUNK = 5000
-_NAME_KEY_LENGTH = 200
 _POLICY_JURISDICTION = "KR"
 # The basis a disclosure in the privacy policy opens: entrusted processing and storage abroad.
 _DISCLOSURE_BASIS = "CONTRACT_ENTRUST_STORE"
@@ -83,8 +81,7 @@ def policy_pack(gh: Gatehouse) -> RulePack:
 
 def name_key(name: str) -> str:
     """A recipient name folded for search and order: NFKC, case-folded, spaces collapsed."""
-    folded = " ".join(unicodedata.normalize("NFKC", name).casefold().split())
-    return folded[:_NAME_KEY_LENGTH]
+    return fold_name(name)
 
 
 def _canonical(value: Any) -> bytes:
@@ -226,10 +223,9 @@ def register_digest(rows: list[PolicyRegisterRow]) -> str:
     return digest.hexdigest()
 
 
-def _previous(stored: StoredPolicy | None, language: str) -> PolicyDocument | None:
-    if stored is None or language not in stored.documents:
-        return None
-    return document_from_content(stored.documents[language])
+def _previous(uow: UnitOfWork, stored: StoredPolicy | None, language: str) -> PolicyDocument | None:
+    # Whole, every entrustee row included: the change log compares the tables row by row.
+    return None if stored is None else full_document(uow, stored, language)
 
 
 def publish_policy(gh: Gatehouse) -> PublishOutcome:
@@ -252,19 +248,20 @@ def publish_policy(gh: Gatehouse) -> PublishOutcome:
         # The disclosures' fingerprints follow facts the text may not show (onward
         # transfers), so they are hashed too: any change to them is a new version.
         content_hash = policy_hash(documents.values(), digest, _canonical_rows(gathered))
-        latest = uow.policies.latest()
+        latest = uow.policies.latest(with_documents=False)
         if latest is not None and latest.content_hash == content_hash:
             return PublishOutcome(latest, False)
         version = 1 if latest is None else latest.version + 1
         delta = _apply_register(uow, gathered.rows, version)
         language = pack.required_language
         changes = changes_between(
-            _previous(latest, language), documents[language], delta, texts.material_sections
+            _previous(uow, latest, language), documents[language], delta, texts.material_sections
         )
         stored = StoredPolicy(
             version=version,
             content_hash=content_hash,
-            documents={lang: document_content(d) for lang, d in documents.items()},
+            # Stored compact beside the version, not whole in it: see policy_storage.
+            documents={},
             register_digest=digest,
             register_count=len(gathered.rows),
             changes=[asdict(c) for c in changes],
@@ -276,6 +273,8 @@ def publish_policy(gh: Gatehouse) -> PublishOutcome:
             profile_version=gathered.profile_version,
         )
         uow.policies.append(stored)
+        keys = {n.id: name_key(n.legal_name) for n in gathered.facts.named}
+        store_documents(uow, version, documents, keys)
         uow.policies.add_disclosures(version, gathered.disclosures)
         # In the ledger too, so an audit proves which text was published when (Art. 30).
         uow.ledger.append(

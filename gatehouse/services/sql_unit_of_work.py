@@ -32,6 +32,7 @@ from gatehouse.store.operator_webhooks import OperatorWebhookRepository
 from gatehouse.store.orders import OrderRepository
 from gatehouse.store.outbox import OutboxRepository
 from gatehouse.store.overseas_register import OverseasRegisterRepository
+from gatehouse.store.policy_documents import PolicyDocumentRepository
 from gatehouse.store.privacy_policies import PolicyRepository
 from gatehouse.store.recipients import RecipientRepository, TermsRepository
 from gatehouse.store.requests import RequestRepository
@@ -381,6 +382,11 @@ class SqlUnitOfWork:
     def policies(self) -> PolicyRepository:
         """Published privacy-policy versions and their registers."""
         return self._repository(PolicyRepository)
+
+    @property
+    def policy_documents(self) -> PolicyDocumentRepository:
+        """Each policy version's compact documents and its entrustees' rows."""
+        return self._repository(PolicyDocumentRepository)
 
     @property
     def incidents(self) -> IncidentRepository:

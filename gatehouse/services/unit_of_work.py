@@ -59,7 +59,7 @@ from gatehouse.services.ports_customer import (
 )
 from gatehouse.services.ports_incidents import Incidents
 from gatehouse.services.ports_operator import OperatorProfiles
-from gatehouse.services.ports_policy import Policies
+from gatehouse.services.ports_policy import Policies, PolicyDocuments
 from gatehouse.services.ports_transfers import FactGenerations
 
 __all__ = ["UnitOfWork", "UnitOfWorkFactory"]
@@ -160,6 +160,9 @@ class UnitOfWork(Protocol):
 
     @property
     def policies(self) -> Policies: ...
+
+    @property
+    def policy_documents(self) -> PolicyDocuments: ...
 
     @property
     def incidents(self) -> Incidents: ...

@@ -78,6 +78,7 @@ PLACEMENTS = MappingProxyType(
         "disclosure_recipients": _R,
         "policy_versions": _R,
         "policy_disclosures": _R,
+        "policy_documents": _R,
         "operator_profiles": _R,
         "api_keys": _R,
         "fact_generations": _R,
@@ -104,6 +105,7 @@ PLACEMENTS = MappingProxyType(
         "suspension_events": _L,
         "incidents": _L,
         "policy_register": _L,
+        "policy_entrustees": _L,
         "ledger_checkpoints": _L,
         # The console's counts of decisions: a few hundred rows, summed whole by its panels.
         "decision_counts": _L,

@@ -129,6 +129,7 @@ _NEXT_SHARDS = text(
     ") SELECT shard FROM found WHERE shard IS NOT NULL ORDER BY shard"
 )
 
+
 class LedgerRepository:
     """Reads and writes ledger rows on the caller's connection (and so in its transaction)."""
 
@@ -247,52 +248,51 @@ class LedgerRepository:
         # One index probe a shard, where a DISTINCT would read every entry's key.
         return [row.shard for row in self._c.execute(_NEXT_SHARDS)]
 
-    def stream_shard(self, shard: int, *, batch: int = 1000) -> Iterator[LedgerEntry]:
-        """A shard's entries in ``seq`` order, fetched ``batch`` rows at a time."""
-        after = -1
+    def _stream(self, batch: int, after: int, *where: Any) -> Iterator[LedgerEntry]:
+        """Entries meeting ``where`` with ``seq > after``, in ``seq`` order, ``batch`` at a time."""
+        e = ledger_entries.c
         while True:
-            rows = self._c.execute(
-                select(ledger_entries)
-                .where(ledger_entries.c.shard == shard, ledger_entries.c.seq > after)
-                .order_by(ledger_entries.c.seq)
-                .limit(batch)
-            ).all()
-            for row in rows:
-                yield _to_entry(row)
+            query = select(ledger_entries).where(*where, e.seq > after).order_by(e.seq)
+            rows = self._c.execute(query.limit(batch)).all()
+            yield from map(_to_entry, rows)
             if len(rows) < batch:
                 return
             after = rows[-1].seq
+
+    def stream_shard(self, shard: int, *, batch: int = 1000) -> Iterator[LedgerEntry]:
+        """A shard's entries in ``seq`` order, fetched ``batch`` rows at a time."""
+        return self._stream(batch, -1, ledger_entries.c.shard == shard)
+
+    def window_seqs(self, shard: int, start: datetime, end: datetime) -> tuple[int, int] | None:
+        """Lowest and highest ``seq`` stamped in ``[start, end)`` (by the (shard, at) index)."""
+        e = ledger_entries.c
+        in_window = (e.shard == shard, e.at >= format_at(start), e.at < format_at(end))
+        query = select(func.min(e.seq), func.max(e.seq)).where(*in_window)
+        first, last = self._c.execute(query).one()
+        return None if first is None else (int(first), int(last))
 
     def stream_window(
         self, shard: int, start: datetime, end: datetime, *, batch: int = 5000
     ) -> Iterator[LedgerEntry]:
         """A shard's entries stamped in ``[start, end)``, in ``seq`` order.
 
-        The ``at`` text sorts as time does; the (shard, at) index gives the window's first and
-        last positions, and only the entries between them are read (each still tested by time,
-        as hosts' clocks may disagree at the edges).
+        :meth:`window_seqs` gives the window's first and last positions; only the entries
+        between them are read, each still tested by time (hosts' clocks disagree at the edges).
         """
+        bounds = self.window_seqs(shard, start, end)
+        if bounds is None:
+            return iter(())
         e = ledger_entries.c
         low, high = format_at(start), format_at(end)
-        in_window = (e.shard == shard, e.at >= low, e.at < high)
-        first, last = self._c.execute(
-            select(func.min(e.seq), func.max(e.seq)).where(*in_window)
-        ).one()
-        if first is None:
-            return
-        after = first - 1
-        while True:
-            rows = self._c.execute(
-                select(ledger_entries)
-                .where(*in_window, e.seq > after, e.seq <= last)
-                .order_by(e.seq)
-                .limit(batch)
-            ).all()
-            for row in rows:
-                yield _to_entry(row)
-            if len(rows) < batch:
-                return
-            after = rows[-1].seq
+        where = (e.shard == shard, e.at >= low, e.at < high, e.seq <= bounds[1])
+        return self._stream(batch, bounds[0] - 1, *where)
+
+    def stream_range(
+        self, shard: int, first: int, last: int, *, batch: int = 5000
+    ) -> Iterator[LedgerEntry]:
+        """Every entry of the shard with ``first <= seq <= last``, whenever it was stamped."""
+        e = ledger_entries.c
+        return self._stream(batch, first - 1, e.shard == shard, e.seq <= last)
 
     def of_kinds(self, kinds: Sequence[str]) -> list[LedgerEntry]:
         """Every entry of the given kinds, in one scan; for kinds that stay few."""

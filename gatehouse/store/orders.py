@@ -123,7 +123,15 @@ class OrderRepository:
         )
         return [_to_order(row) for row in rows]
 
-    def record_event(self, order_id: str, event: str, at: datetime, **changes: Any) -> None:
-        """Append an event and apply its effect on the order row."""
-        self._c.execute(insert(order_events).values(order_id=order_id, type=event, at=at))
-        self._c.execute(update(orders).where(orders.c.id == order_id).values(**changes))
+    def record_event(
+        self, subject_id: str, order_id: str, event: str, at: datetime, **changes: Any
+    ) -> None:
+        """Append an event to the subject's order and apply its effect on the order row."""
+        self._c.execute(
+            insert(order_events).values(subject_id=subject_id, order_id=order_id, type=event, at=at)
+        )
+        self._c.execute(
+            update(orders)
+            .where(orders.c.subject_id == subject_id, orders.c.id == order_id)
+            .values(**changes)
+        )

@@ -1,11 +1,13 @@
 """Privacy-policy versions, append-only, and the register each version published.
 
-A version row holds the policy's content in every language, its hash and change log, and
-when it was published and takes effect; no row is ever updated. The register of recipients
-is kept as row versions: each recipient's disclosed particulars are stored once per change,
-valid from the version that introduced them to the one before the version that changed or
-removed them. A version's register is the rows valid at it, so a change to one recipient
-writes one or two rows, however many recipients there are. Migration 0014 must match.
+A version row holds its hash and change log, and when it was published and takes effect; its
+content is in :mod:`gatehouse.store.policy_documents` (whole in ``documents`` only for a
+version an instance older than migration 0025 wrote); the application never updates a row.
+The register of recipients is kept as row versions: each recipient's disclosed particulars
+are stored once per change, valid from the version that introduced them to the one before
+the version that changed or removed them. A version's register is the rows valid at it, so
+a change to one recipient writes one or two rows, however many recipients there are.
+Migration 0014 must match.
 """
 
 from __future__ import annotations
@@ -58,7 +60,8 @@ policy_versions = Table(
     metadata,
     Column("version", Integer, primary_key=True, autoincrement=False),
     Column("content_hash", String(64), nullable=False, unique=True),
-    # {language: document content}, see gatehouse.domain.privacy_policy.document_content.
+    # {} since 0025, which moved each version's content to policy_documents; before,
+    # {language: document content} (gatehouse.domain.privacy_policy.document_content).
     Column("documents", JSON, nullable=False),
     Column("register_digest", String(64), nullable=False),
     Column("register_count", Integer, nullable=False),

@@ -40,6 +40,7 @@ from gatehouse.services.policy_reading import (
 )
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.web.i18n import N_
+from gatehouse.web.policy_tables import TABLE_CODES, table_browse, tables_context
 from gatehouse.web.site import Site, text
 
 __all__ = ["POLICY_PATH", "PAGE_SIZE", "SITE", "PolicyLink", "in_force_link", "router"]
@@ -257,7 +258,7 @@ def _policy_page(request: Request, version: str | None) -> HTMLResponse:
     try:
         number = None if version is None else _version_number(version)
         browse = _browse(request)
-        shown = show_policy(gh, version=number, locale=locale)
+        shown = show_policy(gh, version=number, locale=locale, browse=table_browse(request))
         page = policy_register_page(
             gh,
             PolicyRegisterQuery(
@@ -271,7 +272,7 @@ def _policy_page(request: Request, version: str | None) -> HTMLResponse:
         )
         history = policy_history(gh)
     except GatehouseError as exc:
-        return SITE.failure(request, exc, frame, known=_KNOWN)
+        return SITE.failure(request, exc, frame, known=_KNOWN | TABLE_CODES)
     headings = _headings(shown.document)
     upcoming = shown.upcoming
     context = {
@@ -289,6 +290,7 @@ def _policy_page(request: Request, version: str | None) -> HTMLResponse:
         else _change_lines(upcoming.changes, headings, locale),
         "history": _history(history, shown.version.version, headings, locale),
         "register": _register_context(page, browse, shown, request.url.path, locale),
+        "tables": tables_context(dict(shown.tables), request.url.path, locale),
         "max_search": _SEARCH_CHARS,
     }
     return SITE.render(request, "policy/page.html", context)

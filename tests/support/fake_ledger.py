@@ -112,6 +112,17 @@ class FakeLedger(FakeRepository):
             if start <= entry.at < end:
                 yield entry
 
+    def window_seqs(self, shard: int, start: datetime, end: datetime) -> tuple[int, int] | None:
+        seqs = [e.seq for e in self.stream_shard(shard) if start <= e.at < end]
+        return (min(seqs), max(seqs)) if seqs else None
+
+    def stream_range(
+        self, shard: int, first: int, last: int, *, batch: int = 5000
+    ) -> Iterator[LedgerEntry]:
+        for entry in self.stream_shard(shard):
+            if first <= entry.seq <= last:
+                yield entry
+
     def of_kinds(self, kinds: Sequence[str]) -> list[LedgerEntry]:
         return [e for _, e in sorted(self.t.entries.items()) if e.kind in kinds]
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from gatehouse.domain.decision import DisclosureFact
+from gatehouse.store.policy_documents import EntrusteeRow, EntrusteeSlice
 from gatehouse.store.privacy_policies import (
     PolicyDisclosure,
     PolicyRegisterRow,
@@ -15,7 +17,7 @@ from gatehouse.store.privacy_policies import (
 )
 from tests.support.fake_tables import FakeRepository
 
-__all__ = ["FakePolicies", "RangedRow"]
+__all__ = ["FakePolicies", "FakePolicyDocuments", "RangedEntrustee", "RangedRow"]
 
 
 @dataclass
@@ -126,3 +128,62 @@ class FakePolicies(FakeRepository):
             for version, r in self.t.policy_disclosures
             if version == policy.version and r.recipient_id == recipient_id
         ]
+
+
+@dataclass
+class RangedEntrustee:
+    """An entrustee's row and the versions it belongs to (``last`` None while current)."""
+
+    row: EntrusteeRow
+    first: int
+    last: int | None
+
+
+class FakePolicyDocuments(FakeRepository):
+    """Compact documents by (version, language) and the entrustees' row versions."""
+
+    def add_documents(self, version: int, contents: dict[str, dict[str, Any]]) -> None:
+        self._hook("add_documents")
+        for language, content in contents.items():
+            self.t.policy_documents[(version, language)] = content
+
+    def document(self, version: int, language: str) -> dict[str, Any] | None:
+        self._hook("document")
+        return self.t.policy_documents.get((version, language))
+
+    def languages(self, version: int) -> list[str]:
+        self._hook("languages")
+        return sorted(lang for v, lang in self.t.policy_documents if v == version)
+
+    def current_hashes(self) -> dict[str, str]:
+        self._hook("current_hashes")
+        return {
+            r.row.recipient_id: r.row.row_hash for r in self.t.policy_entrustees if r.last is None
+        }
+
+    def close_rows(self, recipient_ids: Iterable[str], last_version: int) -> None:
+        self._hook("close_rows")
+        ids = set(recipient_ids)
+        for r in self.t.policy_entrustees:
+            if r.last is None and r.row.recipient_id in ids:
+                r.last = last_version
+
+    def add_rows(self, rows: Sequence[EntrusteeRow], first_version: int) -> None:
+        self._hook("add_rows")
+        self.t.policy_entrustees.extend(RangedEntrustee(r, first_version, None) for r in rows)
+
+    def page(self, where: EntrusteeSlice, limit: int) -> list[EntrusteeRow]:
+        self._hook("page")
+        v = where.version
+        rows = [
+            r.row
+            for r in self.t.policy_entrustees
+            if r.first <= v and (r.last is None or r.last >= v)
+        ]
+        if where.abroad:
+            rows = [r for r in rows if r.abroad]
+        if where.search:
+            rows = [r for r in rows if where.search in r.name_key]
+        if where.after is not None:
+            rows = [r for r in rows if (r.name_key, r.recipient_id) > where.after]
+        return sorted(rows, key=lambda r: (r.name_key, r.recipient_id))[:limit]

@@ -100,6 +100,10 @@ class Tables:
     policy_register: list[Any] = field(default_factory=list)
     # (version, PolicyDisclosure): what each version discloses under Art. 28-8(1) 3.
     policy_disclosures: list[tuple[int, Any]] = field(default_factory=list)
+    # (version, language) -> compact document content.
+    policy_documents: dict[tuple[int, str], dict[str, Any]] = field(default_factory=dict)
+    # The entrustees' row versions (RangedEntrustee, with the fake that uses it).
+    policy_entrustees: list[Any] = field(default_factory=list)
     # Breach incidents by id.
     incidents: dict[str, Incident] = field(default_factory=dict)
 

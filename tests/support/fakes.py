@@ -59,7 +59,7 @@ from tests.support.fake_outbox import (
     FakeWebhookEndpoints,
     FakeWebhooks,
 )
-from tests.support.fake_policy import FakePolicies
+from tests.support.fake_policy import FakePolicies, FakePolicyDocuments
 from tests.support.fake_register import FakeOverseasRegister
 from tests.support.fake_registries import (
     FakeConsents,
@@ -292,6 +292,10 @@ class FakeUnitOfWork:
     @property
     def policies(self) -> FakePolicies:
         return self._repository(FakePolicies)
+
+    @property
+    def policy_documents(self) -> FakePolicyDocuments:
+        return self._repository(FakePolicyDocuments)
 
     @property
     def incidents(self) -> FakeIncidents:

@@ -1,0 +1,50 @@
+"""Orders' events on a real database: each carries its order's subject, written by the API and
+filled in by migration 0026 for the events stored before it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, select
+
+from gatehouse.store import migrate
+from gatehouse.store.tables import order_events
+from tests.conftest import Fresh
+from tests.support.gateway import new_order, new_seller, new_subject, publish_terms
+from tests.support.server import operator_api
+
+
+def _events(engine: Engine) -> list[tuple[str, str, str]]:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(
+                order_events.c.subject_id, order_events.c.order_id, order_events.c.type
+            ).order_by(order_events.c.id)
+        ).all()
+    return [(r.subject_id, r.order_id, r.type) for r in rows]
+
+
+def test_events_carry_their_orders_subject_and_the_migration_fills_older_ones(
+    fresh: Fresh,
+) -> None:
+    gh = fresh.gatehouse
+    with operator_api(gh) as (server, api):
+        seller = new_seller(api, server.url, "CN", publish_terms(api))
+        seller.client.close()
+        first, second = new_subject(api), new_subject(api)
+        orders = [new_order(api, first, seller), new_order(api, second, seller)]
+        for order_id, event in zip(orders, ("shipped", "cancelled"), strict=True):
+            answer = api.post(f"/v1/orders/{order_id}/events", json={"type": event})
+            assert answer.status_code == 201, answer.text
+    expected = [(first, orders[0], "shipped"), (second, orders[1], "cancelled")]
+    assert _events(gh.engine) == expected
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(migrate.__file__).with_name("migrations")))
+    with gh.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0025")
+    migrate.upgrade(gh.engine)
+    assert _events(gh.engine) == expected
