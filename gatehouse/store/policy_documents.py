@@ -31,10 +31,10 @@ from sqlalchemy import (
     select,
     true,
     tuple_,
-    update,
 )
 
 from gatehouse.store.schema import metadata
+from gatehouse.store.versioned_rows import close_current, current_hashes
 
 __all__ = [
     "EntrusteeRow",
@@ -175,25 +175,11 @@ class PolicyDocumentRepository:
 
     def current_hashes(self) -> dict[str, str]:
         """recipient id -> row hash of every entrustee row still current."""
-        rows = self._c.execute(
-            select(policy_entrustees.c.recipient_id, policy_entrustees.c.row_hash).where(
-                policy_entrustees.c.last_version.is_(None)
-            )
-        )
-        return {r.recipient_id: r.row_hash for r in rows}
+        return current_hashes(self._c, policy_entrustees)
 
     def close_rows(self, recipient_ids: Iterable[str], last_version: int) -> None:
         """End the current rows of ``recipient_ids`` at ``last_version``."""
-        ids = list(recipient_ids)
-        for start in range(0, len(ids), 500):
-            self._c.execute(
-                update(policy_entrustees)
-                .where(
-                    policy_entrustees.c.recipient_id.in_(ids[start : start + 500]),
-                    policy_entrustees.c.last_version.is_(None),
-                )
-                .values(last_version=last_version)
-            )
+        close_current(self._c, policy_entrustees, recipient_ids, last_version)
 
     def add_rows(self, rows: Sequence[EntrusteeRow], first_version: int) -> None:
         """Add rows current from ``first_version`` on."""

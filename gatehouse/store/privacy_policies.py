@@ -33,7 +33,6 @@ from sqlalchemy import (
     insert,
     select,
     tuple_,
-    update,
 )
 
 from gatehouse.domain.decision import DisclosureFact
@@ -44,6 +43,7 @@ from gatehouse.store.policy_disclosures import (
     policy_disclosures,
 )
 from gatehouse.store.schema import metadata
+from gatehouse.store.versioned_rows import close_current, current_hashes
 
 __all__ = [
     "PolicyDisclosure",
@@ -243,25 +243,11 @@ class PolicyRepository:
 
     def current_hashes(self) -> dict[str, str]:
         """recipient id → row hash of every row still current (in the latest version)."""
-        rows = self._c.execute(
-            select(policy_register.c.recipient_id, policy_register.c.row_hash).where(
-                policy_register.c.last_version.is_(None)
-            )
-        )
-        return {r.recipient_id: r.row_hash for r in rows}
+        return current_hashes(self._c, policy_register)
 
     def close_rows(self, recipient_ids: Iterable[str], last_version: int) -> None:
         """End the current rows of ``recipient_ids`` at ``last_version``."""
-        ids = list(recipient_ids)
-        for start in range(0, len(ids), 500):
-            self._c.execute(
-                update(policy_register)
-                .where(
-                    policy_register.c.recipient_id.in_(ids[start : start + 500]),
-                    policy_register.c.last_version.is_(None),
-                )
-                .values(last_version=last_version)
-            )
+        close_current(self._c, policy_register, recipient_ids, last_version)
 
     def add_rows(self, rows: Sequence[PolicyRegisterRow], first_version: int) -> None:
         """Add rows current from ``first_version`` on."""
