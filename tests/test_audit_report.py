@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
 from gatehouse.domain.audit import AuditReport, Category, FindingKey, Status
 from gatehouse.ledger import (
@@ -438,3 +438,31 @@ def test_the_report_verifies_its_window_and_says_so(market: Market) -> None:
     assert not full.ok and full.scope == "ledger" and full.entries == total
     assert full.first_bad is not None
     assert full.first_bad.startswith(f"{edited.shard}:{edited.seq} ")
+
+
+def test_the_registry_is_read_a_batch_of_entries_at_a_time(market: Market) -> None:
+    start = market.now()
+    play(market)
+    gh = market.fresh.gatehouse
+    reads: list[str] = []
+
+    def count(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
+        sql = " ".join(sql.split())
+        if " FROM notices" in sql or " FROM recipients" in sql:
+            reads.append(sql)
+
+    engines = [e for e in (gh.engine, gh.replica_engine) if e is not None]
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", count)
+    try:
+        report = build_audit(gh, start, market.now())
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", count)
+
+    notice = report.finding(FindingKey.NOTICE)
+    assert notice.figure("with_notice") == 6 and notice.figure("unresolved") == 0
+    # Six transfers citing their notices, to several recipients: one query for each table,
+    # not one per notice or per recipient.
+    assert sum(" FROM notices" in sql for sql in reads) == 1
+    assert sum(" FROM recipients" in sql for sql in reads) == 1

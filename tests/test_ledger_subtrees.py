@@ -11,8 +11,11 @@ from hypothesis import strategies as st
 from gatehouse.ledger import (
     BLOCK_LEAVES,
     BLOCK_LEVEL,
+    TILE_LEAVES,
+    TILE_LEVEL,
     LeafTree,
     StoredTree,
+    block_subtrees,
     root,
     subtree_problem,
     subtrees_above,
@@ -29,19 +32,29 @@ def _blocks(size: int) -> dict[int, bytes]:
     }
 
 
+def _tiles(size: int) -> dict[int, bytes]:
+    return {
+        index: root(LEAVES[index * TILE_LEAVES : (index + 1) * TILE_LEAVES])
+        for index in range(size // BLOCK_LEAVES * BLOCK_LEAVES // TILE_LEAVES)
+    }
+
+
 def _tree(size: int, stored: dict[tuple[int, int], bytes]) -> tuple[StoredTree, list[int]]:
     reads: list[int] = []
 
-    def block(index: int) -> list[bytes]:
+    def tile(index: int) -> list[bytes]:
         reads.append(index)
-        low = index * BLOCK_LEAVES
-        return LEAVES[low : min(low + BLOCK_LEAVES, size)]
+        low = index * TILE_LEAVES
+        return LEAVES[low : min(low + TILE_LEAVES, size)]
 
-    return StoredTree(size, lambda level, index: stored.get((level, index)), block), reads
+    return StoredTree(size, lambda level, index: stored.get((level, index)), tile), reads
 
 
-def _stored(size: int) -> dict[tuple[int, int], bytes]:
-    return {(level, index): node for level, index, node in subtrees_above(_blocks(size))}
+def _stored(size: int, tiles: bool = True) -> dict[tuple[int, int], bytes]:
+    """What checkpoints store for ``size`` leaves: with its tiles, or (stored before them)
+    from the blocks up only."""
+    found = subtrees_above(_tiles(size), TILE_LEVEL) if tiles else subtrees_above(_blocks(size))
+    return {(level, index): node for level, index, node in found}
 
 
 @settings(max_examples=80, deadline=None)
@@ -53,8 +66,18 @@ def test_paths_from_stored_subtrees_are_the_rfc_6962_paths(data: st.DataObject, 
     path = tree.audit_path(index)
 
     assert path == LeafTree(LEAVES[:size]).audit_path(index)
-    # The entry's block, and the last, partial one: never the rest of the shard.
-    assert set(reads) <= {index // BLOCK_LEAVES, (size - 1) // BLOCK_LEAVES}
+    # The entry's tile, and the tiles of the last, partial block: never the rest of the shard.
+    last_block = (size - 1) // BLOCK_LEAVES * (BLOCK_LEAVES // TILE_LEAVES)
+    assert set(reads) - {index // TILE_LEAVES} <= set(range(last_block, last_block + 16))
+
+
+def test_blocks_stored_before_their_tiles_still_give_the_paths() -> None:
+    size = 3 * BLOCK_LEAVES + 5
+    tree, reads = _tree(size, _stored(size, tiles=False))
+
+    assert tree.audit_path(17) == LeafTree(LEAVES[:size]).audit_path(17)
+    # The entry's whole block, tile by tile, and the partial block's one tile.
+    assert sorted(set(reads)) == [*range(16), 48]
 
 
 def test_without_stored_subtrees_the_paths_come_from_the_leaves() -> None:
@@ -62,7 +85,42 @@ def test_without_stored_subtrees_the_paths_come_from_the_leaves() -> None:
     tree, reads = _tree(size, {})
 
     assert tree.audit_path(17) == LeafTree(LEAVES[:size]).audit_path(17)
-    assert sorted(set(reads)) == [0, 1, 2, 3]
+    assert sorted(set(reads)) == list(range(49))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    data=st.data(),
+    size=st.integers(min_value=1, max_value=len(LEAVES)),
+    tiles=st.booleans(),
+)
+def test_what_the_paths_read_is_known_ahead_and_once_preloaded_nothing_more_is_read(
+    data: st.DataObject, size: int, tiles: bool
+) -> None:
+    indices = data.draw(st.lists(st.integers(min_value=0, max_value=size - 1), max_size=8))
+    stored = _stored(size, tiles)
+    tree, reads = _tree(size, {})  # every read not preloaded would go to an empty store
+    for _ in range(BLOCK_LEVEL + 1):  # as the service does: a round per missing level
+        keys, wanted = tree.reads_for(indices)
+        tree.preload(
+            {key: stored.get(key) for key in keys},
+            {i: LEAVES[i * TILE_LEAVES : min((i + 1) * TILE_LEAVES, size)] for i in wanted},
+        )
+
+    assert tree.reads_for(indices) == ([], [])
+    for index in indices:
+        assert tree.audit_path(index) == LeafTree(LEAVES[:size]).audit_path(index)
+    assert reads == []
+
+
+def test_a_block_stores_its_tiles_and_every_level_up_to_its_own_root() -> None:
+    found = block_subtrees(2, LEAVES[2 * BLOCK_LEAVES : 3 * BLOCK_LEAVES])
+
+    assert [level for level, _, _ in found].count(TILE_LEVEL) == BLOCK_LEAVES // TILE_LEAVES
+    assert found[-1] == (BLOCK_LEVEL, 2, _blocks(3 * BLOCK_LEAVES)[2])
+    for level, index, node in found:
+        width = 1 << level
+        assert node == root(LEAVES[index * width : (index + 1) * width])
 
 
 def test_a_lying_stored_subtree_fails_the_proof_against_the_signed_root() -> None:
@@ -90,13 +148,20 @@ def test_the_block_roots_give_every_complete_subtree_above_them() -> None:
         assert node == root(LEAVES[index * width : (index + 1) * width])
 
 
-def test_stored_subtrees_are_held_to_the_recomputed_blocks() -> None:
-    blocks = _blocks(4 * BLOCK_LEAVES)
-    rows = [(level, index, node.hex()) for level, index, node in subtrees_above(blocks)]
-    assert subtree_problem(3, blocks, rows) is None
+def test_stored_subtrees_are_held_to_the_recomputed_tiles() -> None:
+    tiles = _tiles(4 * BLOCK_LEAVES)
+    rows = [(level, index, node.hex()) for level, index, node in subtrees_above(tiles, TILE_LEVEL)]
+    assert subtree_problem(3, tiles, rows) is None
+    # Blocks stored before their tiles were are checked the same way.
+    above = [row for row in rows if row[0] >= BLOCK_LEVEL]
+    assert subtree_problem(3, tiles, above) is None
+
+    tile = next(row for row in rows if row[:2] == (TILE_LEVEL, 5))
+    problem = subtree_problem(3, tiles, [*rows, (tile[0], tile[1], "11" * 32)])
+    assert problem is not None and problem.seq == 5 * TILE_LEAVES
 
     forged = [*rows[:-1], (rows[-1][0], rows[-1][1], "00" * 32)]
-    problem = subtree_problem(3, blocks, forged)
+    problem = subtree_problem(3, tiles, forged)
     assert problem is not None
     assert (problem.shard, problem.seq) == (3, 0)
     assert (
@@ -105,6 +170,6 @@ def test_stored_subtrees_are_held_to_the_recomputed_blocks() -> None:
     )
 
     beyond = [*rows, (BLOCK_LEVEL, 9, "00" * 32)]
-    problem = subtree_problem(3, blocks, beyond)
+    problem = subtree_problem(3, tiles, beyond)
     assert problem is not None and problem.seq == 9 * BLOCK_LEAVES
     assert "which the shard does not hold" in problem.reason

@@ -111,12 +111,6 @@ KNOWN_WHOLE_READS = {
         # (``purge_done``), so it holds a few days of jobs, not the whole history.
         ("outbox_jobs", "SELECT outbox_jobs.status, count(*)"),
     },
-    "audit of one month": {
-        # Every suspension entry by kind, whenever it was made: a span that began before the
-        # month still judges the month (the report then verifies every entry anyway, in
-        # another process).
-        ("ledger_entries", "SELECT ledger_entries.shard, ledger_entries.seq, ledger_entries.kind"),
-    },
 }
 
 

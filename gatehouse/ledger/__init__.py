@@ -58,8 +58,11 @@ from gatehouse.ledger.scan import LeafRow, ShardScan, ShardScanner, checked_leav
 from gatehouse.ledger.subtrees import (
     BLOCK_LEAVES,
     BLOCK_LEVEL,
+    TILE_LEAVES,
+    TILE_LEVEL,
     StoredTree,
     Subtree,
+    block_subtrees,
     subtree_problem,
     subtrees_above,
 )
@@ -131,8 +134,11 @@ __all__ = [
     "perfect_root",
     "BLOCK_LEAVES",
     "BLOCK_LEVEL",
+    "TILE_LEAVES",
+    "TILE_LEVEL",
     "StoredTree",
     "Subtree",
+    "block_subtrees",
     "subtree_problem",
     "subtrees_above",
 ]

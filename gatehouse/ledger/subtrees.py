@@ -10,14 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
-from gatehouse.ledger.merkle import node_hash
+from gatehouse.ledger.merkle import node_hash, perfect_root
 from gatehouse.ledger.proofs import path_ranges
 from gatehouse.ledger.verify_types import BadEntry
 
 __all__ = [
     "BLOCK_LEAVES",
     "BLOCK_LEVEL",
+    "TILE_LEAVES",
+    "TILE_LEVEL",
     "StoredTree",
+    "block_subtrees",
     "Subtree",
     "subtree_problem",
     "subtrees_above",
@@ -25,16 +28,22 @@ __all__ = [
 
 BLOCK_LEVEL = 10
 BLOCK_LEAVES = 1 << BLOCK_LEVEL
-"""Leaves under the smallest stored subtree: the most a proof reads of one block."""
+"""Leaves under a block: the unit in which subtrees are stored, archived and checked."""
+
+TILE_LEVEL = 6
+TILE_LEAVES = 1 << TILE_LEVEL
+"""Leaves under the smallest stored subtree: the most leaves a proof reads of one block.
+A block's roots from this level up are stored with it, so that a page of proofs spread over
+a shard reads 64 leaves and hashes 63 nodes per proof, not 1,024 and 1,023."""
 
 Subtree = tuple[int, int, bytes]
 """``(level, index, root)``: the root over leaves ``index * 2^level`` up to the next index's."""
 
 
-def subtrees_above(blocks: Mapping[int, bytes]) -> Iterator[Subtree]:
-    """Every complete subtree from the block roots ``blocks`` (by block index) up: the blocks
+def subtrees_above(roots: Mapping[int, bytes], level: int = BLOCK_LEVEL) -> Iterator[Subtree]:
+    """Every complete subtree from the roots at ``level`` (by index) up: those roots
     themselves, then each pair of siblings both present, level by level."""
-    level, nodes = BLOCK_LEVEL, dict(blocks)
+    nodes = dict(roots)
     while nodes:
         for index in sorted(nodes):
             yield level, index, nodes[index]
@@ -46,12 +55,27 @@ def subtrees_above(blocks: Mapping[int, bytes]) -> Iterator[Subtree]:
         level += 1
 
 
+def block_subtrees(index: int, leaves: Sequence[bytes]) -> list[Subtree]:
+    """The roots that a complete block stores: its tiles' and every level up to its own."""
+    if len(leaves) != BLOCK_LEAVES:
+        raise ValueError(f"block {index} holds {len(leaves)} leaves, not {BLOCK_LEAVES}")
+    first = index * (BLOCK_LEAVES // TILE_LEAVES)
+    tiles = {
+        first + n: perfect_root(leaves[offset : offset + TILE_LEAVES])
+        for n, offset in enumerate(range(0, BLOCK_LEAVES, TILE_LEAVES))
+    }
+    return [node for node in subtrees_above(tiles, TILE_LEVEL) if node[0] <= BLOCK_LEVEL]
+
+
 def subtree_problem(
-    shard: int, blocks: Mapping[int, bytes], stored: Iterable[tuple[int, int, str]]
+    shard: int,
+    tiles: Mapping[int, bytes],
+    stored: Iterable[tuple[int, int, str]],
 ) -> BadEntry | None:
     """The first stored subtree (``(level, index, hex root)``) that the shard's recomputed
-    block roots do not reproduce, or that covers entries the shard does not hold."""
-    expected = {(level, index): node for level, index, node in subtrees_above(blocks)}
+    tile roots (of :data:`TILE_LEAVES` each) do not reproduce, or that covers entries the
+    shard does not hold. A block stored before its tiles were is checked as ever."""
+    expected = {(level, index): node for level, index, node in subtrees_above(tiles, TILE_LEVEL)}
     for level, index, node in sorted(stored):
         low, high = index << level, (index + 1) << level
         if expected.get((level, index), b"").hex() != node:
@@ -67,50 +91,101 @@ def subtree_problem(
 class StoredTree:
     """Audit paths in a shard tree of ``size`` leaves from stored subtree roots.
 
-    ``stored(level, index)`` returns a stored root or None; ``block(index)`` returns the leaf
-    hashes of block ``index`` (fewer than :data:`BLOCK_LEAVES` for the last, partial one).
-    A root missing from storage is rebuilt from the ones below it, down to block leaves, so
-    a shard whose subtrees were never stored still yields its paths, by reading its leaves.
+    ``stored(level, index)`` returns a stored root or None; ``tile(index)`` returns the leaf
+    hashes of tile ``index`` (fewer than :data:`TILE_LEAVES` for the last, partial one). A
+    root missing from storage is rebuilt from the ones below it, down to tile leaves, so a
+    shard whose subtrees were never stored still yields its paths, by reading its leaves.
     """
 
     def __init__(
         self,
         size: int,
         stored: Callable[[int, int], bytes | None],
-        block: Callable[[int], Sequence[bytes]],
+        tile: Callable[[int], Sequence[bytes]],
     ) -> None:
         self.size = size
+        # Only complete blocks store their roots: none is looked for in the last, partial one.
+        self._complete = size - size % BLOCK_LEAVES
         self._stored = stored
-        self._block = block
-        self._blocks: dict[int, Sequence[bytes]] = {}
+        self._tile = tile
+        self._tiles: dict[int, Sequence[bytes]] = {}
+        # Roots read ahead by :meth:`preload`; None marks one known not to be stored.
+        self._roots: dict[tuple[int, int], bytes | None] = {}
+        self._computed: dict[tuple[int, int], bytes] = {}
 
-    def _leaves(self, index: int) -> Sequence[bytes]:
-        if index not in self._blocks:
-            self._blocks[index] = self._block(index)
-        return self._blocks[index]
+    def reads_for(self, indices: Iterable[int]) -> tuple[list[tuple[int, int]], list[int]]:
+        """The stored roots ``(level, index)`` and the tiles that the audit paths of the
+        leaves ``indices`` read, not counting those already preloaded, when every root not
+        known to be missing is stored: a caller fetches them at once and preloads
+        them, and asks again in case some root was missing."""
+        roots: set[tuple[int, int]] = set()
+        tiles: set[int] = set()
+        for index in indices:
+            tiles.add(index // TILE_LEAVES)
+            for low, high in path_ranges(index, self.size):
+                self._reads_of(low, high, roots, tiles)
+        return sorted(roots - self._roots.keys()), sorted(tiles - self._tiles.keys())
 
-    def _root(self, low: int, high: int) -> bytes:
+    def _reads_of(self, low: int, high: int, roots: set[tuple[int, int]], tiles: set[int]) -> None:
+        width = high - low
+        if self._storable(low, high):
+            level = width.bit_length() - 1
+            if self._roots.get((level, low >> level), b"") is not None:
+                roots.add((level, low >> level))
+                return
+        if low // TILE_LEAVES == (high - 1) // TILE_LEAVES:
+            tiles.add(low // TILE_LEAVES)
+        else:
+            k = 1 << ((width - 1).bit_length() - 1)
+            self._reads_of(low, low + k, roots, tiles)
+            self._reads_of(low + k, high, roots, tiles)
+
+    def _storable(self, low: int, high: int) -> bool:
         width = high - low
         perfect = width & (width - 1) == 0 and low % width == 0
-        if perfect and width >= BLOCK_LEAVES:
-            level = width.bit_length() - 1
-            found = self._stored(level, low >> level)
+        return perfect and width >= TILE_LEAVES and high <= self._complete
+
+    def preload(
+        self,
+        roots: Mapping[tuple[int, int], bytes | None],
+        tiles: Mapping[int, Sequence[bytes]],
+    ) -> None:
+        """Take roots and tiles read ahead (a root mapped to None is not stored, and is
+        rebuilt from below); later paths read them from here."""
+        self._roots.update(roots)
+        self._tiles.update(tiles)
+
+    def _leaves(self, index: int) -> Sequence[bytes]:
+        if index not in self._tiles:
+            self._tiles[index] = self._tile(index)
+        return self._tiles[index]
+
+    def _root(self, low: int, high: int) -> bytes:
+        if self._storable(low, high):
+            key = ((high - low).bit_length() - 1, low // (high - low))
+            found = self._roots[key] if key in self._roots else self._stored(*key)
             if found is not None:
                 return found
-        if low // BLOCK_LEAVES == (high - 1) // BLOCK_LEAVES:
-            # Inside one block: from its leaves, which the proof reads once.
-            leaves = self._leaves(low // BLOCK_LEAVES)
-            base = low - low % BLOCK_LEAVES
+        # Computed roots are kept: every path of a page shares the ones on the right edge.
+        if (low, high) not in self._computed:
+            self._computed[(low, high)] = self._compute(low, high)
+        return self._computed[(low, high)]
+
+    def _compute(self, low: int, high: int) -> bytes:
+        if low // TILE_LEAVES == (high - 1) // TILE_LEAVES:
+            # Inside one tile: from its leaves, which the proof reads once.
+            leaves = self._leaves(low // TILE_LEAVES)
+            base = low - low % TILE_LEAVES
             if high - base > len(leaves):
                 raise ValueError(f"entries below {high} are missing")
             return _range_root(leaves, low - base, high - base)
-        k = 1 << ((width - 1).bit_length() - 1)
+        k = 1 << ((high - low - 1).bit_length() - 1)
         return node_hash(self._root(low, low + k), self._root(low + k, high))
 
     def leaf(self, index: int) -> bytes:
-        """The leaf hash at ``index``, from its block."""
-        leaves = self._leaves(index // BLOCK_LEAVES)
-        offset = index % BLOCK_LEAVES
+        """The leaf hash at ``index``, from its tile."""
+        leaves = self._leaves(index // TILE_LEAVES)
+        offset = index % TILE_LEAVES
         if offset >= len(leaves):
             raise ValueError(f"entry {index} is missing")
         return leaves[offset]

@@ -143,6 +143,25 @@ class ArchivedLedger:
         hot: list[tuple[int, str]] = self._ledger.hashes_between(shard, low, high)
         return sorted(archived + hot)
 
+    def hashes_in(self, shard: int, ranges: Sequence[tuple[int, int]]) -> list[tuple[int, str]]:
+        """``(seq, entry_hash)`` in any of ``ranges``, in order, archived or hot."""
+        archived = [
+            (seq, entry_hash)
+            for low, high in ranges
+            for seq, entry_hash, _ in self._archived(shard, low, high)
+        ]
+        hot: list[tuple[int, str]] = self._ledger.hashes_in(shard, ranges)
+        return sorted(archived + hot)
+
+    def entries_at(self, shard: int, seqs: Sequence[int]) -> dict[int, LedgerEntry]:
+        """Entries by position, from the hot table in one query, else each from its file."""
+        found: dict[int, LedgerEntry] = self._ledger.entries_at(shard, seqs)
+        for seq in set(seqs) - found.keys():
+            entry = self.get_entry(shard, seq)
+            if entry is not None:
+                found[seq] = entry
+        return found
+
     def get_entry(self, shard: int, seq: int) -> LedgerEntry | None:
         """One entry by position, from the hot table or its archive file; None if neither."""
         entry: LedgerEntry | None = self._ledger.get_entry(shard, seq)

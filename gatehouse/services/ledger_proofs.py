@@ -18,7 +18,7 @@ from gatehouse.ledger import (
     verify_inclusion_proof,
 )
 from gatehouse.services.ledger_archive_entries import with_archives
-from gatehouse.services.ledger_subtrees import SubtreeLedger, stored_tree
+from gatehouse.services.ledger_subtrees import SubtreeLedger, preload_paths, stored_tree
 from gatehouse.services.ports import Ledger
 from gatehouse.services.runtime import Gatehouse
 
@@ -90,11 +90,17 @@ def prove(
     proofs: dict[Position, InclusionProof] = {}
     for shard, seqs in by_shard.items():
         if isinstance(ledger, SubtreeLedger):
-            # Stored subtrees: each proof reads a block or two of leaves, never the shard.
+            # Stored subtrees: a few queries for all the shard's proofs, never the shard.
             head = checkpoint.head(shard)
-            stored = None if head is None else stored_tree(ledger, shard, head.size)
+            stored = None
+            if head is not None:
+                stored = stored_tree(ledger, shard, head.size)
+                preload_paths(ledger, shard, stored, (s for s in seqs if 0 <= s < head.size))
+            entries = ledger.entries_at(shard, seqs)
             for seq in seqs:
-                proofs[(shard, seq)] = _prove(ledger, checkpoint, shard, seq, stored)
+                proofs[(shard, seq)] = _prove(
+                    ledger, checkpoint, shard, seq, stored, entries.get(seq)
+                )
         elif len(seqs) == 1:
             proofs[(shard, seqs[0])] = _prove(ledger, checkpoint, shard, seqs[0])
         else:
@@ -126,6 +132,7 @@ def _prove(
     shard: int,
     seq: int,
     tree: LeafTree | StoredTree | None = None,
+    entry: LedgerEntry | None = None,
 ) -> InclusionProof:
     head = checkpoint.head(shard)
     if head is None:
@@ -136,7 +143,7 @@ def _prove(
             code="not_in_checkpoint",
             details={"checkpoint_sequence": checkpoint.sequence, "tree_size": head.size},
         )
-    entry = ledger.get_entry(shard, seq)
+    entry = entry or ledger.get_entry(shard, seq)
     try:
         if entry is None or entry.leaf().hex() != entry.entry_hash:
             raise ValueError(f"entry {seq} does not match its hash")

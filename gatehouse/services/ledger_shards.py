@@ -27,6 +27,7 @@ from sqlalchemy import Connection, Engine, text
 
 from gatehouse.ledger import (
     BLOCK_LEAVES,
+    TILE_LEAVES,
     BadEntry,
     ShardScan,
     ShardScanner,
@@ -81,7 +82,7 @@ def scan_shard(connection: Connection, task: ShardTask) -> ShardOutcome:
     repo = LedgerRepository(connection)
     shard = task.shard
     state = repo.state_bodies().get(shard)
-    scanner = ShardScanner(shard, task.sizes, task.known, block=BLOCK_LEAVES)
+    scanner = ShardScanner(shard, task.sizes, task.known, block=TILE_LEAVES)
     # The archive files first, from their records in this snapshot; the hot rows follow on
     # from where they end, the chain link across the boundary included.
     directory = None if task.archive_dir is None else Path(task.archive_dir)

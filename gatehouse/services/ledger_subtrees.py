@@ -6,12 +6,29 @@ the shard's leaves as before.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Protocol, runtime_checkable
 
-from gatehouse.ledger import BLOCK_LEAVES, BLOCK_LEVEL, StoredTree, Subtree, node_hash, perfect_root
+from gatehouse.ledger import (
+    BLOCK_LEAVES,
+    BLOCK_LEVEL,
+    TILE_LEAVES,
+    LedgerEntry,
+    StoredTree,
+    Subtree,
+    block_subtrees,
+    node_hash,
+    perfect_root,
+)
 from gatehouse.store.ledger_subtrees import SubtreeRepository
 
-__all__ = ["SubtreeLedger", "store_subtrees", "stored_frontier", "stored_tree"]
+__all__ = [
+    "SubtreeLedger",
+    "preload_paths",
+    "store_subtrees",
+    "stored_frontier",
+    "stored_tree",
+]
 
 
 @runtime_checkable
@@ -23,12 +40,21 @@ class SubtreeLedger(Protocol):
 
     def hashes_between(self, shard: int, low: int, high: int) -> list[tuple[int, str]]: ...
 
+    def hashes_in(self, shard: int, ranges: Sequence[tuple[int, int]]) -> list[tuple[int, str]]: ...
 
-def _block(ledger: SubtreeLedger, shard: int, index: int) -> list[bytes]:
-    """The leaf hashes of block ``index``, as far as they run without a gap."""
-    low = index * BLOCK_LEAVES
+    def entries_at(self, shard: int, seqs: Sequence[int]) -> dict[int, LedgerEntry]: ...
+
+
+def _run(ledger: SubtreeLedger, shard: int, index: int, width: int) -> list[bytes]:
+    """The leaf hashes of the ``width``-leaf run ``index``, as far as they go without a gap."""
+    return _without_gap(
+        index * width, ledger.hashes_between(shard, index * width, (index + 1) * width)
+    )
+
+
+def _without_gap(low: int, rows: Iterable[tuple[int, str]]) -> list[bytes]:
     leaves: list[bytes] = []
-    for seq, entry_hash in ledger.hashes_between(shard, low, low + BLOCK_LEAVES):
+    for seq, entry_hash in rows:
         if seq != low + len(leaves):
             break
         leaves.append(bytes.fromhex(entry_hash))
@@ -41,11 +67,14 @@ def store_subtrees(ledger: SubtreeLedger, shard: int, size: int) -> int:
     the checkpoint it signs, in the same transaction."""
     repo = ledger.subtrees
     new: dict[tuple[int, int], bytes] = {}
+    below: list[Subtree] = []
     for index in range(repo.last_index(shard, BLOCK_LEVEL) + 1, size // BLOCK_LEAVES):
-        leaves = _block(ledger, shard, index)
+        leaves = _run(ledger, shard, index, BLOCK_LEAVES)
         if len(leaves) != BLOCK_LEAVES:
             raise ValueError(f"shard {shard} lacks entries of block {index}")
-        new[(BLOCK_LEVEL, index)] = perfect_root(leaves)
+        *tiles, (_, _, block) = block_subtrees(index, leaves)
+        below += tiles
+        new[(BLOCK_LEVEL, index)] = block
     level = BLOCK_LEVEL
     fresh = sorted(index for lvl, index in new if lvl == level)
     while fresh:
@@ -63,7 +92,7 @@ def store_subtrees(ledger: SubtreeLedger, shard: int, size: int) -> int:
             parents.append(index // 2)
         level += 1
         fresh = parents
-    subtrees: list[Subtree] = [(lvl, index, node) for (lvl, index), node in sorted(new.items())]
+    subtrees = below + [(lvl, index, node) for (lvl, index), node in sorted(new.items())]
     repo.add_subtrees(shard, subtrees)
     return len(subtrees)
 
@@ -74,8 +103,28 @@ def stored_tree(ledger: SubtreeLedger, shard: int, size: int) -> StoredTree:
     return StoredTree(
         size,
         lambda level, index: repo.subtree(shard, level, index),
-        lambda index: _block(ledger, shard, index),
+        lambda index: _run(ledger, shard, index, TILE_LEAVES),
     )
+
+
+def preload_paths(ledger: SubtreeLedger, shard: int, tree: StoredTree, seqs: Iterable[int]) -> None:
+    """Read what the audit paths of ``seqs`` need in two queries, the stored roots and the
+    leaf blocks, instead of one query per node: a customer's page proves dozens of entries
+    spread over a shard of millions, each path twenty roots deep."""
+    wanted = list(seqs)
+    # A root that was never stored (a block stored before its tiles were) is rebuilt from
+    # the roots below it: asked for in the next round, a level further down each time.
+    for _ in range(BLOCK_LEVEL + 1):
+        keys, tiles = tree.reads_for(wanted)
+        if not keys and not tiles:
+            return
+        found = ledger.subtrees.subtrees_at(shard, keys)
+        ranges = [(index * TILE_LEAVES, (index + 1) * TILE_LEAVES) for index in tiles]
+        rows: dict[int, list[tuple[int, str]]] = {index: [] for index in tiles}
+        for seq, entry_hash in ledger.hashes_in(shard, ranges):
+            rows[seq // TILE_LEAVES].append((seq, entry_hash))
+        leaves = {index: _without_gap(index * TILE_LEAVES, run) for index, run in rows.items()}
+        tree.preload({key: found.get(key) for key in keys}, leaves)
 
 
 def stored_frontier(ledger: SubtreeLedger, shard: int, size: int) -> tuple[bytes, ...] | None:
@@ -84,7 +133,7 @@ def stored_frontier(ledger: SubtreeLedger, shard: int, size: int) -> tuple[bytes
     needs was never stored. Whoever uses it holds it to a signed root: it is not trusted."""
     repo = ledger.subtrees
     base = size - size % BLOCK_LEAVES
-    partial = _block(ledger, shard, base // BLOCK_LEAVES) if base < size else []
+    partial = _run(ledger, shard, base // BLOCK_LEAVES, BLOCK_LEAVES) if base < size else []
     if len(partial) < size - base:
         return None
     frontier: list[bytes] = []

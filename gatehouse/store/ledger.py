@@ -6,15 +6,14 @@ The repository knows rows and locks; hashing, chaining and signing stay in ``gat
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     Connection,
     Engine,
-    Row,
     Table,
     and_,
     bindparam,
@@ -32,11 +31,12 @@ from gatehouse.ledger import (
     LedgerEntry,
     ShardState,
     format_at,
-    parse_at,
 )
-from gatehouse.store.ledger_rows import entry_row, insert_entries
+from gatehouse.store.ledger_positions import PositionReads
+from gatehouse.store.ledger_rows import entry_row, insert_entries, to_entry
 from gatehouse.store.ledger_subtrees import SubtreeRepository
 from gatehouse.store.ledger_tables import (
+    SUSPENSIONS,
     ledger_checkpoints,
     ledger_entries,
     ledger_meta,
@@ -47,30 +47,8 @@ __all__ = ["LedgerRepository", "consistent_read", "SHARD_COUNT_KEY"]
 
 SHARD_COUNT_KEY = "shard_count"
 
-# An ``at`` that no longer parses was edited; this stand-in can never reproduce the stored
-# hash, so the verifier reports the entry instead of the read crashing.
-_UNREADABLE_AT = datetime(1, 1, 1, tzinfo=UTC)
-
 # The shard count never changes once stored, so each process reads it once per database.
 _shard_counts: weakref.WeakKeyDictionary[Engine, int] = weakref.WeakKeyDictionary()
-
-
-def _to_entry(row: Row[Any]) -> LedgerEntry:
-    try:
-        at = parse_at(row.at)
-    except (TypeError, ValueError):
-        at = _UNREADABLE_AT
-    return LedgerEntry(
-        shard=row.shard,
-        seq=row.seq,
-        kind=row.kind,
-        at=at,
-        subject_id=row.subject_id,
-        recipient_id=row.recipient_id,
-        payload=row.payload,
-        prev_hash=row.prev_hash,
-        entry_hash=row.entry_hash,
-    )
 
 
 def _insert_if_absent(connection: Connection, table: Table, values: dict[str, Any]) -> None:
@@ -130,7 +108,7 @@ _NEXT_SHARDS = text(
 )
 
 
-class LedgerRepository:
+class LedgerRepository(PositionReads):
     """Reads and writes ledger rows on the caller's connection (and so in its transaction)."""
 
     def __init__(self, connection: Connection) -> None:
@@ -202,47 +180,6 @@ class LedgerRepository:
         """Insert one entry exactly as it was hashed."""
         insert_entries(self._c, [entry_row(entry)])
 
-    def entries_between(self, shard: int, low: int, high: int) -> list[LedgerEntry]:
-        """The shard's entries with ``low <= seq < high``, in ``seq`` order."""
-        rows = self._c.execute(
-            select(ledger_entries)
-            .where(
-                ledger_entries.c.shard == shard,
-                ledger_entries.c.seq >= low,
-                ledger_entries.c.seq < high,
-            )
-            .order_by(ledger_entries.c.seq)
-        )
-        return [_to_entry(row) for row in rows]
-
-    def hashes_between(self, shard: int, low: int, high: int) -> list[tuple[int, str]]:
-        """``(seq, entry_hash)`` of the shard's entries with ``low <= seq < high``, in order."""
-        rows = self._c.execute(
-            select(ledger_entries.c.seq, ledger_entries.c.entry_hash)
-            .where(
-                ledger_entries.c.shard == shard,
-                ledger_entries.c.seq >= low,
-                ledger_entries.c.seq < high,
-            )
-            .order_by(ledger_entries.c.seq)
-        )
-        return [(row.seq, row.entry_hash) for row in rows]
-
-    def last_seq(self, shard: int) -> int:
-        """The highest ``seq`` stored in the shard, or -1 when it holds no entry."""
-        query = select(func.max(ledger_entries.c.seq)).where(ledger_entries.c.shard == shard)
-        found = self._c.execute(query).scalar_one()
-        return -1 if found is None else int(found)
-
-    def get_entry(self, shard: int, seq: int) -> LedgerEntry | None:
-        """One entry by position, or None."""
-        row = self._c.execute(
-            select(ledger_entries).where(
-                ledger_entries.c.shard == shard, ledger_entries.c.seq == seq
-            )
-        ).first()
-        return None if row is None else _to_entry(row)
-
     def shards_with_entries(self) -> list[int]:
         """Every shard number that holds at least one entry, including out-of-range ones."""
         # One index probe a shard, where a DISTINCT would read every entry's key.
@@ -254,7 +191,7 @@ class LedgerRepository:
         while True:
             query = select(ledger_entries).where(*where, e.seq > after).order_by(e.seq)
             rows = self._c.execute(query.limit(batch)).all()
-            yield from map(_to_entry, rows)
+            yield from map(to_entry, rows)
             if len(rows) < batch:
                 return
             after = rows[-1].seq
@@ -294,36 +231,14 @@ class LedgerRepository:
         e = ledger_entries.c
         return self._stream(batch, first - 1, e.shard == shard, e.seq <= last)
 
-    def of_kinds(self, kinds: Sequence[str]) -> list[LedgerEntry]:
-        """Every entry of the given kinds, in one scan; for kinds that stay few."""
+    def suspensions(self) -> list[LedgerEntry]:
+        """Every suspension and resumption entry, in (shard, seq) order, on their own index."""
         rows = self._c.execute(
             select(ledger_entries)
-            .where(ledger_entries.c.kind.in_(list(kinds)))
+            .where(SUSPENSIONS)
             .order_by(ledger_entries.c.shard, ledger_entries.c.seq)
         )
-        return [_to_entry(row) for row in rows]
-
-    def stream_hashes(
-        self, shard: int, stop: int, *, batch: int = 5000
-    ) -> Iterator[tuple[int, str]]:
-        """``(seq, entry_hash)`` for the shard's entries below ``stop``, in ``seq`` order."""
-        after = -1
-        while True:
-            rows = self._c.execute(
-                select(ledger_entries.c.seq, ledger_entries.c.entry_hash)
-                .where(
-                    ledger_entries.c.shard == shard,
-                    ledger_entries.c.seq > after,
-                    ledger_entries.c.seq < stop,
-                )
-                .order_by(ledger_entries.c.seq)
-                .limit(batch)
-            ).all()
-            for row in rows:
-                yield row.seq, row.entry_hash
-            if len(rows) < batch:
-                return
-            after = rows[-1].seq
+        return [to_entry(row) for row in rows]
 
     def find(
         self,
@@ -354,7 +269,7 @@ class LedgerRepository:
         query = query.order_by(ledger_entries.c.shard, ledger_entries.c.seq)
         if limit is not None:
             query = query.limit(limit)
-        return [_to_entry(row) for row in self._c.execute(query)]
+        return [to_entry(row) for row in self._c.execute(query)]
 
     def distinct_transfers(self, *, kind: str, recipient_id: str, since: datetime) -> int:
         """How many distinct ``transfer_id`` payloads the recipient's ``kind`` entries name,

@@ -10,14 +10,15 @@ through :meth:`LedgerRepository.entries_between`.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Connection, Insert, Text, bindparam, cast, insert, type_coerce
+from sqlalchemy import JSON, Connection, Insert, Row, Text, bindparam, cast, insert, type_coerce
 
-from gatehouse.ledger import LeafRow, LedgerEntry, stored_fields
+from gatehouse.ledger import LeafRow, LedgerEntry, parse_at, stored_fields
 from gatehouse.store.ledger_tables import ledger_entries
 
-__all__ = ["entry_row", "insert_entries", "leaf_documents"]
+__all__ = ["entry_row", "insert_entries", "leaf_documents", "to_entry"]
 
 
 def _add_entry(dialect: str) -> Insert:
@@ -86,3 +87,27 @@ def leaf_documents(connection: Connection, shard: int, low: int, high: int) -> l
     finally:
         cursor.close()
     return rows
+
+
+# An ``at`` that no longer parses was edited; this stand-in can never reproduce the stored
+# hash, so the verifier reports the entry instead of the read crashing.
+_UNREADABLE_AT = datetime(1, 1, 1, tzinfo=UTC)
+
+
+def to_entry(row: Row[Any]) -> LedgerEntry:
+    """The entry a ``ledger_entries`` row holds, as it was stored."""
+    try:
+        at = parse_at(row.at)
+    except (TypeError, ValueError):
+        at = _UNREADABLE_AT
+    return LedgerEntry(
+        shard=row.shard,
+        seq=row.seq,
+        kind=row.kind,
+        at=at,
+        subject_id=row.subject_id,
+        recipient_id=row.recipient_id,
+        payload=row.payload,
+        prev_hash=row.prev_hash,
+        entry_hash=row.entry_hash,
+    )

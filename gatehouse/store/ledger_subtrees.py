@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, func, insert, select, tuple_
 
 from gatehouse.ledger import Subtree
 from gatehouse.store.ledger_archive import ArchiveRepository
@@ -35,6 +35,20 @@ class SubtreeRepository:
             select(_table.hash).where(_table.shard == shard, _table.level == level, _index == index)
         ).scalar_one_or_none()
         return None if found is None else bytes.fromhex(found)
+
+    def subtrees_at(
+        self, shard: int, keys: Sequence[tuple[int, int]]
+    ) -> dict[tuple[int, int], bytes]:
+        """The stored roots among ``(level, index)`` keys, in one query; absent keys are
+        not stored."""
+        if not keys:
+            return {}
+        rows = self._c.execute(
+            select(_table.level, _index, _table.hash).where(
+                _table.shard == shard, tuple_(_table.level, _index).in_(keys)
+            )
+        )
+        return {(level, index): bytes.fromhex(node) for level, index, node in rows}
 
     def subtrees_of(self, shard: int) -> list[tuple[int, int, str]]:
         """Every stored ``(level, index, hex root)`` of the shard, unparsed: the verifier

@@ -8,14 +8,26 @@ same canonical bytes on every backend.
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Integer, String, Table, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    String,
+    Table,
+    UniqueConstraint,
+    text,
+)
 
+from gatehouse.domain.suspension_spans import SUSPENSION_KINDS
 from gatehouse.store.db import UTCDateTime
 from gatehouse.store.tables import metadata
 
 __all__ = [
     "ID_LENGTH",
     "KIND_LENGTH",
+    "SUSPENSIONS",
     "ledger_entries",
     "ledger_shards",
     "ledger_checkpoints",
@@ -28,6 +40,11 @@ KIND_LENGTH = 60
 ID_LENGTH = 40  # as long as the subject and recipient ids they hold
 
 # One row per entry; (shard, seq) is the chain position, so a duplicate append cannot commit.
+SUSPENSION_ENTRY_KINDS = tuple(SUSPENSION_KINDS)
+# Written as text, so the queries that use the index can repeat it word for word: a partial
+# index serves only a query whose condition implies its own.
+SUSPENSIONS = text("kind IN (" + ", ".join(f"'{kind}'" for kind in SUSPENSION_ENTRY_KINDS) + ")")
+
 ledger_entries = Table(
     "ledger_entries",
     metadata,
@@ -42,6 +59,15 @@ ledger_entries = Table(
     Column("entry_hash", String(64), nullable=False),
     # A window of time in a shard (the audit's month) is found without reading the shard.
     Index("ix_ledger_entries_shard_at", "shard", "at", "seq"),
+    # The audit replays every suspension ever made: a few rows among millions, indexed
+    # alone so that no append on the hot path writes to this index.
+    Index(
+        "ix_ledger_entries_suspensions",
+        "shard",
+        "seq",
+        postgresql_where=SUSPENSIONS,
+        sqlite_where=SUSPENSIONS,
+    ),
 )
 
 # Each shard's head and Merkle frontier (``ShardState.to_dict()``). Its row is the lock that

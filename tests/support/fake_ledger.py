@@ -3,11 +3,12 @@ subject) appending into plain tables, so proofs and checkpoints built over it ve
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+from gatehouse.domain.suspension_spans import SUSPENSION_KINDS
 from gatehouse.ledger import Checkpoint, LedgerEntry, ShardState, append_entry, shard_for
 from gatehouse.services.ledger_append import LEDGER_SHARDS
 from gatehouse.services.ports import DuplicateKey
@@ -123,8 +124,8 @@ class FakeLedger(FakeRepository):
             if first <= entry.seq <= last:
                 yield entry
 
-    def of_kinds(self, kinds: Sequence[str]) -> list[LedgerEntry]:
-        return [e for _, e in sorted(self.t.entries.items()) if e.kind in kinds]
+    def suspensions(self) -> list[LedgerEntry]:
+        return [e for _, e in sorted(self.t.entries.items()) if e.kind in SUSPENSION_KINDS]
 
     def add_checkpoint(self, checkpoint: Checkpoint) -> None:
         self._hook("add_checkpoint")

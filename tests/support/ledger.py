@@ -4,9 +4,10 @@ and streamed ones are held to."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Connection, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from gatehouse.ledger import (
     GENESIS_HASH,
@@ -20,8 +21,10 @@ from gatehouse.ledger import (
     root,
     verify_ledger,
 )
+from gatehouse.services.runtime import Gatehouse
 from gatehouse.store.ledger import LedgerRepository
-from gatehouse.store.ledger_tables import ledger_entries, ledger_shards
+from gatehouse.store.ledger_rows import entry_row, insert_entries
+from gatehouse.store.ledger_tables import ledger_entries, ledger_shards, ledger_subtrees
 
 
 def shard_head(entries: Sequence[LedgerEntry], shard: int) -> ShardHead:
@@ -82,3 +85,28 @@ def forge_rewrite(connection: Connection, shard: int, seq: int) -> None:
     connection.execute(
         update(ledger_shards).where(ledger_shards.c.shard == shard).values(state=state.to_dict())
     )
+
+
+def grow_shard(gh: Gatehouse, state: ShardState, count: int, into: list[LedgerEntry]) -> ShardState:
+    """Append ``count`` test entries to shard 0 (the only one), and add them to ``into``."""
+    rows = []
+    for _ in range(count):
+        at = gh.clock() + timedelta(milliseconds=state.head.size)
+        entry, state = append_entry(state, "test.event", at, None, None, {"n": state.head.size})
+        into.append(entry)
+        rows.append(entry_row(entry))
+    with gh.engine.begin() as connection:
+        insert_entries(connection, rows)
+        connection.execute(delete(ledger_shards))
+        values = {"shard": 0, "state": state.to_dict(), "updated_at": gh.clock()}
+        connection.execute(insert(ledger_shards).values(values))
+    return state
+
+
+def stored_subtrees(gh: Gatehouse) -> set[tuple[int, int, int]]:
+    """Every stored subtree's ``(shard, level, index)``."""
+    with gh.engine.connect() as connection:
+        rows = connection.execute(
+            select(ledger_subtrees.c.shard, ledger_subtrees.c.level, ledger_subtrees.c["index"])
+        )
+        return {(shard, level, index) for shard, level, index in rows}
