@@ -88,6 +88,8 @@ def prove(
     for shard, seq in wanted:
         by_shard.setdefault(shard, []).append(seq)
     proofs: dict[Position, InclusionProof] = {}
+    # Each shard's path in the checkpoint is the same for all its proofs: computed once.
+    paths: dict[int, list[str]] = {}
     for shard, seqs in by_shard.items():
         if isinstance(ledger, SubtreeLedger):
             # Stored subtrees: a few queries for all the shard's proofs, never the shard.
@@ -99,14 +101,14 @@ def prove(
             entries = ledger.entries_at(shard, seqs)
             for seq in seqs:
                 proofs[(shard, seq)] = _prove(
-                    ledger, checkpoint, shard, seq, stored, entries.get(seq)
+                    ledger, checkpoint, shard, seq, paths, stored, entries.get(seq)
                 )
         elif len(seqs) == 1:
-            proofs[(shard, seqs[0])] = _prove(ledger, checkpoint, shard, seqs[0])
+            proofs[(shard, seqs[0])] = _prove(ledger, checkpoint, shard, seqs[0], paths)
         else:
             tree = _tree(ledger, checkpoint, shard)
             for seq in seqs:
-                proofs[(shard, seq)] = _prove(ledger, checkpoint, shard, seq, tree)
+                proofs[(shard, seq)] = _prove(ledger, checkpoint, shard, seq, paths, tree)
     return proofs
 
 
@@ -131,6 +133,7 @@ def _prove(
     checkpoint: Checkpoint,
     shard: int,
     seq: int,
+    paths: dict[int, list[str]],
     tree: LeafTree | StoredTree | None = None,
     entry: LedgerEntry | None = None,
 ) -> InclusionProof:
@@ -144,6 +147,8 @@ def _prove(
             details={"checkpoint_sequence": checkpoint.sequence, "tree_size": head.size},
         )
     entry = entry or ledger.get_entry(shard, seq)
+    if shard not in paths:
+        paths[shard] = checkpoint_inclusion(checkpoint, shard)
     try:
         if entry is None or entry.leaf().hex() != entry.entry_hash:
             raise ValueError(f"entry {seq} does not match its hash")
@@ -161,7 +166,7 @@ def _prove(
         audit_path=path,
         shard_root=head.root,
         checkpoint_sequence=checkpoint.sequence,
-        checkpoint_path=checkpoint_inclusion(checkpoint, shard),
+        checkpoint_path=list(paths[shard]),
         entry=entry,
         checkpoint=checkpoint,
     )
