@@ -10,7 +10,14 @@ from pathlib import Path
 
 from sqlalchemy import delete, insert, select, update
 
-from gatehouse.ledger import BLOCK_LEAVES, BLOCK_LEVEL, BadEntry, ShardState, append_entry
+from gatehouse.ledger import (
+    BLOCK_LEAVES,
+    BLOCK_LEVEL,
+    BadEntry,
+    ShardState,
+    append_entry,
+    format_at,
+)
 from gatehouse.services import ledger_checkpoints, ledger_verify
 from gatehouse.services.ledger_window import (
     WindowCheck,
@@ -19,6 +26,7 @@ from gatehouse.services.ledger_window import (
     window_evidence,
 )
 from gatehouse.services.runtime import Gatehouse
+from gatehouse.store.ledger import LedgerRepository
 from gatehouse.store.ledger_rows import entry_row, insert_entries
 from gatehouse.store.ledger_tables import (
     ledger_checkpoints as checkpoints_table,
@@ -186,6 +194,81 @@ def test_an_edge_entry_re_stamped_out_of_the_window_is_still_read(fresh: Fresh) 
         connection.execute(delete(ledger_entries).where(ledger_entries.c.shard == 0))
     bad = verify_window(gh, START, END).result.first_bad
     assert bad == BadEntry(1, 1599, "hash mismatch (entry was edited)")
+
+
+def _re_stamp_window(gh: Gatehouse, shard: int, *, rechain: bool) -> None:
+    """Stamp every window entry of ``shard`` a second before the window: with SQL alone, or
+    (``rechain``) as a forger would, every hash after them recomputed and the head saved."""
+    moved = {
+        seq: START - timedelta(seconds=1) + timedelta(microseconds=seq) for seq in range(1500, 1600)
+    }
+    with gh.engine.begin() as connection:
+        state = ShardState.empty(shard)
+        for entry in list(LedgerRepository(connection).stream_shard(shard)):
+            at = moved.get(entry.seq, entry.at)
+            values: dict[str, object] = {"at": format_at(at)}
+            if rechain:
+                forged, state = append_entry(
+                    state, entry.kind, at, entry.subject_id, entry.recipient_id, entry.payload
+                )
+                values |= {"prev_hash": forged.prev_hash, "entry_hash": forged.entry_hash}
+            elif entry.seq not in moved:
+                continue
+            connection.execute(
+                update(ledger_entries)
+                .where(ledger_entries.c.shard == shard, ledger_entries.c.seq == entry.seq)
+                .values(**values)
+            )
+        if rechain:
+            connection.execute(
+                update(ledger_shards)
+                .where(ledger_shards.c.shard == shard)
+                .values(state=state.to_dict())
+            )
+
+
+def test_a_shard_whose_every_window_entry_was_re_stamped_out_is_still_read(
+    fresh: Fresh,
+) -> None:
+    gh = fresh.gatehouse
+    signed_ledger(fresh)
+    _re_stamp_window(gh, 1, rechain=False)
+
+    checked = verify_window(gh, START, END)
+
+    bad = checked.result.first_bad
+    assert bad is not None and bad.shard == 1 and 1500 <= bad.seq < 1600, bad
+    assert bad.reason == "hash mismatch (entry was edited)"
+    assert checked.proven == (0,)
+
+
+def test_re_stamped_out_and_re_chained_the_shard_fails_by_the_signed_checkpoint(
+    fresh: Fresh,
+) -> None:
+    gh = fresh.gatehouse
+    signed_ledger(fresh)
+    _re_stamp_window(gh, 1, rechain=True)
+
+    checked = verify_window(gh, START, END)
+
+    bad = checked.result.first_bad
+    assert bad is not None and bad.shard == 1, bad
+    assert "checkpoint #1 does not prove entries" in bad.reason
+    assert not ledger_verify.verify(gh).ok
+
+
+def test_a_shard_with_nothing_in_the_window_has_its_edges_checked(fresh: Fresh) -> None:
+    gh = fresh.gatehouse
+    signed_ledger(fresh)
+    quiet_start, quiet_end = START + timedelta(seconds=10), START + timedelta(seconds=50)
+
+    checked = verify_window(gh, quiet_start, quiet_end)
+
+    # Entries are a minute apart: none is stamped in these 40 seconds. The edges around the
+    # window are read in each shard (1499..1501 and the entry either side), and proven.
+    assert checked.result.ok, checked.result.first_bad
+    assert 0 < checked.result.entries <= 2 * 4
+    assert checked.proven == ()
 
 
 def test_a_checkpoint_whose_signature_was_rewritten_is_not_trusted(fresh: Fresh) -> None:

@@ -7,8 +7,10 @@ still read), rehashed and chained, the first linked to the stored hash of the en
 it; one inclusion proof of the last covered entry's recomputed leaf then holds the run to the
 latest signed checkpoint (:mod:`gatehouse.ledger.window`). That checkpoint counts only when a
 key the installation vouches for signed it and it extends every published checkpoint. A shard
-with archived entries stamped in the window is verified whole, its archive files with it, by
-the verifier's own scan. Other entries are not read: ``gatehouse ledger verify`` checks them.
+with nothing stamped in the window has the entries around it read and proven the same way, so
+re-stamping all of a shard's window entries out of it hides nothing. A shard with archived
+entries stamped in the window is verified whole, its archive files with it, by the verifier's
+own scan. Other entries are not read: ``gatehouse ledger verify`` checks them.
 """
 
 from __future__ import annotations
@@ -187,9 +189,20 @@ class _Reader:
         """Entries read, the first problem of the shard's window, and whether a checkpoint
         proved some of them; ``(0, None, False)`` when none is stamped in the window."""
         bounds = self.ledger.window_seqs(shard, start, end)
-        if bounds is None:
+        if bounds is not None:
+            return self._held(shard, *bounds)
+        # Nothing is stamped in the window, yet its edges are read and proven all the same:
+        # an insider who re-stamped every window entry of the shard to outside it would
+        # otherwise leave the audit nothing to read there.
+        around = [seq for seq in self.ledger.stamped_around(shard, start, end) if seq is not None]
+        if not around:
             return 0, None, False
-        stamped, last = bounds
+        count, problem, _ = self._held(shard, min(around), max(around))
+        return count, problem, False
+
+    def _held(self, shard: int, stamped: int, last: int) -> tuple[int, BadEntry | None, bool]:
+        """Entries ``stamped``..``last`` and one either side walked and held to the
+        checkpoint: what :meth:`window` returns for them."""
         checkpoint = self.checkpoint
         head = None if checkpoint is None else checkpoint.head(shard)
         first = self._lead(shard, stamped)

@@ -299,6 +299,13 @@ class Ledger(Protocol):
 
     def window_seqs(self, shard: int, start: datetime, end: datetime) -> tuple[int, int] | None: ...
 
+    def stamped_around(
+        self, shard: int, start: datetime, end: datetime
+    ) -> tuple[int | None, int | None]:
+        """The seq of the entry stamped last before ``start`` and of the one stamped first
+        at or after ``end``; None where there is none."""
+        ...
+
     def stream_range(
         self, shard: int, first: int, last: int, *, batch: int = 5000
     ) -> Iterator[LedgerEntry]: ...

@@ -208,6 +208,27 @@ class LedgerRepository(PositionReads):
         first, last = self._c.execute(query).one()
         return None if first is None else (int(first), int(last))
 
+    def stamped_around(
+        self, shard: int, start: datetime, end: datetime
+    ) -> tuple[int | None, int | None]:
+        """The seq of the entry stamped last before ``start`` and of the one stamped first
+        at or after ``end`` (None where there is none), each one step of the (shard, at)
+        index."""
+        e = ledger_entries.c
+        before = (
+            select(e.seq)
+            .where(e.shard == shard, e.at < format_at(start))
+            .order_by(e.at.desc(), e.seq.desc())
+            .limit(1)
+        )
+        after = (
+            select(e.seq)
+            .where(e.shard == shard, e.at >= format_at(end))
+            .order_by(e.at, e.seq)
+            .limit(1)
+        )
+        return self._c.execute(before).scalar(), self._c.execute(after).scalar()
+
     def stream_window(
         self, shard: int, start: datetime, end: datetime, *, batch: int = 5000
     ) -> Iterator[LedgerEntry]:

@@ -117,6 +117,14 @@ class FakeLedger(FakeRepository):
         seqs = [e.seq for e in self.stream_shard(shard) if start <= e.at < end]
         return (min(seqs), max(seqs)) if seqs else None
 
+    def stamped_around(
+        self, shard: int, start: datetime, end: datetime
+    ) -> tuple[int | None, int | None]:
+        entries = list(self.stream_shard(shard))
+        before = max(((e.at, e.seq) for e in entries if e.at < start), default=None)
+        after = min(((e.at, e.seq) for e in entries if e.at >= end), default=None)
+        return (None if before is None else before[1], None if after is None else after[1])
+
     def stream_range(
         self, shard: int, first: int, last: int, *, batch: int = 5000
     ) -> Iterator[LedgerEntry]:
