@@ -495,28 +495,88 @@ def measure(gh: Gatehouse, targets: Targets, operation: Operation, samples: int)
     return Measured(operation, millis, plans)
 
 
-def run_all(url: str, names: set[str] | None, samples: int) -> dict[str, Measured]:
-    """Every chosen operation on the database at ``url``."""
+@dataclass
+class Side:
+    """One database under measurement: its Gatehouse and what it is asked about."""
+
+    gh: Gatehouse
+    targets: Targets
+
+
+# The month to audit when --month names one, instead of the month of the latest transfer.
+_MONTH: list[tuple[date, date]] = []
+
+
+@contextmanager
+def opened(url: str) -> Iterator[Side]:
+    """The database at ``url``, opened as it stands (no migration), with its targets."""
     settings = Settings.from_env({**os.environ, "GATEHOUSE_DATABASE_URL": url})
     gh = open_gatehouse(settings, run_migrations=False)
     try:
         targets = choose_targets(gh, open_shop(gh))
+        if _MONTH:
+            targets.month = _MONTH[0]
+        yield Side(gh, targets)
+    finally:
+        gh.close()
+
+
+def _chosen(names: set[str] | None, samples: int) -> Iterator[tuple[Operation, int]]:
+    for operation in OPERATIONS:
+        if not names or operation.name in names:
+            yield operation, max(1, operation.samples * samples // 200)
+
+
+def _print(name: str, m: Measured) -> None:
+    p50, p99 = m.percentile(50), m.percentile(99)
+    print(f"    {name}: p50 {p50:.1f} ms, p99 {p99:.1f} ms", file=sys.stderr, flush=True)
+
+
+def run_all(url: str, names: set[str] | None, samples: int) -> dict[str, Measured]:
+    """Every chosen operation on the database at ``url``."""
+    with opened(url) as side:
         results = {}
-        for operation in OPERATIONS:
-            if names and operation.name not in names:
-                continue
-            n = max(1, operation.samples * samples // 200)
+        for operation, n in _chosen(names, samples):
             print(f"  {operation.name}: {n} samples", file=sys.stderr, flush=True)
             try:
-                m = results[operation.name] = measure(gh, targets, operation, n)
+                m = results[operation.name] = measure(side.gh, side.targets, operation, n)
             except (LookupError, NotFound) as exc:  # nothing to ask about in this database
                 print(f"  {operation.name}: skipped, {exc}", file=sys.stderr, flush=True)
                 continue
-            p50, p99 = m.percentile(50), m.percentile(99)
-            print(f"    p50 {p50:.1f} ms, p99 {p99:.1f} ms", file=sys.stderr, flush=True)
+            _print(operation.name, m)
         return results
-    finally:
-        gh.close()
+
+
+def run_interleaved(
+    url: str, peer_url: str, names: set[str] | None, samples: int
+) -> tuple[dict[str, Measured], dict[str, Measured]]:
+    """Every chosen operation on both databases, a sample on one and then on the other, so
+    that a shared machine's changing load falls on both alike."""
+    main: dict[str, Measured] = {}
+    peer: dict[str, Measured] = {}
+    with opened(url) as one, opened(peer_url) as other:
+        for operation, n in _chosen(names, samples):
+            print(f"  {operation.name}: {n} samples each, interleaved", file=sys.stderr, flush=True)
+            try:
+                pair = [
+                    Measured(
+                        operation, [], plans_of(side.gh, operation.prepare(side.gh, side.targets))
+                    )
+                    for side in (one, other)
+                ]
+                for _ in range(n):
+                    for side, measured in zip((one, other), pair, strict=True):
+                        call = operation.prepare(side.gh, side.targets)
+                        began = time.perf_counter()
+                        call()
+                        measured.millis.append((time.perf_counter() - began) * 1000)
+            except (LookupError, NotFound) as exc:
+                print(f"  {operation.name}: skipped, {exc}", file=sys.stderr, flush=True)
+                continue
+            main[operation.name], peer[operation.name] = pair
+            _print("main", pair[0])
+            _print("peer", pair[1])
+    return main, peer
 
 
 def _subjects(url: str) -> int:
@@ -560,13 +620,29 @@ def main() -> None:
     parser.add_argument("--compare", help="the peer database, measured in the same run")
     parser.add_argument("--samples", type=int, default=200, help="per fast operation")
     parser.add_argument("--only", nargs="*", help="operation names to run")
+    parser.add_argument(
+        "--month", help="YYYY-MM: the month to audit (default: that of the latest transfer)"
+    )
+    parser.add_argument(
+        "--interleave",
+        action="store_true",
+        help="with --compare: alternate the two databases sample by sample",
+    )
     args = parser.parse_args()
     names = set(args.only) if args.only else None
+    if args.month:
+        chosen = _month_of(datetime.strptime(args.month, "%Y-%m"))
+        assert chosen is not None
+        _MONTH.append(chosen)
     for url in filter(None, (args.database_url, args.compare)):
         print(f"{url.rsplit('/', 1)[-1]}: {_subjects(url):,} subjects", flush=True)
     print("measured in process, through the services the API and the pages call\n")
-    main_results = run_all(args.database_url, names, args.samples)
-    peer = None if args.compare is None else run_all(args.compare, names, args.samples)
+    peer: dict[str, Measured] | None
+    if args.interleave and args.compare:
+        main_results, peer = run_interleaved(args.database_url, args.compare, names, args.samples)
+    else:
+        main_results = run_all(args.database_url, names, args.samples)
+        peer = None if args.compare is None else run_all(args.compare, names, args.samples)
     report(main_results, peer)
 
 
