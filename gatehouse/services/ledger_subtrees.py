@@ -109,7 +109,7 @@ def stored_tree(ledger: SubtreeLedger, shard: int, size: int) -> StoredTree:
 
 def preload_paths(ledger: SubtreeLedger, shard: int, tree: StoredTree, seqs: Iterable[int]) -> None:
     """Read what the audit paths of ``seqs`` need in two queries, the stored roots and the
-    leaf blocks, instead of one query per node: a customer's page proves dozens of entries
+    tiles' leaves, instead of one query per node: a customer's page proves dozens of entries
     spread over a shard of millions, each path twenty roots deep."""
     wanted = list(seqs)
     # A root that was never stored (a block stored before its tiles were) is rebuilt from
