@@ -173,6 +173,6 @@ def test_malformed_and_huge_bodies_are_4xx(api: httpx.Client) -> None:
 
 
 def test_the_profile_needs_the_operator_key(api: httpx.Client) -> None:
-    with httpx.Client(base_url=str(api.base_url)) as anonymous:
+    with httpx.Client(base_url=str(api.base_url), timeout=30) as anonymous:
         assert anonymous.get(PATH).status_code == 401
         assert anonymous.put(PATH, json=profile_body()).status_code == 401

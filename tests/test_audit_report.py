@@ -63,7 +63,9 @@ class Market:
 
     def session(self, subject_id: str) -> httpx.Client:
         token = self.api.post(f"/v1/subjects/{subject_id}/sessions").json()["token"]
-        return httpx.Client(base_url=self.base_url, headers={"Authorization": f"Bearer {token}"})
+        return httpx.Client(
+            base_url=self.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30
+        )
 
     def file_request(self, subject_id: str) -> str:
         with self.session(subject_id) as me:

@@ -63,7 +63,9 @@ def world(fresh: Fresh) -> Iterator[World]:
             body = recipient_body(country=country, webhook_url=sink.url)
             created = api.post("/v1/recipients", json=body).json()
             client = httpx.Client(
-                base_url=server.url, headers={"Authorization": f"Bearer {created['api_key']}"}
+                base_url=server.url,
+                headers={"Authorization": f"Bearer {created['api_key']}"},
+                timeout=30,
             )
             assert client.post(f"/v1/recipient/terms/{terms}/accept").status_code == 200
             seller = Seller(created["id"], created["api_key"], client)
@@ -122,7 +124,9 @@ def test_withdrawal_asks_each_recipient_of_the_consent_to_erase(world: World) ->
     }
 
     token = api.post(f"/v1/subjects/{subject_id}/sessions").json()["token"]
-    with httpx.Client(base_url=world.url, headers={"Authorization": f"Bearer {token}"}) as me:
+    with httpx.Client(
+        base_url=world.url, headers={"Authorization": f"Bearer {token}"}, timeout=30
+    ) as me:
         withdrawn = me.post(f"/v1/me/consents/{withdrawn_consent}/withdraw")
     assert withdrawn.status_code == 200, withdrawn.text
     now = fresh.clock()

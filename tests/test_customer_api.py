@@ -92,7 +92,9 @@ def new_seller(
     )
     assert created.status_code == 201, created.text
     body = created.json()
-    client = httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {body['api_key']}"})
+    client = httpx.Client(
+        base_url=base_url, headers={"Authorization": f"Bearer {body['api_key']}"}, timeout=30
+    )
     assert client.post(f"/v1/recipient/terms/{terms}/accept").status_code == 200
     return Seller(body["id"], body["api_key"], client)
 

@@ -143,7 +143,7 @@ def test_the_deadline_runs_due_soon_from_day_seven_and_overdue_after_day_ten(
     # The customer sees the same clock, through a new link (the first one expired long ago).
     token = new_link(api, person.subject_id)["token"]
     with httpx.Client(
-        base_url=live_server.url, headers={"Authorization": f"Bearer {token}"}
+        base_url=live_server.url, headers={"Authorization": f"Bearer {token}"}, timeout=30
     ) as again:
         assert again.get("/v1/me/requests").json()["items"][0]["deadline_state"] == "overdue"
     # Answered late, it stays on record as answered late.

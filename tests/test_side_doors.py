@@ -74,7 +74,7 @@ class World:
         assert created.status_code == 201, created.text
         data = created.json()
         client = httpx.Client(
-            base_url=self.url, headers={"Authorization": f"Bearer {data['api_key']}"}
+            base_url=self.url, headers={"Authorization": f"Bearer {data['api_key']}"}, timeout=30
         )
         self.clients.append(client)
         accepted = client.post(f"/v1/recipient/terms/{self.terms}/accept")

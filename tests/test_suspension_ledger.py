@@ -172,7 +172,7 @@ def test_the_audit_reports_a_transfer_recorded_during_a_suspension(world: World)
 
 
 def test_the_audit_needs_the_operator_key(world: World) -> None:
-    with httpx.Client(base_url=world.api.base_url) as anonymous:
+    with httpx.Client(base_url=world.api.base_url, timeout=30) as anonymous:
         assert anonymous.get("/v1/audit/suspensions").status_code == 401
     wrong = world.seller.client.get("/v1/audit/suspensions")
     assert wrong.status_code == 403 and wrong.json()["error"]["code"] == "wrong_audience"

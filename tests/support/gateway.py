@@ -33,7 +33,9 @@ def new_seller(
     created = api.post("/v1/recipients", json=recipient_body(country=country, **overrides))
     assert created.status_code == 201, created.text
     body = created.json()
-    client = httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {body['api_key']}"})
+    client = httpx.Client(
+        base_url=base_url, headers={"Authorization": f"Bearer {body['api_key']}"}, timeout=30
+    )
     if accept:
         assert client.post(f"/v1/recipient/terms/{accept}/accept").status_code == 200
     return Seller(body["id"], body["api_key"], client)
