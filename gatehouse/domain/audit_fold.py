@@ -77,8 +77,8 @@ class AuditFold:
         self._notice_known = notice_known
         self._known: dict[str, bool] = {}
         self._bases = bases
+        # Asked once per allowed transfer: the caller's lookup keeps its own cache.
         self._kind_of = kind_of
-        self._kinds: dict[str, str | None] = {}
         self._listings = {key: Listing(self.rules) for key in FindingKey}
         self._duties = DutyFold(self._listings, self.rules)
         self.entries = 0
@@ -145,9 +145,7 @@ class AuditFold:
             return False
         if recipient_id is None:
             return False
-        if recipient_id not in self._kinds:
-            self._kinds[recipient_id] = self._kind_of(recipient_id)
-        return self._kinds[recipient_id] in rule[1]
+        return self._kind_of(recipient_id) in rule[1]
 
     def _notice(self, entry: AuditEntry, basis: str, detail: _TransferDetail) -> None:
         listing = self._listings[FindingKey.NOTICE]
