@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -106,3 +107,20 @@ def test_more_than_one_worker_on_sqlite_is_refused(tmp_path: Path) -> None:
     message = " ".join((refused.stderr + refused.stdout).split())
     assert "--workers 2 needs PostgreSQL" in message
     assert "SQLite keeps one writer" in message
+
+
+def test_the_server_starts_without_the_libraries_only_other_work_needs() -> None:
+    """DuckDB (archives, exports), httpx (webhook delivery) load when that work first runs,
+    not with every server process: each one costs its start-up time."""
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, gatehouse.cli, gatehouse.app;"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'duckdb', 'httpx'}))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert loaded.stdout.strip() == "[]"

@@ -18,7 +18,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-import duckdb
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
@@ -183,6 +182,9 @@ def _whole_documents(uow: UnitOfWork, stored: StoredPolicy) -> dict[str, Any]:
 
 
 def _write_parquet(jsonl: Path, parquet: Path) -> None:
+    # DuckDB loads only when Parquet is written, not with every process that imports this.
+    import duckdb
+
     connection = duckdb.connect()
     try:
         relation = connection.read_json(

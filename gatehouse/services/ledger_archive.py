@@ -20,8 +20,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-import duckdb
-
 from gatehouse.domain.errors import Conflict, GatehouseError
 from gatehouse.ledger import (
     BLOCK_LEAVES,
@@ -181,6 +179,9 @@ def write_file(directory: Path, name: str, entries: Iterable[LedgerEntry]) -> Pa
             for entry in entries:
                 out.write(archive_line(entry))
                 out.write("\n")
+        # DuckDB loads only when Parquet is written, not with every process that imports this.
+        import duckdb
+
         connection = duckdb.connect()
         try:
             connection.execute("SET enable_progress_bar = false")

@@ -9,18 +9,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from gatehouse.config import Settings
 from gatehouse.ledger import BadEntry, Checkpoint, LedgerEntry
 from gatehouse.ledger.archive import ArchiveRecord, row_entry
 from gatehouse.services.ledger_archive_read import (
+    ArchiveUnreadable,
     FileCheck,
     file_sha256,
     parse_records,
     read_batches,
     read_matching,
     read_range,
+    unreadable,
 )
 from gatehouse.store.ledger_subtrees import SubtreeRepository
 
@@ -81,9 +81,8 @@ class ArchiveStream:
                 for batch in read_batches(path):
                     check.take([row[8] for row in batch])
                     yield from map(row_entry, batch)
-            except (duckdb.Error, OSError) as exc:
-                reason = f"archive file {record.file_name} is unreadable: {type(exc).__name__}"
-                self._stop(shard, BadEntry(shard, record.first, reason))
+            except (ArchiveUnreadable, OSError) as exc:
+                self._stop(shard, BadEntry(shard, record.first, unreadable(record, exc)))
                 return
             problem = check.after(file_sha256(path), None)
             if problem is not None:
@@ -131,7 +130,7 @@ class ArchivedLedger:
                 return rows
             try:
                 found = read_range(self._directory / record.file_name, low, high)
-            except (duckdb.Error, OSError):
+            except (ArchiveUnreadable, OSError):
                 # A gap, which the proof reports as the shard no longer matching its root.
                 return rows
             rows += [(row[1], row[8], row) for row in found]
@@ -209,7 +208,7 @@ def find_archived(
             filters = {"kind": kind, "subject_id": subject_id, "recipient_id": recipient_id}
             try:
                 matched = read_matching(where / record.file_name, filters)
-            except (duckdb.Error, OSError):
+            except (ArchiveUnreadable, OSError):
                 continue
             found += map(row_entry, matched)
     return found

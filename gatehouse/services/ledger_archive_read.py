@@ -16,9 +16,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import duckdb
+from typing import TYPE_CHECKING, Any
 
 from gatehouse.ledger import BLOCK_LEAVES, BadEntry, LeafRow, ShardScanner, checked_leaves
 from gatehouse.ledger.archive import (
@@ -29,8 +27,12 @@ from gatehouse.ledger.archive import (
     row_entry,
 )
 
+if TYPE_CHECKING:
+    import duckdb
+
 __all__ = [
     "ARCHIVE_BATCH",
+    "ArchiveUnreadable",
     "FileCheck",
     "file_sha256",
     "parse_records",
@@ -41,6 +43,7 @@ __all__ = [
     "read_rows_at",
     "scan_archives",
     "stamped_between",
+    "unreadable",
 ]
 
 ARCHIVE_BATCH = 4 * BLOCK_LEAVES
@@ -60,6 +63,10 @@ _DOCUMENT = """coalesce(encode('{"at":' || to_json("at")::VARCHAR
   || ',"subject_id":' || coalesce(to_json("subject_id")::VARCHAR, 'null') || '}'), ''::BLOB)"""
 
 
+class ArchiveUnreadable(Exception):
+    """An archive file that DuckDB could not read as Parquet with the archive's columns."""
+
+
 def file_sha256(path: Path) -> str:
     """The SHA-256 of a file, read a megabyte at a time."""
     digest = hashlib.sha256()
@@ -75,12 +82,17 @@ def _literal(path: Path) -> str:
 
 @contextmanager
 def _connection() -> Iterator[duckdb.DuckDBPyConnection]:
+    # DuckDB loads with the first archive read, not with the server: most processes never read one.
+    import duckdb
+
     connection = duckdb.connect()
     try:
         # Rows come back in the file's order: a reordered file must look reordered.
         connection.execute("SET preserve_insertion_order = true")
         connection.execute("SET enable_progress_bar = false")
         yield connection
+    except duckdb.Error as exc:
+        raise ArchiveUnreadable(type(exc).__name__) from exc
     finally:
         connection.close()
 
@@ -90,7 +102,7 @@ def read_batches(
 ) -> Iterator[list[ArchiveRow]]:
     """The file's rows in file order, streamed in batches that end where multiples of
     ``batch`` do, counting from entry ``first`` (so aligned runs hash as whole subtrees);
-    ``duckdb.Error`` for a file that is not a readable archive."""
+    ``ArchiveUnreadable`` for a file that is not a readable archive."""
     size = batch - first % batch
     with _connection() as connection:
         result = connection.execute(f"SELECT {_SELECT} FROM read_parquet({_literal(path)})")
@@ -278,9 +290,8 @@ def scan_archives(
             for offset, batch in read_leaf_batches(path, record.first):
                 leaves = _feed(scanner, path, offset, batch)
                 check.take([row[2] for row in batch], leaves)
-        except (duckdb.Error, OSError) as exc:
-            reason = f"archive file {record.file_name} is unreadable: {type(exc).__name__}"
-            scanner.report(BadEntry(scanner.shard, record.first, reason))
+        except (ArchiveUnreadable, OSError) as exc:
+            scanner.report(BadEntry(scanner.shard, record.first, unreadable(record, exc)))
             return False
         problem = check.after(file_sha256(path), scanner.problem)
         if problem is not None:
@@ -291,3 +302,9 @@ def scan_archives(
         scanner.report(malformed)
         return False
     return True
+
+
+def unreadable(record: ArchiveRecord, error: Exception) -> str:
+    """The reason a file could not be read, naming DuckDB's error class or the OS error's."""
+    cause = str(error) if isinstance(error, ArchiveUnreadable) else type(error).__name__
+    return f"archive file {record.file_name} is unreadable: {cause}"

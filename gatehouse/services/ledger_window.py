@@ -21,8 +21,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from gatehouse.ledger import (
     GENESIS_HASH,
     BadEntry,
@@ -45,7 +43,11 @@ from gatehouse.services.ledger_archive_entries import (
     archive_records,
     with_archives,
 )
-from gatehouse.services.ledger_archive_read import parse_records, stamped_between
+from gatehouse.services.ledger_archive_read import (
+    ArchiveUnreadable,
+    parse_records,
+    stamped_between,
+)
 from gatehouse.services.ledger_keys import trusted_keys
 from gatehouse.services.ledger_subtrees import SubtreeLedger, stored_tree
 from gatehouse.services.ledger_verify import outside_evidence, parse_checkpoints
@@ -123,7 +125,7 @@ def _reaching(records: Records, directory: Path | None, start: datetime, end: da
         for record in parsed:
             try:
                 stamped = stamped_between(directory / record.file_name, low, high)
-            except (duckdb.Error, OSError):
+            except (ArchiveUnreadable, OSError):
                 stamped = 1
             if stamped:
                 reached.add(shard)

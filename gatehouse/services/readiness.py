@@ -15,12 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from gatehouse.services.runtime import Gatehouse
-from gatehouse.store.migrate import head_revision
+from gatehouse.store.migrate import current_revision_of, head_revision
 
 __all__ = ["PROBE_TIMEOUT_MS", "Readiness", "readiness", "schema_revision"]
 
@@ -55,7 +54,7 @@ def schema_revision(engine: Engine) -> str | None:
             # SET LOCAL: the limits end with this read's transaction, not with the session.
             connection.exec_driver_sql(f"SET LOCAL lock_timeout = {PROBE_TIMEOUT_MS}")
             connection.exec_driver_sql(f"SET LOCAL statement_timeout = {PROBE_TIMEOUT_MS}")
-        revision = MigrationContext.configure(connection).get_current_revision()
+        revision = current_revision_of(connection)
         connection.rollback()
         return revision
 

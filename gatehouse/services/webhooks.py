@@ -26,7 +26,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 from cryptography.hazmat.primitives import hashes, hmac
 from sqlalchemy import Connection
 
@@ -49,7 +48,6 @@ from gatehouse.services.webhook_address import (
     check_registration,
     resolve_destination,
 )
-from gatehouse.services.webhook_send import TIMEOUT, pinned_post
 from gatehouse.store.outbox import Job
 from gatehouse.vault import Keyring, new_data_key, unwrap_key, wrap_key
 
@@ -58,7 +56,6 @@ __all__ = [
     "PRUNE_SECRETS",
     "PREVIOUS_SECRET_TTL",
     "SECRET_PREFIX",
-    "TIMEOUT",
     "WebhookSettings",
     "deliver",
     "encode_event",
@@ -250,6 +247,12 @@ def post_event(
     moved its endpoint fixes its registration and the queued events still reach it; after the
     last attempt the job is dead. Neither the URL nor the response body is logged or stored.
     """
+    # The HTTP client and its CA bundle load with the first delivery, in the worker: the API
+    # server, which never delivers, starts without them.
+    import httpx
+
+    from gatehouse.services.webhook_send import pinned_post
+
     try:
         destination = resolve_destination(url, egress or EgressPolicy())
     except WebhookAddressNotAllowed as refused:

@@ -8,10 +8,16 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
-__all__ = ["DatabaseUnreachable", "upgrade", "current_revision", "head_revision"]
+__all__ = [
+    "DatabaseUnreachable",
+    "current_revision",
+    "current_revision_of",
+    "head_revision",
+    "upgrade",
+]
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -41,10 +47,15 @@ def current_revision(engine: Engine) -> str | None:
     """
     try:
         with engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision()
+            return current_revision_of(connection)
     except OperationalError as exc:
         # The driver's message names the host, never a credential or a request value.
         raise DatabaseUnreachable(type(exc.orig).__name__) from exc
+
+
+def current_revision_of(connection: Connection) -> str | None:
+    """The revision recorded in the database ``connection`` reads, or None for an empty one."""
+    return MigrationContext.configure(connection).get_current_revision()
 
 
 def head_revision() -> str | None:
