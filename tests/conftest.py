@@ -26,7 +26,7 @@ from gatehouse.services.runtime import Gatehouse, open_gatehouse
 from gatehouse.services.webhook_address import ALLOW_ENV
 from gatehouse.store.scratch import scratch_database
 from gatehouse.vault import MasterKey
-from tests.support.server import LiveServer
+from tests.support.server import LiveServer, api_client
 
 # The tests' webhook endpoints are real HTTP servers on this machine: allow them, as a
 # developer would, for the fixtures' Gatehouses and for the processes the tests start.
@@ -171,16 +171,14 @@ def operator_key(gatehouse: Gatehouse) -> str:
 @pytest.fixture
 def api(live_server: LiveServer, operator_key: str) -> Iterator[httpx.Client]:
     """An HTTP client speaking to the live server as the operator."""
-    with httpx.Client(
-        base_url=live_server.url, headers={"Authorization": f"Bearer {operator_key}"}, timeout=30
-    ) as client:
+    with api_client(live_server.url, operator_key) as client:
         yield client
 
 
 @pytest.fixture
 def anonymous(live_server: LiveServer) -> Iterator[httpx.Client]:
     """An HTTP client with no credentials."""
-    with httpx.Client(base_url=live_server.url, timeout=30) as client:
+    with api_client(live_server.url) as client:
         yield client
 
 

@@ -36,6 +36,7 @@ from gatehouse.vault import MasterKey
 from tests.conftest import Backend, Clock, LiveServer, fresh_backend
 from tests.support.factories import unique
 from tests.support.ledger import forge_rewrite
+from tests.support.server import api_client
 
 GATEHOUSE = [sys.executable, "-m", "gatehouse"]
 ROUNDS = 6
@@ -315,7 +316,7 @@ def test_a_rewritten_shard_yields_no_proof(seeded: Seeded) -> None:
 
 
 def test_no_checkpoint_before_the_first(empty: Private) -> None:
-    with httpx.Client(base_url=str(empty.client.base_url), timeout=30) as anyone:
+    with api_client(str(empty.client.base_url)) as anyone:
         published = anyone.get("/.well-known/gatehouse/checkpoint")
     assert published.status_code == 404
     assert published.json()["error"]["code"] == "no_checkpoint"
@@ -362,7 +363,7 @@ def test_checkpoints_are_signed_and_published(seeded: Seeded) -> None:
 def test_the_latest_checkpoint_is_published_to_anyone(seeded: Seeded) -> None:
     """No key: an auditor or a customer keeps it, and compares the key's fingerprint."""
     client = seeded.private.client
-    with httpx.Client(base_url=str(client.base_url), timeout=30) as anyone:
+    with api_client(str(client.base_url)) as anyone:
         published = anyone.get("/.well-known/gatehouse/checkpoint")
     assert published.status_code == 200, published.text
     assert published.headers["cache-control"] == "public, max-age=60"

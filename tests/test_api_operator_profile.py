@@ -12,7 +12,7 @@ from sqlalchemy import select
 from gatehouse.store.operator_profiles import operator_profiles
 from tests.conftest import Fresh
 from tests.support.operator_profiles import profile_body
-from tests.support.server import operator_api
+from tests.support.server import api_client, operator_api
 
 PATH = "/v1/operator/profile"
 
@@ -173,6 +173,6 @@ def test_malformed_and_huge_bodies_are_4xx(api: httpx.Client) -> None:
 
 
 def test_the_profile_needs_the_operator_key(api: httpx.Client) -> None:
-    with httpx.Client(base_url=str(api.base_url), timeout=30) as anonymous:
+    with api_client(str(api.base_url)) as anonymous:
         assert anonymous.get(PATH).status_code == 401
         assert anonymous.put(PATH, json=profile_body()).status_code == 401

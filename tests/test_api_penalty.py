@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.conftest import Fresh
-from tests.support.server import operator_api
+from tests.support.server import api_client, operator_api
 
 PATH = "/v1/penalty-estimate"
 BN = 1_000_000_000
@@ -124,7 +124,7 @@ def test_every_bad_input_is_a_4xx_with_a_code(client: tuple[str, httpx.Client]) 
 
 def test_the_operator_key_is_required(client: tuple[str, httpx.Client]) -> None:
     url, _ = client
-    with httpx.Client(base_url=url, timeout=30) as anonymous:
+    with api_client(url) as anonymous:
         response = anonymous.post(PATH, json=_body())
     assert response.status_code == 401
     assert response.json()["error"]["code"]

@@ -41,7 +41,7 @@ from tests.support.gateway import (
     new_subject,
     publish_terms,
 )
-from tests.support.server import operator_api
+from tests.support.server import api_client, operator_api
 
 
 @dataclass
@@ -63,9 +63,7 @@ class Market:
 
     def session(self, subject_id: str) -> httpx.Client:
         token = self.api.post(f"/v1/subjects/{subject_id}/sessions").json()["token"]
-        return httpx.Client(
-            base_url=self.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30
-        )
+        return api_client(self.base_url, token)
 
     def file_request(self, subject_id: str) -> str:
         with self.session(subject_id) as me:

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from tests.conftest import fresh_backend
+from tests.support.server import api_client
 from tests.test_cli import GATEHOUSE, _env, _free_port, _run, _serving
 
 
@@ -46,10 +47,7 @@ def _answering_pids(port: int) -> set[int]:
 
 def _open_connections(base: str, key: str, count: int) -> list[httpx.Client]:
     """``count`` clients, each with one kept-alive connection that answered an authenticated GET."""
-    clients = [
-        httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=30)
-        for _ in range(count)
-    ]
+    clients = [api_client(base, key) for _ in range(count)]
     with ThreadPoolExecutor(count) as pool:
         answers = list(pool.map(lambda c: c.get("/v1/recipients?limit=1"), clients))
     for answer in answers:

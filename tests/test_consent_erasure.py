@@ -23,7 +23,7 @@ from gatehouse.services.worker import load_handlers
 from tests.conftest import Fresh
 from tests.support.factories import recipient_body, subject_body
 from tests.support.gateway import Seller, allowed_transfer, publish_terms
-from tests.support.server import operator_api
+from tests.support.server import api_client, operator_api
 from tests.support.webhook_sink import WebhookSink, verify_standard_webhook
 from tests.test_web_portal import PortalClient
 
@@ -62,11 +62,7 @@ def world(fresh: Fresh) -> Iterator[World]:
             sink = WebhookSink()
             body = recipient_body(country=country, webhook_url=sink.url)
             created = api.post("/v1/recipients", json=body).json()
-            client = httpx.Client(
-                base_url=server.url,
-                headers={"Authorization": f"Bearer {created['api_key']}"},
-                timeout=30,
-            )
+            client = api_client(server.url, created["api_key"])
             assert client.post(f"/v1/recipient/terms/{terms}/accept").status_code == 200
             seller = Seller(created["id"], created["api_key"], client)
             sellers.append(Party(seller, created["webhook_secret"], sink))
@@ -124,9 +120,7 @@ def test_withdrawal_asks_each_recipient_of_the_consent_to_erase(world: World) ->
     }
 
     token = api.post(f"/v1/subjects/{subject_id}/sessions").json()["token"]
-    with httpx.Client(
-        base_url=world.url, headers={"Authorization": f"Bearer {token}"}, timeout=30
-    ) as me:
+    with api_client(world.url, token) as me:
         withdrawn = me.post(f"/v1/me/consents/{withdrawn_consent}/withdraw")
     assert withdrawn.status_code == 200, withdrawn.text
     now = fresh.clock()

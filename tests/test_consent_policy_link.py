@@ -15,7 +15,7 @@ from sqlalchemy import select
 from gatehouse.store.tables import consents
 from tests.conftest import Fresh
 from tests.support.operator_profiles import profile_body
-from tests.support.server import operator_api
+from tests.support.server import api_client, operator_api
 
 PUBLISH = "/v1/privacy-policy/publish"
 
@@ -84,9 +84,7 @@ def _customer(world: World, subject_id: str) -> httpx.Client:
     link = world.api.post(f"/v1/subjects/{subject_id}/sessions")
     assert link.status_code == 201, link.text
     token = link.json()["token"]
-    return httpx.Client(
-        base_url=world.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30
-    )
+    return api_client(world.base_url, token)
 
 
 def _render(api: httpx.Client, subject_id: str, seller_id: str) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from gatehouse.store.tables import metadata
 from tests.conftest import Clock, LiveServer
 from tests.support import gateway
 from tests.support.gateway import Seller, consent
+from tests.support.server import api_client
 
 ME_ROUTES = [
     ("GET", "/v1/me"),
@@ -92,9 +93,7 @@ def new_seller(
     )
     assert created.status_code == 201, created.text
     body = created.json()
-    client = httpx.Client(
-        base_url=base_url, headers={"Authorization": f"Bearer {body['api_key']}"}, timeout=30
-    )
+    client = api_client(base_url, body["api_key"])
     assert client.post(f"/v1/recipient/terms/{terms}/accept").status_code == 200
     return Seller(body["id"], body["api_key"], client)
 
@@ -124,9 +123,7 @@ def new_customer(api: httpx.Client, base_url: str, **overrides: Any) -> Customer
     assert created.status_code == 201, created.text
     subject_id = created.json()["id"]
     token = new_link(api, subject_id)["token"]
-    client = httpx.Client(
-        base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30
-    )
+    client = api_client(base_url, token)
     return Customer(subject_id, body, token, client)
 
 
@@ -138,9 +135,7 @@ def new_link(api: httpx.Client, subject_id: str) -> dict[str, Any]:
 
 def with_cookie(base_url: str, cookie: str, **headers: str) -> httpx.Client:
     """A browser-like client: the session cookie, as the privacy-center pages set it."""
-    return httpx.Client(
-        base_url=base_url, headers={"Cookie": f"{SESSION_COOKIE}={cookie}", **headers}, timeout=30
-    )
+    return api_client(base_url, headers={"Cookie": f"{SESSION_COOKIE}={cookie}", **headers})
 
 
 def error_code(response: httpx.Response) -> str:

@@ -33,6 +33,7 @@ from gatehouse.vault import KeyShredded
 from tests.conftest import Fresh, LiveServer
 from tests.support.factories import TERMS_CLAUSES, recipient_body, subject_body
 from tests.support.gateway import allowed_transfer, consent, new_seller, publish_terms
+from tests.support.server import api_client
 from tests.support.webhook_sink import WebhookSink, verify_standard_webhook
 
 PACK = load_packs().by_id("KR-PIPA")
@@ -42,9 +43,7 @@ PACK = load_packs().by_id("KR-PIPA")
 def world(fresh: Fresh) -> Iterator[tuple[Fresh, httpx.Client, LiveServer]]:
     with LiveServer(fresh.gatehouse) as server:
         key = issue_operator_key(fresh.gatehouse, fresh.clock(), label="tests")
-        with httpx.Client(
-            base_url=server.url, headers={"Authorization": f"Bearer {key}"}, timeout=30
-        ) as api:
+        with api_client(server.url, key) as api:
             yield fresh, api, server
 
 
@@ -73,11 +72,7 @@ def test_deletion_reaches_every_recipient(world: tuple[Fresh, httpx.Client, Live
     for name, sink in sinks.items():
         created = api.post("/v1/recipients", json=recipient_body(webhook_url=sink.url)).json()
         sellers[name] = created
-        clients[name] = httpx.Client(
-            base_url=server.url,
-            headers={"Authorization": f"Bearer {created['api_key']}"},
-            timeout=30,
-        )
+        clients[name] = api_client(server.url, created["api_key"])
         assert clients[name].post("/v1/recipient/terms/v1/accept").status_code == 200
     body = subject_body(name="이서연", customs_code="P202611280001")
     subject_id = api.post("/v1/subjects", json=body).json()["id"]
@@ -227,9 +222,7 @@ def test_unacknowledged_erasure_escalates_at_its_deadline(
     gh = fresh.gatehouse
     api.post("/v1/terms", json={"version": "v1", "clauses": TERMS_CLAUSES})
     created = api.post("/v1/recipients", json=recipient_body()).json()
-    seller = httpx.Client(
-        base_url=server.url, headers={"Authorization": f"Bearer {created['api_key']}"}, timeout=30
-    )
+    seller = api_client(server.url, created["api_key"])
     seller.post("/v1/recipient/terms/v1/accept")
     subject_id = api.post("/v1/subjects", json=subject_body()).json()["id"]
     notice = api.get(
@@ -331,9 +324,7 @@ def test_complaints_are_kept_three_years_with_only_their_fields(
     body = subject_body()
     subject_id = api.post("/v1/subjects", json=body).json()["id"]
     token = api.post(f"/v1/subjects/{subject_id}/sessions").json()["token"]
-    with httpx.Client(
-        base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=30
-    ) as me:
+    with api_client(server.url, token) as me:
         filed = me.post(
             "/v1/me/requests", json={"type": "complaint", "message": "배송이 너무 늦어요"}
         )

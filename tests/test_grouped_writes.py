@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -20,7 +19,7 @@ from gatehouse.services.runtime import Gatehouse
 from gatehouse.store.erasure_tables import deletions
 from gatehouse.vault import KeyShredded
 from tests.conftest import Fresh
-from tests.support.server import LiveServer
+from tests.support.server import LiveServer, api_client
 
 
 def _customers(gh: Gatehouse, count: int, seed: int) -> list[tuple[str, str]]:
@@ -88,7 +87,7 @@ def test_delete_me_answers_the_receipt_through_the_group(fresh: Fresh) -> None:
     ((subject_id, token),) = _customers(gh, 1, seed=13)
     with (
         LiveServer(gh) as server,
-        httpx.Client(base_url=server.url, timeout=30) as client,
+        api_client(server.url) as client,
     ):
         bearer = {"Authorization": f"Bearer {token}"}
         answered = client.delete("/v1/me", headers=bearer)

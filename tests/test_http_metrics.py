@@ -20,7 +20,7 @@ from gatehouse.store.db import make_engine
 from tests.conftest import Fresh, fresh_backend
 from tests.support import gateway
 from tests.support.factories import korean_mobile, recipient_body, subject_body, unique
-from tests.support.server import LiveServer, operator_api
+from tests.support.server import LiveServer, api_client, operator_api
 from tests.test_cli import _free_port, _run, _serving
 
 TRANSFERS_ROUTE = "/v1/orders/{order_id}/transfers"
@@ -129,9 +129,7 @@ def test_the_database_counts_match_what_happened(fresh: Fresh) -> None:
         # The customer files a rights request and deletes the account: the seller that got
         # the data owes an erasure acknowledgement.
         link = api.post(f"/v1/subjects/{consenting}/sessions").json()
-        with httpx.Client(
-            base_url=server.url, headers={"Authorization": f"Bearer {link['token']}"}, timeout=30
-        ) as customer:
+        with api_client(server.url, link["token"]) as customer:
             filed = customer.post("/v1/me/requests", json={"type": "access", "message": "열람"})
             assert filed.status_code == 201, filed.text
             assert customer.delete("/v1/me").status_code == 202
@@ -174,9 +172,7 @@ def test_todays_decisions_and_open_requests_are_reported(fresh: Fresh) -> None:
             f"/v1/orders/{order}/transfers", json={"purpose": "fulfilment", "flow": "provision"}
         )
         link = api.post(f"/v1/subjects/{silent}/sessions").json()
-        with httpx.Client(
-            base_url=server.url, headers={"Authorization": f"Bearer {link['token']}"}, timeout=30
-        ) as customer:
+        with api_client(server.url, link["token"]) as customer:
             customer.post("/v1/me/requests", json={"type": "access", "message": "열람"})
         seller.client.close()
     clock.advance(days=10, hours=1)
@@ -270,7 +266,7 @@ def test_metrics_carry_no_personal_data_and_no_ids(fresh: Fresh) -> None:
         seller.client.get(f"/v1/recipient/transfers/{transfer}")
         seller.client.get(f"/v1/recipient/transfers/{person['external_ref']}")
         api.post(f"/v1/orders/{order}/transfers", json={"purpose": person["email"], "flow": phone})
-        with httpx.Client(base_url=server.url, timeout=30) as stranger:
+        with api_client(server.url) as stranger:
             stranger.get("/v1/me", headers={"Authorization": f"Bearer {seller.key}"})
         answer = api.get("/metrics", headers={"Accept": "application/openmetrics-text"})
         plain = api.get("/metrics")
@@ -325,7 +321,7 @@ def test_every_worker_s_requests_are_in_each_scrape(tmp_path: Path, postgres_url
         base = f"http://127.0.0.1:{port}"
         # Many connections at once, so that both workers take some of the requests; on a
         # loaded machine the second worker may start late, so rounds go on until it answers.
-        clients = [httpx.Client(base_url=base, timeout=30) for _ in range(8)]
+        clients = [api_client(base) for _ in range(8)]
         sent = 0
         with ThreadPoolExecutor(8) as pool:
             for _ in range(40):

@@ -23,7 +23,7 @@ from gatehouse.services.transfers import TransferRequest, decide_items
 from gatehouse.store import generations
 from gatehouse.store.tables import api_keys, recipients, transfers
 from tests.conftest import Fresh
-from tests.support.server import LiveServer
+from tests.support.server import LiveServer, api_client
 from tests.test_transfer_concurrency import _setup
 
 BODY = {"purpose": "fulfilment", "flow": "provision"}
@@ -44,9 +44,7 @@ def _another_gatehouse(fresh: Fresh) -> Gatehouse:
 def _client(gh: Gatehouse, token: str) -> Iterator[httpx.Client]:
     with (
         LiveServer(gh) as server,
-        httpx.Client(
-            base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=30
-        ) as client,
+        api_client(server.url, token) as client,
     ):
         yield client
 

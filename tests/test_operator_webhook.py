@@ -25,7 +25,7 @@ from gatehouse.vault import Keyring, MasterKey
 from tests.conftest import Fresh
 from tests.support.factories import subject_body
 from tests.support.gateway import allowed_transfer, consent, new_seller, publish_terms
-from tests.support.server import operator_api
+from tests.support.server import api_client, operator_api
 from tests.support.webhook_sink import WebhookSink, verify_standard_webhook
 
 
@@ -79,7 +79,7 @@ def test_the_operator_sets_its_webhook_and_sees_the_secret_once(
     # Setting it again replaces the secret; recipients and strangers cannot touch it.
     again = api.put("/v1/operator/webhook", json={"url": sink.url})
     assert again.json()["webhook_secret"] != secret
-    with httpx.Client(base_url=world.url, timeout=30) as anonymous:
+    with api_client(world.url) as anonymous:
         assert anonymous.get("/v1/operator/webhook").status_code == 401
     seller = new_seller(api, world.url, "CN", publish_terms(api))
     denied = seller.client.put("/v1/operator/webhook", json={"url": sink.url})
@@ -104,9 +104,7 @@ def test_a_deletion_reaches_the_marketplace_signed_with_only_its_customer_id(
     allowed_transfer(api, subject_id, seller)
     seller.client.close()
     token = api.post(f"/v1/subjects/{subject_id}/sessions").json()["token"]
-    with httpx.Client(
-        base_url=world.url, headers={"Authorization": f"Bearer {token}"}, timeout=30
-    ) as me:
+    with api_client(world.url, token) as me:
         deleted = me.delete("/v1/me")
     assert deleted.status_code == 202, deleted.text
     receipt = deleted.json()["receipt"]

@@ -16,7 +16,7 @@ from tests.conftest import Fresh
 from tests.support.gateway import Seller, new_order, new_seller, new_subject, publish_terms
 from tests.support.operator_profiles import profile_body
 from tests.support.register_rows import RegisterRows
-from tests.support.server import operator_api
+from tests.support.server import api_client, operator_api
 
 PUBLISH = "/v1/privacy-policy/publish"
 
@@ -49,7 +49,7 @@ def world(fresh: Fresh) -> Iterator[World]:
     rows.transfer(ids["old"], _at(2024, 6, 1))
     with operator_api(fresh.gatehouse) as (server, api):
         assert api.put("/v1/operator/profile", json=profile_body()).status_code == 200
-        with httpx.Client(base_url=server.url, timeout=30) as public:
+        with api_client(server.url) as public:
             yield World(fresh, server.url, api, public, rows, ids)
 
 

@@ -41,7 +41,7 @@ from tests.conftest import WEBHOOK_ALLOW, Backend, Clock, Fresh, postgres_requir
 from tests.support.factories import subject_body
 from tests.support.gateway import allowed_transfer, consent, new_seller, publish_terms
 from tests.support.pg_cluster import ClusterUnavailable, PgCluster, ReplicaDatabase, start_cluster
-from tests.support.server import LiveServer, operator_api
+from tests.support.server import CLIENT_TIMEOUT, LiveServer, operator_api
 
 Console = console_tests.Console
 count_in = console_tests.count_in
@@ -229,7 +229,7 @@ def test_a_stopped_replica_fails_the_console_and_nothing_else(pair: Pair) -> Non
         assert failed.json()["error"]["code"] == "database_unavailable"
         assert failed.headers["Retry-After"] == "5"
         # The process still takes writes, so it stays ready; the probe names the replica.
-        probe = httpx.get(f"{pair.server.url}/readyz", timeout=30)
+        probe = httpx.get(f"{pair.server.url}/readyz", timeout=CLIENT_TIMEOUT)
         assert probe.status_code == 200
         assert probe.json()["replica"] is False
         terms = publish_terms(api)
@@ -242,7 +242,7 @@ def test_a_stopped_replica_fails_the_console_and_nothing_else(pair: Pair) -> Non
         pair.cluster.start_replica()
     pair.cluster.wait_for_replay()
     assert "Rights requests by due date" in console.dashboard()
-    assert httpx.get(f"{pair.server.url}/readyz", timeout=30).json()["replica"] is True
+    assert httpx.get(f"{pair.server.url}/readyz", timeout=CLIENT_TIMEOUT).json()["replica"] is True
     console.close()
 
 

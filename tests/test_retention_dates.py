@@ -37,6 +37,7 @@ from gatehouse.store.retention_dates import RetentionDateRepository
 from gatehouse.vault import KeyShredded
 from tests.conftest import Fresh, LiveServer
 from tests.support.gateway import new_order, new_seller, new_subject, publish_terms
+from tests.support.server import api_client
 from tests.test_web_portal import PortalClient, hidden
 from tests.test_web_privacy import new_link, new_person, signed_in
 
@@ -126,9 +127,7 @@ def test_the_deletion_page_promises_the_dates_the_receipt_records(fresh: Fresh) 
     key = issue_operator_key(gh, clock(), label="tests")
     with (
         LiveServer(gh) as server,
-        httpx.Client(
-            base_url=server.url, headers={"Authorization": f"Bearer {key}"}, timeout=30
-        ) as api,
+        api_client(server.url, key) as api,
     ):
         person = new_person(api, server.url, ("CN",))
         for seller in person.sellers:
@@ -192,9 +191,7 @@ def test_the_preview_names_each_hold_and_refuses_an_erased_or_unknown_subject(
     key = issue_operator_key(gh, fresh.clock(), label="tests")
     with (
         LiveServer(gh) as server,
-        httpx.Client(
-            base_url=server.url, headers={"Authorization": f"Bearer {key}"}, timeout=30
-        ) as api,
+        api_client(server.url, key) as api,
     ):
         person = new_person(api, server.url, ("JP",))
         for seller in person.sellers:
@@ -220,9 +217,7 @@ def test_the_preview_is_the_engines_rule_over_every_order_and_complaint(fresh: F
     key = issue_operator_key(gh, clock(), label="tests")
     with (
         LiveServer(gh) as server,
-        httpx.Client(
-            base_url=server.url, headers={"Authorization": f"Bearer {key}"}, timeout=30
-        ) as api,
+        api_client(server.url, key) as api,
     ):
         seller = new_seller(api, server.url, "CN", publish_terms(api))
         seller.client.close()

@@ -17,7 +17,7 @@ from gatehouse.store.subjects import SubjectRepository
 from gatehouse.store.tables import pii_fields
 from tests.conftest import Clock, Fresh, LiveServer
 from tests.support.gateway import consent
-from tests.support.server import operator_api
+from tests.support.server import api_client, operator_api
 from tests.test_customer_api import (
     Customer,
     allowed_transfer,
@@ -142,9 +142,7 @@ def test_the_deadline_runs_due_soon_from_day_seven_and_overdue_after_day_ten(
     assert state() == "overdue"
     # The customer sees the same clock, through a new link (the first one expired long ago).
     token = new_link(api, person.subject_id)["token"]
-    with httpx.Client(
-        base_url=live_server.url, headers={"Authorization": f"Bearer {token}"}, timeout=30
-    ) as again:
+    with api_client(live_server.url, token) as again:
         assert again.get("/v1/me/requests").json()["items"][0]["deadline_state"] == "overdue"
     # Answered late, it stays on record as answered late.
     done = api.post(f"/v1/requests/{filed['id']}/resolve", json={"outcome": "completed"})

@@ -23,6 +23,7 @@ from gatehouse.services.runtime import Gatehouse, open_gatehouse
 from gatehouse.vault import MasterKey
 from tests.conftest import Clock, LiveServer, fresh_backend
 from tests.support.factories import TERMS_CLAUSES, recipient_body, subject_body, unique
+from tests.support.server import api_client
 
 TEST_PROVISION = """
 [law_provisions.test_import_declaration]
@@ -73,9 +74,7 @@ class World:
         created = self.api.post("/v1/recipients", json=body)
         assert created.status_code == 201, created.text
         data = created.json()
-        client = httpx.Client(
-            base_url=self.url, headers={"Authorization": f"Bearer {data['api_key']}"}, timeout=30
-        )
+        client = api_client(self.url, data["api_key"])
         self.clients.append(client)
         accepted = client.post(f"/v1/recipient/terms/{self.terms}/accept")
         assert accepted.status_code == 200, accepted.text
@@ -151,9 +150,7 @@ def world(
         operator = issue_operator_key(gh, clock(), label="side doors")
         with (
             LiveServer(gh) as server,
-            httpx.Client(
-                base_url=server.url, headers={"Authorization": f"Bearer {operator}"}, timeout=30
-            ) as api,
+            api_client(server.url, operator) as api,
         ):
             terms = f"t{unique()}"
             published = api.post("/v1/terms", json={"version": terms, "clauses": TERMS_CLAUSES})
@@ -401,9 +398,7 @@ def test_a_pack_change_lapses_consents_given_under_the_old_wording(
     try:
         with (
             LiveServer(gh) as server,
-            httpx.Client(
-                base_url=server.url, headers=dict(world.api.headers), timeout=30
-            ) as upgraded,
+            api_client(server.url, headers=dict(world.api.headers)) as upgraded,
         ):
             order_id = world.order(subject_id, seller_id)
             refused = upgraded.post(

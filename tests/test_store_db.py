@@ -3,7 +3,6 @@ server dropped costs one request a 503, after which the pool reconnects on its o
 
 from __future__ import annotations
 
-import httpx
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
@@ -11,7 +10,7 @@ from sqlalchemy.pool import NullPool
 from gatehouse.services.access import issue_operator_key
 from gatehouse.store.db import make_engine
 from tests.conftest import Fresh
-from tests.support.server import LiveServer
+from tests.support.server import LiveServer, api_client
 
 
 def test_the_pool_does_not_ping_at_each_checkout(fresh: Fresh) -> None:
@@ -32,7 +31,7 @@ def test_a_dropped_connection_answers_503_once_then_the_pool_reconnects(fresh: F
     headers = {"Authorization": f"Bearer {token}"}
     with (
         LiveServer(gh) as server,
-        httpx.Client(base_url=server.url, headers=headers, timeout=30) as client,
+        api_client(server.url, headers=headers) as client,
     ):
         assert client.get("/v1/recipients?limit=1").status_code == 200
         admin = create_engine(fresh.backend.url, poolclass=NullPool)

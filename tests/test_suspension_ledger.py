@@ -17,7 +17,7 @@ import pytest
 from gatehouse.services import ledger
 from tests.conftest import Fresh
 from tests.support.gateway import Seller, consent, new_order, new_seller, new_subject, publish_terms
-from tests.support.server import operator_api
+from tests.support.server import api_client, operator_api
 
 REASON = "PIPC corrective order 2026-41 after a complaint by 홍길동 (010-1234-5678)"
 
@@ -172,7 +172,7 @@ def test_the_audit_reports_a_transfer_recorded_during_a_suspension(world: World)
 
 
 def test_the_audit_needs_the_operator_key(world: World) -> None:
-    with httpx.Client(base_url=world.api.base_url, timeout=30) as anonymous:
+    with api_client(world.api.base_url) as anonymous:
         assert anonymous.get("/v1/audit/suspensions").status_code == 401
     wrong = world.seller.client.get("/v1/audit/suspensions")
     assert wrong.status_code == 403 and wrong.json()["error"]["code"] == "wrong_audience"

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
-import httpx
 import pytest
 from pypdf import PdfReader
 
@@ -20,7 +19,7 @@ from gatehouse.reports import render_audit_html
 from gatehouse.services.audit_report import build_audit
 from gatehouse.web.console_audit import last_quarter, report_policy
 from tests.conftest import Fresh
-from tests.support.server import operator_api
+from tests.support.server import api_client, operator_api
 from tests.test_web_console import Console
 
 HTML = "/console/audit/last-quarter.html"
@@ -158,7 +157,7 @@ def test_in_january_the_last_quarter_is_last_years_fourth(signed: Signed) -> Non
 def test_signed_out_the_report_sends_to_the_login(fresh: Fresh) -> None:
     with (
         operator_api(fresh.gatehouse) as (server, _),
-        httpx.Client(base_url=server.url, timeout=30) as anon,
+        api_client(server.url) as anon,
     ):
         for path in (HTML, PDF):
             response = anon.get(path)

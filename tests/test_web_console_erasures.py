@@ -10,8 +10,6 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-import httpx
-
 from gatehouse.services.access import issue_operator_key
 from gatehouse.services.console import PANEL_ROWS
 from gatehouse.store.erasures import ErasureRepository
@@ -19,6 +17,7 @@ from gatehouse.store.records import ErasureRequest
 from tests.conftest import Fresh, LiveServer
 from tests.support.gateway import new_seller
 from tests.support.gateway import publish_terms as publish
+from tests.support.server import api_client
 from tests.test_web_console import Console
 
 ERASURE_ROW = re.compile(r'<tr class="erasure" id="erasure-([^"]+)" data-status="([a-z]+)"')
@@ -29,9 +28,7 @@ def test_past_the_row_limit_the_panel_shows_the_most_overdue_first(fresh: Fresh)
     key = issue_operator_key(gh, now, label="tests")
     with (
         LiveServer(gh) as server,
-        httpx.Client(
-            base_url=server.url, headers={"Authorization": f"Bearer {key}"}, timeout=30
-        ) as api,
+        api_client(server.url, key) as api,
     ):
         seller = new_seller(api, server.url, "CN", publish(api))
         seller.client.close()

@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import Fresh
 from tests.support.operator_profiles import profile_body
 from tests.support.register_rows import RegisterRows
-from tests.support.server import operator_api
+from tests.support.server import api_client, operator_api
 from tests.test_web_console import Console
 from tests.test_web_portal import hidden
 
@@ -116,7 +116,7 @@ def test_the_form_needs_the_sessions_csrf_token(signed: Signed) -> None:
 def test_signed_out_the_pages_send_to_the_login(fresh: Fresh) -> None:
     with (
         operator_api(fresh.gatehouse) as (server, _),
-        httpx.Client(base_url=server.url, timeout=30) as anon,
+        api_client(server.url) as anon,
     ):
         assert anon.get("/console/profile").status_code in (302, 303)
         assert anon.post("/console/profile", data=FORM).status_code in (302, 303)

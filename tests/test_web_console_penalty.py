@@ -28,7 +28,7 @@ from gatehouse.services.access import issue_operator_key
 from gatehouse.services.runtime import open_gatehouse
 from gatehouse.vault import MasterKey
 from tests.conftest import Clock, Fresh, fresh_backend
-from tests.support.server import LiveServer, operator_api
+from tests.support.server import LiveServer, api_client, operator_api
 from tests.test_web_console import Console
 from tests.test_web_portal import hidden
 
@@ -114,7 +114,7 @@ def signed(
         headers = {"Authorization": f"Bearer {key}"}
         with (
             LiveServer(gh) as server,
-            httpx.Client(base_url=server.url, headers=headers, timeout=30) as api,
+            api_client(server.url, headers=headers) as api,
         ):
             browser = _signed(server, api)
             try:
@@ -378,7 +378,7 @@ def test_without_penalty_rules_the_page_says_no_estimate_can_be_made(
 def test_signed_out_the_form_sends_to_the_login(fresh: Fresh) -> None:
     with (
         operator_api(fresh.gatehouse) as (server, _),
-        httpx.Client(base_url=server.url, timeout=30) as anon,
+        api_client(server.url) as anon,
     ):
         assert anon.get(PATH).headers["location"] == "/console/login"
         assert anon.post(PATH, data=FORM).headers["location"] == "/console/login"

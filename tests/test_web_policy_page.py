@@ -18,7 +18,7 @@ import pytest
 from tests.conftest import Fresh
 from tests.support.operator_profiles import AGENT, profile_body
 from tests.support.register_rows import RegisterRows
-from tests.support.server import operator_api
+from tests.support.server import api_client, operator_api
 from tests.test_web_portal import PortalClient, hidden
 from tests.test_web_privacy import new_person, signed_in
 
@@ -54,7 +54,7 @@ def world(fresh: Fresh) -> Iterator[World]:
     with operator_api(fresh.gatehouse) as (server, api):
         assert api.put("/v1/operator/profile", json=profile_body()).status_code == 200
         # No credentials: the page is public.
-        with httpx.Client(base_url=server.url, timeout=30) as public:
+        with api_client(server.url) as public:
             yield World(fresh, api, public, rows, ids)
 
 

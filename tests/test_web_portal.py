@@ -29,6 +29,7 @@ from gatehouse.store.web_tables import portal_sessions
 from gatehouse.web.i18n import LOCALE_DIR, SUPPORTED_LOCALES
 from tests.conftest import Clock, LiveServer
 from tests.support.factories import TERMS_CLAUSES, recipient_body, subject_body, unique
+from tests.support.server import api_client
 
 WEB_DIR = LOCALE_DIR.parent
 SAFE_NUMBER = re.compile(r"0505-\d{4}-\d{4}")
@@ -39,7 +40,7 @@ class PortalClient:
     """An HTTP client that keeps cookies like a browser on localhost, Secure ones included."""
 
     def __init__(self, base_url: str) -> None:
-        self.http = httpx.Client(base_url=base_url, timeout=30, follow_redirects=False)
+        self.http = api_client(base_url, follow_redirects=False)
         self.cookies: dict[str, str] = {}
 
     def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:

@@ -31,6 +31,7 @@ from tests.conftest import Clock, Fresh, LiveServer
 from tests.support.factories import subject_body
 from tests.support.gateway import Seller, allowed_transfer, consent, new_order, new_seller
 from tests.support.gateway import publish_terms as publish
+from tests.support.server import api_client
 from tests.support.webhook_sink import WebhookSink
 from tests.test_web_portal import PortalClient, hidden, set_cookie_header
 
@@ -430,7 +431,7 @@ def test_the_deletion_page_says_the_marketplace_is_told_when_it_is(fresh: Fresh)
     with LiveServer(fresh.gatehouse) as server:
         key = issue_operator_key(fresh.gatehouse, fresh.clock(), label="tests")
         headers = {"Authorization": f"Bearer {key}"}
-        with httpx.Client(base_url=server.url, headers=headers, timeout=30) as api:
+        with api_client(server.url, headers=headers) as api:
             set_ = api.put("/v1/operator/webhook", json={"url": sink.url})
             assert set_.status_code == 200, set_.text
             person = new_person(api, server.url, ("CN",))

@@ -14,6 +14,7 @@ from gatehouse.services.access import issue_operator_key
 from gatehouse.services.runtime import Gatehouse
 from tests.conftest import Fresh, LiveServer
 from tests.support.gateway import allowed_transfer
+from tests.support.server import CLIENT_TIMEOUT, api_client
 from tests.test_web_portal import PortalClient
 from tests.test_web_privacy import ROW, new_person, signed_in
 
@@ -30,7 +31,7 @@ def _my_transfers(base_url: str, api: httpx.Client, subject_id: str) -> list[dic
         f"{base_url}/v1/me/transfers",
         headers={"Authorization": f"Bearer {token}"},
         params={"limit": 100},
-        timeout=30,
+        timeout=CLIENT_TIMEOUT,
     )
     assert listed.status_code == 200, listed.text
     return list(listed.json()["items"])
@@ -69,9 +70,7 @@ def test_a_korean_customer_reads_seoul_time_and_the_api_keeps_utc(fresh: Fresh) 
     key = issue_operator_key(gh, fresh.clock(), label="tests")
     with (
         LiveServer(gh) as server,
-        httpx.Client(
-            base_url=server.url, headers={"Authorization": f"Bearer {key}"}, timeout=30
-        ) as api,
+        api_client(server.url, key) as api,
     ):
         person = new_person(api, server.url, countries=("CN",))
         for seller in person.sellers:

@@ -39,7 +39,7 @@ from gatehouse.services.webhooks import enqueue_webhook, post_event
 from gatehouse.vault import MasterKey
 from tests.conftest import Backend, Fresh
 from tests.support.factories import recipient_body, unique
-from tests.support.server import operator_api
+from tests.support.server import api_client, operator_api
 from tests.support.webhook_sink import WebhookSink
 from tests.test_webhook_address import REFUSED
 
@@ -130,11 +130,7 @@ def strict(
     try:
         with (
             operator_api(gh) as (server, operator),
-            httpx.Client(
-                base_url=server.url,
-                headers={"Authorization": f"Bearer {seller.api_key}"},
-                timeout=30,
-            ) as recipient,
+            api_client(server.url, seller.api_key) as recipient,
         ):
             yield operator, recipient
     finally:

@@ -20,7 +20,6 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import httpx
 import pytest
 
 from gatehouse.services import outbox, webhooks, worker
@@ -31,6 +30,7 @@ from gatehouse.services.runtime import Gatehouse
 from gatehouse.services.webhooks import enqueue_webhook
 from tests.conftest import Fresh, LiveServer
 from tests.support.factories import unique
+from tests.support.server import api_client
 from tests.support.webhook_sink import parse_secret
 
 # -- a recipient's endpoint ---------------------------------------------------------------
@@ -247,9 +247,7 @@ def test_dead_after_max_attempts_is_listed_and_retryable_over_http(
         assert outbox.get_job(gh, job_id).status is JobStatus.DEAD
 
         operator = issue_operator_key(gh, gh.clock(), label="tests")
-        with httpx.Client(
-            base_url=server.url, headers={"Authorization": f"Bearer {operator}"}, timeout=30
-        ) as api:
+        with api_client(server.url, operator) as api:
             listed = api.get("/v1/outbox/jobs", params={"status": "dead"})
             assert listed.status_code == 200, listed.text
             [item] = [i for i in listed.json()["items"] if i["id"] == job_id]
@@ -395,7 +393,7 @@ def test_recipient_webhook_endpoints_are_scoped_to_the_caller(
 ) -> None:
     alpha = _recipient(gh, "https://alpha.example.cn/hooks")
     beta = _recipient(gh, "https://beta.example.cn/hooks")
-    with LiveServer(gh) as server, httpx.Client(base_url=server.url, timeout=30) as client:
+    with LiveServer(gh) as server, api_client(server.url) as client:
 
         def as_(who: Registered) -> dict[str, str]:
             return {"Authorization": f"Bearer {who.api_key}"}

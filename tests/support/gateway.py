@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from tests.support.factories import TERMS_CLAUSES, recipient_body, subject_body, unique
+from tests.support.server import api_client
 
 # A buyer's note with a phone number in it, which a transfer must redact.
 DELIVERY_NOTE = "문 앞에 두세요. 부재 시 010-9876-5432 로 연락"
@@ -33,9 +34,7 @@ def new_seller(
     created = api.post("/v1/recipients", json=recipient_body(country=country, **overrides))
     assert created.status_code == 201, created.text
     body = created.json()
-    client = httpx.Client(
-        base_url=base_url, headers={"Authorization": f"Bearer {body['api_key']}"}, timeout=30
-    )
+    client = api_client(base_url, body["api_key"])
     if accept:
         assert client.post(f"/v1/recipient/terms/{accept}/accept").status_code == 200
     return Seller(body["id"], body["api_key"], client)

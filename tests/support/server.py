@@ -5,8 +5,9 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
 import httpx
 import uvicorn
@@ -14,6 +15,23 @@ import uvicorn
 from gatehouse.app import create_app
 from gatehouse.services.access import issue_operator_key
 from gatehouse.services.runtime import Gatehouse
+
+CLIENT_TIMEOUT = 30.0
+"""How long a test's client waits for an answer. httpx's default of 5 s was once passed by a
+single commit on a loaded CI machine; a real stall still fails, just later."""
+
+
+def api_client(
+    base_url: str,
+    token: str | None = None,
+    *,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = CLIENT_TIMEOUT,
+    **options: Any,
+) -> httpx.Client:
+    """A client to a live server, sending ``token`` as its Bearer credential."""
+    sent = {**(headers or {}), **({"Authorization": f"Bearer {token}"} if token else {})}
+    return httpx.Client(base_url=base_url, headers=sent, timeout=timeout, **options)
 
 
 class LiveServer:
@@ -54,10 +72,11 @@ class LiveServer:
 
 
 @contextmanager
-def operator_api(gh: Gatehouse, timeout: float = 30) -> Iterator[tuple[LiveServer, httpx.Client]]:
+def operator_api(
+    gh: Gatehouse, timeout: float = CLIENT_TIMEOUT
+) -> Iterator[tuple[LiveServer, httpx.Client]]:
     """A live server on ``gh``, and a client speaking to it with a new operator key."""
     with LiveServer(gh) as server:
         key = issue_operator_key(gh, gh.clock(), label="tests")
-        headers = {"Authorization": f"Bearer {key}"}
-        with httpx.Client(base_url=server.url, headers=headers, timeout=timeout) as api:
+        with api_client(server.url, key, timeout=timeout) as api:
             yield server, api
