@@ -34,8 +34,10 @@ customer_sessions = Table(
 rights_requests = Table(
     "rights_requests",
     metadata,
-    Column("id", String(40), primary_key=True),
-    Column("subject_id", String(40), ForeignKey("subjects.id"), nullable=False, index=True),
+    # Keyed by subject first, as its subject's other rows are (docs/scaling.md); the operator
+    # resolves a request by its id alone, through the index on it.
+    Column("subject_id", String(40), ForeignKey("subjects.id"), primary_key=True),
+    Column("id", String(40), primary_key=True, index=True),
     Column("type", String(20), nullable=False),
     Column("transfer_id", String(40), ForeignKey("transfers.id")),
     Column("channel", String(20), nullable=False),

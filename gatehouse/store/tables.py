@@ -341,9 +341,11 @@ transfers = Table(
 views = Table(
     "views",
     metadata,
-    Column("transfer_id", String(40), ForeignKey("transfers.id"), primary_key=True),
+    # Keyed by subject first, as its subject's other rows are (docs/scaling.md); a recipient
+    # reads a view by its transfer id alone, through the index on it.
+    Column("subject_id", String(40), ForeignKey("subjects.id"), primary_key=True),
+    Column("transfer_id", String(40), ForeignKey("transfers.id"), primary_key=True, index=True),
     Column("order_id", String(40), ForeignKey("orders.id"), nullable=False, index=True),
-    Column("subject_id", String(40), ForeignKey("subjects.id"), nullable=False, index=True),
     Column("recipient_id", String(40), ForeignKey("recipients.id"), nullable=False, index=True),
     Column("purpose", String(40), nullable=False),
     Column("consent_notice", String(64)),
