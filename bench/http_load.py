@@ -337,10 +337,18 @@ class Server:
 
 
 @contextmanager
-def serving(env: dict[str, str], workers: int, variant: list[str] | None) -> Iterator[Server]:
-    """Start the server; yield once it first answers /healthz; stop it with SIGTERM."""
+def serving(
+    env: dict[str, str],
+    workers: int,
+    variant: list[str] | None,
+    script: list[str] | None = None,
+) -> Iterator[Server]:
+    """Start the server (or ``script``, given the port as its last argument); yield once it
+    first answers /healthz; stop it with SIGTERM."""
     port = free_port()
-    if variant:
+    if script:
+        command = [*script, str(port)]
+    elif variant:
         command = [sys.executable, "-c", VARIANT_SERVER, str(port), *variant]
     else:
         command = [sys.executable, "-m", "gatehouse", "serve", "--port", str(port)]

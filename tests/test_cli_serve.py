@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
@@ -71,6 +72,11 @@ def test_two_workers_on_postgresql_both_answer_and_stop_on_sigterm(
             time.sleep(0.2)
         workers = _workers(server.pid)
         assert len(workers) == 2, workers
+        # Each worker starts with glibc's arenas capped, as the parent process runs.
+        for worker in workers:
+            assert b"MALLOC_ARENA_MAX=2" in Path(f"/proc/{worker}/environ").read_bytes().split(
+                b"\0"
+            )
         assert httpx.get(f"{base}/v1/recipients", timeout=10).status_code == 401
         # Whichever worker accepts first takes a connection; with many at once, both do.
         answered: set[int] = set()
@@ -88,6 +94,27 @@ def test_two_workers_on_postgresql_both_answer_and_stop_on_sigterm(
         while any(Path(f"/proc/{w}").exists() for w in workers) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert not any(Path(f"/proc/{w}").exists() for w in workers)
+
+
+def _capped(**environment: str) -> str:
+    """What ``cap_malloc_arenas`` answers in a new process, and the cap its workers inherit."""
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import os; from gatehouse.cli.serving import cap_malloc_arenas;"
+            "print(cap_malloc_arenas(), os.environ.get('MALLOC_ARENA_MAX'))",
+        ],
+        env={k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"} | environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
+def test_the_server_caps_malloc_arenas_unless_the_operator_chose() -> None:
+    assert _capped() == "True 2"  # this machine's C library is glibc
+    assert _capped(MALLOC_ARENA_MAX="4") == "False 4"
 
 
 def test_more_than_one_worker_on_sqlite_is_refused(tmp_path: Path) -> None:
