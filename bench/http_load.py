@@ -17,9 +17,12 @@ process) drives it at 1, 16 and 64 connections, each request read from a file by
 Each cell is the median of ``--repeats`` runs of ``--requests`` answers (a quarter as many
 deletions): answers a second, and p50, p99 and p99.9 of latency as wrk measured them. Every
 answer's status is checked. Cold start is the time from starting ``gatehouse serve`` to its
-first ``/healthz`` answer (median of 3 starts); RSS is the server's (all its processes) when
-it first answers and after the load. ``--orjson`` serves the same app with FastAPI's
-``ORJSONResponse`` as every route's response class, to measure a faster JSON encoder;
+first ``/healthz`` answer (median of 3 starts); ``--starts`` measures only that, five
+times on an empty database, alternating with a peer: FastAPI with one route on the same
+uvicorn, loop and parser, so the figure is also a ratio to the framework's own start. RSS
+is the server's (all its processes) when it first answers and after the load.
+``--orjson`` serves the same app with FastAPI's ``ORJSONResponse`` as every route's response
+class, to measure a faster JSON encoder;
 ``--loop asyncio --http h11`` serves it on uvicorn's pure-Python defaults instead of uvloop
 and httptools, to measure what those two give.
 ``--profile transfers:16`` then runs that load once more under py-spy (every thread of the
@@ -30,6 +33,7 @@ waiting ones too, to show where the time goes that no thread spends running Pyth
     .venv/bin/python bench/http_load.py [--requests 3000] [--repeats 3] [--connections 1,16,64]
                                    [--database-url URL --workers 2] [--orjson]
                                    [--profile LOAD:CONNECTIONS] [--loop L --http H]
+    .venv/bin/python bench/http_load.py --starts   # the cold start alone, beside a peer
 """
 
 from __future__ import annotations
@@ -143,6 +147,20 @@ for route in app.router.routes if orjson == "1" else []:
         route.response_class = ORJSONResponse
         route.app = request_response(route.get_route_handler())
 uvicorn.run(app, host="127.0.0.1", port=int(port), loop=loop, http=http,
+            log_level="warning", access_log=False)
+"""
+
+
+# The peer for the cold start: FastAPI with one route on the same uvicorn, loop and parser,
+# so the start's cost of the framework alone is measured on the same machine in the same run.
+PEER_SERVER = """
+import sys, uvicorn
+from fastapi import FastAPI
+app = FastAPI()
+@app.get("/healthz")
+def healthz() -> dict[str, bool]:
+    return {"ok": True}
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), loop="uvloop", http="httptools",
             log_level="warning", access_log=False)
 """
 
@@ -561,6 +579,26 @@ def server_environment(database_url: str | None) -> Iterator[dict[str, str]]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def cold_starts(workers: int, database_url: str | None, runs: int = 5) -> None:
+    """Time ``gatehouse serve`` on a migrated, empty database to its first answer, alternating
+    with the peer (FastAPI, one route, the same uvicorn), and print the medians and ratio."""
+    with server_environment(database_url) as env:
+        open_gatehouse(Settings.from_env(env)).close()
+        ours, peer = [], []
+        for _ in range(runs):
+            with serving(env, workers, None) as server:
+                ours.append(server.cold_start_s)
+            with serving(env, 1, None, script=[sys.executable, "-c", PEER_SERVER]) as server:
+                peer.append(server.cold_start_s)
+    median, peer_median = statistics.median(ours), statistics.median(peer)
+    print(f"gatehouse serve: {median:.2f} s (runs: {', '.join(f'{s:.2f}' for s in ours)})")
+    print(
+        f"peer, FastAPI with one route: {peer_median:.2f} s (runs: "
+        f"{', '.join(f'{s:.2f}' for s in peer)})"
+    )
+    print(f"cold start against the peer: {median / peer_median:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=3000, help="answers a run (deletions /4)")
@@ -573,7 +611,11 @@ def main() -> None:
     parser.add_argument("--waits", action="store_true", help="profile every thread, idle too")
     parser.add_argument("--loop", default="uvloop", help="uvicorn's loop, e.g. asyncio")
     parser.add_argument("--http", default="httptools", help="uvicorn's HTTP parser, e.g. h11")
+    parser.add_argument("--starts", action="store_true", help="only the cold starts, with a peer")
     args = parser.parse_args()
+    if args.starts:
+        cold_starts(args.workers, args.database_url)
+        return
     if shutil.which("wrk") is None:
         sys.exit("bench/http_load.py drives the server with wrk: install Debian's wrk package")
     levels = [int(c) for c in args.connections.split(",")]
