@@ -51,8 +51,6 @@ KEY_GAPS = {
     "one-column integer key, so this waits for ids made by Gatehouse instead",
     "orders": "primary key (subject_id, id); uq_orders_recipient_external_ref moves to a "
     "local lookup table order_refs (recipient_id, external_ref) -> (subject_id, order id)",
-    "pii_reads": "primary key (subject_id, id); its id is SQLite's row number, as for "
-    "order_events, so this waits for ids made by Gatehouse too",
     "subjects": "uq_subjects_external_ref_digest moves to a local lookup table subject_refs "
     "(external_ref_digest primary key, subject_id)",
     "transfers": "primary key (subject_id, id)",

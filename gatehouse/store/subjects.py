@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, delete, func, insert, select, update
 
+from gatehouse.domain.ids import new_id
 from gatehouse.domain.subjects import Subject
 from gatehouse.store.records import PiiRead, SubjectRecord
 from gatehouse.store.tables import (
@@ -172,14 +173,21 @@ class SubjectRepository:
         """Append one unmasked read to the access record."""
         self._c.execute(
             insert(pii_reads).values(
-                subject_id=subject_id, api_key_id=api_key_id, reason=reason, fields=fields, at=at
+                subject_id=subject_id,
+                id=new_id("pir"),
+                api_key_id=api_key_id,
+                reason=reason,
+                fields=fields,
+                at=at,
             )
         )
 
     def pii_reads(self, subject_id: str) -> list[PiiRead]:
         """The unmasked reads of a subject, oldest first."""
         rows = self._c.execute(
-            select(pii_reads).where(pii_reads.c.subject_id == subject_id).order_by(pii_reads.c.id)
+            select(pii_reads)
+            .where(pii_reads.c.subject_id == subject_id)
+            .order_by(pii_reads.c.at, pii_reads.c.id)
         )
         return [PiiRead(r.api_key_id, r.reason, list(r.fields), r.at) for r in rows]
 

@@ -202,10 +202,11 @@ vault_secrets = Table(
 pii_reads = Table(
     "pii_reads",
     metadata,
-    Column(
-        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
-    ),
-    Column("subject_id", String(40), ForeignKey("subjects.id"), nullable=False, index=True),
+    # Keyed by subject first, as its subject's other rows are (docs/scaling.md). The id is made
+    # by Gatehouse, not numbered by the database: SQLite numbers rows only through a key of one
+    # integer column.
+    Column("subject_id", String(40), ForeignKey("subjects.id"), primary_key=True),
+    Column("id", String(40), primary_key=True),
     Column("api_key_id", String(40), ForeignKey("api_keys.id"), nullable=False),
     Column("reason", String(500), nullable=False),
     Column("fields", JSON, nullable=False),
