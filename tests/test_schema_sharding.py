@@ -47,8 +47,6 @@ NO_SUBJECT_ID: dict[str, str] = {}
 # Distributed tables whose primary key or a unique constraint leaves the distribution out.
 KEY_GAPS = {
     "consents": "primary key (subject_id, seq); unique (subject_id, id) in place of uq_consents_id",
-    "order_events": "primary key (subject_id, id); SQLite numbers rows only through a "
-    "one-column integer key, so this waits for ids made by Gatehouse instead",
     "orders": "primary key (subject_id, id); uq_orders_recipient_external_ref moves to a "
     "local lookup table order_refs (recipient_id, external_ref) -> (subject_id, order id)",
     "subjects": "uq_subjects_external_ref_digest moves to a local lookup table subject_refs "

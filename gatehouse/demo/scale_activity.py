@@ -281,10 +281,11 @@ def _view(
         delivered = None  # not delivered yet, or lost on the way
     subject_id, recipient_id = customer.id, recipient.id
     if delivered is not None:
+        # An order is delivered once: its event's id is the order's, under the events' prefix.
         rows.add(
             order_events,
-            ("subject_id", "order_id", "type", "at"),
-            (subject_id, order_id, "delivered", delivered),
+            ("subject_id", "id", "order_id", "type", "at"),
+            (subject_id, "oev_" + order_id.removeprefix("ord_"), order_id, "delivered", delivered),
         )
         part.events.append(
             (delivered, number * 4 + 2, "order.delivered", subject_id, recipient_id,

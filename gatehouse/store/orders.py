@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, Select, bindparam, insert, select, update
 
+from gatehouse.domain.ids import new_id
 from gatehouse.domain.subjects import Subject
 from gatehouse.store.notices import CONSENT_COLUMNS, consent_from_row
 from gatehouse.store.records import DecisionRead, StoredOrder
@@ -128,7 +129,9 @@ class OrderRepository:
     ) -> None:
         """Append an event to the subject's order and apply its effect on the order row."""
         self._c.execute(
-            insert(order_events).values(subject_id=subject_id, order_id=order_id, type=event, at=at)
+            insert(order_events).values(
+                subject_id=subject_id, id=new_id("oev"), order_id=order_id, type=event, at=at
+            )
         )
         self._c.execute(
             update(orders)

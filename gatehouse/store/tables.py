@@ -299,11 +299,10 @@ orders = Table(
 order_events = Table(
     "order_events",
     metadata,
-    Column(
-        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
-    ),
-    # The order's subject, so the events live with the subject's other rows (docs/scaling.md).
-    Column("subject_id", String(40), nullable=False),
+    # The order's subject, so the events live with the subject's other rows (docs/scaling.md),
+    # and lead the key; the id is made by Gatehouse, as for pii_reads.
+    Column("subject_id", String(40), primary_key=True),
+    Column("id", String(40), primary_key=True),
     Column("order_id", String(40), ForeignKey("orders.id"), nullable=False),
     Column("type", String(30), nullable=False),
     Column("at", UTCDateTime(), nullable=False),

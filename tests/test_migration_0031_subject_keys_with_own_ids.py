@@ -1,5 +1,6 @@
 """Migration 0031 on each backend: operators' unmasked reads keep every row when their key gains
-the subject id and their numbers become text, and the downgrade numbers them again by time."""
+the subject id and their numbers become text, and the downgrade numbers them again by time.
+Order events, which the same migration rekeys, go down and up in ``test_store_orders.py``."""
 
 from __future__ import annotations
 
