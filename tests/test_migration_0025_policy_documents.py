@@ -3,10 +3,6 @@ written once per change, and its downgrade puts every version's entrustee rows b
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import func, insert, inspect, select, update
 
 from gatehouse.services.policy_entrustees import EntrusteeQuery, version_table
@@ -18,19 +14,12 @@ from gatehouse.store.policy_documents import policy_entrustees
 from gatehouse.store.privacy_policies import policy_versions
 from gatehouse.store.tables import recipients
 from tests.conftest import Fresh
+from tests.support.migrations import downgrade_to
 from tests.support.operator_profiles import profile_body
 from tests.support.register_rows import RegisterRows
 from tests.support.server import operator_api
 
 SECTIONS = ("entrustment", "overseas_transfer")
-
-
-def _migrate_to(gh: Gatehouse, revision: str) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(Path(migrate.__file__).with_name("migrations")))
-    with gh.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
 
 
 def _tables(gh: Gatehouse, version: int) -> dict[tuple[str, str], list[tuple[str, ...]]]:
@@ -74,7 +63,7 @@ def test_downgrade_restores_whole_documents_and_upgrade_reads_them(fresh: Fresh)
     assert before[1] != before[2]
     shown = {v: show_policy(gh, version=v, locale="en").document for v in (1, 2)}
 
-    _migrate_to(gh, "0024")
+    downgrade_to(gh.engine, "0024")
     names = set(inspect(gh.engine).get_table_names())
     assert "policy_documents" not in names and "policy_entrustees" not in names
     with gh.engine.connect() as c:

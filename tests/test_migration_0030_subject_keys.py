@@ -3,28 +3,17 @@ by their ids when their keys gain the subject id, and its downgrade puts the old
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import inspect, select
 
 from gatehouse.services.runtime import Gatehouse
-from gatehouse.store import migrate
 from gatehouse.store.customer_tables import rights_requests
 from gatehouse.store.tables import views
 from tests.conftest import Fresh
 from tests.support.gateway import allowed_transfer, consent, new_seller, new_subject, publish_terms
+from tests.support.migrations import downgrade_to, upgrade_to
 from tests.support.server import api_client, operator_api
-
-
-def _migrate(gh: Gatehouse, revision: str, *, up: bool) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(Path(migrate.__file__).with_name("migrations")))
-    with gh.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        (command.upgrade if up else command.downgrade)(config, revision)
 
 
 def _rows(gh: Gatehouse) -> dict[str, list[dict[str, Any]]]:
@@ -70,11 +59,11 @@ def test_views_and_requests_keep_their_rows_through_the_new_keys(fresh: Fresh) -
                 "rights_requests": ["subject_id", "id"],
             }
 
-            _migrate(gh, "0029", up=False)
+            downgrade_to(gh.engine, "0029")
             assert _keys(gh) == {"views": ["transfer_id"], "rights_requests": ["id"]}
             assert _rows(gh) == before
 
-            _migrate(gh, "head", up=True)
+            upgrade_to(gh.engine, "head")
             assert _rows(gh) == before
             # Read by their ids alone, as the recipient and the operator read them.
             for transfer_id in transfers:

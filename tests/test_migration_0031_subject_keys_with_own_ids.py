@@ -4,29 +4,17 @@ Order events, which the same migration rekeys, go down and up in ``test_store_or
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import select
 
 from gatehouse.services.runtime import Gatehouse
-from gatehouse.store import migrate
 from gatehouse.store.subjects import SubjectRepository
 from gatehouse.store.tables import pii_reads
 from tests.conftest import Fresh
 from tests.support.gateway import new_subject
+from tests.support.migrations import downgrade_to, upgrade_to
 from tests.support.server import operator_api
 
 REASONS = ["customer service ticket CS-1", "customer service ticket CS-2"]
-
-
-def _migrate(gh: Gatehouse, revision: str, *, up: bool) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(Path(migrate.__file__).with_name("migrations")))
-    with gh.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        (command.upgrade if up else command.downgrade)(config, revision)
 
 
 def _reads(gh: Gatehouse, subject_id: str) -> list[str]:
@@ -46,7 +34,7 @@ def test_reads_keep_their_order_through_the_new_key_and_back(fresh: Fresh) -> No
         ids = connection.execute(select(pii_reads.c.id)).scalars().all()
     assert all(str(one).startswith("pir_") for one in ids)
 
-    _migrate(gh, "0030", up=False)
+    downgrade_to(gh.engine, "0030")
     with gh.engine.begin() as connection:
         numbered = connection.exec_driver_sql("SELECT id, reason FROM pii_reads ORDER BY id")
         assert [(row[0], row[1]) for row in numbered] == [(1, REASONS[0]), (2, REASONS[1])]
@@ -58,7 +46,7 @@ def test_reads_keep_their_order_through_the_new_key_and_back(fresh: Fresh) -> No
         )
         assert connection.exec_driver_sql("SELECT max(id) FROM pii_reads").scalar_one() == 3
 
-    _migrate(gh, "head", up=True)
+    upgrade_to(gh.engine, "head")
     assert _reads(gh, subject_id) == [*REASONS, "after the downgrade"]
     fresh.clock.advance(minutes=5)
     with gh.engine.begin() as connection:

@@ -5,13 +5,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, text
+from sqlalchemy import text
 
 from gatehouse.rules import load_packs
 from gatehouse.services.readiness import PROBE_TIMEOUT_MS, readiness
@@ -21,6 +18,7 @@ from gatehouse.store.db import make_engine
 from gatehouse.store.migrate import head_revision
 from gatehouse.vault import Keyring, MasterKey
 from tests.conftest import Fresh, fresh_backend
+from tests.support.migrations import upgrade_to
 from tests.support.server import LiveServer
 
 
@@ -71,15 +69,6 @@ def test_a_database_that_does_not_answer_is_not_ready(fresh: Fresh) -> None:
 OLD_REVISION = "0005"
 
 
-def migrate_to(engine: Engine, revision: str) -> None:
-    """Bring ``engine``'s database to ``revision`` only, as an older release left it."""
-    config = Config()
-    config.set_main_option("script_location", str(Path(migrate.__file__).with_name("migrations")))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
-
-
 @pytest.fixture(params=["sqlite", "postgres"])
 def behind(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -88,7 +77,7 @@ def behind(
     for backend in fresh_backend(request.param, tmp_path_factory):
         engine = make_engine(backend.url)
         try:
-            migrate_to(engine, OLD_REVISION)
+            upgrade_to(engine, OLD_REVISION)
             yield Gatehouse(
                 engine=engine, keyring=Keyring([MasterKey.generate()]), packs=load_packs()
             )

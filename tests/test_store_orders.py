@@ -3,16 +3,13 @@ filled in by migration 0026 for the events stored before it."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, select
 
 from gatehouse.store import migrate
 from gatehouse.store.tables import order_events
 from tests.conftest import Fresh
 from tests.support.gateway import new_order, new_seller, new_subject, publish_terms
+from tests.support.migrations import downgrade_to
 from tests.support.server import operator_api
 
 
@@ -39,10 +36,6 @@ def test_events_carry_their_orders_subject_and_the_migration_fills_older_ones(
     expected = sorted([(first, orders[0], "shipped"), (second, orders[1], "cancelled")])
     assert _events(gh.engine) == expected
 
-    config = Config()
-    config.set_main_option("script_location", str(Path(migrate.__file__).with_name("migrations")))
-    with gh.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, "0025")
+    downgrade_to(gh.engine, "0025")
     migrate.upgrade(gh.engine)
     assert _events(gh.engine) == expected

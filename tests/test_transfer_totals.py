@@ -8,12 +8,9 @@ from the rows already there. Each is compared here with the aggregation it repla
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, Text, cast, func, select
 
 from gatehouse.services import consents, terms
@@ -35,6 +32,7 @@ from tests.support.gateway import (
     new_subject,
     publish_terms,
 )
+from tests.support.migrations import downgrade_to
 from tests.support.server import operator_api
 
 Totals = dict[tuple[str, ...], tuple[int, datetime]]
@@ -144,11 +142,7 @@ def test_the_migration_fills_the_totals_from_the_rows_already_there(fresh: Fresh
         subjects = history(api, server.url)
     expected = (kept_totals(gh.engine, subjects), kept_windows(gh.engine, subjects))
     assert expected[0] and expected[1]
-    config = Config()
-    config.set_main_option("script_location", str(Path(migrate.__file__).with_name("migrations")))
-    with gh.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, "0011")
+    downgrade_to(gh.engine, "0011")
     migrate.upgrade(gh.engine)
     assert kept_totals(gh.engine, subjects) == fresh_totals(gh.engine, subjects) == expected[0]
     assert kept_windows(gh.engine, subjects) == fresh_windows(gh.engine, subjects) == expected[1]
