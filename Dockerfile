@@ -20,8 +20,10 @@ RUN pip install --no-cache-dir . && rm -rf /src
 
 USER gatehouse
 WORKDIR /var/lib/gatehouse
-# Two malloc arenas, not eight a core: the server's request threads would otherwise each keep
-# an arena of freed pages, and its memory would grow with concurrency (BENCHMARKS.md, Soak).
+# Two malloc arenas, not eight a core: threads would otherwise each keep an arena of freed
+# pages, and memory would grow with concurrency (BENCHMARKS.md, "Where the memory goes after the
+# load"). `gatehouse serve` sets this cap itself; the environment gives it to `gatehouse worker`
+# too, which compose.yaml runs from this image.
 ENV PYTHONUNBUFFERED=1 \
     MALLOC_ARENA_MAX=2 \
     GATEHOUSE_KEY_FILE=/run/secrets/gatehouse_master_key
