@@ -139,7 +139,7 @@ def test_a_whole_table_read_is_seen(market: Market) -> None:
         c.execute(text("SELECT id FROM transfers WHERE id = :id"), {"id": "trf_none"})
     counted, by_key = explain(gh.engine, statements, seqscan=False)
     assert whole_table_reads(counted) == ["transfers"]
-    assert whole_table_reads(by_key) == [] and index_names(by_key) == ["pk_transfers"]
+    assert whole_table_reads(by_key) == [] and index_names(by_key) == ["ix_transfers_id"]
 
 
 def test_a_later_page_of_an_entrustee_table_is_a_keyset_read_of_its_index(market: Market) -> None:

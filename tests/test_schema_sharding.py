@@ -51,22 +51,15 @@ KEY_GAPS = {
     "local lookup table order_refs (recipient_id, external_ref) -> (subject_id, order id)",
     "subjects": "uq_subjects_external_ref_digest moves to a local lookup table subject_refs "
     "(external_ref_digest primary key, subject_id)",
-    "transfers": "primary key (subject_id, id)",
 }
 
 # Foreign keys that Citus cannot keep: into a distributed table from a local one, or between
 # distributed tables not on the distribution column.
 FOREIGN_KEY_GAPS = {
-    "customer_sessions": "customer_sessions.subject_id -> subjects: dropped on Citus; the "
-    "deletion revokes the subject's sessions in its transaction",
-    "deletions": "deletions.subject_id -> subjects: dropped on Citus; the deletion writes both",
     "order_events": "order_id -> orders becomes (subject_id, order_id) -> orders (subject_id, "
     "id) once orders' primary key leads with subject_id",
-    "rights_requests": "(subject_id, transfer_id) -> transfers (subject_id, id)",
-    "safe_numbers": "safe_numbers.transfer_id -> transfers: dropped on Citus; the lease is "
-    "written in the transfer's transaction",
     "transfers": "(subject_id, order_id) -> orders (subject_id, id)",
-    "views": "(subject_id, transfer_id) -> transfers and (subject_id, order_id) -> orders",
+    "views": "(subject_id, order_id) -> orders (subject_id, id)",
 }
 
 

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, and_, func, or_, select
 
+from gatehouse.store.schema import same_subject
 from gatehouse.store.summary_tables import transfer_totals, view_windows
 from gatehouse.store.tables import orders, transfers, views
 
@@ -115,9 +116,9 @@ class CustomerTransferRepository:
                 views.c.closed_at.label("view_closed_at"),
                 views.c.close_reason,
             )
-            .join(orders, orders.c.id == transfers.c.order_id)
-            .outerjoin(views, views.c.transfer_id == transfers.c.id)
-            .where(transfers.c.id.in_(page.scalar_subquery()))
+            .join(orders, same_subject(transfers, "order_id", orders))
+            .outerjoin(views, same_subject(views, "transfer_id", transfers))
+            .where(transfers.c.subject_id == subject_id, transfers.c.id.in_(page.scalar_subquery()))
             .order_by(*newest)
         )
         return [
@@ -155,7 +156,7 @@ class CustomerTransferRepository:
             return {}
         rows = self._c.execute(
             select(transfers.c.id, orders.c.external_ref)
-            .join(orders, orders.c.id == transfers.c.order_id)
+            .join(orders, same_subject(transfers, "order_id", orders))
             .where(transfers.c.subject_id == subject_id, transfers.c.id.in_(sorted(transfer_ids)))
         )
         return {str(transfer_id): str(ref) for transfer_id, ref in rows}

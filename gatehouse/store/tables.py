@@ -12,9 +12,11 @@ from sqlalchemy import (
     Boolean,
     Column,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -313,9 +315,8 @@ order_events = Table(
 transfers = Table(
     "transfers",
     metadata,
-    Column("id", String(40), primary_key=True),
+    Column("id", String(40), nullable=False, index=True),
     Column("order_id", String(40), ForeignKey("orders.id"), nullable=False, index=True),
-    # Found by subject through ix_transfers_subject_id_decided_at, which leads with it.
     Column("subject_id", String(40), ForeignKey("subjects.id"), nullable=False),
     Column("recipient_id", String(40), ForeignKey("recipients.id"), nullable=False, index=True),
     Column("country", String(2)),
@@ -335,6 +336,9 @@ transfers = Table(
     # The privacy center lists a customer's newest transfers first: with this index that is
     # a short walk however long the customer's history, not a sort of all of it.
     Index("ix_transfers_subject_id_decided_at", "subject_id", "decided_at"),
+    # Keyed by subject first, as its subject's other rows are (docs/scaling.md); a transfer is
+    # read by its id alone through the index on it.
+    PrimaryKeyConstraint("subject_id", "id"),
 )
 
 # The recipient's window on an allowed transfer.
@@ -344,7 +348,7 @@ views = Table(
     # Keyed by subject first, as its subject's other rows are (docs/scaling.md); a recipient
     # reads a view by its transfer id alone, through the index on it.
     Column("subject_id", String(40), ForeignKey("subjects.id"), primary_key=True),
-    Column("transfer_id", String(40), ForeignKey("transfers.id"), primary_key=True, index=True),
+    Column("transfer_id", String(40), primary_key=True, index=True),
     Column("order_id", String(40), ForeignKey("orders.id"), nullable=False, index=True),
     Column("recipient_id", String(40), ForeignKey("recipients.id"), nullable=False, index=True),
     Column("purpose", String(40), nullable=False),
@@ -354,6 +358,7 @@ views = Table(
     Column("expires_at", UTCDateTime(), nullable=False),
     Column("closed_at", UTCDateTime()),
     Column("close_reason", String(40)),
+    ForeignKeyConstraint(["subject_id", "transfer_id"], ["transfers.subject_id", "transfers.id"]),
     # A recipient's open views a page at a time, by transfer id (GET /v1/recipient/transfers):
     # closed views are not in it, so a seller's years of closed views are never walked.
     Index(
@@ -370,8 +375,10 @@ safe_numbers = Table(
     "safe_numbers",
     metadata,
     Column("number", String(20), primary_key=True),
-    # Indexed: a view closing releases its number by transfer id.
-    Column("transfer_id", String(40), ForeignKey("transfers.id"), index=True),
+    # Indexed: a view closing releases its number by transfer id. No foreign key: this table
+    # stays on one node when transfers are spread over many (docs/scaling.md), and the lease is
+    # written in its transfer's transaction.
+    Column("transfer_id", String(40), index=True),
     Column("leased_at", UTCDateTime(), nullable=False),
     Column("released_at", UTCDateTime()),
     Column("reusable_after", UTCDateTime()),

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Row, Select, select, update
 from gatehouse.store.driver_rows import DriverRow, DriverStatement, json_text, stamp
 from gatehouse.store.records import Held, OpenView, StoredTransfer, StoredView, TransferDecision
 from gatehouse.store.safe_numbers import SafeNumberPool
+from gatehouse.store.schema import same_subject
 from gatehouse.store.tables import orders, recipients, transfers, views
 from gatehouse.store.transfer_totals import (
     TotalKey,
@@ -175,7 +176,7 @@ def _views_with_orders() -> Select[Any]:
         orders.c.delivered_at,
         orders.c.confirmed_at,
         orders.c.status.label("order_status"),
-    ).join(orders, orders.c.id == views.c.order_id)
+    ).join(orders, same_subject(views, "order_id", orders))
 
 
 class TransferRepository:
@@ -284,7 +285,7 @@ class TransferRepository:
                 views.c.closed_at.label("view_closed_at"),
             )
             .join(recipients, recipients.c.id == transfers.c.recipient_id)
-            .outerjoin(views, views.c.transfer_id == transfers.c.id)
+            .outerjoin(views, same_subject(views, "transfer_id", transfers))
             .where(transfers.c.subject_id == subject_id)
             .order_by(transfers.c.decided_at, transfers.c.id)
         )
@@ -305,7 +306,7 @@ class TransferRepository:
             return []
         rows = self._c.execute(
             select(views.c.recipient_id, views.c.transfer_id, orders.c.external_ref)
-            .join(orders, orders.c.id == views.c.order_id)
+            .join(orders, same_subject(views, "order_id", orders))
             .where(views.c.transfer_id.in_(wanted))
             .order_by(views.c.recipient_id, views.c.transfer_id)
         ).all()
@@ -315,7 +316,7 @@ class TransferRepository:
         """Every allowed transfer of the subject, open or closed: each recipient may keep a copy."""
         rows = self._c.execute(
             select(transfers.c.recipient_id, transfers.c.id, orders.c.external_ref)
-            .join(orders, orders.c.id == transfers.c.order_id)
+            .join(orders, same_subject(transfers, "order_id", orders))
             .where(transfers.c.subject_id == subject_id, transfers.c.allowed.is_(True))
             .order_by(transfers.c.recipient_id, transfers.c.id)
         ).all()
