@@ -86,3 +86,31 @@ def test_the_migrations_match_all_the_metadata(migrated: Engine) -> None:
     # Nothing compared vacuously: each declared table exists, and nothing else but Alembic's.
     assert tables == set(metadata.tables) | {"alembic_version"}
     assert len(metadata.tables) > 20
+
+
+def test_an_sqlite_migration_that_would_leave_a_row_naming_nothing_changes_nothing(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    for backend in fresh_backend("sqlite", tmp_path_factory):
+        engine = make_engine(backend.url)
+        try:
+            migrate.upgrade(engine)
+            with engine.connect() as connection:
+                # A row that names no order, slipped in with the checks off, as an old copy or
+                # a hand edit could leave one.
+                connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                connection.exec_driver_sql(
+                    "INSERT INTO order_events (subject_id, id, order_id, type, at)"
+                    " VALUES ('sub_x', 'oev_x', 'ord_x', 'delivered', '2026-01-01 00:00:00')"
+                )
+                connection.commit()
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            with pytest.raises(migrate.BrokenForeignKeys, match="order_events"):
+                migrate.run(engine, "downgrade", "0032")
+            assert migrate.current_revision(engine) == migrate.head_revision()
+            with engine.connect() as connection:
+                # The connection the migration used went back with its checks on.
+                assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
+                assert "order_refs" in inspect(connection).get_table_names()
+        finally:
+            engine.dispose()

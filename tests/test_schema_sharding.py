@@ -47,20 +47,13 @@ NO_SUBJECT_ID: dict[str, str] = {}
 # Distributed tables whose primary key or a unique constraint leaves the distribution out.
 KEY_GAPS = {
     "consents": "primary key (subject_id, seq); unique (subject_id, id) in place of uq_consents_id",
-    "orders": "primary key (subject_id, id); uq_orders_recipient_external_ref moves to a "
-    "local lookup table order_refs (recipient_id, external_ref) -> (subject_id, order id)",
     "subjects": "uq_subjects_external_ref_digest moves to a local lookup table subject_refs "
     "(external_ref_digest primary key, subject_id)",
 }
 
 # Foreign keys that Citus cannot keep: into a distributed table from a local one, or between
 # distributed tables not on the distribution column.
-FOREIGN_KEY_GAPS = {
-    "order_events": "order_id -> orders becomes (subject_id, order_id) -> orders (subject_id, "
-    "id) once orders' primary key leads with subject_id",
-    "transfers": "(subject_id, order_id) -> orders (subject_id, id)",
-    "views": "(subject_id, order_id) -> orders (subject_id, id)",
-}
+FOREIGN_KEY_GAPS: dict[str, str] = {}
 
 
 def _cases(tables: list[str], gaps: dict[str, str]) -> list[object]:

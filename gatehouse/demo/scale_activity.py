@@ -27,7 +27,15 @@ from gatehouse.domain.orders import OrderItem, items_json
 from gatehouse.domain.policy import RulePack
 from gatehouse.domain.views import close_reason, released_fields, view_expiry
 from gatehouse.services.orders import order_scope
-from gatehouse.store.tables import order_events, orders, pii_fields, safe_numbers, transfers, views
+from gatehouse.store.tables import (
+    order_events,
+    order_refs,
+    orders,
+    pii_fields,
+    safe_numbers,
+    transfers,
+    views,
+)
 from gatehouse.store.transfer_totals import items_text
 from gatehouse.vault import FieldCipher
 
@@ -254,12 +262,18 @@ def _order(
         )
         count, last = part.totals.get(key, (0, decided))
         part.totals[key] = (count + 1, max(last, decided))
+    reference = f"SO-{number:09d}"
     rows.add(
         orders,
         _ORDER_COLUMNS,
-        (order_id, subject_id, recipient_id, f"SO-{number:09d}", customs, note is not None,
+        (order_id, subject_id, recipient_id, reference, customs, note is not None,
          "delivered" if delivered else "created", at, delivered),
     )  # fmt: skip
+    rows.add(
+        order_refs,
+        ("recipient_id", "external_ref", "subject_id", "order_id"),
+        (recipient_id, reference, subject_id, order_id),
+    )
 
 
 def _view(

@@ -95,6 +95,8 @@ PLACEMENTS = MappingProxyType(
         # pages and what the console alone reads.
         "customer_sessions": _L,
         "console_sessions": _L,
+        # A recipient's order numbers, each naming its order's subject (``lookup_tables``).
+        "order_refs": _L,
         "portal_sessions": _L,
         "outbox_jobs": _L,
         "rate_buckets": _L,

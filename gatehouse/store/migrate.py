@@ -12,10 +12,12 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
 __all__ = [
+    "BrokenForeignKeys",
     "DatabaseUnreachable",
     "current_revision",
     "current_revision_of",
     "head_revision",
+    "run",
     "upgrade",
 ]
 
@@ -32,12 +34,48 @@ def _config() -> Config:
     return config
 
 
+class BrokenForeignKeys(Exception):
+    """A migration on SQLite left rows naming rows that are not there; nothing was changed."""
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        tables = sorted({str(row[0]) for row in broken})
+        raise BrokenForeignKeys(f"rows in {', '.join(tables)} name rows that are not there")
+
+
+def run(engine: Engine, step: str, revision: str) -> None:
+    """Run Alembic's ``step`` (``upgrade`` or ``downgrade``) to ``revision``, in one
+    transaction.
+
+    SQLite changes a key by rebuilding the table, and dropping the old copy of a table that
+    other rows name fails with foreign keys on, however the checks are deferred. So, as
+    SQLite's own procedure for such changes says, they are off while the migrations run and
+    every key is checked before the commit; they are back on for the connection after it.
+    """
+    config = _config()
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        if sqlite:
+            # Only outside a transaction does SQLite take this setting.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                getattr(command, step)(config, revision)
+                if sqlite:
+                    _check_foreign_keys(connection)
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
+
+
 def upgrade(engine: Engine) -> None:
     """Bring the database schema to the newest revision."""
-    config = _config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    run(engine, "upgrade", "head")
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -13,7 +13,7 @@ from gatehouse.domain.ids import new_id
 from gatehouse.domain.subjects import Subject
 from gatehouse.store.notices import CONSENT_COLUMNS, consent_from_row
 from gatehouse.store.records import DecisionRead, StoredOrder
-from gatehouse.store.tables import consents, notices, order_events, orders, subjects
+from gatehouse.store.tables import consents, notices, order_events, order_refs, orders, subjects
 
 # Re-exported: transfers and safe numbers lived here once.
 from gatehouse.store.transfers import SafeNumberPool, TransferRepository
@@ -91,7 +91,16 @@ class OrderRepository:
         self._c = connection
 
     def add(self, order: StoredOrder) -> None:
-        """Insert an order."""
+        """Insert an order, and its number in the recipient's numbers first: a number the
+        recipient already used fails there, before anything else is written."""
+        self._c.execute(
+            insert(order_refs).values(
+                recipient_id=order.recipient_id,
+                external_ref=order.external_ref,
+                subject_id=order.subject_id,
+                order_id=order.id,
+            )
+        )
         self._c.execute(insert(orders).values(**asdict(order)))
 
     def get(self, order_id: str, *, lock: bool = False) -> StoredOrder | None:

@@ -20,13 +20,13 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    UniqueConstraint,
     text,
 )
 
 from gatehouse.store.db import UTCDateTime
 from gatehouse.store.erasure_tables import deletions, erasure_requests, retention_records
 from gatehouse.store.generations import fact_generations
+from gatehouse.store.lookup_tables import order_refs
 from gatehouse.store.schema import metadata
 from gatehouse.store.summary_tables import transfer_totals, view_windows
 
@@ -49,6 +49,7 @@ __all__ = [
     "disclosure_recipients",
     "consents",
     "orders",
+    "order_refs",
     "order_events",
     "transfers",
     "views",
@@ -284,8 +285,8 @@ consents = Table(
 orders = Table(
     "orders",
     metadata,
-    Column("id", String(40), primary_key=True),
-    Column("subject_id", String(40), ForeignKey("subjects.id"), nullable=False, index=True),
+    Column("id", String(40), nullable=False, index=True),
+    Column("subject_id", String(40), ForeignKey("subjects.id"), nullable=False),
     Column("recipient_id", String(40), ForeignKey("recipients.id"), nullable=False, index=True),
     Column("external_ref", String(200), nullable=False),
     Column("customs_required", Boolean, nullable=False),
@@ -295,7 +296,10 @@ orders = Table(
     Column("delivered_at", UTCDateTime()),
     Column("confirmed_at", UTCDateTime()),
     Column("cancelled_at", UTCDateTime()),
-    UniqueConstraint("recipient_id", "external_ref", name="uq_orders_recipient_external_ref"),
+    # Keyed by subject first, as its subject's other rows are (docs/scaling.md); an order is
+    # read by its id through the index on it, and its number is unique per recipient through
+    # ``order_refs``.
+    PrimaryKeyConstraint("subject_id", "id"),
 )
 
 order_events = Table(
@@ -305,10 +309,11 @@ order_events = Table(
     # and lead the key; the id is made by Gatehouse, as for pii_reads.
     Column("subject_id", String(40), primary_key=True),
     Column("id", String(40), primary_key=True),
-    Column("order_id", String(40), ForeignKey("orders.id"), nullable=False),
+    Column("order_id", String(40), nullable=False),
     Column("type", String(30), nullable=False),
     Column("at", UTCDateTime(), nullable=False),
     Index("ix_order_events_subject_id_order_id", "subject_id", "order_id"),
+    ForeignKeyConstraint(["subject_id", "order_id"], ["orders.subject_id", "orders.id"]),
 )
 
 # Every decision, allowed or refused.
@@ -316,7 +321,7 @@ transfers = Table(
     "transfers",
     metadata,
     Column("id", String(40), nullable=False, index=True),
-    Column("order_id", String(40), ForeignKey("orders.id"), nullable=False, index=True),
+    Column("order_id", String(40), nullable=False, index=True),
     Column("subject_id", String(40), ForeignKey("subjects.id"), nullable=False),
     Column("recipient_id", String(40), ForeignKey("recipients.id"), nullable=False, index=True),
     Column("country", String(2)),
@@ -339,6 +344,7 @@ transfers = Table(
     # Keyed by subject first, as its subject's other rows are (docs/scaling.md); a transfer is
     # read by its id alone through the index on it.
     PrimaryKeyConstraint("subject_id", "id"),
+    ForeignKeyConstraint(["subject_id", "order_id"], ["orders.subject_id", "orders.id"]),
 )
 
 # The recipient's window on an allowed transfer.
@@ -349,7 +355,7 @@ views = Table(
     # reads a view by its transfer id alone, through the index on it.
     Column("subject_id", String(40), ForeignKey("subjects.id"), primary_key=True),
     Column("transfer_id", String(40), primary_key=True, index=True),
-    Column("order_id", String(40), ForeignKey("orders.id"), nullable=False, index=True),
+    Column("order_id", String(40), nullable=False, index=True),
     Column("recipient_id", String(40), ForeignKey("recipients.id"), nullable=False, index=True),
     Column("purpose", String(40), nullable=False),
     Column("consent_notice", String(64)),
@@ -359,6 +365,7 @@ views = Table(
     Column("closed_at", UTCDateTime()),
     Column("close_reason", String(40)),
     ForeignKeyConstraint(["subject_id", "transfer_id"], ["transfers.subject_id", "transfers.id"]),
+    ForeignKeyConstraint(["subject_id", "order_id"], ["orders.subject_id", "orders.id"]),
     # A recipient's open views a page at a time, by transfer id (GET /v1/recipient/transfers):
     # closed views are not in it, so a seller's years of closed views are never walked.
     Index(

@@ -6,6 +6,7 @@ from alembic import context
 
 import gatehouse.store.customer_tables  # noqa: F401  (registers the customer side's tables)
 import gatehouse.store.erasure_tables  # noqa: F401  (registers the deletion and erasure tables)
+import gatehouse.store.lookup_tables  # noqa: F401  (registers the lookup tables)
 import gatehouse.store.operator_profiles  # noqa: F401  (registers the operator's profile)
 import gatehouse.store.outbox_tables  # noqa: F401  (registers the outbox's tables)
 import gatehouse.store.rate_buckets  # noqa: F401  (registers the shared rate-limit buckets)

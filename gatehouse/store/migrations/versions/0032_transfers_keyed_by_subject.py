@@ -36,13 +36,6 @@ _DROPPED = (
 _BY_PAIR = ("views", "rights_requests")
 
 
-def _defer_sqlite_checks() -> None:
-    # SQLite rebuilds a table to change its key, and dropping the old copy of transfers would
-    # check the views that name it mid-way; the checks run once, at commit, instead.
-    if op.get_bind().dialect.name == "sqlite":
-        op.execute("PRAGMA defer_foreign_keys = ON")
-
-
 def _drop_single_keys(tables: tuple[tuple[str, str, str], ...]) -> None:
     for table, column, referred in tables:
         with op.batch_alter_table(table, schema=None) as batch_op:
@@ -58,7 +51,6 @@ def _create_single_keys(tables: tuple[tuple[str, str, str], ...]) -> None:
 
 
 def upgrade() -> None:
-    _defer_sqlite_checks()
     _drop_single_keys(_DROPPED)
     with op.batch_alter_table("transfers", schema=None) as batch_op:
         batch_op.drop_constraint("pk_transfers", type_="primary")
@@ -75,7 +67,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    _defer_sqlite_checks()
     for table in _BY_PAIR:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_constraint(f"fk_{table}_subject_id_transfers", type_="foreignkey")
