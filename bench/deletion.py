@@ -83,6 +83,7 @@ from gatehouse.store.tables import (
     pii_fields,
     safe_numbers,
     subject_keys,
+    subject_refs,
     subjects,
     transfers,
     views,
@@ -328,11 +329,9 @@ def _baseline_sql(
     ]
     with gh.engine.begin() as connection:
         connection.execute(
-            update(subjects)
-            .where(subjects.c.id == subject_id)
-            .values(deleted_at=now, external_ref_digest=new_data_key().hex())
+            update(subjects).where(subjects.c.id == subject_id).values(deleted_at=now)
         )
-        for table in (subject_keys, pii_fields, blind_indexes):
+        for table in (subject_keys, pii_fields, blind_indexes, subject_refs):
             connection.execute(delete(table).where(table.c.subject_id == subject_id))
         connection.execute(
             insert(deletions).values(

@@ -78,7 +78,6 @@ def seed_register(gh: Gatehouse, count: int, row: RecipientRow) -> None:
         c.execute(
             insert(subjects).values(
                 id="sub_bench",
-                external_ref_digest="bench",
                 residence_country="KR",
                 locale="ko-KR",
                 rule_pack="KR-PIPA",

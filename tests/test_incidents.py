@@ -302,7 +302,6 @@ def _views_at(fresh: Fresh, recipient_id: str, first: int, count: int, opened: d
         subject_rows.append(
             {
                 "id": sid,
-                "external_ref_digest": f"bulk-{n}",
                 "residence_country": "KR",
                 "locale": "ko-KR",
                 "rule_pack": "KR-PIPA",

@@ -47,8 +47,6 @@ NO_SUBJECT_ID: dict[str, str] = {}
 # Distributed tables whose primary key or a unique constraint leaves the distribution out.
 KEY_GAPS = {
     "consents": "primary key (subject_id, seq); unique (subject_id, id) in place of uq_consents_id",
-    "subjects": "uq_subjects_external_ref_digest moves to a local lookup table subject_refs "
-    "(external_ref_digest primary key, subject_id)",
 }
 
 # Foreign keys that Citus cannot keep: into a distributed table from a local one, or between

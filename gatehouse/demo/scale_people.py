@@ -24,7 +24,14 @@ from gatehouse.demo.scale_parts import WHOLE, Part
 from gatehouse.demo.scale_world import FLOW, PURPOSE, WorldRecipient
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.services.subjects import SUBJECT_SCOPE
-from gatehouse.store.tables import blind_indexes, consents, pii_fields, subject_keys, subjects
+from gatehouse.store.tables import (
+    blind_indexes,
+    consents,
+    pii_fields,
+    subject_keys,
+    subject_refs,
+    subjects,
+)
 from gatehouse.vault import FieldCipher, WrappedKey, new_data_key, unwrap_key, wrap_key
 
 if TYPE_CHECKING:
@@ -117,15 +124,13 @@ def write_customers(
         locale = "ko-KR" if random.Random(seed * 17 + index).random() < 0.95 else "en-US"
         rows.add(
             subjects,
-            ("id", "external_ref_digest", "residence_country", "locale", "rule_pack", "created_at"),
-            (
-                subject_id,
-                indexer.digest("external_ref", pii.external_ref),
-                "KR",
-                locale,
-                pack.id,
-                at,
-            ),
+            ("id", "residence_country", "locale", "rule_pack", "created_at"),
+            (subject_id, "KR", locale, pack.id, at),
+        )
+        rows.add(
+            subject_refs,
+            ("external_ref_digest", "subject_id"),
+            (indexer.digest("external_ref", pii.external_ref), subject_id),
         )
         wrapped = wrap_key(data_key, subject_id, gh.keyring)
         rows.add(

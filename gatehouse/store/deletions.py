@@ -6,19 +6,17 @@ The deletion and its receipt are read back through
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from gatehouse.domain.subjects import Subject
 from gatehouse.store.erasure_tables import deletions
 from gatehouse.store.records import Deletion
 from gatehouse.store.subjects import SubjectRepository
-from gatehouse.store.tables import subjects
+from gatehouse.store.tables import subject_refs, subjects
 
 __all__ = ["DeletionRepository"]
 
@@ -57,11 +55,7 @@ class DeletionRepository:
         )
 
     def shred(self, subject_id: str, at: datetime) -> None:
-        """Crypto-shred the subject (see :meth:`SubjectRepository.shred`) and replace its
-        external-ref digest with a random one, which could re-link the tombstone otherwise."""
+        """Crypto-shred the subject (see :meth:`SubjectRepository.shred`) and forget its
+        customer id's digest, which could re-link the tombstone otherwise."""
         SubjectRepository(self._c).shred(subject_id, at)
-        self._c.execute(
-            update(subjects)
-            .where(subjects.c.id == subject_id)
-            .values(external_ref_digest=hashlib.sha256(secrets.token_bytes(32)).hexdigest())
-        )
+        self._c.execute(delete(subject_refs).where(subject_refs.c.subject_id == subject_id))

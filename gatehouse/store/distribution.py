@@ -97,6 +97,8 @@ PLACEMENTS = MappingProxyType(
         "console_sessions": _L,
         # A recipient's order numbers, each naming its order's subject (``lookup_tables``).
         "order_refs": _L,
+        # The marketplace's customer ids, each naming its subject (``lookup_tables``).
+        "subject_refs": _L,
         "portal_sessions": _L,
         "outbox_jobs": _L,
         "rate_buckets": _L,

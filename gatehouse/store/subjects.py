@@ -16,6 +16,7 @@ from gatehouse.store.tables import (
     pii_fields,
     pii_reads,
     subject_keys,
+    subject_refs,
     subjects,
     vault_secrets,
 )
@@ -49,12 +50,16 @@ class SubjectRepository:
         """Insert subjects with their key, ciphertexts and indexes, a few statements per batch."""
         if not records:
             return
+        # The customer ids first: one already taken fails there, before anything else.
+        self._c.execute(
+            insert(subject_refs),
+            [{"external_ref_digest": ref, "subject_id": s.id} for s, ref, _, _, _ in records],
+        )
         self._c.execute(
             insert(subjects),
             [
                 {
                     "id": s.id,
-                    "external_ref_digest": ref,
                     "residence_country": s.residence_country,
                     "locale": s.locale,
                     "rule_pack": s.rule_pack,
@@ -102,8 +107,8 @@ class SubjectRepository:
         if not digests:
             return set()
         rows = self._c.execute(
-            select(subjects.c.external_ref_digest).where(
-                subjects.c.external_ref_digest.in_(list(digests))
+            select(subject_refs.c.external_ref_digest).where(
+                subject_refs.c.external_ref_digest.in_(list(digests))
             )
         )
         return {row.external_ref_digest for row in rows}
@@ -111,9 +116,9 @@ class SubjectRepository:
     def find_by_external_ref(self, digest: str) -> list[str]:
         """Subject ids with this external-ref digest (zero or one)."""
         rows = self._c.execute(
-            select(subjects.c.id).where(subjects.c.external_ref_digest == digest)
+            select(subject_refs.c.subject_id).where(subject_refs.c.external_ref_digest == digest)
         )
-        return [row.id for row in rows]
+        return [row.subject_id for row in rows]
 
     def find_by_index(self, kind: str, digest: str, limit: int = 50) -> list[str]:
         """Subject ids whose blind index of ``kind`` matches."""

@@ -26,7 +26,7 @@ from sqlalchemy import (
 from gatehouse.store.db import UTCDateTime
 from gatehouse.store.erasure_tables import deletions, erasure_requests, retention_records
 from gatehouse.store.generations import fact_generations
-from gatehouse.store.lookup_tables import order_refs
+from gatehouse.store.lookup_tables import order_refs, subject_refs
 from gatehouse.store.schema import metadata
 from gatehouse.store.summary_tables import transfer_totals, view_windows
 
@@ -39,6 +39,7 @@ __all__ = [
     "terms_versions",
     "terms_acceptances",
     "subjects",
+    "subject_refs",
     "subject_keys",
     "pii_fields",
     "blind_indexes",
@@ -153,9 +154,8 @@ terms_acceptances = Table(
 subjects = Table(
     "subjects",
     metadata,
+    # The marketplace's own customer id is in ``subject_refs``, as a blind index.
     Column("id", String(40), primary_key=True),
-    # Blind index of the marketplace's own customer id: unique, yet not the id itself.
-    Column("external_ref_digest", String(64), nullable=False, unique=True),
     Column("residence_country", String(2), nullable=False),
     Column("locale", String(16), nullable=False),
     Column("rule_pack", String(40), nullable=False),

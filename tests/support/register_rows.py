@@ -24,7 +24,6 @@ class RegisterRows:
             c.execute(
                 insert(subjects).values(
                     id=self.subject_id,
-                    external_ref_digest=f"digest-{self.subject_id}",
                     residence_country="KR",
                     locale="ko-KR",
                     rule_pack="KR-PIPA",
