@@ -45,9 +45,7 @@ DISTRIBUTED = {Placement.SUBJECT, Placement.LEDGER}
 NO_SUBJECT_ID: dict[str, str] = {}
 
 # Distributed tables whose primary key or a unique constraint leaves the distribution out.
-KEY_GAPS = {
-    "consents": "primary key (subject_id, seq); unique (subject_id, id) in place of uq_consents_id",
-}
+KEY_GAPS: dict[str, str] = {}
 
 # Foreign keys that Citus cannot keep: into a distributed table from a local one, or between
 # distributed tables not on the distribution column.

@@ -49,7 +49,9 @@ __all__ = [
 ]
 
 SUBJECT_CHUNK = 5000
-_CONSENT_COLUMNS = ("id", "subject_id", "notice_hash", "purpose", "granted", "channel", "at")
+_CONSENT_COLUMNS = (
+    "seq", "id", "subject_id", "notice_hash", "purpose", "granted", "channel", "at",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -174,7 +176,8 @@ def _consent(
     rows.add(
         consents,
         _CONSENT_COLUMNS,
-        (consent_id, subject_id, seller.notice_hash, PURPOSE, granted, "web", at),
+        # The customer's answers in the order they are given, numbered from 1.
+        (number + 1, consent_id, subject_id, seller.notice_hash, PURPOSE, granted, "web", at),
     )
     book.append(
         rows,

@@ -159,7 +159,9 @@ def withdraw_consent(
     All of it is one transaction: a failure anywhere leaves the consent in force.
     """
     now = gh.clock()
-    with gh.unit_of_work() as uow:
+    with gh.unit_of_work() as uow, uow.ledger.group([subject_id], now):
+        # The subject's shard is locked before its history is read: the withdrawal is then
+        # numbered after every answer recorded before it, and two at once do not interleave.
         require_live_subject(uow.subjects, subject_id)
         states = current_consents(uow.consents.history(subject_id))
         state = next((s for s in states if s.consent_id == consent_id), None)

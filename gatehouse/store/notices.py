@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, insert, select
+from sqlalchemy import Connection, Row, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from gatehouse.domain.consents import ConsentRecord
@@ -153,7 +153,13 @@ class NoticeRepository:
 
 # Built once: consent saves and transfer decisions run these on every request.
 _NOTICE = select(notices).where(notices.c.hash == bindparam("notice_hash"))
-_APPEND_CONSENT = insert(consents)
+# The subject's next number, taken in the insert itself: the caller holds the lock on the
+# subject's ledger shard, so no other answer of the subject is being numbered meanwhile.
+_APPEND_CONSENT = insert(consents).values(
+    seq=select(func.coalesce(func.max(consents.c.seq), 0) + 1)
+    .where(consents.c.subject_id == bindparam("numbered_subject"))
+    .scalar_subquery()
+)
 
 CONSENT_COLUMNS = (
     *(column.label(f"consent_{column.name}") for column in consents.c),
@@ -208,10 +214,12 @@ class ConsentRepository:
         self._c = connection
 
     def append(self, record: ConsentRecord) -> None:
-        """Add one record to the history."""
+        """Add one record to the end of its subject's history; the caller holds the subject's
+        ledger shard (``Ledger.group``), which orders the subject's answers."""
         self._c.execute(
             _APPEND_CONSENT,
             {
+                "numbered_subject": record.subject_id,
                 "id": record.id,
                 "subject_id": record.subject_id,
                 "notice_hash": record.notice_hash,

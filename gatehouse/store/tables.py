@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     text,
 )
 
@@ -265,13 +266,13 @@ disclosure_recipients = Table(
 consents = Table(
     "consents",
     metadata,
-    # The order of answers is the order they were recorded, not their timestamps: two API
-    # hosts' clocks may disagree, and a withdrawal must never sort before its grant.
-    Column(
-        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
-    ),
-    Column("id", String(40), nullable=False, unique=True),
-    Column("subject_id", String(40), ForeignKey("subjects.id"), nullable=False, index=True),
+    # The order of a subject's answers is the order they were recorded, not their timestamps:
+    # two API hosts' clocks may disagree, and a withdrawal must never sort before its grant.
+    # ``seq`` numbers them 1, 2, 3 within the subject, under the lock on the subject's ledger
+    # shard; keyed by subject first, as its subject's other rows are (docs/scaling.md).
+    Column("seq", Integer, nullable=False, autoincrement=False),
+    Column("id", String(40), nullable=False),
+    Column("subject_id", String(40), ForeignKey("subjects.id"), nullable=False),
     Column("notice_hash", String(64), ForeignKey("notices.hash"), nullable=False),
     Column("purpose", String(40), nullable=False),
     Column("granted", Boolean, nullable=False),
@@ -280,6 +281,8 @@ consents = Table(
     Column("at", UTCDateTime(), nullable=False),
     # The privacy-policy version in force when the answer was recorded (None before any).
     Column("policy_version", Integer),
+    PrimaryKeyConstraint("subject_id", "seq"),
+    UniqueConstraint("subject_id", "id", name="uq_consents_subject_id_id"),
 )
 
 orders = Table(
