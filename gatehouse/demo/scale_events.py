@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from gatehouse.demo.scale_bulk import BulkRows, ShardBook
+from gatehouse.store.schema import same_subject
 from gatehouse.store.tables import orders, transfers, views
 
 __all__ = ["Backlog", "Event", "created_payload", "decided_payload", "order_number"]
@@ -96,7 +97,7 @@ class Backlog:
                  payload)
             )  # fmt: skip
         decided = select(transfers, orders.c.external_ref).join(
-            orders, orders.c.id == transfers.c.order_id
+            orders, same_subject(transfers, "order_id", orders)
         )
         for row in c.execute(decided.where(transfers.c.decided_at >= since)):
             kind = "transfer.allowed" if row.allowed else "transfer.refused"
@@ -105,7 +106,9 @@ class Backlog:
                 (row.decided_at, number, kind, row.subject_id, row.recipient_id,
                  decided_payload(row))
             )  # fmt: skip
-        closed = select(views, orders.c.external_ref).join(orders, orders.c.id == views.c.order_id)
+        closed = select(views, orders.c.external_ref).join(
+            orders, same_subject(views, "order_id", orders)
+        )
         for row in c.execute(closed.where(views.c.closed_at >= since)):
             number = order_number(row.external_ref) * 4 + 3
             payload = {"transfer_id": row.transfer_id, "reason": row.close_reason}
