@@ -3,28 +3,15 @@ by their ids when their keys gain the subject id, and its downgrade puts the old
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect
 
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.store.customer_tables import rights_requests
 from gatehouse.store.tables import views
 from tests.conftest import Fresh
 from tests.support.gateway import allowed_transfer, consent, new_seller, new_subject, publish_terms
-from tests.support.migrations import downgrade_to, upgrade_to
+from tests.support.migrations import downgrade_to, rows_of, upgrade_to
 from tests.support.server import api_client, operator_api
-
-
-def _rows(gh: Gatehouse) -> dict[str, list[dict[str, Any]]]:
-    with gh.engine.connect() as connection:
-        return {
-            table.name: sorted(
-                (dict(row._mapping) for row in connection.execute(select(table))),
-                key=lambda row: str(sorted(row.items())),
-            )
-            for table in (views, rights_requests)
-        }
 
 
 def _keys(gh: Gatehouse) -> dict[str, list[str]]:
@@ -52,7 +39,7 @@ def test_views_and_requests_keep_their_rows_through_the_new_keys(fresh: Fresh) -
                         "/v1/me/requests", json={"type": "access", "message": "보여주세요"}
                     )
                     assert filed.status_code == 201, filed.text
-            before = _rows(gh)
+            before = rows_of(gh.engine, (views, rights_requests))
             assert [len(rows) for rows in before.values()] == [2, 2]
             assert _keys(gh) == {
                 "views": ["subject_id", "transfer_id"],
@@ -61,10 +48,10 @@ def test_views_and_requests_keep_their_rows_through_the_new_keys(fresh: Fresh) -
 
             downgrade_to(gh.engine, "0029")
             assert _keys(gh) == {"views": ["transfer_id"], "rights_requests": ["id"]}
-            assert _rows(gh) == before
+            assert rows_of(gh.engine, (views, rights_requests)) == before
 
             upgrade_to(gh.engine, "head")
-            assert _rows(gh) == before
+            assert rows_of(gh.engine, (views, rights_requests)) == before
             # Read by their ids alone, as the recipient and the operator read them.
             for transfer_id in transfers:
                 seen = seller.client.get(f"/v1/recipient/transfers/{transfer_id}")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, insert, inspect, select
+from sqlalchemy import Engine, insert, inspect
 from sqlalchemy.exc import IntegrityError
 
 from gatehouse.services.runtime import Gatehouse
@@ -15,21 +15,10 @@ from gatehouse.store.customer_tables import rights_requests
 from gatehouse.store.tables import safe_numbers, transfers, views
 from tests.conftest import Fresh
 from tests.support.gateway import allowed_transfer, consent, new_seller, new_subject, publish_terms
-from tests.support.migrations import downgrade_to, upgrade_to
+from tests.support.migrations import downgrade_to, rows_of, upgrade_to
 from tests.support.server import api_client, operator_api
 
 _TABLES = (transfers, views, rights_requests, safe_numbers)
-
-
-def _rows(gh: Gatehouse) -> dict[str, list[dict[str, Any]]]:
-    with gh.engine.connect() as connection:
-        return {
-            table.name: sorted(
-                (dict(row._mapping) for row in connection.execute(select(table))),
-                key=lambda row: str(sorted(row.items())),
-            )
-            for table in _TABLES
-        }
 
 
 def _keys_into(engine: Engine, table: str) -> dict[str, tuple[list[str], list[str]]]:
@@ -74,7 +63,7 @@ def test_transfers_keep_their_rows_and_ids_through_the_new_key(fresh: Fresh) -> 
                         },
                     )
                     assert filed.status_code == 201, filed.text
-            before = _rows(gh)
+            before = rows_of(gh.engine, _TABLES)
             assert [len(before[t.name]) for t in _TABLES[:2]] == [2, 2]
             found = inspect(gh.engine)
             assert found.get_pk_constraint("transfers")["constrained_columns"] == [
@@ -99,10 +88,10 @@ def test_transfers_keep_their_rows_and_ids_through_the_new_key(fresh: Fresh) -> 
             assert found.get_pk_constraint("transfers")["constrained_columns"] == ["id"]
             assert "transfers:transfer_id" in _keys_into(gh.engine, "views")
             assert "subjects:subject_id" in _keys_into(gh.engine, "customer_sessions")
-            assert _rows(gh) == before
+            assert rows_of(gh.engine, _TABLES) == before
 
             upgrade_to(gh.engine, "head")
-            assert _rows(gh) == before
+            assert rows_of(gh.engine, _TABLES) == before
             # Read by its id alone, as the recipient and the operator read a transfer.
             for transfer_id in transferred:
                 seen = seller.client.get(f"/v1/recipient/transfers/{transfer_id}")

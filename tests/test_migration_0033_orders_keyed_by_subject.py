@@ -4,8 +4,6 @@ rows that name an order name it through the pair, and the downgrade puts the old
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from sqlalchemy import Engine, insert, inspect, select
 from sqlalchemy.exc import IntegrityError
@@ -14,21 +12,10 @@ from gatehouse.services.runtime import Gatehouse
 from gatehouse.store.tables import order_events, order_refs, orders, transfers, views
 from tests.conftest import Fresh
 from tests.support.gateway import allowed_transfer, consent, new_seller, new_subject, publish_terms
-from tests.support.migrations import downgrade_to, upgrade_to
+from tests.support.migrations import downgrade_to, rows_of, upgrade_to
 from tests.support.server import operator_api
 
 _TABLES = (orders, order_events, transfers, views)
-
-
-def _rows(gh: Gatehouse) -> dict[str, list[dict[str, Any]]]:
-    with gh.engine.connect() as connection:
-        return {
-            table.name: sorted(
-                (dict(row._mapping) for row in connection.execute(select(table))),
-                key=lambda row: str(sorted(row.items())),
-            )
-            for table in _TABLES
-        }
 
 
 def _refs(gh: Gatehouse) -> list[tuple[str, str, str, str]]:
@@ -62,7 +49,7 @@ def test_orders_keep_their_rows_and_numbers_through_the_new_key(fresh: Fresh) ->
                 delivered = api.post(f"/v1/orders/{order_id}/events", json={"type": "delivered"})
                 assert delivered.status_code in (200, 201), delivered.text
                 placed.append((subject_id, order_id, f"SO-0033-{n}"))
-            before = _rows(gh)
+            before = rows_of(gh.engine, _TABLES)
             assert [len(before[t.name]) for t in _TABLES] == [2, 2, 2, 2]
             expected_refs = [(seller.id, ref, s, o) for s, o, ref in placed]
             assert _refs(gh) == expected_refs
@@ -81,14 +68,14 @@ def test_orders_keep_their_rows_and_numbers_through_the_new_key(fresh: Fresh) ->
             assert inspect(gh.engine).get_pk_constraint("orders")["constrained_columns"] == ["id"]
             assert "order_refs" not in inspect(gh.engine).get_table_names()
             assert set(map(tuple, _pairs_into_orders(gh.engine).values())) == {("order_id",)}
-            assert _rows(gh) == before
+            assert rows_of(gh.engine, _TABLES) == before
             # The old schema holds the number unique on the orders again.
             with pytest.raises(IntegrityError), gh.engine.begin() as connection:
                 copy = {**before["orders"][0], "id": "ord_copy"}
                 connection.execute(insert(orders).values(copy))
 
             upgrade_to(gh.engine, "head")
-            assert _rows(gh) == before
+            assert rows_of(gh.engine, _TABLES) == before
             assert _refs(gh) == expected_refs  # made again from the orders
             # A number the recipient used is refused, through the lookup table, with a 409.
             subject_id, _, number = placed[0]
@@ -104,7 +91,7 @@ def test_orders_keep_their_rows_and_numbers_through_the_new_key(fresh: Fresh) ->
             )
             assert again.status_code == 409, again.text
             assert again.json()["error"]["code"] == "duplicate_order"
-            assert _rows(gh) == before and _refs(gh) == expected_refs
+            assert rows_of(gh.engine, _TABLES) == before and _refs(gh) == expected_refs
             # Read by its id alone, as the order's transfer and events are asked for.
             event = api.post(
                 f"/v1/orders/{placed[1][1]}/events", json={"type": "purchase_confirmed"}

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Engine, Table, select
 
 from gatehouse.store import migrate
 
@@ -15,3 +18,16 @@ def upgrade_to(engine: Engine, revision: str) -> None:
 def downgrade_to(engine: Engine, revision: str) -> None:
     """Take ``engine``'s database down to ``revision``, through each downgrade on the way."""
     migrate.run(engine, "downgrade", revision)
+
+
+def rows_of(engine: Engine, tables: Iterable[Table]) -> dict[str, list[dict[str, Any]]]:
+    """Every row of each table, in an order that does not depend on the keys: what a
+    migration up and down again must leave exactly as it found it."""
+    with engine.connect() as connection:
+        return {
+            table.name: sorted(
+                (dict(row._mapping) for row in connection.execute(select(table))),
+                key=lambda row: str(sorted(row.items())),
+            )
+            for table in tables
+        }
