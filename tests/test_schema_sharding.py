@@ -2,9 +2,10 @@
 
 Every table is placed; every subject-owned table carries the subject id in its key; and, as
 Citus requires of distributed tables, every primary key and unique constraint includes the
-distribution column and every foreign key between distributed tables joins on it. The tables
-that do not fit yet are listed with the change that would make them fit, as strict xfails: the
-day one is fixed its test passes, fails as an xfail, and the entry here must go.
+distribution column and every foreign key between distributed tables joins on it. A table
+that does not fit is listed below with the change that would make it fit, as a strict xfail:
+the day it is fixed its test passes, fails as an xfail, and the entry must go. Since migration
+0035 none is listed.
 """
 
 from __future__ import annotations
