@@ -234,6 +234,19 @@ def test_the_listing_stops_at_its_limit_and_the_count_goes_on() -> None:
     assert basis.to_dict()["exception_count"] == 7
 
 
+def test_over_its_limit_the_listing_keeps_the_earliest_whatever_the_order() -> None:
+    ledger = Ledger()
+    for day in range(40):
+        ledger.transfer(at(day), None)
+    shuffled = list(ledger.entries)
+    random.Random(11).shuffle(shuffled)
+
+    for entries in (ledger.entries, shuffled, list(reversed(ledger.entries))):
+        basis = fold(entries, listing_limit=5, samples=2).findings(policy_versions=0)[0]
+        assert basis.exception_count == 40
+        assert [e.at for e in basis.exceptions] == [at(day) for day in range(5)]
+
+
 def test_an_empty_window_is_quiet() -> None:
     findings = fold([]).findings(policy_versions=0)
     assert [f.status for f in findings] == [Status.QUIET] * len(FindingKey)

@@ -79,11 +79,15 @@ def _position(sample: EvidenceEntry) -> tuple[datetime, int, int]:
     return (sample.at, sample.shard, sample.seq)
 
 
-def _exception_order(exception: Irregularity) -> tuple[datetime, int, int, str]:
-    # Time first; entries of one instant in their chain order, so the listing is stable.
+def _exception_order(
+    exception: Irregularity,
+) -> tuple[datetime, int, int, str, tuple[tuple[str, str], ...]]:
+    # Time first; entries of one instant in their chain order, so the listing is stable; the
+    # detail last, so that two exceptions judged at one moment with no entry sort one way too.
     entry = exception.entry
     position = (-1, -1) if entry is None else (entry.shard, entry.seq)
-    return (exception.at, *position, str(exception.category))
+    detail = tuple(sorted(exception.detail.items()))
+    return (exception.at, *position, str(exception.category), detail)
 
 
 @dataclass
@@ -123,18 +127,27 @@ class Listing:
     def flag(
         self, category: Category, at: datetime, detail: dict[str, str], entry: EvidenceEntry | None
     ) -> None:
-        """Count an exception, and list it while under the listing limit."""
+        """Count an exception, and list it if it is among the earliest ``listing_limit``, so
+        that the listing, like the samples, does not depend on the order the entries came in."""
         self.exception_count += 1
         self.breaches += category.breach
-        if len(self.exceptions) < self.rules.listing_limit:
-            self.exceptions.append(Irregularity(category, at, detail, entry))
+        if self.rules.listing_limit <= 0:
+            return
+        self.exceptions.append(Irregularity(category, at, detail, entry))
+        # Cut back now and then, not at every flag: the list stays within twice the limit.
+        if len(self.exceptions) >= 2 * self.rules.listing_limit:
+            self._keep_earliest()
+
+    def _keep_earliest(self) -> None:
+        self.exceptions.sort(key=_exception_order)
+        del self.exceptions[self.rules.listing_limit :]
 
     def finding(self, key: FindingKey, order: tuple[str, ...]) -> Finding:
         """The finding: ``order``'s figures first, then any code the data brought."""
         # The declared keys first, always shown; keys found in the data (codes) after them.
         extra = sorted(k for k in self.counts if k not in order)
         figures = tuple(Figure(k, self.counts[k]) for k in (*order, *extra))
-        self.exceptions.sort(key=_exception_order)
+        self._keep_earliest()
         return Finding(
             key,
             figures,
