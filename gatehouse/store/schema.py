@@ -1,4 +1,5 @@
-"""The one MetaData every table is declared on, whichever module declares it.
+"""The one MetaData every table is declared on, whichever module declares it, and the join
+that keeps two subject-owned tables on one node (``same_subject``).
 
 It lives apart from the tables so that table modules can share it without importing each
 other; ``gatehouse.store.tables`` re-exports it under its old name.
