@@ -113,7 +113,17 @@ def fresh(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Fresh]:
     """A Gatehouse on a new, empty database of each kind, dropped afterwards."""
-    for backend in fresh_backend(request.param, tmp_path_factory):
+    yield from _fresh_gatehouse(request.param, tmp_path_factory)
+
+
+@pytest.fixture
+def postgres_fresh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fresh]:
+    """:func:`fresh` on PostgreSQL alone, for what only PostgreSQL does."""
+    yield from _fresh_gatehouse("postgres", tmp_path_factory)
+
+
+def _fresh_gatehouse(kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fresh]:
+    for backend in fresh_backend(kind, tmp_path_factory):
         key = MasterKey.generate()
         clock = Clock()
         settings = Settings.from_env(

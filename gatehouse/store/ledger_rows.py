@@ -41,12 +41,18 @@ CAST('{"at":' || json_quote(at) || ',"kind":' || json_quote(kind)
   || ',"recipient_id":' || json_quote(recipient_id) || ',"seq":' || seq
   || ',"shard":' || shard || ',"subject_id":' || json_quote(subject_id) || '}' AS BLOB)
 """
+# Every function named with its schema, and no operator: whoever may create objects in the
+# database could otherwise define a ``to_json(character varying)`` beside the ledger, which
+# PostgreSQL prefers to the catalog's generic one wherever the search path lists it, and
+# write an edited column back as the value its entry was signed with.
 _POSTGRESQL_DOCUMENT = """
-convert_to('{"at":' || to_json(at)::text || ',"kind":' || to_json(kind)::text
-  || ',"payload":' || payload::text || ',"prev_hash":' || to_json(prev_hash)::text
-  || ',"recipient_id":' || coalesce(to_json(recipient_id)::text, 'null')
-  || ',"seq":' || seq || ',"shard":' || shard
-  || ',"subject_id":' || coalesce(to_json(subject_id)::text, 'null') || '}', 'UTF8')
+pg_catalog.convert_to(pg_catalog.concat(
+  '{"at":', pg_catalog.to_json(at), ',"kind":', pg_catalog.to_json(kind),
+  ',"payload":', payload, ',"prev_hash":', pg_catalog.to_json(prev_hash),
+  ',"recipient_id":', coalesce(pg_catalog.to_json(recipient_id)::pg_catalog.text, 'null'),
+  ',"seq":', seq, ',"shard":', shard,
+  ',"subject_id":', coalesce(pg_catalog.to_json(subject_id)::pg_catalog.text, 'null'), '}'
+), 'UTF8')
 """
 # In the driver's own parameter style: the rows are fetched from its cursor, without a
 # result object per row, which is most of the cost of reading an entry.
