@@ -1,5 +1,6 @@
 """The audit's fold over hand-made ledger entries, with no database: what each kind counts,
-what it flags, and that the order of the entries does not matter."""
+what it flags, that the order of the entries does not matter, and that the folds of a
+window's days merge into the fold of the window."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from gatehouse.domain.audit import Category, FindingKey, Status
 from gatehouse.domain.audit_fold import AuditFold, BasisRules
 from gatehouse.domain.audit_listing import AuditRules
-from gatehouse.domain.suspension_spans import SuspensionSpans
+from gatehouse.domain.suspension_spans import SUSPENSION_KINDS, SuspensionSpans
 
 START = datetime(2026, 7, 1, tzinfo=UTC)
 END = datetime(2026, 10, 1, tzinfo=UTC)
@@ -274,3 +277,142 @@ def test_the_basis_is_checked_again_against_the_pack() -> None:
     ]
     assert all(e.category is Category.BASIS_NOT_PERMITTED for e in basis.exceptions)
     assert {s.at for s in basis.samples} == {at(1), at(5)}
+
+
+def _busy_quarter() -> Ledger:
+    """Entries of every kind the fold judges, with duties that open on one day and close on
+    another, and a suspension that spans days."""
+    ledger = Ledger()
+    ledger.add("recipient.suspended", at(10.5), "rcp_us", target="rcp_us")
+    ledger.add("recipient.resumed", at(14.5), "rcp_us", target="rcp_us")
+    for day in range(0, 90, 1):
+        basis = (None, "SEPARATE_CONSENT", "CONTRACT_ENTRUST_STORE")[day % 3]
+        ledger.transfer(at(day + 0.25), basis, flow="provision", country=("US", "CN")[day % 2])
+        ledger.add("transfer.refused", at(day + 0.5), "rcp_wh", refusal="no_basis", country="SG")
+        ledger.add(
+            "request.created",
+            at(day + 0.75),
+            request_id=f"req_{day}",
+            type="access",
+            due_at=at(day + 10).isoformat(),
+        )
+        if day % 2:
+            ledger.add(
+                "request.resolved",
+                at(day + 0.75 + day % 20),
+                request_id=f"req_{day}",
+                type="access",
+                due_at=at(day + 10).isoformat(),
+            )
+        if day % 5 == 0:
+            ledger.add(
+                "subject.deleted",
+                at(day + 0.1),
+                deletion_id=f"del_{day}",
+                erasure_ids=[f"era_{day}_a", f"era_{day}_b"],
+            )
+            ledger.add(
+                "erasure.acknowledged", at(day + 3), "rcp_us", erasure_id=f"era_{day}_a", late=False
+            )
+        if day % 7 == 0:
+            ledger.add(
+                "incident.opened",
+                at(day + 0.2),
+                incident_id=f"inc_{day}",
+                kind="hacking",
+                notify_by=at(day + 3).isoformat(),
+                report_required=day % 14 == 0,
+            )
+            if day % 14:
+                ledger.add(
+                    "incident.step", at(day + 1), incident_id=f"inc_{day}", step="subjects_notified"
+                )
+        ledger.add(
+            "consent.granted",
+            at(day + 0.3),
+            consent_id=f"con_{day}",
+            purpose="overseas_transfer",
+            notice_hash=KNOWN_NOTICE if day % 4 else "",
+        )
+    ledger.entries.append(
+        Entry(1, 0, "policy.published", at(30), None, {"version": 2, "content_hash": "c" * 64})
+    )
+    return ledger
+
+
+def _spans_until(entries: list[Entry], end: datetime) -> SuspensionSpans:
+    """The suspensions a report of a window ending at ``end`` replays."""
+    spans = SuspensionSpans()
+    for entry in sorted(entries, key=lambda e: e.at):
+        if entry.kind in SUSPENSION_KINDS and entry.at < end:
+            target_type, suspended = SUSPENSION_KINDS[entry.kind]
+            spans.add((target_type, entry.payload["target"]), suspended, entry.at)
+    return spans
+
+
+def _fold_of(
+    entries: list[Entry], start: datetime, end: datetime, spans: SuspensionSpans, **rules: Any
+) -> AuditFold:
+    result = AuditFold(
+        start,
+        end,
+        spans,
+        lambda h: h == KNOWN_NOTICE,
+        AuditRules(**rules),
+        bases=BASES,
+        kind_of={"rcp_us": "seller", "rcp_wh": "storage"}.get,
+    )
+    for entry in entries:
+        if start <= entry.at < end:
+            result.add(entry)
+    return result
+
+
+BASES: BasisRules = {
+    "SEPARATE_CONSENT": (frozenset({"provision"}), frozenset({"seller"})),
+    "CONTRACT_ENTRUST_STORE": (frozenset({"storage"}), frozenset({"storage"})),
+}
+
+
+def _report(result: AuditFold) -> list[Any]:
+    findings = [f.to_dict() for f in result.findings(policy_versions=1)]
+    return [result.entries, findings, result.by_month(), result.by_country()]
+
+
+def test_the_folds_of_each_day_merge_into_the_fold_of_the_window() -> None:
+    """A window folded day by day, each day once and the days merged in any order, reads the
+    same as the window folded whole: the counts, the samples, the listed exceptions past their
+    limit, and the duties a day opened and a later one closed, judged at the window's end."""
+    entries = _busy_quarter().entries
+    for rules in ({}, {"listing_limit": 5, "samples": 2}):
+        whole = _fold_of(entries, START, END, _spans_until(entries, END), **rules)
+        days = []
+        for day in range((END - START).days):
+            first, last = at(day), at(day + 1)
+            days.append(_fold_of(entries, first, last, _spans_until(entries, last), **rules))
+        random.Random(5).shuffle(days)
+        merged = _fold_of([], START, END, _spans_until(entries, END), **rules)
+        for part in days:
+            merged.merge(part)
+
+        expected = _report(whole)
+        assert _report(merged) == expected
+        findings = {f["key"]: f for f in expected[1]}
+        # The quarter has something in every finding that crosses days.
+        assert findings["requests"]["exception_count"] > 0
+        assert findings["erasure"]["exception_count"] > 0
+        assert findings["suspension"]["exception_count"] > 0
+
+
+def test_a_fold_merges_only_an_unread_fold_of_a_window_inside_it() -> None:
+    entries = _busy_quarter().entries
+    quarter = _fold_of(entries, START, END, SuspensionSpans())
+    later = _fold_of(entries, END, END + timedelta(days=1), SuspensionSpans())
+    other_rules = _fold_of(entries, START, at(1), SuspensionSpans(), samples=1)
+    read = _fold_of(entries, START, at(1), SuspensionSpans())
+    read.findings(policy_versions=0)
+
+    for part in (later, other_rules, read):
+        with pytest.raises(ValueError):
+            quarter.merge(part)
+    assert quarter.entries == len([e for e in entries if START <= e.at < END])

@@ -49,7 +49,6 @@ def test_the_database_assembles_the_canonical_bytes(fresh: Fresh, text: str) -> 
         assert bytes(document) == entry.canonical()
 
 
-
 # What an insider who may create objects in the database defines beside the ledger: a
 # function that writes an edited kind back as the one the entry was signed with.
 _FORGED_TO_JSON = """

@@ -167,6 +167,18 @@ class DutyFold:
             {"version": str(version), "content_hash": text_of(entry.payload.get("content_hash"))},
         )
 
+    def merge(self, other: DutyFold) -> None:
+        """Take in what ``other`` opened and closed, over entries this fold has not seen, so
+        that :meth:`settle` pairs them across both (a request made on one day and answered on
+        another). The listings both write into merge on their own."""
+        self._consent_notices |= other._consent_notices
+        self._requests.update(other._requests)
+        self._answered.update(other._answered)
+        self._erasures.update(other._erasures)
+        self._acknowledged |= other._acknowledged
+        self._incidents.update(other._incidents)
+        self._notified.update(other._notified)
+
     def settle(self, end: datetime) -> None:
         """Pair what the window opened with what it closed, as of ``end``."""
         requests = self._listings[FindingKey.REQUESTS]

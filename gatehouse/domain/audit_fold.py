@@ -3,7 +3,8 @@
 One pass, one handler per entry kind: the transfers here (basis, notice, suspensions, the
 series by month and country), the duties around them in :mod:`gatehouse.domain.audit_duties`.
 Everything is judged as of the window's end: a request still open then and past its due
-date is overdue, even if it was answered later.
+date is overdue, even if it was answered later. The folds of the days of a window merge
+into the fold of the window (:meth:`AuditFold.merge`), with the same findings.
 """
 
 from __future__ import annotations
@@ -82,6 +83,7 @@ class AuditFold:
         self._listings = {key: Listing(self.rules) for key in FindingKey}
         self._duties = DutyFold(self._listings, self.rules)
         self.entries = 0
+        self._settled = False
         self._months: dict[str, list[int]] = {}
         self._countries: dict[str, list[int]] = {}
         self._handlers: dict[str, Callable[[AuditEntry], None]] = {
@@ -210,10 +212,38 @@ class AuditFold:
         else:
             listing.counts["resumptions"] += 1
 
+    # -- merging ------------------------------------------------------------------------
+
+    def merge(self, other: AuditFold) -> None:
+        """Take in the fold of a window inside this one, of entries this fold has not seen (a
+        day of a month, folded once), with the same result as adding its entries here.
+
+        Every count adds up, the samples and listed exceptions stay the earliest, and what a
+        day opened and another closed is paired when :meth:`findings` settles the duties at
+        this window's end; so neither fold may have been read yet.
+        """
+        if other.rules != self.rules:
+            raise ValueError("only folds made by the same rules merge")
+        if other.start < self.start or other.end > self.end:
+            raise ValueError("a fold merges only into a fold of a window around it")
+        if self._settled or other._settled:
+            raise ValueError("a fold whose findings were read has settled its duties already")
+        self.entries += other.entries
+        for mine, theirs in ((self._months, other._months), (self._countries, other._countries)):
+            for key, (allowed, refused) in theirs.items():
+                tally = mine.setdefault(key, [0, 0])
+                tally[0] += allowed
+                tally[1] += refused
+        self._known.update(other._known)
+        for key in FindingKey:
+            self._listings[key].merge(other._listings[key])
+        self._duties.merge(other._duties)
+
     # -- the result -----------------------------------------------------------------------
 
     def findings(self, *, policy_versions: int) -> tuple[Finding, ...]:
         """The findings, in :class:`FindingKey` order; call once, after the last entry."""
+        self._settled = True
         self._duties.settle(self.end)
         self._listings[FindingKey.NOTICE].counts["notices"] = sum(self._known.values())
         self._listings[FindingKey.CONSENT].counts["notices"] = self._duties.consent_notices

@@ -138,6 +138,23 @@ class Listing:
         if len(self.exceptions) >= 2 * self.rules.listing_limit:
             self._keep_earliest()
 
+    def merge(self, other: Listing) -> None:
+        """Take in ``other``'s tally, made of entries this listing has not seen: the counts
+        add up, and the samples and listed exceptions stay the earliest of both, as if every
+        entry had come here."""
+        if other.rules != self.rules:
+            raise ValueError("only listings kept by the same rules merge")
+        self.counts.update(other.counts)
+        self.exception_count += other.exception_count
+        self.breaches += other.breaches
+        self.samples = sorted([*self.samples, *other.samples], key=_position)[: self.rules.samples]
+        if self.samples and len(self.samples) == self.rules.samples:
+            self._latest = max(_position(s) for s in self.samples)
+        if self.rules.listing_limit > 0:
+            self.exceptions.extend(other.exceptions)
+            if len(self.exceptions) >= 2 * self.rules.listing_limit:
+                self._keep_earliest()
+
     def _keep_earliest(self) -> None:
         self.exceptions.sort(key=_exception_order)
         del self.exceptions[self.rules.listing_limit :]
