@@ -4,6 +4,7 @@ window's days merge into the fold of the window."""
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -392,11 +393,15 @@ def test_the_folds_of_each_day_merge_into_the_fold_of_the_window() -> None:
             days.append(_fold_of(entries, first, last, _spans_until(entries, last), **rules))
         random.Random(5).shuffle(days)
         merged = _fold_of([], START, END, _spans_until(entries, END), **rules)
+        kept = _fold_of([], START, END, _spans_until(entries, END), **rules)
         for part in days:
+            # Each day also kept as JSON and read back, as a stored day's fold is.
+            kept.merge_state(json.loads(json.dumps(part.to_state())))
             merged.merge(part)
 
         expected = _report(whole)
         assert _report(merged) == expected
+        assert _report(kept) == expected
         findings = {f["key"]: f for f in expected[1]}
         # The quarter has something in every finding that crosses days.
         assert findings["requests"]["exception_count"] > 0
@@ -416,3 +421,33 @@ def test_a_fold_merges_only_an_unread_fold_of_a_window_inside_it() -> None:
         with pytest.raises(ValueError):
             quarter.merge(part)
     assert quarter.entries == len([e for e in entries if START <= e.at < END])
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda state: state.pop("duties"),
+        lambda state: state.update(format=2),
+        lambda state: state.update(entries="many"),
+        lambda state: state["rules"].update(samples=1),
+        lambda state: state.update(start="yesterday"),
+        lambda state: state["listings"]["basis"]["counts"].update(allowed=-1),
+        lambda state: state["listings"]["basis"]["exceptions"][0].update(category="made_up"),
+        lambda state: state["duties"]["requests"]["req_1"][1].update(seq="1"),
+        lambda state: state["duties"].update(notified=["inc_1"]),
+    ],
+)
+def test_a_kept_fold_that_does_not_parse_or_fit_is_refused_and_nothing_is_merged(
+    damage: Any,
+) -> None:
+    entries = _busy_quarter().entries
+    day = _fold_of(entries, at(1), at(2), SuspensionSpans())
+    state = json.loads(json.dumps(day.to_state()))
+    damage(state)
+    quarter = _fold_of([], START, END, SuspensionSpans())
+
+    with pytest.raises(ValueError):
+        quarter.merge_state(state)
+
+    assert quarter.entries == 0
+    assert _report(quarter) == _report(_fold_of([], START, END, SuspensionSpans()))

@@ -9,6 +9,7 @@ renderer; the statute citations are Korean legal text and live here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -130,6 +131,38 @@ class EvidenceEntry:
             "proof": self.proof,
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> EvidenceEntry:
+        """The entry :meth:`to_dict` gave; KeyError, TypeError or ValueError if malformed."""
+        proof = data["proof"]
+        return cls(
+            shard=_integer(data["shard"]),
+            seq=_integer(data["seq"]),
+            kind=_text(data["kind"]),
+            at=datetime.fromisoformat(_text(data["at"])),
+            entry_hash=_text(data["entry_hash"]),
+            detail=_texts(data["detail"]),
+            proof=None if proof is None else dict(proof),
+        )
+
+
+def _integer(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError("expected an integer")
+    return value
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError("expected text")
+    return value
+
+
+def _texts(value: Any) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        raise TypeError("expected an object")
+    return {_text(key): _text(item) for key, item in value.items()}
+
 
 @dataclass(frozen=True)
 class Irregularity:
@@ -149,6 +182,17 @@ class Irregularity:
             "detail": dict(self.detail),
             "entry": None if self.entry is None else self.entry.to_dict(),
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Irregularity:
+        """The exception :meth:`to_dict` gave; KeyError, TypeError or ValueError if malformed."""
+        entry = data["entry"]
+        return cls(
+            category=Category(data["category"]),
+            at=datetime.fromisoformat(_text(data["at"])),
+            detail=_texts(data["detail"]),
+            entry=None if entry is None else EvidenceEntry.from_dict(entry),
+        )
 
 
 @dataclass(frozen=True)

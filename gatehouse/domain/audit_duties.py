@@ -6,8 +6,9 @@ come in any order.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from gatehouse.domain.audit import Category, EvidenceEntry, FindingKey
 from gatehouse.domain.audit_listing import (
@@ -22,6 +23,26 @@ from gatehouse.domain.audit_listing import (
 __all__ = ["DutyFold"]
 
 _NOTIFIED_STEP = "subjects_notified"
+
+
+def _when(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _time(value: Any) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(_text(value))
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError("expected text")
+    return value
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError("expected true or false")
+    return value
 
 
 class DutyFold:
@@ -178,6 +199,42 @@ class DutyFold:
         self._acknowledged |= other._acknowledged
         self._incidents.update(other._incidents)
         self._notified.update(other._notified)
+
+    def to_state(self) -> dict[str, Any]:
+        """What this fold opened and closed, as JSON, to be merged later."""
+        return {
+            "consent_notices": sorted(self._consent_notices),
+            "requests": {k: [_when(due), e.to_dict()] for k, (due, e) in self._requests.items()},
+            "answered": {k: [at.isoformat(), late] for k, (at, late) in self._answered.items()},
+            "erasures": {k: e.to_dict() for k, e in self._erasures.items()},
+            "acknowledged": sorted(self._acknowledged),
+            "incidents": {k: [_when(by), e.to_dict()] for k, (by, e) in self._incidents.items()},
+            "notified": dict(self._notified),
+        }
+
+    def merge_state(self, state: Mapping[str, Any]) -> None:
+        """:meth:`merge` what :meth:`to_state` gave; KeyError, TypeError or ValueError, and
+        nothing merged, if it is malformed."""
+        other = DutyFold({}, self.rules)
+        other._consent_notices = {_text(h) for h in state["consent_notices"]}
+        other._requests = {
+            _text(k): (_time(due), EvidenceEntry.from_dict(e))
+            for k, (due, e) in state["requests"].items()
+        }
+        other._answered = {
+            _text(k): (datetime.fromisoformat(_text(at)), _flag(late))
+            for k, (at, late) in state["answered"].items()
+        }
+        other._erasures = {
+            _text(k): EvidenceEntry.from_dict(e) for k, e in state["erasures"].items()
+        }
+        other._acknowledged = {_text(e) for e in state["acknowledged"]}
+        other._incidents = {
+            _text(k): (_time(by), EvidenceEntry.from_dict(e))
+            for k, (by, e) in state["incidents"].items()
+        }
+        other._notified = {_text(k): _flag(late) for k, late in state["notified"].items()}
+        self.merge(other)
 
     def settle(self, end: datetime) -> None:
         """Pair what the window opened with what it closed, as of ``end``."""

@@ -10,7 +10,9 @@ into the fold of the window (:meth:`AuditFold.merge`), with the same findings.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import asdict
 from datetime import datetime
+from typing import Any
 
 from gatehouse.domain.audit import Category, Finding, FindingKey, SeriesPoint
 from gatehouse.domain.audit_duties import DutyFold
@@ -24,12 +26,28 @@ from gatehouse.domain.audit_listing import (
 )
 from gatehouse.domain.suspension_spans import SUSPENSION_KINDS, SuspensionSpans
 
-__all__ = ["AuditFold", "BasisRules"]
+__all__ = ["STATE_FORMAT", "AuditFold", "BasisRules"]
 
 BasisRules = Mapping[str, tuple[frozenset[str], frozenset[str]]]
 """Each lawful basis of the pack -> (the flows, the recipient kinds) it may justify."""
 
+STATE_FORMAT = 1
+"""The version of :meth:`AuditFold.to_state`'s form, which kept folds carry."""
+
 _CONSENT_BASIS = "SEPARATE_CONSENT"
+
+
+def _never_asked(_: str) -> bool:
+    # A fold read back is only merged: no entry is added to it, so nothing is looked up.
+    raise AssertionError("a kept fold takes no entries")
+
+
+def _tally(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise TypeError("a count is a whole number")
+    return value
+
+
 _SUSPENDED_REFUSALS = frozenset({"recipient_suspended", "country_suspended"})
 
 
@@ -238,6 +256,52 @@ class AuditFold:
         for key in FindingKey:
             self._listings[key].merge(other._listings[key])
         self._duties.merge(other._duties)
+
+    def to_state(self) -> dict[str, Any]:
+        """The fold as JSON, to be kept (a day's fold) and merged into the fold of a window
+        around it later (:meth:`merge_state`); call before :meth:`findings`."""
+        if self._settled:
+            raise ValueError("a fold whose findings were read has settled its duties already")
+        return {
+            "format": STATE_FORMAT,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "rules": asdict(self.rules),
+            "entries": self.entries,
+            "months": {key: list(tally) for key, tally in self._months.items()},
+            "countries": {key: list(tally) for key, tally in self._countries.items()},
+            "known": dict(self._known),
+            "listings": {str(key): self._listings[key].to_state() for key in FindingKey},
+            "duties": self._duties.to_state(),
+        }
+
+    def merge_state(self, state: Mapping[str, Any]) -> None:
+        """:meth:`merge` the fold :meth:`to_state` gave, as if its entries had been added
+        here; ValueError, and nothing merged, if it is malformed or does not fit."""
+        try:
+            if state["format"] != STATE_FORMAT:
+                raise ValueError(f"not a fold of format {STATE_FORMAT}")
+            kept = AuditFold(
+                datetime.fromisoformat(state["start"]),
+                datetime.fromisoformat(state["end"]),
+                SuspensionSpans(),
+                _never_asked,
+                AuditRules(**state["rules"]),
+            )
+            kept.entries = _tally(state["entries"])
+            for mine, theirs in (
+                (kept._months, state["months"]),
+                (kept._countries, state["countries"]),
+            ):
+                for key, (allowed, refused) in theirs.items():
+                    mine[str(key)] = [_tally(allowed), _tally(refused)]
+            kept._known = {str(key): bool(known) for key, known in state["known"].items()}
+            for key in FindingKey:
+                kept._listings[key].merge_state(state["listings"][str(key)])
+            kept._duties.merge_state(state["duties"])
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ValueError(f"a kept fold that does not parse: {exc}") from exc
+        self.merge(kept)
 
     # -- the result -----------------------------------------------------------------------
 

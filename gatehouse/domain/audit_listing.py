@@ -75,6 +75,12 @@ def parse_time(value: Any) -> datetime | None:
         return None
 
 
+def _count(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise TypeError("a count is a whole number")
+    return value
+
+
 def _position(sample: EvidenceEntry) -> tuple[datetime, int, int]:
     return (sample.at, sample.shard, sample.seq)
 
@@ -154,6 +160,33 @@ class Listing:
             self.exceptions.extend(other.exceptions)
             if len(self.exceptions) >= 2 * self.rules.listing_limit:
                 self._keep_earliest()
+
+    def to_state(self) -> dict[str, Any]:
+        """The tally as JSON, to be kept and merged later (:meth:`merge_state`)."""
+        self._keep_earliest()
+        return {
+            "counts": dict(self.counts),
+            "samples": [sample.to_dict() for sample in self.samples],
+            "exceptions": [exception.to_dict() for exception in self.exceptions],
+            "exception_count": self.exception_count,
+            "breaches": self.breaches,
+        }
+
+    def merge_state(self, state: Mapping[str, Any]) -> None:
+        """:meth:`merge` the tally :meth:`to_state` gave, kept by the same rules; KeyError,
+        TypeError or ValueError, and nothing merged, if it is malformed."""
+        counts = state["counts"]
+        other = Listing(
+            self.rules,
+            counts=Counter({str(key): _count(value) for key, value in counts.items()}),
+            samples=[EvidenceEntry.from_dict(sample) for sample in state["samples"]],
+            exceptions=[Irregularity.from_dict(item) for item in state["exceptions"]],
+            exception_count=_count(state["exception_count"]),
+            breaches=_count(state["breaches"]),
+        )
+        if len(other.samples) > self.rules.samples:
+            raise ValueError("a kept tally holds more samples than its rules keep")
+        self.merge(other)
 
     def _keep_earliest(self) -> None:
         self.exceptions.sort(key=_exception_order)
