@@ -67,14 +67,20 @@ def audit(
     if checked.scope == "ledger":
         verdict = "verifies" if checked.ok else "[red]DOES NOT VERIFY[/]"
         scope = f"ledger {verdict} (all {checked.entries} entries)"
+    elif checked.scope == "days":
+        scope = (
+            f"the period's {checked.entries} ledger entries were verified as each day was kept,"
+            " and every day's signature verifies (since then: gatehouse ledger verify)"
+        )
     else:
         verdict = "verify" if checked.ok else "[red]DO NOT VERIFY[/]"
         scope = (
             f"the period's {checked.entries} ledger entries {verdict}"
             " (the whole ledger: gatehouse ledger verify)"
         )
+    how = "took from the kept days" if checked.scope == "days" else "read"
     console.print(
-        f"read {report.entries} ledger entries; {breaches} exceptions that show a duty broken;"
+        f"{how} {report.entries} ledger entries; {breaches} exceptions that show a duty broken;"
         f" {scope}",
         soft_wrap=True,
     )

@@ -16,10 +16,13 @@ from gatehouse.cli.common import console, err, load_settings, open_or_exit
 from gatehouse.domain.errors import GatehouseError
 from gatehouse.ledger import VerifyResult, key_fingerprint
 
-__all__ = ["archive", "checkpoint", "ledger_app", "verify"]
+__all__ = ["archive", "checkpoint", "keep_days", "ledger_app", "verify"]
 
 ledger_app = typer.Typer(
-    help="The tamper-evident ledger: verify it, sign checkpoints, archive old entries.",
+    help=(
+        "The tamper-evident ledger: verify it, sign checkpoints, keep each day's audit,"
+        " archive old entries."
+    ),
     no_args_is_help=True,
 )
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -131,6 +134,33 @@ def checkpoint() -> None:
     console.print(f"root: {signed.root}", soft_wrap=True)
     console.print(f"public key: {key}", soft_wrap=True)
     console.print(f"public key sha256: {key_fingerprint(key)}", soft_wrap=True)
+
+
+@ledger_app.command("keep-days")
+def keep_days() -> None:
+    """Fold and keep each whole day the latest checkpoint covers, verified and signed, so
+    that an audit of whole days reads their folds instead of their entries; print them."""
+    from gatehouse.services.audit_days import keep_days as keep
+
+    gh = open_or_exit(load_settings())
+    try:
+        with Progress(
+            TextColumn("keeping days"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            console=err,
+        ) as bar:  # fmt: skip
+            task = bar.add_task("days", total=None)
+            kept = keep(
+                gh, progress=lambda done, total: bar.update(task, completed=done, total=total)
+            )
+    except GatehouseError as exc:
+        err.print(f"[red]{exc.code}:[/] {escape(exc.message)}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    finally:
+        gh.close()
+    if not kept:
+        console.print("no day to keep: each whole day the latest checkpoint covers is kept")
+        return
+    console.print(f"kept {len(kept)} days, {kept[0]} to {kept[-1]}", soft_wrap=True)
 
 
 def _cut_off(text: str) -> datetime:

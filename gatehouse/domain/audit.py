@@ -255,8 +255,10 @@ class Integrity:
     covered, and the checkpoint the proofs use.
 
     ``scope`` says what was verified: ``"window"``, the entries of the window's positions in
-    each shard, recomputed and chained, proven included in the checkpoint; ``"ledger"``, the
-    whole ledger. ``entries`` counts the entries verified.
+    each shard, recomputed and chained, proven included in the checkpoint; ``"days"``, the
+    window's whole days as each was verified so and kept, signed, when a checkpoint covered
+    it (the entries are not read again); ``"ledger"``, the whole ledger. ``entries`` counts
+    the entries verified.
     """
 
     ok: bool

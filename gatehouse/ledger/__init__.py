@@ -20,6 +20,7 @@ from gatehouse.ledger.checkpoint import (
     checkpoint_root,
     key_id_for,
     verify_checkpoint,
+    verify_signed_bytes,
 )
 from gatehouse.ledger.entry import (
     GENESIS_HASH,
@@ -119,6 +120,7 @@ __all__ = [
     "stored_fields",
     "streamed_audit_path",
     "verify_checkpoint",
+    "verify_signed_bytes",
     "verify_consistency",
     "verify_inclusion",
     "verify_inclusion_proof",

@@ -326,6 +326,20 @@ class CheckpointSigner:
         return base64.b64encode(self._private_key.sign(document)).decode("ascii")
 
 
+def verify_signed_bytes(document: bytes, signature_b64: str, public_key_b64: str) -> bool:
+    """Whether ``signature_b64`` is :meth:`CheckpointSigner.sign_bytes`'s signature of
+    ``document`` by the key ``public_key_b64``."""
+    public_raw = _strict_b64(public_key_b64, _PUBLIC_KEY_BYTES)
+    signature = _strict_b64(signature_b64, _SIGNATURE_BYTES)
+    if public_raw is None or signature is None:
+        return False
+    try:
+        Ed25519PublicKey.from_public_bytes(public_raw).verify(signature, document)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
 def verify_checkpoint(checkpoint: Checkpoint, public_key_b64: str) -> bool:
     """Check the signature with ``public_key_b64`` and that ``root`` matches the shard heads.
 

@@ -121,7 +121,8 @@ class ReportView:
     whole_ledger: bool
     verified_scope: str
     verified: str
-    shards_proven: str
+    # Shown only when the window's entries were read for this report, not its kept days.
+    shards_proven: str | None
     # Shown only when some shards had to be verified whole (archived entries of the period).
     shards_whole: str | None
     first_bad: str | None
@@ -237,6 +238,17 @@ def _verdict(integrity: Integrity, w: _Words) -> str:
         return w(N_("The ledger does not verify."))
     if not integrity.ok:
         return w(N_("The period's ledger entries do not verify."))
+    if integrity.scope == "days":
+        return w(
+            N_(
+                "The period's ledger entries were verified day by day, as each day was kept: "
+                "each entry's hash was recomputed from its content and its link to the entry "
+                "before it checked, and the day's entries were proven included in a signed "
+                "checkpoint. Each day's result is signed with the ledger's key, and every "
+                "signature checks out. The entries were not read again for this report; "
+                "gatehouse ledger verify checks that none has changed since."
+            )
+        )
     held = integrity.shards_proven or integrity.shards_whole
     if held and integrity.checkpoint_sequence is not None:
         return w(
@@ -253,6 +265,25 @@ def _verdict(integrity: Integrity, w: _Words) -> str:
             "The period's ledger entries verify: each entry's hash was recomputed from its "
             "content and its link to the entry before it checks out. No signed checkpoint "
             "covers them yet, so none is proven included in one."
+        )
+    )
+
+
+def _scope(integrity: Integrity, w: _Words) -> str:
+    """What the check covered, in words."""
+    if integrity.scope == "ledger":
+        return w(N_("The whole ledger"))
+    if integrity.scope == "days":
+        return w(
+            N_(
+                "The period's days: each day's entries, verified when the day was kept "
+                "against the signed checkpoint of that time, and the day's signed result"
+            )
+        )
+    return w(
+        N_(
+            "The period's entries: in each ledger shard, every entry from the "
+            "period's first to its last, and the entry just before and just after them"
         )
     )
 
@@ -316,18 +347,9 @@ def build_view(
         integrity_ok=integrity.ok,
         integrity_verdict=_verdict(integrity, w),
         whole_ledger=integrity.scope == "ledger",
-        verified_scope=(
-            w(N_("The whole ledger"))
-            if integrity.scope == "ledger"
-            else w(
-                N_(
-                    "The period's entries: in each ledger shard, every entry from the "
-                    "period's first to its last, and the entry just before and just after them"
-                )
-            )
-        ),
+        verified_scope=_scope(integrity, w),
         verified=w.count(integrity.entries),
-        shards_proven=w.count(integrity.shards_proven),
+        shards_proven=None if integrity.scope == "days" else w.count(integrity.shards_proven),
         shards_whole=w.count(integrity.shards_whole) if integrity.shards_whole else None,
         first_bad=integrity.first_bad,
         checkpoint=checkpoint,

@@ -21,6 +21,7 @@ from gatehouse.ledger import (
     extension_proof,
     verify_consistency,
 )
+from gatehouse.services.audit_days import drop_late_days
 from gatehouse.services.ledger_anchors import anchor_document, publish
 from gatehouse.services.ledger_append import LEDGER_SHARDS
 from gatehouse.services.ledger_keys import LEGACY_SIGNING_SECRET, signer
@@ -159,6 +160,7 @@ def _sign_next(
         now = max(now, previous.at)
     proofs: list[list[bytes]] = []
     runs: list[LeafRun] = []
+    covered: list[tuple[int, int, int]] = []
     for head in heads:
         before = ShardHead.empty(head.shard)
         if previous is not None:
@@ -166,6 +168,10 @@ def _sign_next(
         proof, run = _extension(repo, before, head)
         proofs.append(proof)
         runs += [] if run is None else [run]
+        covered.append((head.shard, before.size, head.size))
+    # An entry stamped in a kept day that only this checkpoint covers (a host whose clock
+    # lagged) sends that day and those after it to be folded again.
+    drop_late_days(repo, covered)
     checkpoint = key.sign(
         sequence,
         now,

@@ -24,12 +24,14 @@ import time
 from datetime import timedelta
 
 from gatehouse.services import outbox
+from gatehouse.services.audit_days import keep_days
 from gatehouse.services.ledger import checkpoint_if_due
 from gatehouse.services.outbox import DEFAULT_LEASE, Job, RunReport, handler
 from gatehouse.services.runtime import Gatehouse
 
 __all__ = [
     "CHECKPOINT_EVERY",
+    "KEEP_DAYS_A_RUN",
     "DONE_JOB_RETENTION",
     "HANDLER_MODULES",
     "PERIODIC",
@@ -66,6 +68,9 @@ PERIODIC: dict[str, timedelta] = {
 }
 
 CHECKPOINT_EVERY = timedelta(minutes=15)
+# Days kept for the audit per checkpoint job: a ledger's first run catches up a month at a
+# time instead of holding the job for its whole history.
+KEEP_DAYS_A_RUN = 31
 # Finished jobs are kept a while for the console and for de-duplication, then purged.
 # Dead jobs are never purged: an operator must see them.
 DONE_JOB_RETENTION = timedelta(days=30)
@@ -75,8 +80,10 @@ _ENSURE_EVERY = 60.0
 
 @handler("ledger.checkpoint")
 def _checkpoint(gh: Gatehouse, job: Job) -> None:
-    """Sign a ledger checkpoint when the last one is old enough and the ledger grew."""
+    """Sign a ledger checkpoint when the last one is old enough and the ledger grew, then
+    keep the whole days it newly covers for the audit (at most a month a run)."""
     checkpoint_if_due(gh, CHECKPOINT_EVERY)
+    keep_days(gh, limit=KEEP_DAYS_A_RUN)
 
 
 @handler("outbox.purge")

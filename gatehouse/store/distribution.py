@@ -99,6 +99,8 @@ PLACEMENTS = MappingProxyType(
         "order_refs": _L,
         # The marketplace's customer ids, each naming its subject (``lookup_tables``).
         "subject_refs": _L,
+        # Each whole day's audit fold, kept once and read by the audit report alone.
+        "audit_days": _L,
         "portal_sessions": _L,
         "outbox_jobs": _L,
         "rate_buckets": _L,

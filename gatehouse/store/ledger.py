@@ -32,6 +32,7 @@ from gatehouse.ledger import (
     ShardState,
     format_at,
 )
+from gatehouse.store.audit_days import KeptDayRepository
 from gatehouse.store.ledger_positions import PositionReads
 from gatehouse.store.ledger_rows import entry_row, insert_entries, to_entry
 from gatehouse.store.ledger_subtrees import SubtreeRepository
@@ -118,6 +119,11 @@ class LedgerRepository(PositionReads):
     def subtrees(self) -> SubtreeRepository:
         """The shards' stored subtree roots, on the same connection."""
         return SubtreeRepository(self._c)
+
+    @property
+    def kept_days(self) -> KeptDayRepository:
+        """The audit's kept days, on the same connection."""
+        return KeptDayRepository(self._c)
 
     # -- ledger facts -------------------------------------------------------------------
 

@@ -1,5 +1,5 @@
-"""Ledger tables (SQLAlchemy Core), on the shared ``metadata``. Migrations 0002, 0020 and 0023
-must match these.
+"""Ledger tables (SQLAlchemy Core), on the shared ``metadata``. Migrations 0002, 0020, 0023
+and 0036 must match these.
 
 Entries keep their fields exactly as they were hashed: ``at`` is the ledger's own text form
 (:func:`gatehouse.ledger.format_at`), not a database timestamp, so a reloaded entry rebuilds the
@@ -16,6 +16,7 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
+    Text,
     UniqueConstraint,
     text,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "ledger_meta",
     "ledger_subtrees",
     "ledger_archives",
+    "audit_days",
 ]
 
 KIND_LENGTH = 60
@@ -125,4 +127,19 @@ ledger_archives = Table(
     Column("last_hash", String(64), nullable=False),
     Column("archived_at", UTCDateTime(), nullable=False),
     UniqueConstraint("shard", "file_name", name="uq_ledger_archives_shard"),
+)
+
+
+# One row per whole UTC day whose audit fold was kept: the fold's JSON, the checkpoint it was
+# verified against, and the ledger key's signature over the three, so that a report of whole
+# days merges these instead of reading the days' entries again.
+audit_days = Table(
+    "audit_days",
+    metadata,
+    Column("day", String(10), primary_key=True),  # YYYY-MM-DD
+    Column("checkpoint_sequence", BigInteger, nullable=False),
+    Column("checkpoint_digest", String(64), nullable=False),
+    Column("state", Text, nullable=False),
+    Column("signature", String(100), nullable=False),
+    Column("kept_at", UTCDateTime(), nullable=False),
 )
