@@ -1,5 +1,5 @@
-"""``gatehouse ledger verify --workers`` as a real process: the shards scanned in a pool give the
-verdict, and an entry edited with SQL is named by shard and seq."""
+"""``gatehouse ledger`` as a real process: ``verify --workers``, whose shards scanned in a pool
+give the verdict and name an entry edited with SQL by shard and seq, and ``keep-days``."""
 
 from __future__ import annotations
 
@@ -62,3 +62,35 @@ def test_verify_in_a_pool_of_workers(fresh: Fresh, tmp_path: Path) -> None:
     assert edited.returncode == 1
     assert f"first bad entry: shard {shard}, seq {seq}" in edited.stdout
     assert "hash mismatch (entry was edited)" in edited.stdout
+
+
+def _keep_days(fresh: Fresh, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEHOUSE_")}
+    env["GATEHOUSE_DATABASE_URL"] = fresh.backend.url
+    env["GATEHOUSE_MASTER_KEY"] = fresh.master_key.to_b64()
+    return subprocess.run(
+        [sys.executable, "-m", "gatehouse", "ledger", "keep-days"],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+
+def test_keep_days_keeps_each_whole_day_the_checkpoint_covers_once(
+    fresh: Fresh, tmp_path: Path
+) -> None:
+    gh = fresh.gatehouse
+    for number in range(3):
+        with gh.engine.begin() as connection:
+            ledger.append(
+                connection, kind="test.event", at=gh.clock(), subject_id=f"sub_{number}",
+                recipient_id=None, payload={"round": number},
+            )  # fmt: skip
+        fresh.clock.advance(days=1)
+    ledger_checkpoints.make_checkpoint(gh)
+
+    first = _keep_days(fresh, tmp_path)
+    again = _keep_days(fresh, tmp_path)
+
+    assert first.returncode == 0, first.stderr
+    assert "kept 3 days, 2026-11-28 to 2026-11-30" in first.stdout
+    assert again.returncode == 0, again.stderr
+    assert "no day to keep" in again.stdout
