@@ -20,6 +20,7 @@ from gatehouse.ledger.checkpoint import (
     checkpoint_root,
     key_id_for,
     verify_checkpoint,
+    verify_signed_bytes,
 )
 from gatehouse.ledger.entry import GENESIS_HASH
 from gatehouse.ledger.merkle import EMPTY_ROOT, leaf_hash, root
@@ -217,3 +218,16 @@ def test_empty_head_is_the_empty_tree() -> None:
     head = ShardHead.empty(4)
     assert head == ShardHead(shard=4, size=0, root=EMPTY_ROOT.hex(), head_hash=GENESIS_HASH)
     assert ShardHead.from_dict(head.to_dict()) == head
+
+
+def test_a_document_signed_as_bytes_verifies_under_its_key_alone() -> None:
+    signer, other = CheckpointSigner.generate(), CheckpointSigner.generate()
+    document = b'{"format":"gatehouse.audit-day.v1","day":"2026-03-01"}'
+    signature = signer.sign_bytes(document)
+
+    assert verify_signed_bytes(document, signature, signer.public_key_b64())
+    assert not verify_signed_bytes(document + b" ", signature, signer.public_key_b64())
+    assert not verify_signed_bytes(document, signature, other.public_key_b64())
+    assert not verify_signed_bytes(document, signature[:-4] + "AAA=", signer.public_key_b64())
+    assert not verify_signed_bytes(document, "not base64!", signer.public_key_b64())
+    assert not verify_signed_bytes(document, signature, "short")
