@@ -19,9 +19,11 @@ and service time of each answer, without the HTTP layer:
 - **deletion (50 transfers)**: ``customer.delete_account`` (``DELETE /v1/me``) of a customer
   made beforehand with 50 allowed transfers (untimed);
 - **audit of one month**: ``audit_report.build_audit`` over the last whole month that has
-  transfers (``GET /v1/audit``), which verifies that month's entries (each recomputed and
-  chained, and proven included in the latest signed checkpoint), not the whole ledger: its
-  cost follows the month, not the ledger's history (``gatehouse ledger verify`` checks it all).
+  transfers (``GET /v1/audit``). Where its days are kept (``gatehouse ledger keep-days``, run
+  beforehand, untimed), it merges their signed folds; **audit of one month, entries read**
+  (``from_entries``) verifies that month's entries instead (each recomputed and chained, and
+  proven included in the latest signed checkpoint), not the whole ledger: its cost follows
+  the month, not the ledger's history (``gatehouse ledger verify`` checks it all).
 
 Writes (transfers, requests, deletions) fall on customers the benchmark creates for itself,
 so no existing customer is changed. Each operation is also run once with every statement
@@ -344,11 +346,14 @@ def _deletion(gh: Gatehouse, t: Targets) -> Callable[[], object]:
     return lambda: customer.delete_account(gh, subject_id)
 
 
-def _audit(gh: Gatehouse, t: Targets) -> Callable[[], object]:
-    if t.month is None:
-        raise LookupError("no transfers, so no month to audit")
-    first, last = t.month
-    return lambda: build_audit(gh, *day_window(first, last))
+def _audit(from_entries: bool) -> Prepare:
+    def prepare(gh: Gatehouse, t: Targets) -> Callable[[], object]:
+        if t.month is None:
+            raise LookupError("no transfers, so no month to audit")
+        first, last = t.month
+        return lambda: build_audit(gh, *day_window(first, last), from_entries=from_entries)
+
+    return prepare
 
 
 OPERATIONS = (
@@ -361,7 +366,8 @@ OPERATIONS = (
     Operation("policy register, 1 country", "the same, country=", _policy_page(True), 200),
     Operation("rights request", "rights_requests.submit_request", _rights_request, 200),
     Operation("deletion (50 transfers)", "customer.delete_account", _deletion, 20),
-    Operation("audit of one month", "audit_report.build_audit", _audit, 3),
+    Operation("audit of one month", "audit_report.build_audit", _audit(False), 3),
+    Operation("audit of one month, entries read", "build_audit(from_entries)", _audit(True), 3),
 )
 
 

@@ -75,6 +75,9 @@ def test_a_window_of_kept_days_reads_as_the_window_itself(market: Market) -> Non
     assert month.integrity.scope == "days"
     assert month_read.integrity.scope == "ledger"
     assert _content(month) == _content(month_read)
+    again = build_audit(gh, *day_window(first, last), from_entries=True)
+    assert again.integrity.scope == "window" and again.integrity.ok
+    assert _content(again) == _content(merged)
 
 
 def test_a_kept_day_changed_in_the_database_gives_itself_away(market: Market) -> None:

@@ -38,10 +38,18 @@ def audit(
             help="Also verify the whole ledger, as `gatehouse ledger verify` does.",
         ),
     ] = False,
+    from_entries: Annotated[
+        bool,
+        typer.Option(
+            "--from-entries",
+            help="Fold and verify the window's entries even where its days are kept.",
+        ),
+    ] = False,
 ) -> None:
     """Write the audit of the window into OUT: audit.json (every figure and exception),
     audit.html and audit.pdf (the report to read). The window's entries are verified and
-    proven included in the signed checkpoint; --full-verify verifies the whole ledger too."""
+    proven included in the signed checkpoint, or, for whole days kept once a checkpoint
+    covered them, their signed folds merged; --full-verify verifies the whole ledger too."""
     from gatehouse.reports import render_audit_html, render_audit_pdf
     from gatehouse.services.audit_report import build_audit, day_window
 
@@ -55,8 +63,12 @@ def audit(
     folder = _empty_folder(out)
     report = over_the_ledger(
         lambda gh, progress: build_audit(
-            gh, *day_window(first, last), progress=progress, full=full_verify
-        )
+            gh,
+            *day_window(first, last),
+            progress=progress,
+            full=full_verify,
+            from_entries=from_entries,
+        )  # fmt: skip
     )
     document = json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n"
     (folder / "audit.json").write_text(document, encoding="utf-8")

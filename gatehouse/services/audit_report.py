@@ -105,13 +105,17 @@ def build_audit(
     *,
     progress: Progress | None = None,
     full: bool = False,
+    from_entries: bool = False,
 ) -> AuditReport:
     """The audit of ``[start, end)``; InvalidInput (``invalid_window``) for a bad window.
 
-    The window's entries are verified as they are folded, in one pass: recomputed, chained
-    and proven included in the latest signed checkpoint (:mod:`ledger_window`), at the cost
-    of the window, not of the ledger. ``full`` also runs ``gatehouse ledger verify``'s check
-    of the whole ledger, and the report then says so.
+    A window of whole days that are all kept merges their folds (:mod:`audit_days`), at the
+    cost of its days, not of their entries. Any other window's entries (and, with
+    ``from_entries``, every window's) are verified as they are folded, in one pass:
+    recomputed, chained and proven included in the latest signed checkpoint
+    (:mod:`ledger_window`), at the cost of the window, not of the ledger. ``full`` folds the
+    entries too, also runs ``gatehouse ledger verify``'s check of the whole ledger, and the
+    report then says so.
     """
     _check_window(start, end)
     evidence = window_evidence(gh)
@@ -119,7 +123,7 @@ def build_audit(
         ledger = uow.ledger
         checkpoint = ledger.latest_checkpoint()
         kept = KeptWindow(None)
-        if not full and _signed(checkpoint, evidence.keys):
+        if not (full or from_entries) and _signed(checkpoint, evidence.keys):
             kept = kept_window(gh, uow, start, end, checkpoint, set(evidence.keys))
         if kept.fold is not None:
             fold, scope = kept.fold, "days"
