@@ -23,7 +23,7 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from gatehouse.domain.audit_days import day_start, kept_day_document, state_text, whole_days
 from gatehouse.domain.audit_fold import AuditFold
@@ -59,6 +59,8 @@ class KeptDaysLedger(Protocol):
     def latest_checkpoint(self) -> Checkpoint | None: ...
 
     def shard_count(self, default: int, *, create: bool) -> int: ...
+
+    def checkpoint_bodies_at(self, sequences: Iterable[int]) -> dict[int, Any]: ...
 
 
 def _first_day(ledger: KeptDaysLedger, checkpoint: Checkpoint) -> date | None:
@@ -192,7 +194,7 @@ def kept_window(
     for day in kept:
         if not _verifies(day, keys):
             return KeptWindow(None, f"the kept audit of {day.day} does not verify")
-    digests = _checkpoint_digests(uow, {day.checkpoint_sequence for day in kept})
+    digests = _checkpoint_digests(ledger, {day.checkpoint_sequence for day in kept})
     for day in kept:
         if digests.get(day.checkpoint_sequence) != day.checkpoint_digest:
             reason = f"the kept audit of {day.day} names a checkpoint the database does not hold"
@@ -208,12 +210,11 @@ def kept_window(
     return KeptWindow(fold)
 
 
-def _checkpoint_digests(uow: UnitOfWork, sequences: set[int]) -> dict[int, str]:
+def _checkpoint_digests(ledger: KeptDaysLedger, sequences: set[int]) -> dict[int, str]:
     found: dict[int, str] = {}
-    for sequence, body in uow.ledger.checkpoint_bodies():
-        if sequence in sequences:
-            try:
-                found[sequence] = Checkpoint.from_dict(body).digest()
-            except (KeyError, TypeError, ValueError):
-                continue
+    for sequence, body in ledger.checkpoint_bodies_at(sequences).items():
+        try:
+            found[sequence] = Checkpoint.from_dict(body).digest()
+        except (KeyError, TypeError, ValueError):
+            continue
     return found

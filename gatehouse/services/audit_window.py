@@ -119,13 +119,13 @@ class _Window:
 
 
 def _fold(
-    uow: UnitOfWork, registry: _Registry, pack: RulePack, start: datetime, end: datetime
+    registry: _Registry, pack: RulePack, start: datetime, end: datetime, spans: SuspensionSpans
 ) -> AuditFold:
-    """A fold of ``[start, end)`` on what the registry and the pack say."""
+    """A fold of ``[start, end)`` on what the registry, the pack and ``spans`` say."""
     return AuditFold(
         start,
         end,
-        _spans(uow.ledger, end),
+        spans,
         registry.notice_known,
         AuditRules(erasure_ack_days=pack.deadlines.erasure_ack_days),
         bases={
@@ -137,9 +137,10 @@ def _fold(
 
 
 def window_fold(gh: Gatehouse, uow: UnitOfWork, start: datetime, end: datetime) -> AuditFold:
-    """An empty fold of ``[start, end)``, judging by the pack and the registry as a report
-    does: the fold kept days merge into."""
-    return _fold(uow, _Registry(uow), gh.packs.for_country(JURISDICTION), start, end)
+    """An empty fold of ``[start, end)`` with a report's rules, for kept days to merge into:
+    it takes no entry of its own, so it replays no suspension."""
+    pack = gh.packs.for_country(JURISDICTION)
+    return _fold(_Registry(uow), pack, start, end, SuspensionSpans())
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,8 @@ def fold_window(
 ) -> FoldedWindow:
     """Fold ``[start, end)`` while its entries are verified against ``checkpoint``."""
     registry = _Registry(uow)
-    fold = _fold(uow, registry, gh.packs.for_country(JURISDICTION), start, end)
+    pack = gh.packs.for_country(JURISDICTION)
+    fold = _fold(registry, pack, start, end, _spans(uow.ledger, end))
     window = _Window(start, end, checkpoint, fold, registry)
     checked = check_window(
         uow.ledger, start, end, evidence, archive_dir=gh.archive_dir, observe=window.see,

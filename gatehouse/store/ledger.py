@@ -6,7 +6,7 @@ The repository knows rows and locks; hashing, chaining and signing stay in ``gat
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -340,3 +340,15 @@ class LedgerRepository(PositionReads):
             )
         )
         return [(row.sequence, row.body) for row in rows]
+
+    def checkpoint_bodies_at(self, sequences: Iterable[int]) -> dict[int, Any]:
+        """The stored checkpoints of ``sequences`` that exist, by sequence, unparsed."""
+        wanted = sorted(set(sequences))
+        if not wanted:
+            return {}
+        rows = self._c.execute(
+            select(ledger_checkpoints.c.sequence, ledger_checkpoints.c.body).where(
+                ledger_checkpoints.c.sequence.in_(wanted)
+            )
+        )
+        return {row.sequence: row.body for row in rows}
