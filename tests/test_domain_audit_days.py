@@ -3,6 +3,7 @@ bytes change with every field it binds."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, date, datetime, timedelta, timezone
 
 from gatehouse.domain.audit_days import (
@@ -32,25 +33,21 @@ def test_a_window_is_whole_days_only_from_midnight_to_midnight_utc() -> None:
     assert day_start(date(2026, 3, 1)) == start
 
 
-def test_the_signed_document_binds_the_day_the_checkpoint_and_the_fold() -> None:
+def test_the_signed_document_binds_the_day_the_checkpoint_and_the_folds_text() -> None:
     state = {"entries": 3, "listings": {"basis": {"counts": {"allowed": 2}}}, "note": "주소"}
-    document = kept_day_document(date(2026, 3, 1), 7, "a" * 64, state)
+    text = state_text(state)
+    document = kept_day_document(date(2026, 3, 1), 7, "a" * 64, text)
 
+    assert text == '{"entries":3,"listings":{"basis":{"counts":{"allowed":2}}},"note":"주소"}'
+    assert state_text(dict(reversed(state.items()))) == text  # one text for one state
     assert document.startswith(b'{"checkpoint_digest":"' + b"a" * 64)
     assert f'"format":"{KEPT_DAY_FORMAT}"'.encode() in document
-    assert "주소".encode() in document  # UTF-8, as the state text is kept
-    assert (
-        state_text(state)
-        == '{"entries":3,"listings":{"basis":{"counts":{"allowed":2}}},"note":"주소"}'
-    )
+    assert hashlib.sha256(text.encode()).hexdigest().encode() in document
     others = [
-        kept_day_document(date(2026, 3, 2), 7, "a" * 64, state),
-        kept_day_document(date(2026, 3, 1), 8, "a" * 64, state),
-        kept_day_document(date(2026, 3, 1), 7, "b" * 64, state),
-        kept_day_document(date(2026, 3, 1), 7, "a" * 64, {**state, "entries": 4}),
+        kept_day_document(date(2026, 3, 2), 7, "a" * 64, text),
+        kept_day_document(date(2026, 3, 1), 8, "a" * 64, text),
+        kept_day_document(date(2026, 3, 1), 7, "b" * 64, text),
+        kept_day_document(date(2026, 3, 1), 7, "a" * 64, text.replace("3", "4")),
+        kept_day_document(date(2026, 3, 1), 7, "a" * 64, text + " "),
     ]
     assert all(other != document for other in others)
-    # Key order does not matter: the same state, however it was read back, signs the same.
-    assert (
-        kept_day_document(date(2026, 3, 1), 7, "a" * 64, dict(reversed(state.items()))) == document
-    )

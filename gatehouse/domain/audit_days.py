@@ -4,6 +4,7 @@ changed, as a changed checkpoint does."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
@@ -26,17 +27,19 @@ def state_text(state: Mapping[str, Any]) -> str:
 
 
 def kept_day_document(
-    day: date, checkpoint_sequence: int, checkpoint_digest: str, state: Mapping[str, Any]
+    day: date, checkpoint_sequence: int, checkpoint_digest: str, kept_state: str
 ) -> bytes:
-    """The bytes the ledger's key signs for a kept day: its fold, and the checkpoint the
-    day's entries were verified against, under a format of its own."""
+    """The bytes the ledger's key signs for a kept day: the SHA-256 of its fold's kept text
+    (:func:`state_text`), and the checkpoint the day's entries were verified against, under a
+    format of its own. Binding the text's hash lets a report check a day without parsing
+    its fold twice."""
     return _canonical(
         {
             "format": KEPT_DAY_FORMAT,
             "day": day.isoformat(),
             "checkpoint_sequence": checkpoint_sequence,
             "checkpoint_digest": checkpoint_digest,
-            "state": state,
+            "state_sha256": hashlib.sha256(kept_state.encode("utf-8")).hexdigest(),
         }
     ).encode("utf-8")
 

@@ -108,9 +108,9 @@ def keep_days(
             folded = fold_window(gh, uow, start, end, checkpoint, evidence)
         if not folded.checked.result.ok or folded.uncovered:
             break
-        state = folded.fold.to_state()
-        document = kept_day_document(day, checkpoint.sequence, digest, state)
-        row = KeptDay(day, checkpoint.sequence, digest, state_text(state), key.sign_bytes(document))
+        text = state_text(folded.fold.to_state())
+        document = kept_day_document(day, checkpoint.sequence, digest, text)
+        row = KeptDay(day, checkpoint.sequence, digest, text, key.sign_bytes(document))
         if not _keep(gh, row, checkpoint.sequence, previous):
             break
         previous = day
@@ -164,11 +164,7 @@ class KeptWindow:
 
 
 def _verifies(day: KeptDay, keys: set[str]) -> bool:
-    try:
-        state = json.loads(day.state)
-    except ValueError:
-        return False
-    document = kept_day_document(day.day, day.checkpoint_sequence, day.checkpoint_digest, state)
+    document = kept_day_document(day.day, day.checkpoint_sequence, day.checkpoint_digest, day.state)
     return any(verify_signed_bytes(document, day.signature, key) for key in keys)
 
 
