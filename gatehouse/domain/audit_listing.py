@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -180,13 +180,26 @@ class Listing:
             self.rules,
             counts=Counter({str(key): _count(value) for key, value in counts.items()}),
             samples=[EvidenceEntry.from_dict(sample) for sample in state["samples"]],
-            exceptions=[Irregularity.from_dict(item) for item in state["exceptions"]],
+            exceptions=self._listable(state["exceptions"]),
             exception_count=_count(state["exception_count"]),
             breaches=_count(state["breaches"]),
         )
         if len(other.samples) > self.rules.samples:
             raise ValueError("a kept tally holds more samples than its rules keep")
         self.merge(other)
+
+    def _listable(self, kept: Sequence[Mapping[str, Any]]) -> list[Irregularity]:
+        """The kept exceptions (earliest first, as :meth:`to_state` wrote them) that could
+        still be listed here: none once this listing is full up to an exception earlier
+        than their first, so a month's later days are counted but not read one by one."""
+        if not kept or self.rules.listing_limit <= 0:
+            return []
+        first = Irregularity.from_dict(kept[0])
+        if len(self.exceptions) >= self.rules.listing_limit:
+            self._keep_earliest()
+            if _exception_order(first) >= _exception_order(self.exceptions[-1]):
+                return []
+        return [first, *(Irregularity.from_dict(item) for item in kept[1:])]
 
     def _keep_earliest(self) -> None:
         self.exceptions.sort(key=_exception_order)
