@@ -297,7 +297,8 @@ class AuditFold:
                     mine[str(key)] = [_tally(allowed), _tally(refused)]
             kept._known = {str(key): bool(known) for key, known in state["known"].items()}
             for key in FindingKey:
-                kept._listings[key].merge_state(state["listings"][str(key)])
+                listing = state["listings"][str(key)]
+                kept._listings[key].merge_state(listing, bound_for=self._listings[key])
             kept._duties.merge_state(state["duties"])
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ValueError(f"a kept fold that does not parse: {exc}") from exc

@@ -172,15 +172,17 @@ class Listing:
             "breaches": self.breaches,
         }
 
-    def merge_state(self, state: Mapping[str, Any]) -> None:
+    def merge_state(self, state: Mapping[str, Any], *, bound_for: Listing | None = None) -> None:
         """:meth:`merge` the tally :meth:`to_state` gave, kept by the same rules; KeyError,
-        TypeError or ValueError, and nothing merged, if it is malformed."""
+        TypeError or ValueError, and nothing merged, if it is malformed. ``bound_for`` is the
+        listing this one will be merged into, when not this one: its exceptions decide which
+        of the kept ones could still be listed."""
         counts = state["counts"]
         other = Listing(
             self.rules,
             counts=Counter({str(key): _count(value) for key, value in counts.items()}),
             samples=[EvidenceEntry.from_dict(sample) for sample in state["samples"]],
-            exceptions=self._listable(state["exceptions"]),
+            exceptions=(bound_for or self)._listable(state["exceptions"]),
             exception_count=_count(state["exception_count"]),
             breaches=_count(state["breaches"]),
         )
