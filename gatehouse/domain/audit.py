@@ -27,6 +27,9 @@ __all__ = [
     "Irregularity",
     "SeriesPoint",
     "Status",
+    "read_count",
+    "read_integer",
+    "read_text",
 ]
 
 
@@ -136,23 +139,32 @@ class EvidenceEntry:
         """The entry :meth:`to_dict` gave; KeyError, TypeError or ValueError if malformed."""
         proof = data["proof"]
         return cls(
-            shard=_integer(data["shard"]),
-            seq=_integer(data["seq"]),
-            kind=_text(data["kind"]),
-            at=datetime.fromisoformat(_text(data["at"])),
-            entry_hash=_text(data["entry_hash"]),
+            shard=read_integer(data["shard"]),
+            seq=read_integer(data["seq"]),
+            kind=read_text(data["kind"]),
+            at=datetime.fromisoformat(read_text(data["at"])),
+            entry_hash=read_text(data["entry_hash"]),
             detail=_texts(data["detail"]),
             proof=None if proof is None else dict(proof),
         )
 
 
-def _integer(value: Any) -> int:
+def read_integer(value: Any) -> int:
+    """A kept JSON value that must be an integer (not a boolean); TypeError otherwise."""
     if not isinstance(value, int) or isinstance(value, bool):
         raise TypeError("expected an integer")
     return value
 
 
-def _text(value: Any) -> str:
+def read_count(value: Any) -> int:
+    """A kept JSON value that must be a count: a whole number, not negative."""
+    if read_integer(value) < 0:
+        raise TypeError("a count is a whole number")
+    return int(value)
+
+
+def read_text(value: Any) -> str:
+    """A kept JSON value that must be text; TypeError otherwise."""
     if not isinstance(value, str):
         raise TypeError("expected text")
     return value
@@ -161,7 +173,7 @@ def _text(value: Any) -> str:
 def _texts(value: Any) -> dict[str, str]:
     if not isinstance(value, Mapping):
         raise TypeError("expected an object")
-    return {_text(key): _text(item) for key, item in value.items()}
+    return {read_text(key): read_text(item) for key, item in value.items()}
 
 
 @dataclass(frozen=True)
@@ -189,7 +201,7 @@ class Irregularity:
         entry = data["entry"]
         return cls(
             category=Category(data["category"]),
-            at=datetime.fromisoformat(_text(data["at"])),
+            at=datetime.fromisoformat(read_text(data["at"])),
             detail=_texts(data["detail"]),
             entry=None if entry is None else EvidenceEntry.from_dict(entry),
         )

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from gatehouse.domain.audit import Category, EvidenceEntry, FindingKey
+from gatehouse.domain.audit import Category, EvidenceEntry, FindingKey, read_text
 from gatehouse.domain.audit_listing import (
     AuditEntry,
     AuditRules,
@@ -30,13 +30,7 @@ def _when(value: datetime | None) -> str | None:
 
 
 def _time(value: Any) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(_text(value))
-
-
-def _text(value: Any) -> str:
-    if not isinstance(value, str):
-        raise TypeError("expected text")
-    return value
+    return None if value is None else datetime.fromisoformat(read_text(value))
 
 
 def _flag(value: Any) -> bool:
@@ -216,24 +210,24 @@ class DutyFold:
         """:meth:`merge` what :meth:`to_state` gave; KeyError, TypeError or ValueError, and
         nothing merged, if it is malformed."""
         other = DutyFold({}, self.rules)
-        other._consent_notices = {_text(h) for h in state["consent_notices"]}
+        other._consent_notices = {read_text(h) for h in state["consent_notices"]}
         other._requests = {
-            _text(k): (_time(due), EvidenceEntry.from_dict(e))
+            read_text(k): (_time(due), EvidenceEntry.from_dict(e))
             for k, (due, e) in state["requests"].items()
         }
         other._answered = {
-            _text(k): (datetime.fromisoformat(_text(at)), _flag(late))
+            read_text(k): (datetime.fromisoformat(read_text(at)), _flag(late))
             for k, (at, late) in state["answered"].items()
         }
         other._erasures = {
-            _text(k): EvidenceEntry.from_dict(e) for k, e in state["erasures"].items()
+            read_text(k): EvidenceEntry.from_dict(e) for k, e in state["erasures"].items()
         }
-        other._acknowledged = {_text(e) for e in state["acknowledged"]}
+        other._acknowledged = {read_text(e) for e in state["acknowledged"]}
         other._incidents = {
-            _text(k): (_time(by), EvidenceEntry.from_dict(e))
+            read_text(k): (_time(by), EvidenceEntry.from_dict(e))
             for k, (by, e) in state["incidents"].items()
         }
-        other._notified = {_text(k): _flag(late) for k, late in state["notified"].items()}
+        other._notified = {read_text(k): _flag(late) for k, late in state["notified"].items()}
         self.merge(other)
 
     def settle(self, end: datetime) -> None:

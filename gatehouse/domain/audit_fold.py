@@ -14,7 +14,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from gatehouse.domain.audit import Category, Finding, FindingKey, SeriesPoint
+from gatehouse.domain.audit import Category, Finding, FindingKey, SeriesPoint, read_count
 from gatehouse.domain.audit_duties import DutyFold
 from gatehouse.domain.audit_listing import (
     FIGURE_ORDER,
@@ -40,12 +40,6 @@ _CONSENT_BASIS = "SEPARATE_CONSENT"
 def _never_asked(_: str) -> bool:
     # A fold read back is only merged: no entry is added to it, so nothing is looked up.
     raise AssertionError("a kept fold takes no entries")
-
-
-def _tally(value: Any) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise TypeError("a count is a whole number")
-    return value
 
 
 _SUSPENDED_REFUSALS = frozenset({"recipient_suspended", "country_suspended"})
@@ -120,7 +114,7 @@ class AuditFold:
 
     # -- transfers ----------------------------------------------------------------------
 
-    def _tally(self, entry: AuditEntry, country: str, allowed: bool) -> None:
+    def read_count(self, entry: AuditEntry, country: str, allowed: bool) -> None:
         at = entry.at
         month = self._months.setdefault(f"{at.year:04d}-{at.month:02d}", [0, 0])
         by_country = self._countries.setdefault(country or "??", [0, 0])
@@ -132,7 +126,7 @@ class AuditFold:
         payload = entry.payload
         basis = text_of(payload.get("basis"))
         country = text_of(payload.get("country"))
-        self._tally(entry, country, True)
+        self.read_count(entry, country, True)
         detail = _TransferDetail(entry, country, basis)
         basis_listing = self._listings[FindingKey.BASIS]
         basis_listing.counts["allowed"] += 1
@@ -203,7 +197,7 @@ class AuditFold:
         payload = entry.payload
         reason = text_of(payload.get("refusal")) or "unknown"
         country = text_of(payload.get("country"))
-        self._tally(entry, country, False)
+        self.read_count(entry, country, False)
         listing = self._listings[FindingKey.BASIS]
         listing.counts["refused"] += 1
         listing.counts[f"refused.{reason}"] += 1
@@ -288,13 +282,13 @@ class AuditFold:
                 _never_asked,
                 AuditRules(**state["rules"]),
             )
-            kept.entries = _tally(state["entries"])
+            kept.entries = read_count(state["entries"])
             for mine, theirs in (
                 (kept._months, state["months"]),
                 (kept._countries, state["countries"]),
             ):
                 for key, (allowed, refused) in theirs.items():
-                    mine[str(key)] = [_tally(allowed), _tally(refused)]
+                    mine[str(key)] = [read_count(allowed), read_count(refused)]
             kept._known = {str(key): bool(known) for key, known in state["known"].items()}
             for key in FindingKey:
                 listing = state["listings"][str(key)]

@@ -15,6 +15,7 @@ from gatehouse.domain.audit import (
     Finding,
     FindingKey,
     Irregularity,
+    read_count,
 )
 
 __all__ = [
@@ -73,12 +74,6 @@ def parse_time(value: Any) -> datetime | None:
         return datetime.fromisoformat(value) if isinstance(value, str) else None
     except ValueError:
         return None
-
-
-def _count(value: Any) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise TypeError("a count is a whole number")
-    return value
 
 
 def _position(sample: EvidenceEntry) -> tuple[datetime, int, int]:
@@ -180,11 +175,11 @@ class Listing:
         counts = state["counts"]
         other = Listing(
             self.rules,
-            counts=Counter({str(key): _count(value) for key, value in counts.items()}),
+            counts=Counter({str(key): read_count(value) for key, value in counts.items()}),
             samples=[EvidenceEntry.from_dict(sample) for sample in state["samples"]],
             exceptions=(bound_for or self)._listable(state["exceptions"]),
-            exception_count=_count(state["exception_count"]),
-            breaches=_count(state["breaches"]),
+            exception_count=read_count(state["exception_count"]),
+            breaches=read_count(state["breaches"]),
         )
         if len(other.samples) > self.rules.samples:
             raise ValueError("a kept tally holds more samples than its rules keep")
