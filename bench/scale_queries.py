@@ -19,8 +19,9 @@ and service time of each answer, without the HTTP layer:
 - **deletion (50 transfers)**: ``customer.delete_account`` (``DELETE /v1/me``) of a customer
   made beforehand with 50 allowed transfers (untimed);
 - **audit of one month**: ``audit_report.build_audit`` over the last whole month that has
-  transfers (``GET /v1/audit``). Where its days are kept (``gatehouse ledger keep-days``, run
-  beforehand, untimed), it merges their signed folds; **audit of one month, entries read**
+  transfers (``GET /v1/audit``). Where the month is settled (``gatehouse ledger keep-days``,
+  run beforehand, untimed, keeps its days and then settles it), it reads that one signed row;
+  where only its days are kept, it merges their signed folds; **audit of one month, entries read**
   (``from_entries``) verifies that month's entries instead (each recomputed and chained, and
   proven included in the latest signed checkpoint), not the whole ledger: its cost follows
   the month, not the ledger's history (``gatehouse ledger verify`` checks it all).
@@ -366,7 +367,7 @@ OPERATIONS = (
     Operation("policy register, 1 country", "the same, country=", _policy_page(True), 200),
     Operation("rights request", "rights_requests.submit_request", _rights_request, 200),
     Operation("deletion (50 transfers)", "customer.delete_account", _deletion, 20),
-    Operation("audit of one month", "audit_report.build_audit", _audit(False), 3),
+    Operation("audit of one month", "audit_report.build_audit", _audit(False), 20),
     Operation("audit of one month, entries read", "build_audit(from_entries)", _audit(True), 3),
 )
 

@@ -94,3 +94,27 @@ def test_keep_days_keeps_each_whole_day_the_checkpoint_covers_once(
     assert "kept 3 days, 2026-11-28 to 2026-11-30" in first.stdout
     assert again.returncode == 0, again.stderr
     assert "no day to keep" in again.stdout
+
+
+def test_keep_days_settles_each_month_whose_days_are_all_kept(
+    fresh: Fresh, tmp_path: Path
+) -> None:
+    gh = fresh.gatehouse
+    for number in range(2):
+        with gh.engine.begin() as connection:
+            ledger.append(
+                connection, kind="test.event", at=gh.clock(), subject_id=f"sub_{number}",
+                recipient_id=None, payload={"round": number},
+            )  # fmt: skip
+        fresh.clock.advance(days=35)  # 2026-11-28, then 2027-01-02
+    ledger_checkpoints.make_checkpoint(gh)
+
+    first = _keep_days(fresh, tmp_path)
+    again = _keep_days(fresh, tmp_path)
+
+    assert first.returncode == 0, first.stderr
+    # November began before the ledger's first day, and February has not ended.
+    assert "kept 70 days, 2026-11-28 to 2027-02-05" in first.stdout
+    assert "settled 2 months, 2026-12 to 2027-01" in first.stdout
+    assert again.returncode == 0, again.stderr
+    assert "settled" not in again.stdout

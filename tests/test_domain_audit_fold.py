@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -16,44 +14,18 @@ import pytest
 from gatehouse.domain.audit import Category, FindingKey, Status
 from gatehouse.domain.audit_fold import AuditFold, BasisRules
 from gatehouse.domain.audit_listing import AuditRules
-from gatehouse.domain.suspension_spans import SUSPENSION_KINDS, SuspensionSpans
-
-START = datetime(2026, 7, 1, tzinfo=UTC)
-END = datetime(2026, 10, 1, tzinfo=UTC)
-KNOWN_NOTICE = "a" * 64
-
-
-@dataclass(frozen=True)
-class Entry:
-    shard: int
-    seq: int
-    kind: str
-    at: datetime
-    recipient_id: str | None = None
-    payload: Mapping[str, Any] = field(default_factory=dict)
-    entry_hash: str = "f" * 64
-
-
-class Ledger:
-    """Entries numbered as they are made, all on one shard."""
-
-    def __init__(self) -> None:
-        self.entries: list[Entry] = []
-
-    def add(
-        self, entry_kind: str, when: datetime, recipient_id: str | None = None, /, **payload: Any
-    ) -> None:
-        self.entries.append(Entry(0, len(self.entries), entry_kind, when, recipient_id, payload))
-
-    def transfer(self, at: datetime, basis: str | None, **extra: Any) -> None:
-        payload = {
-            "transfer_id": f"trf_{len(self.entries)}",
-            "country": "US",
-            "basis": basis,
-            "notice_hash": KNOWN_NOTICE if basis == "SEPARATE_CONSENT" else None,
-        }
-        payload.update(extra)
-        self.add("transfer.allowed", at, "rcp_us", **payload)
+from gatehouse.domain.suspension_spans import SuspensionSpans
+from tests.support.audit_quarter import (
+    END,
+    KNOWN_NOTICE,
+    START,
+    Entry,
+    Ledger,
+    at,
+    busy_quarter,
+    fold_of,
+    spans_until,
+)
 
 
 def fold(
@@ -74,10 +46,6 @@ def fold(
     for entry in entries:
         result.add(entry)
     return result
-
-
-def at(days: float) -> datetime:
-    return START + timedelta(days=days)
 
 
 def test_transfers_count_by_basis_month_and_country_and_flag_what_lacks_a_basis() -> None:
@@ -280,101 +248,6 @@ def test_the_basis_is_checked_again_against_the_pack() -> None:
     assert {s.at for s in basis.samples} == {at(1), at(5)}
 
 
-def _busy_quarter() -> Ledger:
-    """Entries of every kind the fold judges, with duties that open on one day and close on
-    another, and a suspension that spans days."""
-    ledger = Ledger()
-    ledger.add("recipient.suspended", at(10.5), "rcp_us", target="rcp_us")
-    ledger.add("recipient.resumed", at(14.5), "rcp_us", target="rcp_us")
-    for day in range(0, 90, 1):
-        basis = (None, "SEPARATE_CONSENT", "CONTRACT_ENTRUST_STORE")[day % 3]
-        ledger.transfer(at(day + 0.25), basis, flow="provision", country=("US", "CN")[day % 2])
-        ledger.add("transfer.refused", at(day + 0.5), "rcp_wh", refusal="no_basis", country="SG")
-        ledger.add(
-            "request.created",
-            at(day + 0.75),
-            request_id=f"req_{day}",
-            type="access",
-            due_at=at(day + 10).isoformat(),
-        )
-        if day % 2:
-            ledger.add(
-                "request.resolved",
-                at(day + 0.75 + day % 20),
-                request_id=f"req_{day}",
-                type="access",
-                due_at=at(day + 10).isoformat(),
-            )
-        if day % 5 == 0:
-            ledger.add(
-                "subject.deleted",
-                at(day + 0.1),
-                deletion_id=f"del_{day}",
-                erasure_ids=[f"era_{day}_a", f"era_{day}_b"],
-            )
-            ledger.add(
-                "erasure.acknowledged", at(day + 3), "rcp_us", erasure_id=f"era_{day}_a", late=False
-            )
-        if day % 7 == 0:
-            ledger.add(
-                "incident.opened",
-                at(day + 0.2),
-                incident_id=f"inc_{day}",
-                kind="hacking",
-                notify_by=at(day + 3).isoformat(),
-                report_required=day % 14 == 0,
-            )
-            if day % 14:
-                ledger.add(
-                    "incident.step", at(day + 1), incident_id=f"inc_{day}", step="subjects_notified"
-                )
-        ledger.add(
-            "consent.granted",
-            at(day + 0.3),
-            consent_id=f"con_{day}",
-            purpose="overseas_transfer",
-            notice_hash=KNOWN_NOTICE if day % 4 else "",
-        )
-    ledger.entries.append(
-        Entry(1, 0, "policy.published", at(30), None, {"version": 2, "content_hash": "c" * 64})
-    )
-    return ledger
-
-
-def _spans_until(entries: list[Entry], end: datetime) -> SuspensionSpans:
-    """The suspensions a report of a window ending at ``end`` replays."""
-    spans = SuspensionSpans()
-    for entry in sorted(entries, key=lambda e: e.at):
-        if entry.kind in SUSPENSION_KINDS and entry.at < end:
-            target_type, suspended = SUSPENSION_KINDS[entry.kind]
-            spans.add((target_type, entry.payload["target"]), suspended, entry.at)
-    return spans
-
-
-def _fold_of(
-    entries: list[Entry], start: datetime, end: datetime, spans: SuspensionSpans, **rules: Any
-) -> AuditFold:
-    result = AuditFold(
-        start,
-        end,
-        spans,
-        lambda h: h == KNOWN_NOTICE,
-        AuditRules(**rules),
-        bases=BASES,
-        kind_of={"rcp_us": "seller", "rcp_wh": "storage"}.get,
-    )
-    for entry in entries:
-        if start <= entry.at < end:
-            result.add(entry)
-    return result
-
-
-BASES: BasisRules = {
-    "SEPARATE_CONSENT": (frozenset({"provision"}), frozenset({"seller"})),
-    "CONTRACT_ENTRUST_STORE": (frozenset({"storage"}), frozenset({"storage"})),
-}
-
-
 def _report(result: AuditFold) -> list[Any]:
     findings = [f.to_dict() for f in result.findings(policy_versions=1)]
     return [result.entries, findings, result.by_month(), result.by_country()]
@@ -384,16 +257,16 @@ def test_the_folds_of_each_day_merge_into_the_fold_of_the_window() -> None:
     """A window folded day by day, each day once and the days merged in any order, reads the
     same as the window folded whole: the counts, the samples, the listed exceptions past their
     limit, and the duties a day opened and a later one closed, judged at the window's end."""
-    entries = _busy_quarter().entries
+    entries = busy_quarter().entries
     for rules in ({}, {"listing_limit": 5, "samples": 2}):
-        whole = _fold_of(entries, START, END, _spans_until(entries, END), **rules)
+        whole = fold_of(entries, START, END, spans_until(entries, END), **rules)
         days = []
         for day in range((END - START).days):
             first, last = at(day), at(day + 1)
-            days.append(_fold_of(entries, first, last, _spans_until(entries, last), **rules))
+            days.append(fold_of(entries, first, last, spans_until(entries, last), **rules))
         random.Random(5).shuffle(days)
-        merged = _fold_of([], START, END, _spans_until(entries, END), **rules)
-        kept = _fold_of([], START, END, _spans_until(entries, END), **rules)
+        merged = fold_of([], START, END, spans_until(entries, END), **rules)
+        kept = fold_of([], START, END, spans_until(entries, END), **rules)
         for part in days:
             # Each day also kept as JSON and read back, as a stored day's fold is.
             kept.merge_state(json.loads(json.dumps(part.to_state())))
@@ -410,11 +283,11 @@ def test_the_folds_of_each_day_merge_into_the_fold_of_the_window() -> None:
 
 
 def test_a_fold_merges_only_an_unread_fold_of_a_window_inside_it() -> None:
-    entries = _busy_quarter().entries
-    quarter = _fold_of(entries, START, END, SuspensionSpans())
-    later = _fold_of(entries, END, END + timedelta(days=1), SuspensionSpans())
-    other_rules = _fold_of(entries, START, at(1), SuspensionSpans(), samples=1)
-    read = _fold_of(entries, START, at(1), SuspensionSpans())
+    entries = busy_quarter().entries
+    quarter = fold_of(entries, START, END, SuspensionSpans())
+    later = fold_of(entries, END, END + timedelta(days=1), SuspensionSpans())
+    other_rules = fold_of(entries, START, at(1), SuspensionSpans(), samples=1)
+    read = fold_of(entries, START, at(1), SuspensionSpans())
     read.findings(policy_versions=0)
 
     for part in (later, other_rules, read):
@@ -440,14 +313,14 @@ def test_a_fold_merges_only_an_unread_fold_of_a_window_inside_it() -> None:
 def test_a_kept_fold_that_does_not_parse_or_fit_is_refused_and_nothing_is_merged(
     damage: Any,
 ) -> None:
-    entries = _busy_quarter().entries
-    day = _fold_of(entries, at(1), at(2), SuspensionSpans())
+    entries = busy_quarter().entries
+    day = fold_of(entries, at(1), at(2), SuspensionSpans())
     state = json.loads(json.dumps(day.to_state()))
     damage(state)
-    quarter = _fold_of([], START, END, SuspensionSpans())
+    quarter = fold_of([], START, END, SuspensionSpans())
 
     with pytest.raises(ValueError):
         quarter.merge_state(state)
 
     assert quarter.entries == 0
-    assert _report(quarter) == _report(_fold_of([], START, END, SuspensionSpans()))
+    assert _report(quarter) == _report(fold_of([], START, END, SuspensionSpans()))

@@ -138,29 +138,39 @@ def checkpoint() -> None:
 
 @ledger_app.command("keep-days")
 def keep_days() -> None:
-    """Fold and keep each whole day the latest checkpoint covers, verified and signed, so
-    that an audit of whole days reads their folds instead of their entries; print them."""
+    """Fold and keep each whole day the latest checkpoint covers, verified and signed, and
+    settle each calendar month whose days are all kept, so that an audit of whole days or
+    of a month reads what is kept instead of the entries; print what was kept."""
     from gatehouse.services.audit_days import keep_days as keep
+    from gatehouse.services.audit_months import keep_months
 
     gh = open_or_exit(load_settings())
     try:
         with Progress(
-            TextColumn("keeping days"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            console=err,
+            TextColumn("keeping {task.description}"), BarColumn(), MofNCompleteColumn(),
+            TimeElapsedColumn(), console=err,
         ) as bar:  # fmt: skip
-            task = bar.add_task("days", total=None)
+            days_task = bar.add_task("days", total=None)
             kept = keep(
-                gh, progress=lambda done, total: bar.update(task, completed=done, total=total)
+                gh, progress=lambda done, total: bar.update(days_task, completed=done, total=total)
+            )
+            months_task = bar.add_task("months", total=None)
+            months = keep_months(
+                gh,
+                progress=lambda done, total: bar.update(months_task, completed=done, total=total),
             )
     except GatehouseError as exc:
         err.print(f"[red]{exc.code}:[/] {escape(exc.message)}", soft_wrap=True)
         raise typer.Exit(1) from None
     finally:
         gh.close()
-    if not kept:
+    if kept:
+        console.print(f"kept {len(kept)} days, {kept[0]} to {kept[-1]}", soft_wrap=True)
+    else:
         console.print("no day to keep: each whole day the latest checkpoint covers is kept")
-        return
-    console.print(f"kept {len(kept)} days, {kept[0]} to {kept[-1]}", soft_wrap=True)
+    if months:
+        first, last = f"{months[0]:%Y-%m}", f"{months[-1]:%Y-%m}"
+        console.print(f"settled {len(months)} months, {first} to {last}", soft_wrap=True)
 
 
 def _cut_off(text: str) -> datetime:

@@ -17,13 +17,13 @@ from typing import Any
 from gatehouse.domain.audit import Category, Finding, FindingKey, SeriesPoint, read_count
 from gatehouse.domain.audit_duties import DutyFold
 from gatehouse.domain.audit_listing import (
-    FIGURE_ORDER,
     AuditEntry,
     AuditRules,
     Listing,
     evidence_of,
     text_of,
 )
+from gatehouse.domain.audit_settled import SettledAudit, by_country, by_month
 from gatehouse.domain.suspension_spans import SUSPENSION_KINDS, SuspensionSpans
 
 __all__ = ["STATE_FORMAT", "AuditFold", "BasisRules"]
@@ -95,7 +95,7 @@ class AuditFold:
         self._listings = {key: Listing(self.rules) for key in FindingKey}
         self._duties = DutyFold(self._listings, self.rules)
         self.entries = 0
-        self._settled = False
+        self._result: SettledAudit | None = None
         self._months: dict[str, list[int]] = {}
         self._countries: dict[str, list[int]] = {}
         self._handlers: dict[str, Callable[[AuditEntry], None]] = {
@@ -238,7 +238,7 @@ class AuditFold:
             raise ValueError("only folds made by the same rules merge")
         if other.start < self.start or other.end > self.end:
             raise ValueError("a fold merges only into a fold of a window around it")
-        if self._settled or other._settled:
+        if self._result is not None or other._result is not None:
             raise ValueError("a fold whose findings were read has settled its duties already")
         self.entries += other.entries
         for mine, theirs in ((self._months, other._months), (self._countries, other._countries)):
@@ -254,7 +254,7 @@ class AuditFold:
     def to_state(self) -> dict[str, Any]:
         """The fold as JSON, to be kept (a day's fold) and merged into the fold of a window
         around it later (:meth:`merge_state`); call before :meth:`findings`."""
-        if self._settled:
+        if self._result is not None:
             raise ValueError("a fold whose findings were read has settled its duties already")
         return {
             "format": STATE_FORMAT,
@@ -300,20 +300,32 @@ class AuditFold:
 
     # -- the result -----------------------------------------------------------------------
 
+    def settle(self) -> SettledAudit:
+        """Pair what the window opened with what it closed, as of its end, and give the
+        findings that leaves; call after the last entry. Later calls give the same."""
+        if self._result is None:
+            self._duties.settle(self.end)
+            self._listings[FindingKey.NOTICE].counts["notices"] = sum(self._known.values())
+            self._listings[FindingKey.CONSENT].counts["notices"] = self._duties.consent_notices
+            self._result = SettledAudit(
+                start=self.start,
+                end=self.end,
+                rules=self.rules,
+                entries=self.entries,
+                listings=self._listings,
+                months={key: (a, r) for key, (a, r) in self._months.items()},
+                countries={key: (a, r) for key, (a, r) in self._countries.items()},
+            )
+        return self._result
+
     def findings(self, *, policy_versions: int) -> tuple[Finding, ...]:
-        """The findings, in :class:`FindingKey` order; call once, after the last entry."""
-        self._settled = True
-        self._duties.settle(self.end)
-        self._listings[FindingKey.NOTICE].counts["notices"] = sum(self._known.values())
-        self._listings[FindingKey.CONSENT].counts["notices"] = self._duties.consent_notices
-        self._listings[FindingKey.POLICY].counts["versions"] = policy_versions
-        return tuple(self._listings[key].finding(key, FIGURE_ORDER[key]) for key in FindingKey)
+        """The findings, in :class:`FindingKey` order (:meth:`settle`'s)."""
+        return self.settle().findings(policy_versions=policy_versions)
 
     def by_month(self) -> tuple[SeriesPoint, ...]:
         """Transfers allowed and refused per month, oldest first."""
-        return tuple(SeriesPoint(m, a, r) for m, (a, r) in sorted(self._months.items()))
+        return by_month({key: (a, r) for key, (a, r) in self._months.items()})
 
     def by_country(self) -> tuple[SeriesPoint, ...]:
         """Transfers allowed and refused per recipient country, busiest first."""
-        ranked = sorted(self._countries.items(), key=lambda kv: (-kv[1][0] - kv[1][1], kv[0]))
-        return tuple(SeriesPoint(c, a, r) for c, (a, r) in ranked)
+        return by_country({key: (a, r) for key, (a, r) in self._countries.items()})

@@ -9,7 +9,7 @@ still the latest, and each new checkpoint drops the kept days from the earliest 
 the entries it newly covers (a host whose clock lagged), so a kept day always holds every
 entry stamped in it that a checkpoint covers.
 
-A report of whole days that are all kept (:func:`kept_window`) merges their folds instead of
+A report of whole days that are all kept (:func:`merged_days`) merges their folds instead of
 reading the days' entries: each fold must verify under a trusted key, name a stored
 checkpoint by its digest, and no entry after the latest checkpoint may be stamped in the
 window. A kept day that does not verify is evidence of a change to the database, and the
@@ -39,9 +39,11 @@ __all__ = [
     "SETTLE",
     "KeptDaysLedger",
     "KeptWindow",
+    "checkpoint_digests",
     "drop_late_days",
     "keep_days",
-    "kept_window",
+    "merged_days",
+    "signed_by",
 ]
 
 SETTLE = timedelta(hours=1)
@@ -161,12 +163,17 @@ class KeptWindow:
     problem: str | None = None
 
 
+def signed_by(document: bytes, signature: str, keys: set[str]) -> bool:
+    """Whether ``signature`` over ``document`` verifies under one of ``keys``."""
+    return any(verify_signed_bytes(document, signature, key) for key in keys)
+
+
 def _verifies(day: KeptDay, keys: set[str]) -> bool:
     document = kept_day_document(day.day, day.checkpoint_sequence, day.checkpoint_digest, day.state)
-    return any(verify_signed_bytes(document, day.signature, key) for key in keys)
+    return signed_by(document, day.signature, keys)
 
 
-def kept_window(
+def merged_days(
     gh: Gatehouse,
     uow: UnitOfWork,
     start: datetime,
@@ -188,7 +195,7 @@ def kept_window(
     for day in kept:
         if not _verifies(day, keys):
             return KeptWindow(None, f"the kept audit of {day.day} does not verify")
-    digests = _checkpoint_digests(ledger, {day.checkpoint_sequence for day in kept})
+    digests = checkpoint_digests(ledger, {day.checkpoint_sequence for day in kept})
     for day in kept:
         if digests.get(day.checkpoint_sequence) != day.checkpoint_digest:
             reason = f"the kept audit of {day.day} names a checkpoint the database does not hold"
@@ -204,7 +211,8 @@ def kept_window(
     return KeptWindow(fold)
 
 
-def _checkpoint_digests(ledger: KeptDaysLedger, sequences: set[int]) -> dict[int, str]:
+def checkpoint_digests(ledger: KeptDaysLedger, sequences: set[int]) -> dict[int, str]:
+    """The digest of each stored checkpoint of ``sequences`` that parses."""
     found: dict[int, str] = {}
     for sequence, body in ledger.checkpoint_bodies_at(sequences).items():
         try:

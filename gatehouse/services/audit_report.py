@@ -2,8 +2,9 @@
 
 One read-only snapshot gives the window's entries, every suspension up to its end, the
 notices they cite, the policy versions and the latest signed checkpoint, so the figures,
-the samples and their inclusion proofs belong together. A window of whole days that are all
-kept (:mod:`audit_days`) merges their signed folds and reads none of their entries; any other
+the samples and their inclusion proofs belong together. A calendar month that is settled
+reads its one signed row (:mod:`audit_months`), a window of whole days that are all kept
+merges their signed folds (:mod:`audit_days`), and neither reads its entries; any other
 window's entries are verified in the same pass that folds them (:mod:`audit_window`): each
 recomputed and chained, and proven included in the signed checkpoint, so a report whose
 entries do not verify says so on its first page. The rest of the ledger is ``gatehouse
@@ -22,7 +23,7 @@ from gatehouse.domain.audit import AuditReport, EvidenceEntry, Finding, Integrit
 from gatehouse.domain.errors import InvalidInput
 from gatehouse.domain.operator_profile import profile_from_content
 from gatehouse.ledger import Checkpoint, VerifyResult, verify_checkpoint
-from gatehouse.services.audit_days import KeptWindow, kept_window
+from gatehouse.services.audit_months import KeptAudit, kept_window
 from gatehouse.services.audit_window import Progress, fold_window
 from gatehouse.services.ledger_proofs import prove
 from gatehouse.services.ledger_verify import verify
@@ -109,8 +110,9 @@ def build_audit(
 ) -> AuditReport:
     """The audit of ``[start, end)``; InvalidInput (``invalid_window``) for a bad window.
 
-    A window of whole days that are all kept merges their folds (:mod:`audit_days`), at the
-    cost of its days, not of their entries. Any other window's entries (and, with
+    A settled calendar month reads its row (:mod:`audit_months`), and a window of whole days
+    that are all kept merges their folds (:mod:`audit_days`), at the cost of its days, not
+    of their entries. Any other window's entries (and, with
     ``from_entries``, every window's) are verified as they are folded, in one pass:
     recomputed, chained and proven included in the latest signed checkpoint
     (:mod:`ledger_window`), at the cost of the window, not of the ledger. ``full`` folds the
@@ -122,19 +124,19 @@ def build_audit(
     with gh.unit_of_work(read_only=True, may_lag=True) as uow:
         ledger = uow.ledger
         checkpoint = ledger.latest_checkpoint()
-        kept = KeptWindow(None)
+        kept = KeptAudit(None)
         if not (full or from_entries) and _signed(checkpoint, evidence.keys):
             kept = kept_window(gh, uow, start, end, checkpoint, set(evidence.keys))
-        if kept.fold is not None:
-            fold, scope = kept.fold, "days"
-            result = VerifyResult(ok=True, entries=fold.entries, first_bad=None)
+        if kept.audit is not None:
+            settled, scope = kept.audit, "days"
+            result = VerifyResult(ok=True, entries=settled.entries, first_bad=None)
             uncovered, proven, whole = 0, 0, 0
         else:
             folded = fold_window(gh, uow, start, end, checkpoint, evidence, progress=progress)
-            fold, scope, result = folded.fold, "window", folded.checked.result
+            settled, scope, result = folded.fold.settle(), "window", folded.checked.result
             uncovered = folded.uncovered
             proven, whole = len(folded.checked.proven), len(folded.checked.whole)
-        findings = fold.findings(
+        findings = settled.findings(
             policy_versions=_versions_in_force(uow.policies.history(), start, end)
         )
         if result.ok and kept.problem is None:
@@ -167,9 +169,9 @@ def build_audit(
         end=end,
         generated_at=gh.clock(),
         controller=controller,
-        entries=fold.entries,
+        entries=settled.entries,
         findings=findings,
-        by_month=fold.by_month(),
-        by_country=fold.by_country(),
+        by_month=settled.by_month(),
+        by_country=settled.by_country(),
         integrity=integrity,
     )

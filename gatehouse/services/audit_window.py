@@ -21,7 +21,14 @@ from gatehouse.services.ports import Ledger
 from gatehouse.services.runtime import Gatehouse
 from gatehouse.services.unit_of_work import UnitOfWork
 
-__all__ = ["JURISDICTION", "FoldedWindow", "Progress", "fold_window", "window_fold"]
+__all__ = [
+    "JURISDICTION",
+    "FoldedWindow",
+    "Progress",
+    "fold_window",
+    "window_fold",
+    "window_rules",
+]
 
 Progress = Callable[[int, int], None]
 """Called as ``progress(done, to_do)`` while the window is read, shard by shard."""
@@ -127,13 +134,22 @@ def _fold(
         end,
         spans,
         registry.notice_known,
-        AuditRules(erasure_ack_days=pack.deadlines.erasure_ack_days),
+        _rules(pack),
         bases={
             code: (frozenset(basis.flows), frozenset(basis.kinds))
             for code, basis in pack.bases.items()
         },
         kind_of=registry.kind_of,
     )
+
+
+def _rules(pack: RulePack) -> AuditRules:
+    return AuditRules(erasure_ack_days=pack.deadlines.erasure_ack_days)
+
+
+def window_rules(gh: Gatehouse) -> AuditRules:
+    """The rules a report judges by now: a kept fold made by others no longer fits."""
+    return _rules(gh.packs.for_country(JURISDICTION))
 
 
 def window_fold(gh: Gatehouse, uow: UnitOfWork, start: datetime, end: datetime) -> AuditFold:

@@ -25,6 +25,7 @@ from datetime import timedelta
 
 from gatehouse.services import outbox
 from gatehouse.services.audit_days import keep_days
+from gatehouse.services.audit_months import keep_months
 from gatehouse.services.ledger import checkpoint_if_due
 from gatehouse.services.outbox import DEFAULT_LEASE, Job, RunReport, handler
 from gatehouse.services.runtime import Gatehouse
@@ -81,9 +82,11 @@ _ENSURE_EVERY = 60.0
 @handler("ledger.checkpoint")
 def _checkpoint(gh: Gatehouse, job: Job) -> None:
     """Sign a ledger checkpoint when the last one is old enough and the ledger grew, then
-    keep the whole days it newly covers for the audit (at most a month a run)."""
+    keep the whole days it newly covers for the audit (at most a month a run), and settle
+    the months whose days are then all kept."""
     checkpoint_if_due(gh, CHECKPOINT_EVERY)
     keep_days(gh, limit=KEEP_DAYS_A_RUN)
+    keep_months(gh)
 
 
 @handler("outbox.purge")

@@ -1,6 +1,6 @@
-"""Kept audit days (``audit_days``), and the two reads of the ledger that keep them honest:
-the earliest stamp among the entries a new checkpoint covers, and whether any entry after the
-latest checkpoint is stamped inside a window."""
+"""Kept audit days (``audit_days``) and settled months (``audit_months``), and the two reads
+of the ledger that keep them honest: the earliest stamp among the entries a new checkpoint
+covers, and whether any entry after the latest checkpoint is stamped inside a window."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from datetime import UTC, date, datetime
 from sqlalchemy import Connection, delete, func, insert, select
 
 from gatehouse.ledger import format_at, parse_at
-from gatehouse.store.ledger_tables import audit_days, ledger_entries
+from gatehouse.store.ledger_tables import audit_days, audit_months, ledger_entries
 
-__all__ = ["KeptDay", "KeptDayRepository"]
+__all__ = ["KeptDay", "KeptDayRepository", "KeptMonth"]
 
 _days = audit_days.c
+_months = audit_months.c
 _entries = ledger_entries.c
 # One number for the advisory lock that orders keeping a day against signing a checkpoint.
 _CHECKPOINT_LOCK = 0x6761_7465_6864_6179
@@ -32,8 +33,24 @@ class KeptDay:
     signature: str
 
 
+@dataclass(frozen=True)
+class KeptMonth:
+    """One settled month (``month`` is its first day): its settled audit's JSON text, the
+    checkpoint its days were read under, and the ledger key's signature."""
+
+    month: date
+    checkpoint_sequence: int
+    checkpoint_digest: str
+    state: str
+    signature: str
+
+
+def _month_key(month: date) -> str:
+    return f"{month.year:04d}-{month.month:02d}"
+
+
 class KeptDayRepository:
-    """The kept days, on the caller's connection and transaction."""
+    """The kept days and settled months, on the caller's connection and transaction."""
 
     def __init__(self, connection: Connection) -> None:
         self._c = connection
@@ -78,9 +95,46 @@ class KeptDayRepository:
         )
 
     def drop_from(self, first: date) -> int:
-        """Drop every day kept from ``first`` on, to be folded again; how many were kept."""
+        """Drop every day kept from ``first`` on, to be folded again, and every month settled
+        from ``first``'s on; how many days were kept."""
+        self._c.execute(delete(audit_months).where(_months.month >= _month_key(first)))
         result = self._c.execute(delete(audit_days).where(_days.day >= first.isoformat()))
         return int(result.rowcount or 0)
+
+    def earliest_day(self) -> date | None:
+        """The first day kept, if any."""
+        found = self._c.execute(select(func.min(_days.day))).scalar_one_or_none()
+        return None if found is None else date.fromisoformat(found)
+
+    def latest_month(self) -> date | None:
+        """The first day of the last month settled, if any."""
+        found = self._c.execute(select(func.max(_months.month))).scalar_one_or_none()
+        return None if found is None else date.fromisoformat(f"{found}-01")
+
+    def month(self, month: date) -> KeptMonth | None:
+        """The settled month that ``month`` begins, if it is kept."""
+        row = self._c.execute(
+            select(
+                _months.checkpoint_sequence,
+                _months.checkpoint_digest,
+                _months.state,
+                _months.signature,
+            ).where(_months.month == _month_key(month))
+        ).one_or_none()
+        return None if row is None else KeptMonth(month, *row)
+
+    def add_month(self, kept: KeptMonth, at: datetime) -> None:
+        """Keep one settled month."""
+        self._c.execute(
+            insert(audit_months).values(
+                month=_month_key(kept.month),
+                checkpoint_sequence=kept.checkpoint_sequence,
+                checkpoint_digest=kept.checkpoint_digest,
+                state=kept.state,
+                signature=kept.signature,
+                kept_at=at,
+            )
+        )
 
     def earliest_stamp(self, shard: int, low: int, high: int) -> datetime | None:
         """The earliest stamp among the shard's entries ``low <= seq < high``, read by their

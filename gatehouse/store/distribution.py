@@ -101,6 +101,8 @@ PLACEMENTS = MappingProxyType(
         "subject_refs": _L,
         # Each whole day's audit fold, kept once and read by the audit report alone.
         "audit_days": _L,
+        # Each settled month of them, read by the audit report alone.
+        "audit_months": _L,
         "portal_sessions": _L,
         "outbox_jobs": _L,
         "rate_buckets": _L,

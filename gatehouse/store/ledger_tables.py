@@ -36,6 +36,7 @@ __all__ = [
     "ledger_subtrees",
     "ledger_archives",
     "audit_days",
+    "audit_months",
 ]
 
 KIND_LENGTH = 60
@@ -137,6 +138,21 @@ audit_days = Table(
     "audit_days",
     metadata,
     Column("day", String(10), primary_key=True),  # YYYY-MM-DD
+    Column("checkpoint_sequence", BigInteger, nullable=False),
+    Column("checkpoint_digest", String(64), nullable=False),
+    Column("state", Text, nullable=False),
+    Column("signature", String(100), nullable=False),
+    Column("kept_at", UTCDateTime(), nullable=False),
+)
+
+
+# One row per calendar month whose days are all kept: the month's findings settled once, at
+# its end (the days' folds merged and their duties paired), signed like a kept day, so that
+# the report of a month reads one row instead of merging its days again.
+audit_months = Table(
+    "audit_months",
+    metadata,
+    Column("month", String(7), primary_key=True),  # YYYY-MM
     Column("checkpoint_sequence", BigInteger, nullable=False),
     Column("checkpoint_digest", String(64), nullable=False),
     Column("state", Text, nullable=False),
