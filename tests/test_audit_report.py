@@ -153,8 +153,14 @@ def test_the_api_answers_the_report_and_refuses_a_bad_window(market: Market) -> 
     pdf = market.api.get("/v1/audit", params={**window, "format": "pdf", "locale": "en"})
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF-") and "attachment" in pdf.headers["content-disposition"]
-    for wrong in ({"format": "xml"}, {"locale": "fr"}):
+    for wrong in ({"format": "xml"}, {"locale": "fr"}, {"exceptions": -1}, {"exceptions": "a"}):
         assert market.api.get("/v1/audit", params={**window, **wrong}).status_code == 422
+    assert market.api.get("/v1/audit", params={**window, "exceptions": 10_001}).status_code == 422
+    # A page of each listing: the earliest exceptions, every one still counted.
+    page = market.api.get("/v1/audit", params={**window, "exceptions": 1}).json()["findings"]
+    assert [f["exceptions"] for f in page] == [f["exceptions"][:1] for f in body["findings"]]
+    assert [f["exception_count"] for f in page] == [f["exception_count"] for f in body["findings"]]
+    assert any(len(f["exceptions"]) > 1 for f in body["findings"])
     anonymous = httpx.get(f"{market.base_url}/v1/audit", params={"from": "2026-01-01"})
     assert anonymous.status_code == 401
 

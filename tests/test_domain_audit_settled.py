@@ -41,6 +41,20 @@ def test_a_settled_window_read_back_gives_the_same_findings(rules: dict[str, Any
     assert read.start == START and read.end == END and read.rules == whole.rules
 
 
+def test_a_page_of_each_listing_is_its_earliest_exceptions_and_every_one_is_counted() -> None:
+    entries = busy_quarter().entries
+    whole = fold_of(entries, START, END, spans_until(entries, END)).settle()
+    everything = whole.findings(policy_versions=1)
+    page = SettledAudit.from_state(_kept(whole), listed=2).findings(policy_versions=1)
+    cut = whole.findings(policy_versions=1, listed=2)
+
+    assert any(len(f.exceptions) > 2 for f in everything)
+    for found in (page, cut):
+        assert [f.exceptions for f in found] == [f.exceptions[:2] for f in everything]
+        assert [f.exception_count for f in found] == [f.exception_count for f in everything]
+        assert [f.figures for f in found] == [f.figures for f in everything]
+
+
 def test_settling_twice_does_not_pair_the_duties_twice() -> None:
     entries = busy_quarter().entries
     fold = fold_of(entries, START, END, spans_until(entries, END))

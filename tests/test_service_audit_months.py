@@ -79,6 +79,16 @@ def test_a_settled_month_reads_as_the_month_itself(market: Market) -> None:
         # Samples still carry their inclusion proofs, against the latest checkpoint.
         samples = [s for f in report.findings for s in f.samples]
         assert all(s.proof for s in samples) and (samples or month == DECEMBER)
+    # A page of each listing is read from the month's row as from the entries.
+    page = build_audit(gh, *_month(JANUARY), listed=0)
+    page_read = build_audit(gh, *_month(JANUARY), listed=0, from_entries=True)
+    assert page.integrity.scope == "days" and page_read.integrity.scope == "window"
+    assert _content(page) == _content(page_read)
+    assert all(f.exceptions == () for f in page.findings)
+    assert [f.exception_count for f in page.findings] == [
+        f.exception_count for f in read[JANUARY].findings
+    ]
+    assert any(f.exceptions for f in read[JANUARY].findings)
     # The market was quiet in December and busy in January.
     assert read[DECEMBER].entries == 0 and read[JANUARY].entries > 10
     # A window that is not a calendar month is not read from a month's row.

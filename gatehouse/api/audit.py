@@ -9,11 +9,12 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
+from gatehouse.domain.audit_listing import AuditRules
 from gatehouse.domain.errors import InvalidInput
 from gatehouse.http.dates import IsoDate
 from gatehouse.http.deps import GatehouseDep, OperatorDep
 from gatehouse.http.openapi import refusals
-from gatehouse.reports import render_audit_html, render_audit_pdf
+from gatehouse.reports import EXCEPTIONS_SHOWN, render_audit_html, render_audit_pdf
 from gatehouse.services.audit_report import build_audit, day_window
 from gatehouse.services.suspension_audit import audit_suspensions
 
@@ -23,6 +24,7 @@ router = APIRouter(prefix="/v1/audit", tags=["operator"])
 
 # The report names recipients and exceptions: no cache keeps a copy.
 _NO_STORE = {"Cache-Control": "no-store"}
+_LISTING_LIMIT = AuditRules().listing_limit
 
 
 class SuspendedOut(BaseModel):
@@ -91,13 +93,25 @@ def audit_report(
     end: Annotated[IsoDate, Query(alias="to", description="Last day (UTC), included.")],
     output: Annotated[Literal["json", "html", "pdf"], Query(alias="format")] = "json",
     locale: Annotated[Literal["ko", "en"], Query(description="Of the HTML and PDF.")] = "ko",
+    exceptions: Annotated[
+        int | None,
+        Query(
+            ge=0,
+            le=_LISTING_LIMIT,
+            description="Exceptions listed per finding in the JSON, earliest first; every "
+            f"one is counted. All that are kept (up to {_LISTING_LIMIT:,}) when not given. "
+            f"The HTML and PDF list the first {EXCEPTIONS_SHOWN}.",
+        ),
+    ] = None,
 ) -> Response:
     """The audit of whole UTC days ``from`` to ``to``: each finding with its article, counts,
     sample entries with inclusion proofs, and the exceptions one by one; as JSON, or as the
     report to read (HTML, PDF)."""
     if end < start:
         raise InvalidInput("to must not be before from", code="invalid_window")
-    report = build_audit(gh, *day_window(start, end))
+    # The documents show a page of each finding's exceptions, so they read no more than that.
+    listed = exceptions if output == "json" else EXCEPTIONS_SHOWN
+    report = build_audit(gh, *day_window(start, end), listed=listed)
     if output == "html":
         return HTMLResponse(render_audit_html(report, locale=locale), headers=_NO_STORE)
     if output == "pdf":

@@ -49,7 +49,8 @@ def audit(
     """Write the audit of the window into OUT: audit.json (every figure and exception),
     audit.html and audit.pdf (the report to read). The window's entries are verified and
     proven included in the signed checkpoint, or, for whole days kept once a checkpoint
-    covered them, their signed folds merged; --full-verify verifies the whole ledger too."""
+    covered them, their signed folds merged (a settled calendar month, its one signed row);
+    --full-verify verifies the whole ledger too."""
     from gatehouse.reports import render_audit_html, render_audit_pdf
     from gatehouse.services.audit_report import build_audit, day_window
 

@@ -10,7 +10,7 @@ merging its days again (:mod:`gatehouse.services.audit_days`).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -50,11 +50,15 @@ class SettledAudit:
     months: dict[str, tuple[int, int]]
     countries: dict[str, tuple[int, int]]
 
-    def findings(self, *, policy_versions: int) -> tuple[Finding, ...]:
+    def findings(self, *, policy_versions: int, listed: int | None = None) -> tuple[Finding, ...]:
         """The findings, in :class:`FindingKey` order, with the policy versions in force in
-        the window (which the registry says, not the entries)."""
+        the window (which the registry says, not the entries); each lists its earliest
+        ``listed`` exceptions (all it kept when None) and counts every one."""
         self.listings[FindingKey.POLICY].counts["versions"] = policy_versions
-        return tuple(self.listings[key].finding(key, FIGURE_ORDER[key]) for key in FindingKey)
+        found = tuple(self.listings[key].finding(key, FIGURE_ORDER[key]) for key in FindingKey)
+        if listed is None:
+            return found
+        return tuple(replace(f, exceptions=f.exceptions[:listed]) for f in found)
 
     def by_month(self) -> tuple[SeriesPoint, ...]:
         """Transfers allowed and refused per month, oldest first."""
@@ -81,8 +85,10 @@ class SettledAudit:
         }
 
     @classmethod
-    def from_state(cls, state: Mapping[str, Any]) -> SettledAudit:
-        """The settled window :meth:`to_state` gave; ValueError if it does not parse."""
+    def from_state(cls, state: Mapping[str, Any], *, listed: int | None = None) -> SettledAudit:
+        """The settled window :meth:`to_state` gave; ValueError if it does not parse. With
+        ``listed``, only each listing's earliest ``listed`` exceptions are read (they are
+        kept earliest first): a report that shows a page reads a page."""
         try:
             if state["format"] != SETTLED_FORMAT:
                 raise ValueError(f"not a settled audit of format {SETTLED_FORMAT}")
@@ -92,6 +98,8 @@ class SettledAudit:
                 kept = state["listings"][str(key)]
                 if len(kept["exceptions"]) > max(rules.listing_limit, 0):
                     raise ValueError("a settled listing holds more than its rules list")
+                if listed is not None:
+                    kept = {**kept, "exceptions": kept["exceptions"][:listed]}
                 listing.merge_state(kept)
             return cls(
                 start=datetime.fromisoformat(state["start"]),

@@ -139,6 +139,7 @@ def _settled_month(
     start: datetime,
     end: datetime,
     keys: set[str],
+    listed: int | None,
 ) -> KeptAudit | None:
     """The kept month as a settled audit; a problem when it does not verify; None when it
     no longer fits the report (another format, other deadlines)."""
@@ -153,7 +154,7 @@ def _settled_month(
         reason = f"the kept audit of {name} names a checkpoint the database does not hold"
         return KeptAudit(None, reason)
     try:
-        settled = SettledAudit.from_state(json.loads(kept.state))
+        settled = SettledAudit.from_state(json.loads(kept.state), listed=listed)
     except ValueError:
         return None
     if settled.start != start or settled.end != end or settled.rules != window_rules(gh):
@@ -168,10 +169,13 @@ def kept_window(
     end: datetime,
     checkpoint: Checkpoint | None,
     keys: set[str],
+    *,
+    listed: int | None = None,
 ) -> KeptAudit:
     """The settled audit of ``[start, end)`` from what is kept: a calendar month's own row
-    when it is settled, else the merge of the window's kept days (:func:`merged_days`, whose
-    conditions hold for both); nothing when neither can be used."""
+    when it is settled (of whose listed exceptions only the earliest ``listed`` are read),
+    else the merge of the window's kept days (:func:`merged_days`, whose conditions hold for
+    both); nothing when neither can be used."""
     ledger = uow.ledger
     month = calendar_month(start, end)
     if month is not None and checkpoint is not None and isinstance(ledger, KeptDaysLedger):
@@ -179,7 +183,7 @@ def kept_window(
         if kept is not None and not any(
             ledger.kept_days.stamped_after(h.shard, h.size, start, end) for h in checkpoint.shards
         ):
-            found = _settled_month(gh, ledger, kept, start, end, keys)
+            found = _settled_month(gh, ledger, kept, start, end, keys, listed)
             if found is not None:
                 return found
     merged = merged_days(gh, uow, start, end, checkpoint, keys)

@@ -107,6 +107,7 @@ def build_audit(
     progress: Progress | None = None,
     full: bool = False,
     from_entries: bool = False,
+    listed: int | None = None,
 ) -> AuditReport:
     """The audit of ``[start, end)``; InvalidInput (``invalid_window``) for a bad window.
 
@@ -117,16 +118,20 @@ def build_audit(
     recomputed, chained and proven included in the latest signed checkpoint
     (:mod:`ledger_window`), at the cost of the window, not of the ledger. ``full`` folds the
     entries too, also runs ``gatehouse ledger verify``'s check of the whole ledger, and the
-    report then says so.
+    report then says so. ``listed`` lists each finding's earliest exceptions only (every one
+    is still counted), as a page that shows the first rows asks: a settled month then reads
+    no more of its listing than that; None lists all that the rules keep.
     """
     _check_window(start, end)
+    if listed is not None and listed < 0:
+        raise InvalidInput("listed must not be negative", code="invalid_listing")
     evidence = window_evidence(gh)
     with gh.unit_of_work(read_only=True, may_lag=True) as uow:
         ledger = uow.ledger
         checkpoint = ledger.latest_checkpoint()
         kept = KeptAudit(None)
         if not (full or from_entries) and _signed(checkpoint, evidence.keys):
-            kept = kept_window(gh, uow, start, end, checkpoint, set(evidence.keys))
+            kept = kept_window(gh, uow, start, end, checkpoint, set(evidence.keys), listed=listed)
         if kept.audit is not None:
             settled, scope = kept.audit, "days"
             result = VerifyResult(ok=True, entries=settled.entries, first_bad=None)
@@ -137,7 +142,7 @@ def build_audit(
             uncovered = folded.uncovered
             proven, whole = len(folded.checked.proven), len(folded.checked.whole)
         findings = settled.findings(
-            policy_versions=_versions_in_force(uow.policies.history(), start, end)
+            policy_versions=_versions_in_force(uow.policies.history(), start, end), listed=listed
         )
         if result.ok and kept.problem is None:
             # Proofs from a ledger that does not verify would prove nothing; the report

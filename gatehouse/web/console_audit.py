@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, Response
 from gatehouse.domain.audit import AuditReport
 from gatehouse.domain.errors import GatehouseError
 from gatehouse.http.deps import gatehouse_of
-from gatehouse.reports import render_audit_html, render_audit_pdf
+from gatehouse.reports import EXCEPTIONS_SHOWN, render_audit_html, render_audit_pdf
 from gatehouse.services.audit_report import build_audit
 from gatehouse.web.console import CONSOLE_PATH, SIGN_IN, SITE
 from gatehouse.web.rendering import protect
@@ -79,7 +79,8 @@ def report_policy(document: str) -> str:
 def _report(request: Request) -> tuple[AuditReport, Quarter]:
     gh = gatehouse_of(request)
     quarter = last_quarter(gh.clock())
-    return build_audit(gh, quarter.start, quarter.end), quarter
+    # The page and the PDF show the first rows of each listing: no more are read.
+    return build_audit(gh, quarter.start, quarter.end, listed=EXCEPTIONS_SHOWN), quarter
 
 
 def _file_name(quarter: Quarter, extension: str) -> str:
