@@ -6,12 +6,12 @@ back to be settled again."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Connection, delete, func, select, update
 
 from gatehouse.domain.audit import AuditReport, FindingKey
 from gatehouse.services import ledger
@@ -19,7 +19,7 @@ from gatehouse.services.audit_days import keep_days
 from gatehouse.services.audit_months import keep_months
 from gatehouse.services.audit_report import build_audit, day_window
 from gatehouse.services.ledger import make_checkpoint
-from gatehouse.store.ledger_tables import audit_days, audit_months
+from gatehouse.store.ledger_tables import audit_days, audit_month_pages, audit_months
 from tests.conftest import Fresh
 from tests.support.audit_market import Market, open_market, play
 
@@ -96,15 +96,28 @@ def test_a_settled_month_reads_as_the_month_itself(market: Market) -> None:
     assert part.integrity.scope == "window"
 
 
-def test_a_settled_month_changed_in_the_database_gives_itself_away(market: Market) -> None:
+def _hide_in_the_state(connection: Connection) -> None:
+    row = audit_months.c.month == "2027-01"
+    state = json.loads(connection.execute(select(audit_months.c.state).where(row)).scalar_one())
+    state["listings"]["requests"]["exception_count"] = 0  # an insider hiding a breach
+    connection.execute(update(audit_months).where(row).values(state=json.dumps(state)))
+
+
+def _hide_in_a_page(connection: Connection) -> None:
+    pages = audit_month_pages.c
+    row = (pages.month == "2027-01") & (pages.finding == "requests") & (pages.page == 0)
+    connection.execute(update(audit_month_pages).where(row).values(rows="[]"))
+
+
+@pytest.mark.parametrize("hide", [_hide_in_the_state, _hide_in_a_page])
+def test_a_settled_month_changed_in_the_database_gives_itself_away(
+    market: Market, hide: Callable[[Connection], None]
+) -> None:
     gh = market.fresh.gatehouse
     _settled(market)
     read = build_audit(gh, *_month(JANUARY), from_entries=True)
     with gh.engine.begin() as connection:
-        row = audit_months.c.month == "2027-01"
-        state = json.loads(connection.execute(select(audit_months.c.state).where(row)).scalar_one())
-        state["listings"]["requests"]["exception_count"] = 0  # an insider hiding a breach
-        connection.execute(update(audit_months).where(row).values(state=json.dumps(state)))
+        hide(connection)
 
     report = build_audit(gh, *_month(JANUARY))
 

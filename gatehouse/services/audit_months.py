@@ -23,11 +23,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from gatehouse.domain.audit_days import (
+    ChangedPage,
+    KeptPage,
     calendar_month,
     day_start,
     kept_month_document,
     month_end,
+    paged_state,
+    pages_for,
     state_text,
+    unpaged_state,
 )
 from gatehouse.domain.audit_settled import SettledAudit
 from gatehouse.ledger import Checkpoint
@@ -96,10 +101,11 @@ def keep_months(
             merged = merged_days(gh, uow, start, end, checkpoint, keys)
         if merged.fold is None:
             break
-        text = state_text(merged.fold.settle().to_state())
+        head, pages = paged_state(merged.fold.settle().to_state())
+        text = state_text(head)
         document = kept_month_document(month, checkpoint.sequence, digest, text)
         row = KeptMonth(month, checkpoint.sequence, digest, text, key.sign_bytes(document))
-        if not _keep(gh, row, checkpoint.sequence):
+        if not _keep(gh, row, pages, checkpoint.sequence):
             break
         kept.append(month)
         if progress is not None:
@@ -107,7 +113,7 @@ def keep_months(
     return kept
 
 
-def _keep(gh: Gatehouse, row: KeptMonth, sequence: int) -> bool:
+def _keep(gh: Gatehouse, row: KeptMonth, pages: list[KeptPage], sequence: int) -> bool:
     """Keep ``row`` if the checkpoint its days were read under is still the latest and no
     other keeper kept the month, under the lock checkpoints take; else False."""
     with gh.unit_of_work() as uow:
@@ -119,7 +125,7 @@ def _keep(gh: Gatehouse, row: KeptMonth, sequence: int) -> bool:
         latest = ledger.latest_checkpoint()
         if latest is None or latest.sequence != sequence or repo.month(row.month) is not None:
             return False
-        repo.add_month(row, gh.clock())
+        repo.add_month(row, pages, gh.clock())
     return True
 
 
@@ -153,9 +159,14 @@ def _settled_month(
     if digests.get(kept.checkpoint_sequence) != kept.checkpoint_digest:
         reason = f"the kept audit of {name} names a checkpoint the database does not hold"
         return KeptAudit(None, reason)
+    pages = ledger.kept_days.month_pages(kept.month, pages_for(listed))
     try:
-        settled = SettledAudit.from_state(json.loads(kept.state), listed=listed)
-    except ValueError:
+        state = unpaged_state(json.loads(kept.state), pages, listed)
+        settled = SettledAudit.from_state(state, listed=listed)
+    except ChangedPage:
+        # The state is signed, so a page that is not the one it names was changed.
+        return KeptAudit(None, f"the kept audit of {name} does not verify")
+    except (KeyError, TypeError, ValueError, AttributeError):
         return None
     if settled.start != start or settled.end != end or settled.rules != window_rules(gh):
         return None

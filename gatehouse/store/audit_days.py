@@ -4,18 +4,25 @@ covers, and whether any entry after the latest checkpoint is stamped inside a wi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, delete, func, insert, select
 
 from gatehouse.ledger import format_at, parse_at
-from gatehouse.store.ledger_tables import audit_days, audit_months, ledger_entries
+from gatehouse.store.ledger_tables import (
+    audit_days,
+    audit_month_pages,
+    audit_months,
+    ledger_entries,
+)
 
 __all__ = ["KeptDay", "KeptDayRepository", "KeptMonth"]
 
 _days = audit_days.c
 _months = audit_months.c
+_pages = audit_month_pages.c
 _entries = ledger_entries.c
 # One number for the advisory lock that orders keeping a day against signing a checkpoint.
 _CHECKPOINT_LOCK = 0x6761_7465_6864_6179
@@ -97,6 +104,7 @@ class KeptDayRepository:
     def drop_from(self, first: date) -> int:
         """Drop every day kept from ``first`` on, to be folded again, and every month settled
         from ``first``'s on; how many days were kept."""
+        self._c.execute(delete(audit_month_pages).where(_pages.month >= _month_key(first)))
         self._c.execute(delete(audit_months).where(_months.month >= _month_key(first)))
         result = self._c.execute(delete(audit_days).where(_days.day >= first.isoformat()))
         return int(result.rowcount or 0)
@@ -123,8 +131,28 @@ class KeptDayRepository:
         ).one_or_none()
         return None if row is None else KeptMonth(month, *row)
 
-    def add_month(self, kept: KeptMonth, at: datetime) -> None:
-        """Keep one settled month."""
+    def month_pages(self, month: date, pages: int | None) -> dict[tuple[str, int], str]:
+        """The first ``pages`` pages (all when None) of each listing of a settled month,
+        by (finding, page), read by their key."""
+        query = select(_pages.finding, _pages.page, _pages.rows).where(
+            _pages.month == _month_key(month)
+        )
+        if pages is not None:
+            query = query.where(_pages.page < pages)
+        return {(row.finding, row.page): row.rows for row in self._c.execute(query)}
+
+    def add_month(
+        self, kept: KeptMonth, pages: Sequence[tuple[str, int, str]], at: datetime
+    ) -> None:
+        """Keep one settled month, and its listings' pages."""
+        if pages:
+            self._c.execute(
+                insert(audit_month_pages),
+                [
+                    {"month": _month_key(kept.month), "finding": key, "page": n, "rows": rows}
+                    for key, n, rows in pages
+                ],
+            )
         self._c.execute(
             insert(audit_months).values(
                 month=_month_key(kept.month),

@@ -103,6 +103,7 @@ PLACEMENTS = MappingProxyType(
         "audit_days": _L,
         # Each settled month of them, read by the audit report alone.
         "audit_months": _L,
+        "audit_month_pages": _L,
         "portal_sessions": _L,
         "outbox_jobs": _L,
         "rate_buckets": _L,

@@ -37,6 +37,7 @@ __all__ = [
     "ledger_archives",
     "audit_days",
     "audit_months",
+    "audit_month_pages",
 ]
 
 KIND_LENGTH = 60
@@ -158,4 +159,16 @@ audit_months = Table(
     Column("state", Text, nullable=False),
     Column("signature", String(100), nullable=False),
     Column("kept_at", UTCDateTime(), nullable=False),
+)
+
+
+# A settled month's listed exceptions, a page at a time, each page's SHA-256 in the month's
+# signed state: a report that shows the first rows reads and checks those pages alone.
+audit_month_pages = Table(
+    "audit_month_pages",
+    metadata,
+    Column("month", String(7), primary_key=True),
+    Column("page", Integer, primary_key=True, autoincrement=False),
+    Column("finding", String(20), primary_key=True),
+    Column("rows", Text, nullable=False),
 )

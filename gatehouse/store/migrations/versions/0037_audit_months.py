@@ -1,4 +1,5 @@
-"""audit months: each calendar month's settled audit, kept and signed once its days are kept
+"""audit months: each calendar month's settled audit, kept and signed once its days are kept,
+and its listed exceptions a page at a time
 
 Revision ID: 0037
 Revises: 0036
@@ -30,7 +31,16 @@ def upgrade() -> None:
         sa.Column("kept_at", gatehouse.store.db.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("month", name=op.f("pk_audit_months")),
     )
+    op.create_table(
+        "audit_month_pages",
+        sa.Column("month", sa.String(length=7), nullable=False),
+        sa.Column("page", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("finding", sa.String(length=20), nullable=False),
+        sa.Column("rows", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("month", "page", "finding", name=op.f("pk_audit_month_pages")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("audit_month_pages")
     op.drop_table("audit_months")
