@@ -96,9 +96,7 @@ def test_keep_days_keeps_each_whole_day_the_checkpoint_covers_once(
     assert "no day to keep" in again.stdout
 
 
-def test_keep_days_settles_each_month_whose_days_are_all_kept(
-    fresh: Fresh, tmp_path: Path
-) -> None:
+def test_keep_days_settles_each_month_whose_days_are_all_kept(fresh: Fresh, tmp_path: Path) -> None:
     gh = fresh.gatehouse
     for number in range(2):
         with gh.engine.begin() as connection:

@@ -7,36 +7,22 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
 
-from gatehouse.domain.audit import AuditReport
 from gatehouse.services import ledger
 from gatehouse.services.audit_days import SETTLE, keep_days
 from gatehouse.services.audit_report import build_audit, day_window
 from gatehouse.services.ledger import make_checkpoint
 from gatehouse.store.ledger_tables import audit_days
 from tests.conftest import Fresh
-from tests.support.audit_market import Market, open_market, play
+from tests.support.audit_market import Market, open_market, play, report_content
 
 
 @pytest.fixture
 def market(fresh: Fresh) -> Iterator[Market]:
     yield from open_market(fresh)
-
-
-def _content(report: AuditReport, *, proofs: bool = True) -> dict[str, Any]:
-    """What a report says of its window, apart from when it was made and how it checked
-    (and, with ``proofs`` False, the samples' inclusion proofs)."""
-    found = report.to_dict()
-    found.pop("generated_at")
-    found.pop("integrity")
-    for finding in found["findings"] if not proofs else ():
-        for sample in finding["samples"]:
-            sample.pop("proof")
-    return found
 
 
 def _played(market: Market) -> tuple[date, date]:
@@ -69,15 +55,15 @@ def test_a_window_of_kept_days_reads_as_the_window_itself(market: Market) -> Non
     assert read.integrity.scope == "window" and read.entries > 30
     assert merged.integrity.scope == "days" and merged.integrity.ok
     assert merged.integrity.entries == read.entries
-    assert _content(merged) == _content(read)
+    assert report_content(merged) == report_content(read)
     # Samples still carry their inclusion proofs, against the latest checkpoint.
     assert any(s.proof for f in merged.findings for s in f.samples)
     assert month.integrity.scope == "days"
     assert month_read.integrity.scope == "ledger"
-    assert _content(month) == _content(month_read)
+    assert report_content(month) == report_content(month_read)
     again = build_audit(gh, *day_window(first, last), from_entries=True)
     assert again.integrity.scope == "window" and again.integrity.ok
-    assert _content(again) == _content(merged)
+    assert report_content(again) == report_content(merged)
 
 
 def test_a_kept_day_changed_in_the_database_gives_itself_away(market: Market) -> None:
@@ -104,7 +90,7 @@ def test_a_kept_day_changed_in_the_database_gives_itself_away(market: Market) ->
     # The report is made from the entries themselves instead, so its figures are right; a
     # report that does not verify proves nothing, so its samples carry no proofs.
     assert report.integrity.scope == "window"
-    assert _content(report, proofs=False) == _content(read, proofs=False)
+    assert report_content(report, proofs=False) == report_content(read, proofs=False)
     assert not any(s.proof for f in report.findings for s in f.samples)
 
 
@@ -140,7 +126,7 @@ def test_an_entry_stamped_in_a_kept_day_after_its_checkpoint_sends_the_day_back(
     assert kept_again[0] == late_day
     final = build_audit(gh, *day_window(first, last))
     assert final.integrity.scope == "days"
-    assert _content(final) == _content(after_checkpoint)
+    assert report_content(final) == report_content(after_checkpoint)
     assert final.entries == before_checkpoint.entries
 
 

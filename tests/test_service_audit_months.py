@@ -8,12 +8,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import Connection, delete, func, select, update
 
-from gatehouse.domain.audit import AuditReport, FindingKey
+from gatehouse.domain.audit import FindingKey
 from gatehouse.services import ledger
 from gatehouse.services.audit_days import keep_days
 from gatehouse.services.audit_months import keep_months
@@ -21,7 +20,7 @@ from gatehouse.services.audit_report import build_audit, day_window
 from gatehouse.services.ledger import make_checkpoint
 from gatehouse.store.ledger_tables import audit_days, audit_month_pages, audit_months
 from tests.conftest import Fresh
-from tests.support.audit_market import Market, open_market, play
+from tests.support.audit_market import Market, open_market, play, report_content
 
 DECEMBER, JANUARY = date(2026, 12, 1), date(2027, 1, 1)
 
@@ -34,17 +33,6 @@ def market(fresh: Fresh) -> Iterator[Market]:
 def _month(first: date) -> tuple[datetime, datetime]:
     last = date(first.year + first.month // 12, first.month % 12 + 1, 1) - timedelta(days=1)
     return day_window(first, last)
-
-
-def _content(report: AuditReport, *, proofs: bool = True) -> dict[str, Any]:
-    """What a report says of its window, apart from when it was made and how it checked."""
-    found = report.to_dict()
-    found.pop("generated_at")
-    found.pop("integrity")
-    for finding in found["findings"] if not proofs else ():
-        for sample in finding["samples"]:
-            sample.pop("proof")
-    return found
 
 
 def _settled(market: Market) -> list[date]:
@@ -75,7 +63,7 @@ def test_a_settled_month_reads_as_the_month_itself(market: Market) -> None:
         report = build_audit(gh, *_month(month))
         assert report.integrity.scope == "days" and report.integrity.ok
         assert report.integrity.entries == read[month].entries
-        assert _content(report) == _content(read[month])
+        assert report_content(report) == report_content(read[month])
         # Samples still carry their inclusion proofs, against the latest checkpoint.
         samples = [s for f in report.findings for s in f.samples]
         assert all(s.proof for s in samples) and (samples or month == DECEMBER)
@@ -83,7 +71,7 @@ def test_a_settled_month_reads_as_the_month_itself(market: Market) -> None:
     page = build_audit(gh, *_month(JANUARY), listed=0)
     page_read = build_audit(gh, *_month(JANUARY), listed=0, from_entries=True)
     assert page.integrity.scope == "days" and page_read.integrity.scope == "window"
-    assert _content(page) == _content(page_read)
+    assert report_content(page) == report_content(page_read)
     assert all(f.exceptions == () for f in page.findings)
     assert [f.exception_count for f in page.findings] == [
         f.exception_count for f in read[JANUARY].findings
@@ -126,7 +114,7 @@ def test_a_settled_month_changed_in_the_database_gives_itself_away(
     assert report.integrity.first_bad == "the kept audit of 2027-01 does not verify"
     # Made from the entries instead, its figures are right; it proves nothing, so no proofs.
     assert report.integrity.scope == "window"
-    assert _content(report, proofs=False) == _content(read, proofs=False)
+    assert report_content(report, proofs=False) == report_content(read, proofs=False)
     assert not any(s.proof for f in report.findings for s in f.samples)
 
 
@@ -161,4 +149,4 @@ def test_a_late_entry_in_a_settled_month_sends_it_back(market: Market) -> None:
     assert settled_again == [JANUARY]
     assert final.integrity.scope == "days"
     assert final.entries == before_checkpoint.entries == read.entries
-    assert _content(final) == _content(read)
+    assert report_content(final) == report_content(read)

@@ -42,6 +42,7 @@ __all__ = [
     "checkpoint_digests",
     "drop_late_days",
     "keep_days",
+    "keep_under_checkpoint",
     "merged_days",
     "signed_by",
 ]
@@ -120,9 +121,13 @@ def keep_days(
     return kept
 
 
-def _keep(gh: Gatehouse, row: KeptDay, sequence: int, previous: date | None) -> bool:
-    """Keep ``row`` if the checkpoint it was verified against is still the latest and the
-    day before it is still the last kept, under the lock checkpoints take; else False."""
+def keep_under_checkpoint(
+    gh: Gatehouse, sequence: int, keep: Callable[[KeptDayRepository], bool]
+) -> bool:
+    """Run ``keep`` (which writes, or says False) in a transaction holding the lock that
+    checkpoints take, if the checkpoint of ``sequence`` is still the latest; whether it kept.
+    Kept days are dropped only when a checkpoint is signed, so what was read under that
+    checkpoint still stands."""
     with gh.unit_of_work() as uow:
         ledger = uow.ledger
         if not isinstance(ledger, KeptDaysLedger):
@@ -130,10 +135,22 @@ def _keep(gh: Gatehouse, row: KeptDay, sequence: int, previous: date | None) -> 
         repo = ledger.kept_days
         repo.lock()
         latest = ledger.latest_checkpoint()
-        if latest is None or latest.sequence != sequence or repo.latest_day() != previous:
+        if latest is None or latest.sequence != sequence:
+            return False
+        return keep(repo)
+
+
+def _keep(gh: Gatehouse, row: KeptDay, sequence: int, previous: date | None) -> bool:
+    """Keep ``row`` if the checkpoint it was verified against is still the latest and the
+    day before it is still the last kept; else False."""
+
+    def keep(repo: KeptDayRepository) -> bool:
+        if repo.latest_day() != previous:
             return False
         repo.add(row, gh.clock())
-    return True
+        return True
+
+    return keep_under_checkpoint(gh, sequence, keep)
 
 
 def drop_late_days(ledger: object, covered: Iterable[tuple[int, int, int]]) -> int:

@@ -39,6 +39,7 @@ from gatehouse.ledger import Checkpoint
 from gatehouse.services.audit_days import (
     KeptDaysLedger,
     checkpoint_digests,
+    keep_under_checkpoint,
     merged_days,
     signed_by,
 )
@@ -115,18 +116,15 @@ def keep_months(
 
 def _keep(gh: Gatehouse, row: KeptMonth, pages: list[KeptPage], sequence: int) -> bool:
     """Keep ``row`` if the checkpoint its days were read under is still the latest and no
-    other keeper kept the month, under the lock checkpoints take; else False."""
-    with gh.unit_of_work() as uow:
-        ledger = uow.ledger
-        if not isinstance(ledger, KeptDaysLedger):
-            return False
-        repo = ledger.kept_days
-        repo.lock()
-        latest = ledger.latest_checkpoint()
-        if latest is None or latest.sequence != sequence or repo.month(row.month) is not None:
+    other keeper kept the month; else False."""
+
+    def keep(repo: KeptDayRepository) -> bool:
+        if repo.month(row.month) is not None:
             return False
         repo.add_month(row, pages, gh.clock())
-    return True
+        return True
+
+    return keep_under_checkpoint(gh, sequence, keep)
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,14 @@ from tests.support.gateway import (
 )
 from tests.support.server import api_client, operator_api
 
-__all__ = ["Market", "check_against_ledger", "ledger_rows", "open_market", "play"]
+__all__ = [
+    "Market",
+    "check_against_ledger",
+    "ledger_rows",
+    "open_market",
+    "play",
+    "report_content",
+]
 
 
 @dataclass
@@ -178,3 +185,15 @@ def check_against_ledger(report: AuditReport, rows: list[Any]) -> None:
         == kinds["country.suspended"] + kinds["recipient.suspended"]
     )
     assert suspension.figure("transfers_checked") == len(allowed)
+
+
+def report_content(report: AuditReport, *, proofs: bool = True) -> dict[str, Any]:
+    """What a report says of its window, apart from when it was made and how it checked
+    (and, with ``proofs`` False, the samples' inclusion proofs)."""
+    found = report.to_dict()
+    found.pop("generated_at")
+    found.pop("integrity")
+    for finding in found["findings"] if not proofs else ():
+        for sample in finding["samples"]:
+            sample.pop("proof")
+    return found
