@@ -55,15 +55,13 @@ __all__ = ["KeptAudit", "keep_months", "kept_window"]
 
 def _months_to_keep(repo: KeptDayRepository) -> list[date]:
     """The months after the last one settled whose days are all kept, in order."""
-    latest_day = repo.latest_day()
-    if latest_day is None:
+    latest_day, earliest = repo.latest_day(), repo.earliest_day()
+    if latest_day is None or earliest is None:
         return []
     latest = repo.latest_month()
     if latest is not None:
         month = month_end(latest)
     else:
-        earliest = repo.earliest_day()
-        assert earliest is not None  # a latest day means a first one
         # The ledger's first month began before its first day: it is never whole.
         month = earliest if earliest.day == 1 else month_end(earliest)
     months: list[date] = []
